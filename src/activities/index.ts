@@ -1,0 +1,40 @@
+import type { ResultsStore } from '../store/results-store';
+import { loadSealKey } from '../token/seal';
+import { makeCallClient } from './call-client';
+import { inspectSource, readClientsPage } from './source-activities';
+import { TokenResolver } from './token-resolver';
+
+export type { CallClientInput, CallClientOutput, TransientDetails } from './call-client';
+export type { ReadClientsPageInput, InspectSourceInput } from './source-activities';
+
+export interface RecordFailureInput {
+  batchId: string;
+  clientId: string;
+  reason: string;
+  status: number | null;
+  attempts: number;
+}
+
+export interface ActivityDeps {
+  store: ResultsStore;
+  /** The sealing key; default: loaded (not created) on first use. */
+  sealKey?: () => Promise<Buffer>;
+  /** The worker's own token source; default: API_TOKEN_COMMAND / API_TOKEN_FILE / API_TOKEN. */
+  ownToken?: () => Promise<string>;
+}
+
+/** The activities a worker registers, bound to its results store and token sources. */
+export function createActivities(deps: ActivityDeps) {
+  const tokens = new TokenResolver(deps.sealKey ?? (() => loadSealKey()), deps.ownToken);
+  return {
+    readClientsPage,
+    inspectSource,
+    callClient: makeCallClient(deps.store, tokens),
+    /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */
+    async recordFailure(input: RecordFailureInput): Promise<void> {
+      await deps.store.recordFailure(input.batchId, input.clientId, input.reason, input.status, input.attempts);
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

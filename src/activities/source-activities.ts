@@ -1,0 +1,37 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { readPage, SourceError, START_CURSOR, validateSource, type ClientPage, type SourceCursor, type SourceRef, type SourceReport } from '../domain/sources';
+import { FailureTypes } from '../shared';
+
+export interface ReadClientsPageInput {
+  source: SourceRef;
+  /** Absent: the start of the source. */
+  cursor?: SourceCursor;
+  pageSize: number;
+}
+
+/** A malformed source is the operator's to fix: fail the batch at once, naming the place. */
+function asBadSource(err: unknown): never {
+  if (err instanceof SourceError) {
+    throw ApplicationFailure.create({ type: FailureTypes.BadSource, message: err.message, nonRetryable: true });
+  }
+  throw err;
+}
+
+/** One page of clients from the cursor on; the next cursor is a byte offset, so page N costs what page 1 costs. */
+export async function readClientsPage(input: ReadClientsPageInput): Promise<ClientPage> {
+  return readPage(input.source, input.cursor ?? START_CURSOR, input.pageSize).catch(asBadSource);
+}
+
+export interface InspectSourceInput {
+  source: SourceRef;
+}
+
+/** Streams the whole source once before any API call: counts it, and fails on the first malformed entry. */
+export async function inspectSource(input: InspectSourceInput): Promise<SourceReport> {
+  const timer = setInterval(() => Context.current().heartbeat(), 2000);
+  try {
+    return await validateSource(input.source).catch(asBadSource);
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './types';
+export { readPage, scanSource, detectFormat, checkReadable } from './read-page';
+export { validateSource, type SourceReport } from './validate';

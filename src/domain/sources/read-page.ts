@@ -1,0 +1,60 @@
+import { stat } from 'node:fs/promises';
+import { scanCsv } from './csv';
+import { scanJsonLines } from './jsonl';
+import { scanSeedJson, type ScannedClient } from './seed-json';
+import { SourceError, START_CURSOR, type ClientPage, type SourceCursor, type SourceFormat, type SourceRef } from './types';
+
+/** Picks the reader by the file's ending: .jsonl/.ndjson, .csv, else the seed's nested JSON. */
+export function detectFormat(path: string): SourceFormat {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
+  if (lower.endsWith('.csv')) return 'csv';
+  return 'seed-json';
+}
+
+/** All clients from `cursor` on, each with the cursor that resumes after it. */
+export function scanSource(source: SourceRef, cursor: SourceCursor = START_CURSOR): AsyncGenerator<ScannedClient> {
+  switch (source.format) {
+    case 'jsonl':
+      return scanJsonLines(source.path, cursor);
+    case 'csv':
+      return scanCsv(source.path, cursor);
+    case 'seed-json':
+      return scanSeedJson(source.path, cursor);
+  }
+}
+
+/** Throws a SourceError when the file is missing or unreadable. */
+export async function checkReadable(path: string): Promise<void> {
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new SourceError(`${path} is not a file; pass the clients file`);
+  } catch (err) {
+    if (err instanceof SourceError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SourceError(`${path} does not exist; check the --clients path`);
+    throw new SourceError(`${path} cannot be read (${code ?? (err as Error).message}); check its permissions`);
+  }
+}
+
+/**
+ * Reads one page of up to `pageSize` clients starting at `cursor`. The cost depends on the page, not on where
+ * it is in the file: the cursor is a byte offset. `nextCursor` is absent once the source is exhausted.
+ */
+export async function readPage(source: SourceRef, cursor: SourceCursor, pageSize: number): Promise<ClientPage> {
+  await checkReadable(source.path);
+  const clients: ClientPage['clients'] = [];
+  let nextCursor: SourceCursor | undefined;
+  const scan = scanSource(source, cursor);
+  try {
+    for (;;) {
+      const item = await scan.next();
+      if (item.done) return { clients };
+      if (clients.length === pageSize) return { clients, nextCursor };
+      clients.push(item.value.entry);
+      nextCursor = item.value.after;
+    }
+  } finally {
+    await scan.return(undefined);
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * A problem with what the user gave us (a flag, a file, a batch id). The CLI prints its one-line
+ * message, which names the fix, and exits 2.
+ */
+export class UserError extends Error {
+  override name = 'UserError';
+  readonly exitCode = 2;
+}
+
+/** A failure at run time that is not the input's fault (a server down, a call refused). Exit 1. */
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+  readonly exitCode = 1;
+}

@@ -1,0 +1,86 @@
+/** What one client saw: successful calls and the Idempotency-Key each success carried. */
+export interface ClientRecord {
+  attempts: number;
+  successes: number;
+  successKeys: string[];
+}
+
+export interface LedgerCheck {
+  /** Expected ids with no successful call. */
+  missing: string[];
+  /** Ids called successfully more than once. */
+  repeated: string[];
+  /** Repeats whose Idempotency-Keys differ: never acceptable. */
+  repeatedWithOtherKey: string[];
+  /** Successful ids that were not expected. */
+  unexpected: string[];
+}
+
+/**
+ * The fake API's record of every call, so tests can assert "each client succeeded exactly once".
+ * Timestamps of successes are kept (as numbers) to measure resume latency.
+ */
+export class Ledger {
+  readonly clients = new Map<string, ClientRecord>();
+  readonly statusCounts: Record<string, number> = {};
+  requests = 0;
+  successTimes: number[] = [];
+
+  private record(id: string): ClientRecord {
+    let rec = this.clients.get(id);
+    if (!rec) {
+      rec = { attempts: 0, successes: 0, successKeys: [] };
+      this.clients.set(id, rec);
+    }
+    return rec;
+  }
+
+  attempt(id: string): void {
+    this.requests++;
+    this.record(id).attempts++;
+  }
+
+  answered(status: number): void {
+    this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
+  }
+
+  success(id: string, idempotencyKey: string | undefined): void {
+    const rec = this.record(id);
+    rec.successes++;
+    rec.successKeys.push(idempotencyKey ?? '');
+    this.successTimes.push(Date.now());
+  }
+
+  get totalSuccesses(): number {
+    return this.successTimes.length;
+  }
+
+  /** Compares the calls made with the ids that should each have succeeded exactly once. */
+  check(expectedIds: Iterable<string>): LedgerCheck {
+    const expected = new Set(expectedIds);
+    const result: LedgerCheck = { missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] };
+    for (const id of expected) if ((this.clients.get(id)?.successes ?? 0) === 0) result.missing.push(id);
+    for (const [id, rec] of this.clients) {
+      if (rec.successes > 0 && !expected.has(id)) result.unexpected.push(id);
+      if (rec.successes > 1) {
+        result.repeated.push(id);
+        if (new Set(rec.successKeys).size > 1) result.repeatedWithOtherKey.push(id);
+      }
+    }
+    return result;
+  }
+
+  reset(): void {
+    this.clients.clear();
+    for (const k of Object.keys(this.statusCounts)) delete this.statusCounts[k];
+    this.requests = 0;
+    this.successTimes = [];
+  }
+
+  /** The `GET /_stats` body. */
+  toJSON(): object {
+    const clients: Record<string, ClientRecord> = {};
+    for (const [id, rec] of this.clients) clients[id] = rec;
+    return { requests: this.requests, successes: this.totalSuccesses, statusCounts: this.statusCounts, clients };
+  }
+}

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Ledger } from './ledger';
+import { seededRandom } from './random';
+
+/** Knobs of the fake clients API. Rates are probabilities per request (0..1). */
+export interface FakeApiOptions {
+  port?: number;
+  /** A token expires after this many successful calls (0: never). */
+  expireAfter?: number;
+  /** A token expires this many seconds after it was issued (0: never). */
+  tokenTtlSeconds?: number;
+  latencyMs?: number;
+  jitterMs?: number;
+  /** 503 Service Unavailable. */
+  faultRate?: number;
+  /** 429 Too Many Requests with Retry-After. */
+  rateLimitRate?: number;
+  retryAfterSeconds?: number;
+  /** Answers after `slowMs`, longer than a caller's timeout. */
+  slowRate?: number;
+  slowMs?: number;
+  /** The connection is reset without an answer. */
+  resetRate?: number;
+  /** Ids that answer 404. */
+  missingIds?: Iterable<string>;
+  seed?: number;
+}
+
+export interface FakeApi {
+  /** e.g. http://127.0.0.1:4567 */
+  origin: string;
+  /** The seed's API_BASE_URL: origin + '/clients/'. */
+  baseUrl: string;
+  ledger: Ledger;
+  /** Issues a token, as `POST /token` does. */
+  issueToken(): string;
+  /** Makes every token issued so far expired. */
+  expireAllTokens(): void;
+  /** Changes knobs while running. */
+  configure(options: Partial<FakeApiOptions>): void;
+  close(): Promise<void>;
+}
+
+interface TokenState {
+  successes: number;
+  issuedAt: number;
+  revoked: boolean;
+}
+
+const EXPIRED_BODY = { ErrorMessage: 'Session already expired.' };
+const INVALID_BODY = { ErrorMessage: 'Invalid token' };
+
+/** A small deterministic payload per client, like the real API's profile answer. */
+function clientBody(id: string): object {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
+  return { ClientId: id, status: h % 7 === 0 ? 'inactive' : 'active', records: h % 1000 };
+}
+
+/** Starts the fake clients API on 127.0.0.1. */
+export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeApi> {
+  const opts: FakeApiOptions = { ...initial };
+  let missing = new Set(initial.missingIds ?? []);
+  let random = seededRandom(opts.seed ?? 1);
+  const ledger = new Ledger();
+  const tokens = new Map<string, TokenState>();
+
+  const issueToken = () => {
+    const token = `tok_${randomBytes(12).toString('hex')}`;
+    tokens.set(token, { successes: 0, issuedAt: Date.now(), revoked: false });
+    return token;
+  };
+  const isExpired = (t: TokenState) =>
+    t.revoked ||
+    (!!opts.expireAfter && t.successes >= opts.expireAfter) ||
+    (!!opts.tokenTtlSeconds && Date.now() - t.issuedAt >= opts.tokenTtlSeconds * 1000);
+
+  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    ledger.answered(status);
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  const handleClient = async (req: http.IncomingMessage, res: http.ServerResponse, id: string) => {
+    ledger.attempt(id);
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const token = auth ? tokens.get(auth[1]!) : undefined;
+    if (!token) return send(res, 401, INVALID_BODY);
+
+    // One draw decides the fault, so a seed repeats the same sequence of faults.
+    const r = random();
+    let edge = 0;
+    if (r < (edge += opts.resetRate ?? 0)) return req.socket.destroy();
+    if (r < (edge += opts.faultRate ?? 0)) return send(res, 503, { ErrorMessage: 'Service Unavailable' });
+    if (r < (edge += opts.rateLimitRate ?? 0)) {
+      return send(res, 429, { ErrorMessage: 'Too Many Requests' }, { 'retry-after': String(opts.retryAfterSeconds ?? 1) });
+    }
+    const slow = r < (edge += opts.slowRate ?? 0);
+    const delay = slow ? (opts.slowMs ?? 30_000) : (opts.latencyMs ?? 0) + random() * (opts.jitterMs ?? 0);
+    if (delay > 0) await sleep(delay);
+    if (res.destroyed) return; // the caller gave up (timeout): no answer, no success
+
+    if (isExpired(token)) return send(res, 401, EXPIRED_BODY);
+    if (missing.has(id)) return send(res, 404, { ErrorMessage: `Client ${id} not found` });
+    token.successes++;
+    const key = req.headers['idempotency-key'];
+    ledger.success(id, Array.isArray(key) ? key[0] : key);
+    send(res, 200, clientBody(id));
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const clientMatch = /^\/clients\/(.+)$/.exec(url.pathname);
+    if (req.method === 'GET' && clientMatch) {
+      let id: string;
+      try {
+        id = decodeURIComponent(clientMatch[1]!);
+      } catch {
+        return send(res, 400, { ErrorMessage: 'Bad client id encoding' });
+      }
+      handleClient(req, res, id).catch(() => res.destroy());
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/token') {
+      return send(res, 200, { token: issueToken(), expiresAfterCalls: opts.expireAfter ?? 0, ttlSeconds: opts.tokenTtlSeconds ?? 0 });
+    }
+    if (req.method === 'GET' && url.pathname === '/_stats') return send(res, 200, ledger);
+    send(res, 404, { ErrorMessage: 'Not found' });
+  });
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+
+  return {
+    origin,
+    baseUrl: `${origin}/clients/`,
+    ledger,
+    issueToken,
+    expireAllTokens: () => tokens.forEach((t) => (t.revoked = true)),
+    configure(changes) {
+      Object.assign(opts, changes);
+      if (changes.missingIds) missing = new Set(changes.missingIds);
+      if (changes.seed !== undefined) random = seededRandom(changes.seed);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

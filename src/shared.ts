@@ -1,0 +1,131 @@
+// Definitions shared by the workflow, the activities, the worker and the CLI.
+// Workflow code imports this file, so it must stay free of Node built-ins and I/O.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ClientEntry, SourceCursor, SourceRef } from './domain/sources/types';
+
+export const DEFAULT_TASK_QUEUE = 'clientsync';
+export const BATCH_WORKFLOW_TYPE = 'batchWorkflow';
+
+export type BatchState = 'running' | 'waiting-for-token' | 'paused' | 'completed' | 'cancelled' | 'failed';
+export const FINAL_STATES: ReadonlySet<BatchState> = new Set(['completed', 'cancelled', 'failed']);
+
+/** Failure types the activities raise; the workflow tells them apart by type, never by message. */
+export const FailureTypes = {
+  TokenExpired: 'TokenExpired',
+  /** The sealed token cannot be opened here (wrong or missing key) or the worker has no token: also waits for a refresh. */
+  TokenUnavailable: 'TokenUnavailable',
+  /** A transient answer (429, 5xx, timeout, reset), retried by the activity's retry policy. */
+  Transient: 'Transient',
+  BadSource: 'BadSource',
+} as const;
+
+export interface RetryOptions {
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  maximumIntervalMs: number;
+  backoffCoefficient: number;
+}
+
+export interface BatchOptions {
+  /** API calls in flight at once. */
+  concurrency: number;
+  /** Clients read per readClientsPage activity. */
+  pageSize: number;
+  /** Per-call timeout, as the seed's 15 s. */
+  callTimeoutMs: number;
+  retry: RetryOptions;
+  /** A regex over the response body that marks an expired token; default: the seed's ErrorMessage rule. */
+  expiredRegex?: string;
+  /** HTTP method; GET as in the seed. */
+  method: string;
+  /** The run continues as new at the next page boundary past this many history events. */
+  eventBudget: number;
+}
+
+export const DEFAULT_OPTIONS: BatchOptions = {
+  concurrency: 4,
+  pageSize: 200,
+  callTimeoutMs: 15_000,
+  retry: { maximumAttempts: 8, initialIntervalMs: 1000, maximumIntervalMs: 30_000, backoffCoefficient: 2 },
+  method: 'GET',
+  eventBudget: 5000,
+};
+
+export interface Counters {
+  processed: number;
+  succeeded: number;
+  failed: number;
+  /** Entries whose ClientId was already called earlier in the batch: skipped, not called twice. */
+  duplicates: number;
+}
+
+/** What one run hands the next at continue-as-new. */
+export interface BatchCarry {
+  /** Undefined: start of source; null: source exhausted. */
+  cursor: SourceCursor | null | undefined;
+  counters: Counters;
+  /** Clients that met an expired token, retried first once a token arrives. */
+  pending: ClientEntry[];
+  sealedToken?: string;
+  tokenGeneration: number;
+  tokenRefreshes: number;
+  waitingForToken: boolean;
+  waitingSince?: string;
+  paused: boolean;
+  run: number;
+  startedAt: string;
+  total?: number;
+}
+
+export interface BatchInput {
+  /** Also the workflow id. */
+  batchId: string;
+  source: SourceRef;
+  /** URL template: `{ClientId}` is replaced, else the id is appended. */
+  apiUrl: string;
+  /** The token sealed with the shared key; absent: the workers' own token source. */
+  sealedToken?: string;
+  /** Client count, when the starter validated the source. */
+  total?: number;
+  options?: Partial<BatchOptions>;
+  /** The batch this one redrives (retry-failed), for the record. */
+  retryOf?: string;
+  /** Set only by continue-as-new. */
+  carry?: BatchCarry;
+}
+
+export interface BatchProgress extends Counters {
+  batchId: string;
+  state: BatchState;
+  pending: number;
+  total: number | null;
+  resumeFromClientId: string | null;
+  run: number;
+  startedAt: string;
+  updatedAt: string;
+  waitingSince: string | null;
+  tokenRefreshes: number;
+  inFlight: number;
+  lastTokenError: string | null;
+}
+
+export interface BatchSummary extends Counters {
+  batchId: string;
+  state: BatchState;
+  total: number;
+  runs: number;
+  tokenRefreshes: number;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+}
+
+export interface TokenRefreshedInput {
+  /** The new token, sealed; absent: workers re-read their own token source. */
+  sealedToken?: string;
+}
+
+export const tokenRefreshedSignal = defineSignal<[TokenRefreshedInput?]>('tokenRefreshed');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const progressQuery = defineQuery<BatchProgress>('progress');

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { searchAttributeDefinitions } from '../search-attributes';
+import { resolveTemporalBinary } from './provision';
+
+export interface DevServerOptions {
+  /** gRPC port (default 7233). */
+  port?: number;
+  /** Temporal Web port (default 8233). */
+  uiPort?: number;
+  /** SQLite file; batches survive a restart on the same file. */
+  dbFile: string;
+  /** Disable Temporal Web (tests that do not look at it start faster). */
+  headless?: boolean;
+  /** Where the server's own log goes; default: discarded. */
+  logFile?: string;
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  child: ChildProcess;
+  /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
+  stop(): Promise<void>;
+}
+
+/** True when a Temporal frontend answers at `address` within `timeoutMs`. */
+export async function serverAnswers(address: string, timeoutMs = 1000): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => {});
+  }
+}
+
+/** The arguments of `temporal server start-dev`, bound to loopback with the project's search attributes. */
+export function devServerArgs(opts: Required<Pick<DevServerOptions, 'port' | 'uiPort' | 'dbFile'>> & { headless?: boolean }): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--db-filename', opts.dbFile];
+  args.push('--namespace', 'default', '--log-level', 'warn');
+  if (opts.headless) args.push('--headless');
+  else args.push('--ui-port', String(opts.uiPort));
+  for (const [name, type] of searchAttributeDefinitions) args.push('--search-attribute', `${name}=${type}`);
+  // Batches poll activity completions in bursts; let the dev server hand out tasks without its default RPS cap.
+  args.push('--dynamic-config-value', 'frontend.namespaceRPS=100000');
+  return args;
+}
+
+/** Starts `temporal server start-dev` and resolves once it answers. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort ?? 8233;
+  const address = `127.0.0.1:${port}`;
+  const binary = await resolveTemporalBinary(options.log);
+  await mkdir(path.dirname(path.resolve(options.dbFile)), { recursive: true });
+  const args = devServerArgs({ port, uiPort, dbFile: path.resolve(options.dbFile), headless: options.headless });
+  const child = spawn(binary.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited: number | null = null;
+  const exitPromise = new Promise<void>((resolve) => child.once('exit', (code) => ((exited = code ?? -1), resolve())));
+
+  const deadline = Date.now() + 60_000;
+  while (!(await serverAnswers(address, 500))) {
+    if (exited !== null) throw new Error(`the Temporal dev server exited with code ${exited}: ${output.trim().slice(-800)}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the Temporal dev server did not answer at ${address} within 60 s: ${output.trim().slice(-800)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const stop = async () => {
+    if (exited !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exitPromise;
+    clearTimeout(timer);
+  };
+  return { address, uiUrl: options.headless ? undefined : `http://127.0.0.1:${uiPort}`, child, stop };
+}

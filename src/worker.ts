@@ -1,0 +1,36 @@
+import path from 'node:path';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities';
+import { DEFAULT_TASK_QUEUE } from './shared';
+
+export interface BatchWorkerOptions extends ActivityDeps {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  /** API calls this worker runs at once (across all batches). */
+  maxConcurrentCalls?: number;
+  /** Calls per second across all workers of the task queue, enforced by the Temporal server. */
+  rps?: number;
+  /** A prebuilt workflow bundle (tests build it once); default: bundle src/workflows at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** The worker that runs batch workflows and their API calls. */
+export async function createWorker(opts: BatchWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
+    activities: createActivities(opts),
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentCalls ?? 100,
+    maxTaskQueueActivitiesPerSecond: opts.rps,
+    // Long enough for in-flight calls (15 s timeout by default) to finish on SIGTERM.
+    shutdownGraceTime: '20s',
+  });
+}
+
+/** The workflows' entry file, in src/ (tests, tsx) or dist/ (installed CLI). */
+export function workflowsPath(): string {
+  return path.join(__dirname, 'workflows');
+}

@@ -1,0 +1,95 @@
+// The batch's bookkeeping: counters, the pending list and how they read as progress.
+// Deterministic: no I/O, time only from the workflow's clock passed in.
+import type { ClientEntry } from '../domain/sources/types';
+import { DEFAULT_OPTIONS, type BatchCarry, type BatchInput, type BatchOptions, type BatchProgress, type BatchState, type BatchSummary } from '../shared';
+
+export function resolveOptions(partial: Partial<BatchOptions> | undefined): BatchOptions {
+  const o = { ...DEFAULT_OPTIONS, ...partial, retry: { ...DEFAULT_OPTIONS.retry, ...partial?.retry } };
+  // A page must fit in one run's event budget: a client costs at most ~6 events (3 activity + 3 workflow task).
+  o.pageSize = Math.max(1, Math.min(o.pageSize, Math.floor((o.eventBudget - 100) / 8)));
+  return o;
+}
+
+export function initialCarry(input: BatchInput, now: string): BatchCarry {
+  return {
+    cursor: undefined,
+    counters: { processed: 0, succeeded: 0, failed: 0, duplicates: 0 },
+    pending: [],
+    sealedToken: input.sealedToken,
+    tokenGeneration: 0,
+    tokenRefreshes: 0,
+    waitingForToken: false,
+    paused: false,
+    run: 1,
+    startedAt: now,
+    total: input.total,
+  };
+}
+
+/** Keeps pending clients in source order, so the resume point is the earliest one. */
+export function addPending(pending: ClientEntry[], client: ClientEntry): void {
+  let i = pending.length;
+  while (i > 0 && pending[i - 1]!.position > client.position) i--;
+  pending.splice(i, 0, client);
+}
+
+export function stateOf(carry: BatchCarry, final: BatchState | undefined): BatchState {
+  if (final) return final;
+  if (carry.waitingForToken) return 'waiting-for-token';
+  if (carry.paused) return 'paused';
+  return 'running';
+}
+
+export function progressOf(
+  batchId: string,
+  carry: BatchCarry,
+  state: BatchState,
+  extra: { now: string; inFlight: number; lastTokenError: string | null },
+): BatchProgress {
+  return {
+    batchId,
+    state,
+    ...carry.counters,
+    pending: carry.pending.length,
+    total: carry.total ?? null,
+    resumeFromClientId: carry.pending[0]?.id ?? null,
+    run: carry.run,
+    startedAt: carry.startedAt,
+    updatedAt: extra.now,
+    waitingSince: carry.waitingForToken ? (carry.waitingSince ?? null) : null,
+    tokenRefreshes: carry.tokenRefreshes,
+    inFlight: extra.inFlight,
+    lastTokenError: extra.lastTokenError,
+  };
+}
+
+/** The one-line story Temporal Web shows as the workflow's current details. */
+export function detailsLine(p: BatchProgress): string {
+  const of = p.total === null ? '' : ` of ${p.total}`;
+  const counts = `${p.processed}${of} processed (${p.succeeded} succeeded, ${p.failed} failed${p.duplicates ? `, ${p.duplicates} duplicates` : ''})`;
+  switch (p.state) {
+    case 'waiting-for-token':
+      return `**waiting for tokenRefreshed** since ${p.waitingSince}, resume from ClientId ${p.resumeFromClientId} (${p.pending} pending; ${p.lastTokenError ?? 'token expired'}). ${counts}. Run ${p.run}.`;
+    case 'paused':
+      return `**paused**: send resume to continue. ${counts}. Run ${p.run}.`;
+    default:
+      return `**${p.state}**: ${counts}. Run ${p.run}.`;
+  }
+}
+
+export function summaryOf(p: BatchProgress, endedAt: number): BatchSummary {
+  return {
+    batchId: p.batchId,
+    state: p.state,
+    processed: p.processed,
+    succeeded: p.succeeded,
+    failed: p.failed,
+    duplicates: p.duplicates,
+    total: p.total ?? p.processed,
+    runs: p.run,
+    tokenRefreshes: p.tokenRefreshes,
+    startedAt: p.startedAt,
+    endedAt: new Date(endedAt).toISOString(),
+    durationMs: endedAt - Date.parse(p.startedAt),
+  };
+}

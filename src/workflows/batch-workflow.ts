@@ -1,0 +1,217 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+  log,
+} from '@temporalio/workflow';
+import type { Activities, TransientDetails } from '../activities';
+import type { ClientEntry } from '../domain/sources/types';
+import { failedKey, processedKey, stateKey, totalKey } from '../search-attributes';
+import {
+  FailureTypes,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  tokenRefreshedSignal,
+  type BatchInput,
+  type BatchState,
+  type BatchSummary,
+} from '../shared';
+import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, stateOf, summaryOf } from './batch-state';
+
+const sourceActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.BadSource] },
+});
+
+function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+}
+
+/**
+ * Calls the API once for every client of the source, `concurrency` at a time. On an expired token it stops
+ * starting calls, waits for `tokenRefreshed`, and resumes at exactly the clients that met the expiry.
+ * Its position (cursor, counters, pending clients) survives continue-as-new at page boundaries.
+ */
+export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
+  const opts = resolveOptions(input.options);
+  const carry = input.carry ?? initialCarry(input, new Date().toISOString());
+  const callOptions = {
+    startToCloseTimeout: opts.callTimeoutMs + 10_000,
+    retry: {
+      maximumAttempts: opts.retry.maximumAttempts,
+      initialInterval: opts.retry.initialIntervalMs,
+      maximumInterval: opts.retry.maximumIntervalMs,
+      backoffCoefficient: opts.retry.backoffCoefficient,
+      nonRetryableErrorTypes: [FailureTypes.TokenExpired, FailureTypes.TokenUnavailable],
+    },
+  };
+  const { callClient, recordFailure } = proxyActivities<Activities>(callOptions);
+
+  let buffer: ClientEntry[] = [];
+  let inFlight = 0;
+  let finalState: BatchState | undefined;
+  let lastTokenError: string | null = null;
+  let published = '';
+
+  const progress = () => progressOf(input.batchId, carry, stateOf(carry, finalState), { now: new Date().toISOString(), inFlight, lastTokenError });
+  /** Mirrors progress into Temporal Web: search attributes when they change, the details line always. */
+  const publish = () => {
+    const p = progress();
+    setCurrentDetails(detailsLine(p));
+    const attrs = `${p.state}|${p.processed}|${p.failed}|${p.total}`;
+    if (attrs === published) return;
+    published = attrs;
+    upsertSearchAttributes([
+      { key: stateKey, value: p.state },
+      { key: processedKey, value: p.processed },
+      { key: failedKey, value: p.failed },
+      ...(p.total === null ? [] : [{ key: totalKey, value: p.total }]),
+    ]);
+  };
+
+  setHandler(progressQuery, progress);
+  setHandler(tokenRefreshedSignal, (arg) => {
+    // A refresh while not waiting just replaces the token; while waiting it resumes the batch.
+    carry.sealedToken = arg?.sealedToken;
+    carry.tokenGeneration++;
+    carry.tokenRefreshes++;
+    carry.waitingForToken = false;
+    carry.waitingSince = undefined;
+    publish();
+  });
+  setHandler(pauseSignal, () => {
+    carry.paused = true;
+    publish();
+  });
+  setHandler(resumeSignal, () => {
+    carry.paused = false;
+    publish();
+  });
+
+  const onTokenProblem = (client: ClientEntry, generation: number, reason: string) => {
+    addPending(carry.pending, client);
+    // A call that started with an older token says nothing about the new one: it just waits in pending.
+    if (generation === carry.tokenGeneration && !carry.waitingForToken) {
+      carry.waitingForToken = true;
+      carry.waitingSince = new Date().toISOString();
+      lastTokenError = reason;
+      log.info('Token expired; waiting for tokenRefreshed', { batchId: input.batchId, resumeFrom: carry.pending[0]?.id });
+    }
+  };
+
+  const settle = (client: ClientEntry, outcome: 'succeeded' | 'failed' | 'duplicate') => {
+    carry.counters.processed++;
+    if (outcome === 'succeeded') carry.counters.succeeded++;
+    else if (outcome === 'failed') carry.counters.failed++;
+    else carry.counters.duplicates++;
+  };
+
+  /** Runs one call to its end; in-flight calls finish even when the batch is cancelled, so nothing is half-recorded. */
+  const startCall = (client: ClientEntry) => {
+    inFlight++;
+    const generation = carry.tokenGeneration;
+    void CancellationScope.nonCancellable(async () => {
+      try {
+        const out = await callClient.executeWithOptions(
+          { ...callOptions, summary: `ClientId ${client.id}` },
+          [
+            {
+              batchId: input.batchId,
+              client,
+              apiUrl: input.apiUrl,
+              method: opts.method,
+              sealedToken: carry.sealedToken,
+              tokenGeneration: generation,
+              callTimeoutMs: opts.callTimeoutMs,
+              expiredRegex: opts.expiredRegex,
+            },
+          ],
+        );
+        settle(client, out.outcome);
+      } catch (err) {
+        const type = failureType(err);
+        if (type === FailureTypes.TokenExpired || type === FailureTypes.TokenUnavailable) {
+          onTokenProblem(client, generation, `${type}: ${(err as ActivityFailure).cause?.message ?? ''}`);
+          return;
+        }
+        // Retries ran out (or the call failed in a way the activity could not record): the client failed.
+        const cause = err instanceof ActivityFailure ? err.cause : undefined;
+        const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as TransientDetails | undefined) : undefined;
+        await recordFailure({
+          batchId: input.batchId,
+          clientId: client.id,
+          reason: cause?.message ?? String(err),
+          status: details?.status ?? null,
+          attempts: opts.retry.maximumAttempts,
+        });
+        settle(client, 'failed');
+      } finally {
+        inFlight--;
+      }
+    });
+  };
+
+
+  const canStart = () => !carry.paused && !carry.waitingForToken && inFlight < opts.concurrency;
+  const sourceDone = () => carry.cursor === null && buffer.length === 0;
+  /** Leaves room in this run for one more page of calls. */
+  const runIsFull = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength + opts.pageSize * 6 + 50 > opts.eventBudget;
+
+  const loop = async (): Promise<void> => {
+    if (carry.run === 1 && carry.cursor === undefined && carry.total === undefined) {
+      // Validate the whole source before the first API call; its count becomes `total`.
+      carry.total = (await sourceActivities.inspectSource({ source: input.source })).total;
+    }
+    publish();
+    for (;;) {
+      await condition(() => (canStart() && (carry.pending.length > 0 || !sourceDone())) || (inFlight === 0 && carry.pending.length === 0 && sourceDone()));
+      if (carry.pending.length > 0 && canStart()) {
+        startCall(carry.pending.shift()!);
+      } else if (buffer.length > 0) {
+        startCall(buffer.shift()!);
+      } else if (carry.cursor !== null) {
+        // A page boundary: the only place a run may hand over to the next.
+        if (runIsFull()) {
+          await condition(() => inFlight === 0 && allHandlersFinished());
+          carry.run++;
+          return continueAsNew<typeof batchWorkflow>({ ...input, carry });
+        }
+        const page = await sourceActivities.readClientsPage({ source: input.source, cursor: carry.cursor, pageSize: opts.pageSize });
+        buffer = page.clients;
+        carry.cursor = page.nextCursor ?? null;
+        publish();
+      } else {
+        return; // everything called, nothing pending, nothing in flight
+      }
+    }
+  };
+
+  try {
+    await loop();
+    finalState = 'completed';
+  } catch (err) {
+    if (!isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => condition(() => inFlight === 0));
+      finalState = 'failed';
+      publish();
+      throw err;
+    }
+    // Cancelled: let in-flight calls finish and record, then end with the summary so far.
+    await CancellationScope.nonCancellable(() => condition(() => inFlight === 0));
+    finalState = 'cancelled';
+  }
+  publish();
+  return summaryOf(progress(), Date.now());
+}

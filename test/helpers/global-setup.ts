@@ -1,0 +1,48 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
+import { resolveTemporalBinary } from '../../src/temporal-server/provision';
+import { freePort } from './ports';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalUiUrl: string | null;
+    temporalBin: string;
+    workflowBundlePath: string;
+  }
+}
+
+// One dev server for the whole run (parallel createLocal() calls race), and one workflow bundle,
+// so no test pays for webpack again.
+export default async function setup(project: TestProject) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-test-'));
+  const binary = await resolveTemporalBinary((line) => console.log(line));
+  let server: DevServer | undefined;
+  let address = process.env.TEMPORAL_ADDRESS;
+  let uiUrl: string | null = null;
+  if (!address) {
+    server = await startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, 'temporal.db') });
+    address = server.address;
+    uiUrl = server.uiUrl ?? null;
+  }
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../../src/workflows'),
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
+  });
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  await writeFile(bundlePath, code);
+
+  project.provide('temporalAddress', address);
+  project.provide('temporalUiUrl', uiUrl);
+  project.provide('temporalBin', binary.path);
+  project.provide('workflowBundlePath', bundlePath);
+
+  return async () => {
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,124 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { detectFormat } from '../../src/domain/sources';
+import { clientIds, writeSeedClientFile, type ClientFileOptions } from '../../src/fake-api/client-file';
+import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/fake-api';
+import { BATCH_WORKFLOW_TYPE, progressQuery, type BatchInput, type BatchProgress, type BatchState, type BatchSummary } from '../../src/shared';
+import { SqliteResultsStore } from '../../src/store/sqlite-store';
+import type { ResultsStore } from '../../src/store/results-store';
+import { sealToken } from '../../src/token/seal';
+import { createWorker, type BatchWorkerOptions } from '../../src/worker';
+
+// Worker state chatter drowns test output; warnings and errors still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+/** Everything one integration test needs: a client and worker connection to the shared dev server, a fake API, a store. */
+export interface Harness {
+  client: Client;
+  connection: NativeConnection;
+  address: string;
+  taskQueue: string;
+  api: FakeApi;
+  store: ResultsStore;
+  storePath: string;
+  sealKey: Buffer;
+  dir: string;
+  seal(token: string): string;
+  /** Writes a seed-format file of `count` clients; returns its path and ids. */
+  clientFile(count: number, opts?: ClientFileOptions): Promise<{ path: string; ids: string[] }>;
+  /** Starts a batch over `clientsPath` against the fake API with a fresh token. */
+  startBatch(clientsPath: string, input?: Partial<BatchInput>): Promise<WorkflowHandle>;
+  worker(opts?: Partial<BatchWorkerOptions>): Promise<Worker>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(apiOptions: FakeApiOptions = {}): Promise<Harness> {
+  const address = inject('temporalAddress');
+  const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-it-'));
+  const connection = await NativeConnection.connect({ address });
+  const clientConnection = await Connection.connect({ address });
+  const client = new Client({ connection: clientConnection });
+  const api = await startFakeApi({ seed: 7, ...apiOptions });
+  const storePath = path.join(dir, 'results.db');
+  const store = SqliteResultsStore.open(storePath);
+  const sealKey = randomBytes(32);
+  const taskQueue = `test-${randomUUID()}`;
+  const seal = (token: string) => sealToken(token, sealKey);
+
+  return {
+    client,
+    connection,
+    address,
+    taskQueue,
+    api,
+    store,
+    storePath,
+    sealKey,
+    dir,
+    seal,
+    async clientFile(count, opts) {
+      const file = path.join(dir, `clients-${randomUUID().slice(0, 8)}.json`);
+      await writeSeedClientFile(file, count, opts);
+      return { path: file, ids: clientIds(count, opts?.idOf) };
+    },
+    async startBatch(clientsPath, input = {}) {
+      const batchId = input.batchId ?? `batch-${randomUUID()}`;
+      const full: BatchInput = {
+        batchId,
+        source: { path: clientsPath, format: detectFormat(clientsPath) },
+        apiUrl: api.baseUrl,
+        sealedToken: seal(api.issueToken()),
+        ...input,
+      };
+      return client.workflow.start(BATCH_WORKFLOW_TYPE, { taskQueue, workflowId: batchId, args: [full] });
+    },
+    worker: (opts = {}) =>
+      createWorker({
+        connection,
+        taskQueue,
+        store,
+        sealKey: async () => sealKey,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        ...opts,
+      }),
+    async close() {
+      await api.close();
+      await store.close();
+      await clientConnection.close();
+      await connection.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls the progress query until `predicate` holds. */
+export async function waitForProgress(
+  handle: WorkflowHandle,
+  predicate: (p: BatchProgress) => boolean,
+  timeoutMs = 60_000,
+): Promise<BatchProgress> {
+  const deadline = Date.now() + timeoutMs;
+  let last: BatchProgress | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await handle.query(progressQuery);
+      if (predicate(last)) return last;
+    } catch {
+      // not started yet, or between runs of continue-as-new
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for batch progress; last: ${JSON.stringify(last)}`);
+}
+
+export const waitForState = (handle: WorkflowHandle, state: BatchState, timeoutMs?: number) =>
+  waitForProgress(handle, (p) => p.state === state, timeoutMs);
+
+export async function resultOf(handle: WorkflowHandle): Promise<BatchSummary> {
+  return (await handle.result()) as BatchSummary;
+}

@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers: fast unit tests of pure modules and activities, and integration tests against one real
+// Temporal dev server started by globalSetup (or the one at TEMPORAL_ADDRESS).
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    projects: [
+      {
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
