@@ -77,6 +77,9 @@ export interface BatchCarry {
   total?: number;
 }
 
+/** What a starter may set; the rest comes from DEFAULT_OPTIONS. */
+export type BatchOptionsInput = Partial<Omit<BatchOptions, 'retry'>> & { retry?: Partial<RetryOptions> };
+
 export interface BatchInput {
   /** Also the workflow id. */
   batchId: string;
@@ -87,7 +90,7 @@ export interface BatchInput {
   sealedToken?: string;
   /** Client count, when the starter validated the source. */
   total?: number;
-  options?: Partial<BatchOptions>;
+  options?: BatchOptionsInput;
   /** The batch this one redrives (retry-failed), for the record. */
   retryOf?: string;
   /** Set only by continue-as-new. */

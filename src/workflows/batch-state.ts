@@ -1,9 +1,9 @@
 // The batch's bookkeeping: counters, the pending list and how they read as progress.
 // Deterministic: no I/O, time only from the workflow's clock passed in.
 import type { ClientEntry } from '../domain/sources/types';
-import { DEFAULT_OPTIONS, type BatchCarry, type BatchInput, type BatchOptions, type BatchProgress, type BatchState, type BatchSummary } from '../shared';
+import { DEFAULT_OPTIONS, type BatchCarry, type BatchInput, type BatchOptions, type BatchOptionsInput, type BatchProgress, type BatchState, type BatchSummary } from '../shared';
 
-export function resolveOptions(partial: Partial<BatchOptions> | undefined): BatchOptions {
+export function resolveOptions(partial: BatchOptionsInput | undefined): BatchOptions {
   const o = { ...DEFAULT_OPTIONS, ...partial, retry: { ...DEFAULT_OPTIONS.retry, ...partial?.retry } };
   // A page must fit in one run's event budget: a client costs at most ~6 events (3 activity + 3 workflow task).
   o.pageSize = Math.max(1, Math.min(o.pageSize, Math.floor((o.eventBudget - 100) / 8)));

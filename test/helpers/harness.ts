@@ -8,14 +8,14 @@ import { inject } from 'vitest';
 import { detectFormat } from '../../src/domain/sources';
 import { clientIds, writeSeedClientFile, type ClientFileOptions } from '../../src/fake-api/client-file';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/fake-api';
-import { BATCH_WORKFLOW_TYPE, progressQuery, type BatchInput, type BatchProgress, type BatchState, type BatchSummary } from '../../src/shared';
+import { BATCH_WORKFLOW_TYPE, progressQuery, tokenRefreshedSignal, type BatchInput, type BatchProgress, type BatchState, type BatchSummary } from '../../src/shared';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';
 import type { ResultsStore } from '../../src/store/results-store';
 import { sealToken } from '../../src/token/seal';
 import { createWorker, type BatchWorkerOptions } from '../../src/worker';
 
-// Worker state chatter drowns test output; warnings and errors still show.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+// Worker state chatter drowns test output; errors still show.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 /** Everything one integration test needs: a client and worker connection to the shared dev server, a fake API, a store. */
 export interface Harness {
@@ -121,4 +121,45 @@ export const waitForState = (handle: WorkflowHandle, state: BatchState, timeoutM
 
 export async function resultOf(handle: WorkflowHandle): Promise<BatchSummary> {
   return (await handle.result()) as BatchSummary;
+}
+
+/**
+ * Plays the operator: whenever the batch waits for a token, gets a new one from the fake API and sends
+ * tokenRefreshed with it sealed. Returns how many refreshes it sent once `stop()` is called.
+ */
+export function autoRefresh(h: Harness, handle: WorkflowHandle): { stop(): Promise<number> } {
+  let running = true;
+  let sent = 0;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const p = await handle.query(progressQuery);
+        if (p.state === 'waiting-for-token') {
+          await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) });
+          sent++;
+        }
+        if (p.state === 'completed' || p.state === 'cancelled') return;
+      } catch {
+        // between runs of continue-as-new, or finished
+      }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return sent;
+    },
+  };
+}
+
+/** Event counts of every run of a batch, oldest first. */
+export async function runHistoryLengths(h: Harness, batchId: string): Promise<number[]> {
+  const lengths: { start: number; events: number }[] = [];
+  for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${batchId}'` })) {
+    const history = await h.client.workflow.getHandle(batchId, wf.runId).fetchHistory();
+    lengths.push({ start: wf.startTime.getTime(), events: history.events?.length ?? 0 });
+  }
+  return lengths.sort((a, b) => a.start - b.start).map((l) => l.events);
 }

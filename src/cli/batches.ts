@@ -1,0 +1,92 @@
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { UserError } from '../errors';
+import { FINAL_STATES, progressQuery, type BatchInput, type BatchProgress, type BatchSummary } from '../shared';
+
+export interface BatchView {
+  handle: WorkflowHandle;
+  /** Temporal's own status: RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, … */
+  status: string;
+  progress: BatchProgress;
+}
+
+/** The batch's handle and progress; an unknown id is a UserError that says how to find the right one. */
+export async function getBatch(client: Client, batchId: string): Promise<BatchView> {
+  const handle = client.workflow.getHandle(batchId);
+  let status: string;
+  try {
+    status = (await handle.describe()).status.name;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new UserError(`no batch with id ${batchId}; \`clientsync list\` shows the batches`);
+    throw err;
+  }
+  if (status === 'RUNNING') return { handle, status, progress: await handle.query(progressQuery) };
+  return { handle, status, progress: await finishedProgress(handle, batchId, status) };
+}
+
+/** A finished batch answers from its result, so no worker is needed to replay it. */
+async function finishedProgress(handle: WorkflowHandle, batchId: string, status: string): Promise<BatchProgress> {
+  let summary: BatchSummary | undefined;
+  try {
+    summary = (await handle.result()) as BatchSummary;
+  } catch {
+    // failed, terminated or timed out: no summary
+  }
+  const state = summary?.state ?? (status === 'CANCELED' ? 'cancelled' : 'failed');
+  return {
+    batchId,
+    state,
+    processed: summary?.processed ?? 0,
+    succeeded: summary?.succeeded ?? 0,
+    failed: summary?.failed ?? 0,
+    duplicates: summary?.duplicates ?? 0,
+    pending: summary ? summary.total - summary.processed : 0,
+    total: summary?.total ?? null,
+    resumeFromClientId: null,
+    run: summary?.runs ?? 0,
+    startedAt: summary?.startedAt ?? '',
+    updatedAt: summary?.endedAt ?? '',
+    waitingSince: null,
+    tokenRefreshes: summary?.tokenRefreshes ?? 0,
+    inFlight: 0,
+    lastTokenError: null,
+  };
+}
+
+export function isFinal(p: BatchProgress): boolean {
+  return FINAL_STATES.has(p.state);
+}
+
+/** The input the batch was started with (the latest run's, which carries the same source, URL and options). */
+export async function batchInput(handle: WorkflowHandle): Promise<BatchInput> {
+  const { defaultPayloadConverter } = await import('@temporalio/common');
+  const history = await handle.fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new Error(`batch ${handle.workflowId} has no recorded input`);
+  return defaultPayloadConverter.fromPayload<BatchInput>(payload);
+}
+
+/** Temporal Web's page for a batch. TEMPORAL_UI_URL overrides the dev server's default. */
+export function webUrl(batchId: string, namespace: string, env = process.env): string {
+  const base = (env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, '');
+  return `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(batchId)}`;
+}
+
+/** Runs `fn` with a connected client and always closes the connection. */
+export async function withClient<T>(fn: (client: Client, namespace: string) => Promise<T>): Promise<T> {
+  const { connectClient } = await import('../temporal-connection');
+  const { client, connection, target } = await connectClient();
+  try {
+    return await fn(client, target.namespace);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Like getBatch, but refuses a batch that has already ended: signals to it would be lost. */
+export async function getRunningBatch(client: Client, batchId: string, verb: string): Promise<BatchView> {
+  const view = await getBatch(client, batchId);
+  if (view.status !== 'RUNNING') {
+    throw new UserError(`batch ${batchId} has already ended (${view.progress.state}); there is nothing to ${verb}`);
+  }
+  return view;
+}

@@ -1,0 +1,107 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { clientIds, writeSeedClientFile } from '../../fake-api/client-file';
+import { startFakeApi } from '../../fake-api';
+import { stateDir } from '../../paths';
+import type { BatchProgress } from '../../shared';
+import { openResultsStore } from '../../store/results-store';
+import { serverAnswers, startDevServer, type DevServer } from '../../temporal-server/dev-server';
+import { connectWorker, temporalTarget } from '../../temporal-connection';
+import { createWorker } from '../../worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { getBatch, webUrl, withClient } from '../batches';
+import { untilSignal, type CliIO } from '../io';
+import { progressLine, rateBetween } from '../progress-line';
+import { refreshToken } from './refresh-token';
+import { results } from './results';
+import { start } from './start';
+
+export interface DemoOptions {
+  clients: number;
+  keep?: boolean;
+}
+
+/** Gets a token the way an operator would: from the API's token endpoint. */
+async function fetchToken(origin: string): Promise<string> {
+  const res = await fetch(`${origin}/token`, { method: 'POST' });
+  return ((await res.json()) as { token: string }).token;
+}
+
+/**
+ * `clientsync demo`: the whole story on a machine with nothing running. A dev server (unless one answers),
+ * a worker and a fake API whose token expires mid-batch; a batch over a generated seed-format file; the
+ * wait for a token and the refresh through the CLI path; the summary, the results file and the Web link.
+ */
+export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
+  // The story is the output: keep the SDK's routine worker chatter out of it.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dir = path.join(stateDir(), 'demo');
+  await mkdir(dir, { recursive: true });
+  const target = temporalTarget();
+  let server: DevServer | undefined;
+  if (await serverAnswers(target.address)) io.out(`1. Using the Temporal server at ${target.address}.`);
+  else {
+    const port = Number(target.address.split(':').pop()) || 7233;
+    io.out(`1. Starting the Temporal dev server on 127.0.0.1:${port}…`);
+    server = await startDevServer({ port, uiPort: 8233, dbFile: path.join(stateDir(), 'temporal.db'), log: io.out });
+  }
+  const expireAfter = Math.max(50, Math.ceil(opts.clients / 2.5));
+  const api = await startFakeApi({ expireAfter, latencyMs: 3, jitterMs: 4, seed: 42 });
+  io.out(`   Fake clients API at ${api.baseUrl} (a token expires after ${expireAfter} calls).`);
+  const store = await openResultsStore();
+  const connection = await connectWorker(target);
+  const worker = await createWorker({ connection, namespace: target.namespace, store });
+  const running = worker.run();
+  io.out('   Worker running on task queue clientsync.');
+
+  try {
+    const clientsFile = path.join(dir, 'client_file.json');
+    await writeSeedClientFile(clientsFile, opts.clients, { groupSize: 250 });
+    const tokenFile = path.join(dir, 'api-token');
+    await writeFile(tokenFile, await fetchToken(api.origin), { mode: 0o600 });
+    io.out(`2. Starting a batch over ${opts.clients} clients in ${clientsFile}:`);
+    const { batchId } = await start({ clients: clientsFile, apiUrl: api.baseUrl, tokenFile, concurrency: 8, id: `demo-${Date.now().toString(36)}` }, io);
+
+    const final = await withClient(async (client) => {
+      let prev = { at: Date.now(), processed: 0 };
+      let speed = 0;
+      for (;;) {
+        const { progress } = await getBatch(client, batchId);
+        const now = { at: Date.now(), processed: progress.processed };
+        speed = 0.6 * speed + 0.4 * rateBetween(prev, now);
+        prev = now;
+        io.redraw(progressLine(progress, speed));
+        if (progress.state === 'waiting-for-token') {
+          if (io.isTTY) io.out('');
+          io.out(`3. The token expired: the batch is waiting for tokenRefreshed, resume from ClientId ${progress.resumeFromClientId}.`);
+          io.out('   Getting a new token and running `clientsync refresh-token` with it:');
+          await writeFile(tokenFile, await fetchToken(api.origin), { mode: 0o600 });
+          await refreshToken(batchId, { tokenFile }, io);
+        }
+        if (progress.state === 'completed' || progress.state === 'cancelled' || progress.state === 'failed') return progress;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    });
+    if (io.isTTY) io.out('');
+    const check = api.ledger.check(clientIds(opts.clients));
+    io.out(
+      `4. Batch ${batchId} ${final.state}: ${final.succeeded} succeeded, ${final.failed} failed, ${final.tokenRefreshes} token refreshes, ${final.run} run(s).`,
+    );
+    io.out(`   The API's ledger: ${opts.clients - check.missing.length} clients called successfully, ${check.missing.length} missing, ${check.repeated.length} called twice.`);
+    const resultsFile = path.join(dir, 'results.json');
+    await results(batchId, { out: resultsFile, format: 'json' }, io);
+    io.out(`   Temporal Web: ${webUrl(batchId, target.namespace)}`);
+    if (opts.keep) {
+      io.out('--keep: the server, worker and fake API keep running; Ctrl-C stops them.');
+      await untilSignal();
+    }
+    return final;
+  } finally {
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await store.close();
+    await api.close();
+    await server?.stop();
+  }
+}

@@ -1,0 +1,43 @@
+import { BATCH_WORKFLOW_TYPE } from '../../shared';
+import { failedKey, processedKey, stateKey, totalKey } from '../../search-attributes';
+import { withClient } from '../batches';
+import type { CliIO } from '../io';
+
+export interface ListedBatch {
+  batchId: string;
+  status: string;
+  state: string | null;
+  processed: number | null;
+  total: number | null;
+  failed: number | null;
+  startTime: string;
+}
+
+/** `clientsync list`: batches from a visibility query, newest first, with state and progress. */
+export async function list(opts: { json?: boolean; limit?: number }, io: CliIO): Promise<ListedBatch[]> {
+  return withClient(async (client) => {
+    const rows: ListedBatch[] = [];
+    for await (const wf of client.workflow.list({ query: `WorkflowType = '${BATCH_WORKFLOW_TYPE}'` })) {
+      const sa = wf.typedSearchAttributes;
+      rows.push({
+        batchId: wf.workflowId,
+        status: wf.status.name,
+        state: sa.get(stateKey) ?? null,
+        processed: sa.get(processedKey) ?? null,
+        total: sa.get(totalKey) ?? null,
+        failed: sa.get(failedKey) ?? null,
+        startTime: wf.startTime.toISOString(),
+      });
+      if (rows.length >= (opts.limit ?? 50)) break;
+    }
+    if (opts.json) io.out(JSON.stringify(rows));
+    else if (rows.length === 0) io.out('No batches yet. `clientsync start --clients FILE --api-url URL` starts one.');
+    else {
+      io.out(['BATCH', 'STATE', 'PROGRESS', 'FAILED', 'STARTED'].join('\t'));
+      for (const r of rows) {
+        io.out([r.batchId, r.state ?? r.status.toLowerCase(), `${r.processed ?? 0}/${r.total ?? '?'}`, r.failed ?? 0, r.startTime].join('\t'));
+      }
+    }
+    return rows;
+  });
+}

@@ -1,0 +1,120 @@
+import path from 'node:path';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { compileExpiredRegex } from '../../domain/classify';
+import { checkApiUrl } from '../../domain/client-url';
+import { detectFormat, SourceError, validateSource, type SourceFormat, type SourceReport } from '../../domain/sources';
+import { UserError } from '../../errors';
+import { BATCH_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE, type BatchInput, type BatchOptionsInput } from '../../shared';
+import { loadSealKey, sealToken } from '../../token/seal';
+import { connectClient } from '../../temporal-connection';
+import { webUrl } from '../batches';
+import type { CliIO } from '../io';
+import { readTokenInput, type TokenFlags } from '../token-input';
+import { watchBatch } from './status';
+
+export interface StartOptions extends TokenFlags {
+  clients: string;
+  apiUrl?: string;
+  id?: string;
+  format?: SourceFormat;
+  concurrency?: number;
+  pageSize?: number;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  expiredRegex?: string;
+  eventBudget?: number;
+  taskQueue?: string;
+  /** Use the workers' own token source (API_TOKEN / API_TOKEN_FILE / API_TOKEN_COMMAND on the workers). */
+  workerToken?: boolean;
+  wait?: boolean;
+  /** Set by retry-failed: the batch this one redrives. */
+  retryOf?: string;
+}
+
+export interface StartResult {
+  batchId: string;
+  report: SourceReport;
+  webUrl: string;
+}
+
+/** Everything start checks before it touches Temporal: a bad input starts nothing. */
+export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ input: BatchInput; report: SourceReport }> {
+  const apiUrl = opts.apiUrl ?? process.env.API_BASE_URL;
+  if (!apiUrl) throw new UserError('no API URL: pass --api-url URL or set API_BASE_URL');
+  try {
+    checkApiUrl(apiUrl);
+    if (opts.expiredRegex !== undefined) compileExpiredRegex(opts.expiredRegex);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  const token = await readTokenInput(opts, io);
+  if (!token && !opts.workerToken) {
+    throw new UserError('no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers\' own)');
+  }
+  const source = { path: path.resolve(opts.clients), format: opts.format ?? detectFormat(opts.clients) };
+  let report: SourceReport;
+  try {
+    report = await validateSource(source);
+  } catch (err) {
+    if (err instanceof SourceError) throw new UserError(`${opts.clients}: ${err.message}`);
+    throw err;
+  }
+  const options: BatchOptionsInput = {};
+  if (opts.concurrency !== undefined) options.concurrency = opts.concurrency;
+  if (opts.pageSize !== undefined) options.pageSize = opts.pageSize;
+  if (opts.timeoutMs !== undefined) options.callTimeoutMs = opts.timeoutMs;
+  if (opts.maxAttempts !== undefined) options.retry = { maximumAttempts: opts.maxAttempts };
+  if (opts.expiredRegex !== undefined) options.expiredRegex = opts.expiredRegex;
+  if (opts.eventBudget !== undefined) options.eventBudget = opts.eventBudget;
+  const batchId = opts.id ?? `batch-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(36).slice(2, 6)}`;
+  const input: BatchInput = {
+    batchId,
+    source,
+    apiUrl,
+    total: report.total,
+    options,
+    ...(token ? { sealedToken: sealToken(token, await loadSealKey({ create: true })) } : {}),
+    ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
+  };
+  return { input, report };
+}
+
+/** `clientsync start`: validates the source (streaming), then starts one batch workflow. */
+export async function start(opts: StartOptions, io: CliIO): Promise<StartResult> {
+  const { input, report } = await prepareStart(opts, io);
+  io.out(`${opts.clients}: ${report.total} clients (${source(input)}).`);
+  if (report.duplicateEntries > 0) {
+    const sample = report.duplicates.slice(0, 5).map((d) => `${d.id} ×${d.count}`).join(', ');
+    io.err(`warning: ${report.duplicateEntries} duplicate entries (${sample}${report.duplicates.length > 5 ? ', …' : ''}); each ClientId is called once`);
+  }
+  const { client, connection, target } = await connectClient();
+  try {
+    const handle = await client.workflow
+      .start(BATCH_WORKFLOW_TYPE, {
+        taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+        workflowId: input.batchId,
+        args: [input],
+        // One batch per id, ever: a second start under the same id is refused, even after the first ended.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: `clientsync batch over ${path.basename(input.source.path)} (${report.total} clients)`,
+      })
+      .catch((err: unknown) => {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new UserError(`a batch with id ${input.batchId} already exists; pick another --id (\`clientsync status ${input.batchId}\` shows it)`);
+        }
+        throw err;
+      });
+    const url = webUrl(input.batchId, target.namespace);
+    io.out(`Started batch ${handle.workflowId}`);
+    io.out(`Temporal Web: ${url}`);
+    if (opts.wait) await watchBatch(client, input.batchId, io);
+    return { batchId: input.batchId, report, webUrl: url };
+  } finally {
+    await connection.close();
+  }
+}
+
+function source(input: BatchInput): string {
+  return `${input.source.format}, ${input.source.path}`;
+}

@@ -1,0 +1,33 @@
+import { openResultsStore } from '../../store/results-store';
+import { connectWorker, temporalTarget } from '../../temporal-connection';
+import { createWorker } from '../../worker';
+import type { CliIO } from '../io';
+
+export interface WorkerCommandOptions {
+  taskQueue: string;
+  maxConcurrentCalls: number;
+  rps?: number;
+}
+
+/** `clientsync worker`: runs batches until SIGINT/SIGTERM, then lets in-flight calls finish. */
+export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<void> {
+  const target = temporalTarget();
+  const connection = await connectWorker(target);
+  const store = await openResultsStore();
+  try {
+    const w = await createWorker({
+      connection,
+      namespace: target.namespace,
+      taskQueue: opts.taskQueue,
+      store,
+      maxConcurrentCalls: opts.maxConcurrentCalls,
+      rps: opts.rps,
+    });
+    io.out(`clientsync worker polling task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace})`);
+    await w.run(); // the SDK's runtime shuts the worker down gracefully on SIGINT/SIGTERM
+    io.out('clientsync worker stopped.');
+  } finally {
+    await store.close();
+    await connection.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { Readable } from 'node:stream';
+
+/** Where a command writes; tests pass their own to capture output. */
+export interface CliIO {
+  out(line: string): void;
+  err(line: string): void;
+  /** Rewrites the current terminal line (progress bars); plain lines when not a TTY. */
+  redraw(line: string): void;
+  isTTY: boolean;
+  stdin: NodeJS.ReadableStream;
+}
+
+export const processIO: CliIO = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+  redraw: (line) => (process.stdout.isTTY ? process.stdout.write(`\r\x1b[2K${line}`) : process.stdout.write(line + '\n')),
+  isTTY: !!process.stdout.isTTY,
+  stdin: process.stdin,
+};
+
+/** Collects output in memory. */
+export function memoryIO(stdinText = ''): CliIO & { lines: string[]; errors: string[] } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return {
+    lines,
+    errors,
+    out: (l) => lines.push(l),
+    err: (l) => errors.push(l),
+    redraw: (l) => lines.push(l),
+    isTTY: false,
+    stdin: Readable.from([stdinText]),
+  };
+}
+
+/** Resolves on the first SIGINT or SIGTERM: long-running commands stop cleanly on Ctrl-C. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}

@@ -1,0 +1,217 @@
+import { Command, CommanderError, Option } from 'commander';
+import { RuntimeError, UserError } from '../errors';
+import { DEFAULT_TASK_QUEUE } from '../shared';
+import { SourceError } from '../domain/sources';
+import { SealKeyError } from '../token/seal';
+import { processIO, type CliIO } from './io';
+import { port, positiveNumber, rate, wholeNumber } from './parse';
+
+/** The command functions, injectable so argv parsing can be table-tested without running anything. */
+export interface Commands {
+  server: typeof import('./commands/server').server;
+  fakeApi: typeof import('./commands/fake-api').fakeApi;
+  worker: typeof import('./commands/worker').worker;
+  start: typeof import('./commands/start').start;
+  refreshToken: typeof import('./commands/refresh-token').refreshToken;
+  status: typeof import('./commands/status').status;
+  list: typeof import('./commands/list').list;
+  failures: typeof import('./commands/failures').failures;
+  results: typeof import('./commands/results').results;
+  retryFailed: typeof import('./commands/retry-failed').retryFailed;
+  pause: typeof import('./commands/pause').pause;
+  resume: typeof import('./commands/pause').resume;
+  cancel: typeof import('./commands/cancel').cancel;
+  demo: typeof import('./commands/demo').demo;
+}
+
+/** Loads commands on use, so `clientsync --help` does not pay for the Temporal SDK. */
+const realCommands: Commands = {
+  server: async (...a) => (await import('./commands/server')).server(...a),
+  fakeApi: async (...a) => (await import('./commands/fake-api')).fakeApi(...a),
+  worker: async (...a) => (await import('./commands/worker')).worker(...a),
+  start: async (...a) => (await import('./commands/start')).start(...a),
+  refreshToken: async (...a) => (await import('./commands/refresh-token')).refreshToken(...a),
+  status: async (...a) => (await import('./commands/status')).status(...a),
+  list: async (...a) => (await import('./commands/list')).list(...a),
+  failures: async (...a) => (await import('./commands/failures')).failures(...a),
+  results: async (...a) => (await import('./commands/results')).results(...a),
+  retryFailed: async (...a) => (await import('./commands/retry-failed')).retryFailed(...a),
+  pause: async (...a) => (await import('./commands/pause')).pause(...a),
+  resume: async (...a) => (await import('./commands/pause')).resume(...a),
+  cancel: async (...a) => (await import('./commands/cancel')).cancel(...a),
+  demo: async (...a) => (await import('./commands/demo')).demo(...a),
+};
+
+const tokenOptions = (cmd: Command) =>
+  cmd
+    .option('--token-file <file>', 'read the API token from a file (default: env API_TOKEN)')
+    .option('--token-stdin', 'read the API token from standard input');
+
+/** Builds the `clientsync` program. Parse errors throw CommanderError; commands throw UserError/RuntimeError. */
+export function buildProgram(io: CliIO = processIO, commands: Commands = realCommands): Command {
+  const program = new Command('clientsync')
+    .description('Call an API once for every client in a long list, durably, on Temporal.')
+    .version(require('../../package.json').version as string)
+    .option('--debug', 'show stack traces on errors')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: () => {}, outputError: () => {} });
+
+  program
+    .command('server')
+    .description('start the Temporal dev server (built once from temporal/go.mod) with Temporal Web')
+    .addOption(new Option('--port <port>', 'gRPC port').default(7233).argParser(port))
+    .addOption(new Option('--ui-port <port>', 'Temporal Web port').default(8233).argParser(port))
+    .option('--db <file>', 'SQLite file that keeps batches across restarts (default: .clientsync/temporal.db)')
+    .option('--install-only', 'only build or find the temporal binary, then exit')
+    .action((o) => commands.server(o, io));
+
+  program
+    .command('fake-api')
+    .description('run the fake clients API on 127.0.0.1 (tokens, faults, ledger)')
+    .addOption(new Option('--port <port>', 'port (0: any free one)').default(8080).argParser(port))
+    .addOption(new Option('--expire-after <n>', 'a token expires after N successful calls (0: never)').default(0).argParser(wholeNumber()))
+    .addOption(new Option('--token-ttl <seconds>', 'a token expires after S seconds (0: never)').default(0).argParser(wholeNumber()))
+    .addOption(new Option('--latency-ms <ms>', 'latency of each answer').default(0).argParser(wholeNumber()))
+    .addOption(new Option('--jitter-ms <ms>', 'random extra latency').default(0).argParser(wholeNumber()))
+    .addOption(new Option('--fault-rate <rate>', 'share of calls answered 503').default(0).argParser(rate))
+    .addOption(new Option('--rate-limit-rate <rate>', 'share of calls answered 429 with Retry-After').default(0).argParser(rate))
+    .addOption(new Option('--slow-rate <rate>', 'share of calls answered after --slow-ms').default(0).argParser(rate))
+    .addOption(new Option('--slow-ms <ms>', 'delay of slow answers').default(30_000).argParser(wholeNumber()))
+    .addOption(new Option('--reset-rate <rate>', 'share of connections reset without an answer').default(0).argParser(rate))
+    .option('--missing <ids>', 'comma-separated ids that answer 404', (v: string) => v.split(',').filter(Boolean))
+    .addOption(new Option('--seed <n>', 'seed of the fault generator').default(1).argParser(wholeNumber()))
+    .action((o) =>
+      commands.fakeApi(
+        {
+          port: o.port,
+          expireAfter: o.expireAfter,
+          tokenTtlSeconds: o.tokenTtl,
+          latencyMs: o.latencyMs,
+          jitterMs: o.jitterMs,
+          faultRate: o.faultRate,
+          rateLimitRate: o.rateLimitRate,
+          slowRate: o.slowRate,
+          slowMs: o.slowMs,
+          resetRate: o.resetRate,
+          missingIds: o.missing,
+          seed: o.seed,
+        },
+        io,
+      ),
+    );
+
+  program
+    .command('worker')
+    .description('run batches: workflows and API calls (Ctrl-C lets in-flight calls finish)')
+    .option('--task-queue <queue>', 'task queue', DEFAULT_TASK_QUEUE)
+    .addOption(new Option('--max-concurrent-calls <n>', 'API calls this worker runs at once').default(100).argParser(wholeNumber(1)))
+    .addOption(new Option('--rps <r>', 'calls per second across all workers of the task queue').argParser(positiveNumber))
+    .action((o) => commands.worker(o, io));
+
+  tokenOptions(
+    program
+      .command('start')
+      .description('validate a clients file and start a batch')
+      .requiredOption('--clients <file>', 'clients file: the seed\'s nested JSON, JSON Lines or CSV')
+      .option('--api-url <url>', 'API URL; {ClientId} is replaced, else the id is appended (default: env API_BASE_URL)')
+      .option('--id <batchId>', 'batch id (also the workflow id)')
+      .addOption(new Option('--format <format>', 'source format (default: by file ending)').choices(['seed-json', 'jsonl', 'csv']))
+      .addOption(new Option('--concurrency <n>', 'calls in flight at once').argParser(wholeNumber(1, 1000)))
+      .addOption(new Option('--page-size <n>', 'clients read per page').argParser(wholeNumber(1, 10_000)))
+      .addOption(new Option('--timeout-ms <ms>', 'per-call timeout (default 15000)').argParser(wholeNumber(1)))
+      .addOption(new Option('--max-attempts <n>', 'attempts per client for transient errors (default 8)').argParser(wholeNumber(1, 100)))
+      .option('--expired-regex <re>', 'regex over a 401/403 body that means "token expired"')
+      .addOption(new Option('--event-budget <n>', 'history events per run before continue-as-new').argParser(wholeNumber(500, 50_000)))
+      .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
+      .option('--worker-token', "use the workers' own token source instead of passing one")
+      .option('--wait', 'show progress until the batch ends'),
+  ).action(async (o) => void (await commands.start(o, io)));
+
+  tokenOptions(program.command('refresh-token').description('send tokenRefreshed with a new token').argument('<batchId>')).action(
+    async (id: string, o) => void (await commands.refreshToken(id, o, io)),
+  );
+
+  program
+    .command('status')
+    .description("a batch's progress")
+    .argument('<batchId>')
+    .option('--json', 'one JSON object')
+    .option('--watch', 'redraw until the batch ends')
+    .action(async (id: string, o) => void (await commands.status(id, o, io)));
+
+  program
+    .command('list')
+    .description('batches with state and progress')
+    .option('--json', 'JSON')
+    .addOption(new Option('--limit <n>', 'at most N batches').default(50).argParser(wholeNumber(1)))
+    .action(async (o) => void (await commands.list(o, io)));
+
+  program
+    .command('failures')
+    .description('failed clients with reason, last HTTP status and attempts')
+    .argument('<batchId>')
+    .option('--json', 'JSON')
+    .action(async (id: string, o) => void (await commands.failures(id, o, io)));
+
+  program
+    .command('results')
+    .description('export the successful responses')
+    .argument('<batchId>')
+    .option('--out <file>', 'write to a file (default: stdout)')
+    .addOption(new Option('--format <format>', 'json: the seed\'s [{client, data}]; jsonl: one per line').choices(['json', 'jsonl']).default('json'))
+    .action(async (id: string, o) => void (await commands.results(id, o, io)));
+
+  tokenOptions(
+    program
+      .command('retry-failed')
+      .description('start a new batch over the failed clients of an ended batch')
+      .argument('<batchId>')
+      .option('--id <batchId>', 'id of the new batch')
+      .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
+      .option('--worker-token', "use the workers' own token source"),
+  ).action(async (id: string, o) => void (await commands.retryFailed(id, o, io)));
+
+  program.command('pause').description('stop starting calls; in-flight calls finish').argument('<batchId>').action((id: string) => commands.pause(id, io));
+  program.command('resume').description('continue a paused batch').argument('<batchId>').action((id: string) => commands.resume(id, io));
+  program
+    .command('cancel')
+    .description('end a batch cleanly with its summary')
+    .argument('<batchId>')
+    .action(async (id: string) => void (await commands.cancel(id, io)));
+
+  program
+    .command('demo')
+    .description('the whole story: server, worker, fake API, a batch whose token expires, a refresh')
+    .addOption(new Option('--clients <n>', 'clients in the generated file').default(2000).argParser(wholeNumber(1)))
+    .option('--keep', 'leave the server, worker and fake API running')
+    .action(async (o) => void (await commands.demo(o, io)));
+
+  return program;
+}
+
+/** Exit code and one-line message for any error; stack traces only with --debug. */
+export function reportError(err: unknown, io: CliIO, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+    const hint = err.code === 'commander.unknownCommand' ? '' : ' (see --help)';
+    io.err(`clientsync: ${err.message.replace(/^error: /, '')}${hint}`);
+    return 2;
+  }
+  const e = err as Error;
+  const code = err instanceof UserError || err instanceof SourceError || err instanceof SealKeyError ? 2 : err instanceof RuntimeError ? 1 : 1;
+  io.err(`clientsync: ${e?.message?.split('\n')[0] ?? String(err)}`);
+  if (debug && e?.stack) io.err(e.stack);
+  return code;
+}
+
+/** Parses argv and runs the command; the only place that decides the exit code. */
+export async function main(argv: string[], io: CliIO = processIO, commands?: Commands): Promise<number> {
+  const program = buildProgram(io, commands);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    return reportError(err, io, argv.includes('--debug'));
+  }
+}

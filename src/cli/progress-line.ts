@@ -1,0 +1,30 @@
+import type { BatchProgress } from '../shared';
+
+/** Calls per second between two progress samples. */
+export function rateBetween(a: { at: number; processed: number }, b: { at: number; processed: number }): number {
+  const seconds = (b.at - a.at) / 1000;
+  return seconds > 0 ? Math.max(0, (b.processed - a.processed) / seconds) : 0;
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  if (seconds < 90) return `${Math.ceil(seconds)}s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)}m`;
+  return `${(seconds / 3600).toFixed(1)}h`;
+}
+
+/** One line: bar, processed/total, calls/s, ETA, state, and the resume point while waiting. */
+export function progressLine(p: BatchProgress, callsPerSecond: number, width = 30): string {
+  const total = p.total ?? 0;
+  const ratio = total > 0 ? Math.min(1, p.processed / total) : 0;
+  const filled = Math.round(ratio * width);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  const of = p.total === null ? `${p.processed}` : `${p.processed}/${p.total}`;
+  const eta = p.state === 'running' && callsPerSecond > 0 && total > 0 ? ` · ETA ${duration((total - p.processed) / callsPerSecond)}` : '';
+  const fails = p.failed ? ` · ${p.failed} failed` : '';
+  const wait =
+    p.state === 'waiting-for-token'
+      ? ` · resume from ${p.resumeFromClientId} (${p.pending} pending) · run \`clientsync refresh-token ${p.batchId}\``
+      : '';
+  return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${wait}`;
+}

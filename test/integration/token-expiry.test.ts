@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FakeApiOptions } from '../../src/fake-api';
+import type { BatchOptionsInput } from '../../src/shared';
+import { autoRefresh, createHarness, resultOf, runHistoryLengths, type Harness } from '../helpers/harness';
+
+const FAST_RETRY = { maximumAttempts: 10, initialIntervalMs: 50, maximumIntervalMs: 200, backoffCoefficient: 2 };
+
+describe('a batch whose token expires every 150 successful calls', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  async function runExpiringBatch(api: FakeApiOptions, options: BatchOptionsInput) {
+    h = await createHarness({ expireAfter: 150, ...api });
+    const { path, ids } = await h.clientFile(1000, { groupSize: 300 });
+    const worker = await h.worker();
+    return worker.runUntil(async () => {
+      const handle = await h.startBatch(path, { options: { retry: FAST_RETRY, ...options } });
+      const refresher = autoRefresh(h, handle);
+      const summary = await resultOf(handle);
+      const refreshes = await refresher.stop();
+      return { summary, refreshes, ids, handle };
+    });
+  }
+
+  function expectEveryClientOnce(ids: string[]) {
+    expect(h.api.ledger.check(ids)).toEqual({ missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] });
+  }
+
+  it('waits for tokenRefreshed each time and ends with every client called successfully exactly once', async () => {
+    const { summary, refreshes, ids } = await runExpiringBatch({}, {});
+    expectEveryClientOnce(ids);
+    // 1000 successes at 150 per token: 6 refreshes, each answered by exactly one signal.
+    expect(refreshes).toBe(6);
+    expect(summary).toMatchObject({ state: 'completed', total: 1000, processed: 1000, succeeded: 1000, failed: 0, tokenRefreshes: 6 });
+  });
+
+  it('does the same with concurrency 8', async () => {
+    const { summary, ids } = await runExpiringBatch({}, { concurrency: 8 });
+    expectEveryClientOnce(ids);
+    expect(summary).toMatchObject({ state: 'completed', processed: 1000, succeeded: 1000, failed: 0 });
+  });
+
+  it('does the same when 5% of calls get 503', async () => {
+    const { summary, ids } = await runExpiringBatch({ faultRate: 0.05 }, { concurrency: 4 });
+    expectEveryClientOnce(ids);
+    expect(h.api.ledger.statusCounts['503']).toBeGreaterThan(20);
+    expect(summary).toMatchObject({ state: 'completed', processed: 1000, succeeded: 1000, failed: 0 });
+  });
+
+  it('continues as new several times within its event budget', async () => {
+    const eventBudget = 700;
+    const { summary, ids, handle } = await runExpiringBatch({}, { eventBudget, pageSize: 50 });
+    expectEveryClientOnce(ids);
+    expect(summary).toMatchObject({ state: 'completed', processed: 1000, succeeded: 1000 });
+    const lengths = await runHistoryLengths(h, handle.workflowId);
+    expect(lengths.length).toBeGreaterThan(3);
+    expect(summary.runs).toBe(lengths.length);
+    for (const n of lengths) expect(n).toBeLessThan(eventBudget);
+  });
+});
