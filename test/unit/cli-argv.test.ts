@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { main, type Commands } from '../../src/cli/main';
+import { memoryIO } from '../../src/cli/io';
+
+/** Runs argv against recording commands: what each command would have been called with. */
+async function parse(args: string[]) {
+  const calls: Array<{ command: string; args: unknown[] }> = [];
+  const record = new Proxy({} as Commands, {
+    get: (_t, command: string) => async (...a: unknown[]) => void calls.push({ command, args: a.slice(0, -1) }),
+  });
+  const io = memoryIO();
+  const code = await main(['node', 'clientsync', ...args], io, record);
+  return { code, calls, errors: io.errors, lines: io.lines };
+}
+
+describe('clientsync argv', () => {
+  it.each([
+    [['server'], 'server', [{ port: 7233, uiPort: 8233 }]],
+    [['server', '--port', '7300', '--ui-port', '8300', '--db', 'x.db'], 'server', [{ port: 7300, uiPort: 8300, db: 'x.db' }]],
+    [['fake-api', '--port', '0', '--expire-after', '150', '--fault-rate', '0.05', '--missing', 'a,b'], 'fakeApi', [{ port: 0, expireAfter: 150, faultRate: 0.05, missingIds: ['a', 'b'], seed: 1 }]],
+    [['worker', '--max-concurrent-calls', '20', '--rps', '50'], 'worker', [{ taskQueue: 'clientsync', maxConcurrentCalls: 20, rps: 50 }]],
+    [['start', '--clients', 'c.json', '--api-url', 'http://x/', '--concurrency', '8', '--token-stdin', '--wait'], 'start', [{ clients: 'c.json', apiUrl: 'http://x/', concurrency: 8, tokenStdin: true, wait: true, taskQueue: 'clientsync' }]],
+    [['start', '--clients', 'c.csv', '--expired-regex', 'TOKEN_EXPIRED', '--token-file', 't'], 'start', [{ clients: 'c.csv', expiredRegex: 'TOKEN_EXPIRED', tokenFile: 't' }]],
+    [['refresh-token', 'b1', '--token-file', 't'], 'refreshToken', ['b1', { tokenFile: 't' }]],
+    [['refresh-token', 'b1'], 'refreshToken', ['b1', {}]],
+    [['status', 'b1', '--json'], 'status', ['b1', { json: true }]],
+    [['status', 'b1', '--watch'], 'status', ['b1', { watch: true }]],
+    [['list'], 'list', [{ limit: 50 }]],
+    [['failures', 'b1', '--json'], 'failures', ['b1', { json: true }]],
+    [['results', 'b1', '--out', 'r.json'], 'results', ['b1', { out: 'r.json', format: 'json' }]],
+    [['results', 'b1', '--format', 'jsonl'], 'results', ['b1', { format: 'jsonl' }]],
+    [['retry-failed', 'b1'], 'retryFailed', ['b1', { taskQueue: 'clientsync' }]],
+    [['pause', 'b1'], 'pause', ['b1']],
+    [['resume', 'b1'], 'resume', ['b1']],
+    [['cancel', 'b1'], 'cancel', ['b1']],
+    [['demo', '--keep'], 'demo', [{ clients: 2000, keep: true }]],
+  ])('%j calls %s with %j', async (argv, command, args) => {
+    const r = await parse(argv);
+    expect(r.errors).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.calls).toHaveLength(1);
+    expect(r.calls[0]!.command).toBe(command);
+    expect(r.calls[0]!.args).toMatchObject(args);
+  });
+
+  it.each([
+    [['fake-api', '--port', 'abc'], /option '--port <port>' argument 'abc' is invalid. expected a whole number/],
+    [['fake-api', '--bogus'], /unknown option '--bogus'/],
+    [['fake-api', '--fault-rate', '2'], /expected a rate from 0 to 1/],
+    [['start', '--api-url', 'http://x/'], /required option '--clients <file>' not specified/],
+    [['start', '--clients', 'c.json', '--concurrency', '0'], /expected a whole number from 1 to 1000/],
+    [['start', '--clients', 'c.json', '--token', 'secret'], /unknown option '--token'/],
+    [['results', 'b1', '--format', 'xml'], /argument 'xml' is invalid. Allowed choices are json, jsonl/],
+    [['status'], /missing required argument 'batchId'/],
+    [['nosuch'], /unknown command 'nosuch'/],
+  ])('%j exits 2 with one line', async (argv, message) => {
+    const r = await parse(argv);
+    expect(r.code).toBe(2);
+    expect(r.calls).toEqual([]);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(message);
+    expect(r.errors[0]).toMatch(/^clientsync: /);
+  });
+
+  it('prints help with exit 0 for every command', async () => {
+    for (const cmd of ['server', 'fake-api', 'worker', 'start', 'refresh-token', 'status', 'list', 'failures', 'results', 'retry-failed', 'pause', 'resume', 'cancel', 'demo']) {
+      const r = await parse([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.lines.join('\n')).toContain(`Usage: clientsync ${cmd}`);
+    }
+  });
+});
