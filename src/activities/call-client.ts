@@ -30,9 +30,12 @@ export interface TransientDetails {
   status: number | null;
 }
 
-/** The key the API can use to drop repeats: the same for every attempt at one client of one batch. */
+/**
+ * The key the API can use to drop repeats: the same for every attempt at one client of one batch.
+ * Percent-encoded, because header values must be ASCII and ids may be any unicode.
+ */
 export function idempotencyKey(batchId: string, clientId: string): string {
-  return `${batchId}:${clientId}`;
+  return `${encodeURIComponent(batchId)}:${encodeURIComponent(clientId)}`;
 }
 
 /** One HTTP call for one client; the verdict decides between a result, a retry and a token wait. */

@@ -36,6 +36,8 @@ export interface FakeApi {
   ledger: Ledger;
   /** Issues a token, as `POST /token` does. */
   issueToken(): string;
+  /** Every token issued so far (tests check that none leaks into history or logs). */
+  issuedTokens(): string[];
   /** Makes every token issued so far expired. */
   expireAllTokens(): void;
   /** Changes knobs while running. */
@@ -144,6 +146,7 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
     baseUrl: `${origin}/clients/`,
     ledger,
     issueToken,
+    issuedTokens: () => [...tokens.keys()],
     expireAllTokens: () => tokens.forEach((t) => (t.revoked = true)),
     configure(changes) {
       Object.assign(opts, changes);

@@ -47,7 +47,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const opts = resolveOptions(input.options);
   const carry = input.carry ?? initialCarry(input, new Date().toISOString());
   const callOptions = {
-    startToCloseTimeout: opts.callTimeoutMs + 10_000,
+    // The margin covers the store write after the answer; a lost worker's call is retried after this long.
+    startToCloseTimeout: opts.callTimeoutMs + 5_000,
     retry: {
       maximumAttempts: opts.retry.maximumAttempts,
       initialInterval: opts.retry.initialIntervalMs,

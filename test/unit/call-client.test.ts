@@ -47,7 +47,7 @@ describe('the callClient activity', () => {
     const [row] = await store.list('b1', 'succeeded');
     expect(row).toMatchObject({ clientId: 'a/1 é', attempts: 1, lastStatus: 200, record: { ClientName: 'n-a/1 é' } });
     expect(JSON.parse(row!.data!)).toMatchObject({ ClientId: 'a/1 é' });
-    expect(api.ledger.clients.get('a/1 é')!.successKeys).toEqual(['b1:a/1 é']);
+    expect(api.ledger.clients.get('a/1 é')!.successKeys).toEqual(['b1:a%2F1%20%C3%A9']);
   });
 
   it('records a 404 as this client failing, and returns instead of throwing', async () => {

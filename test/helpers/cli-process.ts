@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Harness } from './harness';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export interface CliProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+}
+
+/** Runs `clientsync …` from source in a child process, wired to the harness's server, key and store. */
+export function spawnCli(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn(process.execPath, ['--import', require.resolve('tsx'), path.join(ROOT, 'src/cli/run.ts'), ...args], {
+    cwd: h.dir,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: h.address,
+      CLIENTSYNC_SEAL_KEY: h.sealKey.toString('base64'),
+      RESULTS_DATABASE_URL: h.storePath,
+      CLIENTSYNC_HOME: path.join(h.dir, '.clientsync'),
+      ...env,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, output: () => out, exited };
+}
+
+/** Starts `clientsync worker` on the harness's task queue and waits until it polls. */
+export async function spawnWorker(h: Harness, env: NodeJS.ProcessEnv = {}): Promise<CliProcess> {
+  const p = spawnCli(h, ['worker', '--task-queue', h.taskQueue], env);
+  const deadline = Date.now() + 60_000;
+  while (!p.output().includes('clientsync worker polling')) {
+    if (Date.now() > deadline) throw new Error(`worker did not start: ${p.output()}`);
+    const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r(undefined), 100))]);
+    if (code !== undefined) throw new Error(`worker exited (${code}): ${p.output()}`);
+  }
+  return p;
+}

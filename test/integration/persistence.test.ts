@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { inject, describe, expect, it } from 'vitest';
+import { memoryIO } from '../../src/cli/io';
+import { server } from '../../src/cli/commands/server';
+import { startFakeApi } from '../../src/fake-api';
+import { writeSeedClientFile, clientIds } from '../../src/fake-api/client-file';
+import { BATCH_WORKFLOW_TYPE, tokenRefreshedSignal, type BatchInput, type BatchSummary } from '../../src/shared';
+import { SqliteResultsStore } from '../../src/store/sqlite-store';
+import { serverAnswers } from '../../src/temporal-server/dev-server';
+import { sealToken } from '../../src/token/seal';
+import { createWorker } from '../../src/worker';
+import { freePort } from '../helpers/ports';
+import { waitForState } from '../helpers/harness';
+import { randomBytes } from 'node:crypto';
+
+/** Runs `clientsync server` in-process until `stop()` resolves it. */
+async function runServer(opts: { port: number; uiPort: number; db: string }) {
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  const io = memoryIO();
+  const done = server(opts, io, stopped);
+  const address = `127.0.0.1:${opts.port}`;
+  while (!io.lines.some((l) => l.startsWith('Temporal dev server ready'))) await new Promise((r) => setTimeout(r, 100));
+  return { io, stop: async () => (stop(), await done), address };
+}
+
+describe('clientsync server', () => {
+  it('keeps a waiting batch across a restart on the same database, and refuses to start a second server', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-persist-'));
+    const opts = { port: await freePort(), uiPort: await freePort(), db: path.join(dir, 'temporal.db') };
+    const api = await startFakeApi();
+    const key = randomBytes(32);
+    const store = SqliteResultsStore.open(path.join(dir, 'results.db'));
+    const clients = path.join(dir, 'clients.json');
+    await writeSeedClientFile(clients, 30);
+    const bundle = { codePath: inject('workflowBundlePath') };
+
+    let srv = await runServer(opts);
+    expect(srv.io.lines.join('\n')).toMatch(/Temporal dev server ready: gRPC 127\.0\.0\.1:\d+, Temporal Web http:\/\/127\.0\.0\.1:\d+/);
+    const second = memoryIO();
+    await server(opts, second, Promise.resolve());
+    expect(second.lines).toEqual([`A Temporal server already answers at ${srv.address}; not starting a second one.`]);
+
+    // A batch whose token is already expired waits for tokenRefreshed: a workflow blocked on a signal.
+    const expired = api.issueToken();
+    api.expireAllTokens();
+    let nc = await NativeConnection.connect({ address: srv.address });
+    let conn = await Connection.connect({ address: srv.address });
+    const input: BatchInput = { batchId: 'persisted', source: { path: clients, format: 'seed-json' }, apiUrl: api.baseUrl, sealedToken: sealToken(expired, key) };
+    let worker = await createWorker({ connection: nc, taskQueue: 'persist', store, sealKey: async () => key, workflowBundle: bundle });
+    await worker.runUntil(async () => {
+      const handle = await new Client({ connection: conn }).workflow.start(BATCH_WORKFLOW_TYPE, { taskQueue: 'persist', workflowId: 'persisted', args: [input] });
+      await waitForState(handle, 'waiting-for-token');
+    });
+    await conn.close();
+    await nc.close();
+    await srv.stop();
+    expect(await serverAnswers(srv.address)).toBe(false);
+
+    srv = await runServer(opts);
+    nc = await NativeConnection.connect({ address: srv.address });
+    conn = await Connection.connect({ address: srv.address });
+    worker = await createWorker({ connection: nc, taskQueue: 'persist', store, sealKey: async () => key, workflowBundle: bundle });
+    const summary = await worker.runUntil(async () => {
+      const handle = new Client({ connection: conn }).workflow.getHandle('persisted');
+      await handle.signal(tokenRefreshedSignal, { sealedToken: sealToken(api.issueToken(), key) });
+      return (await handle.result()) as BatchSummary;
+    });
+    expect(summary).toMatchObject({ state: 'completed', succeeded: 30, tokenRefreshes: 1 });
+    expect(api.ledger.check(clientIds(30)).missing).toEqual([]);
+
+    await conn.close();
+    await nc.close();
+    await srv.stop();
+    await store.close();
+    await api.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+});

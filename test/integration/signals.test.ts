@@ -1,0 +1,208 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clientIds } from '../../src/fake-api/client-file';
+import { pauseSignal, progressQuery, resumeSignal, tokenRefreshedSignal } from '../../src/shared';
+import { autoRefresh, createHarness, resultOf, runHistoryLengths, waitForProgress, waitForState, type Harness } from '../helpers/harness';
+
+const noFailures = { missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] };
+
+describe('signals to a running batch', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('loses no tokenRefreshed sent while the batch continues as new', async () => {
+    h = await createHarness({ latencyMs: 1 });
+    const { path: file, ids } = await h.clientFile(700);
+    const worker = await h.worker();
+    const { summary, sent } = await worker.runUntil(async () => {
+      const handle = await h.startBatch(file, { options: { eventBudget: 500, pageSize: 40, concurrency: 8 } });
+      let sent = 0;
+      let done = false;
+      const result = resultOf(handle).finally(() => (done = true));
+      // Refresh back to back for the whole batch, so many land while a run hands over to the next.
+      while (!done) {
+        try {
+          await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) });
+          sent++;
+        } catch {
+          break; // the batch completed between the check and the signal
+        }
+      }
+      return { summary: await result, sent };
+    });
+    expect(h.api.ledger.check(ids)).toEqual(noFailures);
+    expect(summary.runs).toBeGreaterThan(3);
+    expect(sent).toBeGreaterThan(20);
+    expect(summary.tokenRefreshes).toBe(sent);
+  });
+
+  it('takes a refresh sent before any expiry, two refreshes in a row, and a refresh with an already expired token', async () => {
+    h = await createHarness({ expireAfter: 60 });
+    const { path: file, ids } = await h.clientFile(200);
+    const worker = await h.worker();
+    const summary = await worker.runUntil(async () => {
+      const handle = await h.startBatch(file, { options: { concurrency: 2 } });
+      await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) }); // before any expiry: just replaces
+      await waitForState(handle, 'waiting-for-token');
+      const stale = h.api.issueToken();
+      h.api.expireAllTokens();
+      await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(stale) }); // expired too: waits again
+      await waitForProgress(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 2);
+      await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) });
+      await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) }); // twice in a row
+      const refresher = autoRefresh(h, handle);
+      const s = await resultOf(handle);
+      await refresher.stop();
+      return s;
+    });
+    expect(h.api.ledger.check(ids)).toEqual(noFailures);
+    expect(summary).toMatchObject({ state: 'completed', succeeded: 200, failed: 0 });
+    expect(summary.tokenRefreshes).toBeGreaterThanOrEqual(4);
+  });
+
+  it("resumes from a tokenRefreshed with no token by re-reading the workers' own token source", async () => {
+    h = await createHarness({ expireAfter: 40 });
+    const tokenFile = path.join(h.dir, 'token');
+    await writeFile(tokenFile, h.api.issueToken());
+    const { path: file, ids } = await h.clientFile(100);
+    const { readWorkerToken } = await import('../../src/token/worker-token');
+    const worker = await h.worker({ ownToken: () => readWorkerToken({ API_TOKEN_FILE: tokenFile }) });
+    const summary = await worker.runUntil(async () => {
+      const handle = await h.startBatch(file, { sealedToken: undefined });
+      for (let i = 0; i < 2; i++) {
+        await waitForProgress(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === i);
+        await writeFile(tokenFile, h.api.issueToken());
+        await handle.signal(tokenRefreshedSignal); // no argument, as `temporal workflow signal --name tokenRefreshed` sends
+      }
+      return resultOf(handle);
+    });
+    expect(h.api.ledger.check(ids)).toEqual(noFailures);
+    expect(summary).toMatchObject({ state: 'completed', succeeded: 100, tokenRefreshes: 2 });
+  });
+
+  it('pauses, resumes, and cancels with the summary so far, nothing half-recorded', async () => {
+    h = await createHarness({ latencyMs: 10 });
+    const { path: file, ids } = await h.clientFile(400);
+    const worker = await h.worker();
+    const summary = await worker.runUntil(async () => {
+      const handle = await h.startBatch(file, { options: { concurrency: 4 } });
+      await waitForProgress(handle, (p) => p.processed >= 50);
+      await handle.signal(pauseSignal);
+      const paused = await waitForProgress(handle, (p) => p.state === 'paused' && p.inFlight === 0);
+      await new Promise((r) => setTimeout(r, 400));
+      expect((await handle.query(progressQuery)).processed).toBe(paused.processed); // nothing starts while paused
+      await handle.signal(resumeSignal);
+      await waitForProgress(handle, (p) => p.state === 'running' && p.processed >= paused.processed + 50);
+      await handle.cancel();
+      return resultOf(handle);
+    });
+    expect(summary.state).toBe('cancelled');
+    expect(summary.processed).toBeLessThan(400);
+    expect(summary.succeeded).toBe(h.api.ledger.totalSuccesses);
+    const check = h.api.ledger.check(ids);
+    expect(check.repeated).toEqual([]);
+    expect(check.missing.length).toBe(400 - summary.succeeded);
+    expect(await h.store.count(summary.batchId)).toEqual({ 'in-progress': 0, succeeded: summary.succeeded, failed: 0 });
+  });
+
+  it('cancels cleanly while waiting for a token: the pending clients are neither failed nor called', async () => {
+    h = await createHarness({ expireAfter: 30 });
+    const { path: file } = await h.clientFile(100);
+    const worker = await h.worker();
+    const summary = await worker.runUntil(async () => {
+      const handle = await h.startBatch(file, { options: { concurrency: 4 } });
+      // Once the calls in flight at the expiry have come back, the resume point is the first client not called yet.
+      const waiting = await waitForProgress(handle, (p) => p.state === 'waiting-for-token' && p.inFlight === 0);
+      expect(waiting.processed).toBe(30);
+      expect(waiting.pending).toBeGreaterThanOrEqual(1);
+      const firstUncalled = clientIds(100).find((id) => !h.api.ledger.clients.get(id)?.successes);
+      expect(waiting.resumeFromClientId).toBe(firstUncalled);
+      await handle.cancel();
+      return resultOf(handle);
+    });
+    expect(summary).toMatchObject({ state: 'cancelled', succeeded: 30, failed: 0, processed: 30 });
+  });
+});
+
+describe('a batch over a tricky source', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('calls each duplicate ClientId once, and URL-encodes ids with /, spaces and unicode', async () => {
+    h = await createHarness();
+    const tricky = ['a/b', 'with space', '客户-1', 'a/b', 'plain', 'with space', 'x?y#z'];
+    const file = path.join(h.dir, 'tricky.jsonl');
+    await writeFile(file, tricky.map((id) => JSON.stringify({ ClientId: id })).join('\n'));
+    const worker = await h.worker();
+    const summary = await worker.runUntil(async () => resultOf(await h.startBatch(file)));
+    expect(h.api.ledger.check(new Set(tricky))).toEqual(noFailures);
+    expect(summary).toMatchObject({ state: 'completed', total: 7, processed: 7, succeeded: 5, duplicates: 2, failed: 0 });
+  });
+
+  it('fails clients the API does not know, and goes on', async () => {
+    h = await createHarness({ missingIds: ['C-000003', 'C-000007'] });
+    const { path: file } = await h.clientFile(10);
+    const worker = await h.worker();
+    const summary = await worker.runUntil(async () => resultOf(await h.startBatch(file)));
+    expect(summary).toMatchObject({ state: 'completed', succeeded: 8, failed: 2 });
+    expect((await h.store.list(summary.batchId, 'failed')).map((r) => [r.clientId, r.reason, r.lastStatus])).toEqual([
+      ['C-000003', 'HTTP404:Not Found', 404],
+      ['C-000007', 'HTTP404:Not Found', 404],
+    ]);
+  });
+
+  it('counts a client as failed with its last reason when retries run out', async () => {
+    h = await createHarness({ faultRate: 1 });
+    const { path: file } = await h.clientFile(3);
+    const worker = await h.worker();
+    const summary = await worker.runUntil(async () =>
+      resultOf(await h.startBatch(file, { options: { retry: { maximumAttempts: 3, initialIntervalMs: 20, maximumIntervalMs: 50 } } })),
+    );
+    expect(summary).toMatchObject({ state: 'completed', succeeded: 0, failed: 3 });
+    expect(h.api.ledger.requests).toBe(9);
+    expect(await h.store.list(summary.batchId, 'failed')).toMatchObject([
+      { clientId: 'C-000001', reason: 'HTTP503:Service Unavailable', lastStatus: 503, attempts: 3 },
+      { clientId: 'C-000002', attempts: 3 },
+      { clientId: 'C-000003', attempts: 3 },
+    ]);
+  });
+
+  it.each([
+    ['a missing file', null, /does not exist; check the --clients path/],
+    ['malformed JSON', '[{"ClientList":[{"ClientId":"a"},{"ClientId":"b",}]}]', /byte \d+, object #1 \(client #2\): not valid JSON/],
+    ['a client without ClientId', '[{"ClientList":[{"ClientId":"a"},{"Name":"b"}]}]', /client #2\): the client has no ClientId/],
+    ['an empty list', '[{"ClientList":[]}]', /has no clients; nothing to call/],
+  ])('fails on %s before any API call, naming the place', async (_name, text, message) => {
+    h = await createHarness();
+    const file = path.join(h.dir, 'bad.json');
+    if (text !== null) await writeFile(file, text);
+    const worker = await h.worker();
+    const err = await worker.runUntil(async () => resultOf(await h.startBatch(file, { total: undefined })).then(() => undefined, (e: unknown) => e));
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause?.cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect(cause).toMatchObject({ type: 'BadSource', nonRetryable: true });
+    expect((cause as ApplicationFailure).message).toMatch(message);
+    expect(h.api.ledger.requests).toBe(0);
+  });
+});
+
+describe('the event budget', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('keeps every run under the default budget on a 3,000-client batch', async () => {
+    h = await createHarness();
+    const { path: file, ids } = await h.clientFile(3000, { groupSize: 1000 });
+    const worker = await h.worker();
+    const summary = await worker.runUntil(async () => resultOf(await h.startBatch(file, { options: { concurrency: 16 } })));
+    expect(h.api.ledger.check(ids)).toEqual(noFailures);
+    const lengths = await runHistoryLengths(h, summary.batchId);
+    expect(lengths.length).toBe(summary.runs);
+    expect(summary.runs).toBeGreaterThan(1);
+    for (const n of lengths) expect(n).toBeLessThan(5000);
+  });
+});
