@@ -1,0 +1,98 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { pauseSignal, resumeSignal } from '../../src/shared';
+import { autoRefresh, createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
+
+// Histories recorded from real batches are kept under test/fixtures/histories. Replaying them with the
+// current workflow code fails CI on any change that would break batches already running.
+// RECORD_HISTORIES=1 npx vitest run test/integration/replay.test.ts records them again.
+const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
+const record = process.env.RECORD_HISTORIES === '1';
+
+async function replay(json: string, name: string): Promise<void> {
+  await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, historyFromJSON(JSON.parse(json)), name);
+}
+
+describe('recorded batch histories', () => {
+  let h: Harness;
+  const fresh = new Map<string, string>();
+
+  beforeAll(async () => {
+    // Scenarios covering every path of the workflow: expiry and refresh, continue-as-new, pause, cancel while waiting.
+    h = await createHarness({ expireAfter: 45, missingIds: ['C-000010'], faultRate: 0.05 });
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const { path: file } = await h.clientFile(160, { groupSize: 40 });
+      const retry = { initialIntervalMs: 20, maximumIntervalMs: 50 };
+      const a = await h.startBatch(file, { batchId: `replay-expiry-${Date.now()}`, options: { concurrency: 3, eventBudget: 600, pageSize: 30, retry } });
+      const refresher = autoRefresh(h, a);
+      await resultOf(a);
+      await refresher.stop();
+
+      const b = await h.startBatch(file, { batchId: `replay-pause-cancel-${Date.now()}`, options: { concurrency: 2, retry } });
+      await waitForProgress(b, (p) => p.processed >= 10);
+      await b.signal(pauseSignal);
+      await waitForState(b, 'paused');
+      await b.signal(resumeSignal);
+      await waitForState(b, 'waiting-for-token');
+      await b.cancel();
+      await resultOf(b);
+
+      for (const batch of [a, b]) {
+        let run = 0;
+        const runs = [];
+        for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${batch.workflowId}'` })) runs.push(wf);
+        runs.sort((x, y) => x.startTime.getTime() - y.startTime.getTime());
+        for (const wf of runs) {
+          const history = await h.client.workflow.getHandle(batch.workflowId, wf.runId).fetchHistory();
+          fresh.set(`${batch.workflowId.replace(/-\d+$/, '')}-run${++run}`, historyToJSON(temporal.api.history.v1.History.create(history)));
+        }
+      }
+    });
+    if (record) {
+      await mkdir(FIXTURES, { recursive: true });
+      for (const [name, json] of fresh) await writeFile(path.join(FIXTURES, `${name}.json`), json);
+    }
+  });
+  afterAll(async () => h?.close());
+
+  it('records every scenario, with more than one run for the continue-as-new batch', () => {
+    expect([...fresh.keys()].filter((k) => k.startsWith('replay-expiry')).length).toBeGreaterThan(1);
+    expect([...fresh.keys()].some((k) => k.startsWith('replay-pause-cancel'))).toBe(true);
+  });
+
+  it("replays this run's own histories", async () => {
+    for (const [name, json] of fresh) await replay(json, name);
+  });
+
+  it('replays the committed histories of earlier versions', async () => {
+    const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) await replay(await readFile(path.join(FIXTURES, f), 'utf8'), f);
+  });
+});
+
+describe('changing the workflow', () => {
+  const oldHistory = () => readFile(path.join(FIXTURES, 'replay-expiry-run1.json'), 'utf8').then((j) => historyFromJSON(JSON.parse(j)));
+  const bundle = async (file: string) => {
+    const { bundleWorkflowCode } = await import('@temporalio/worker');
+    const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} };
+    return bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../fixtures/workflow-changes', file), logger: silent });
+  };
+
+  it('fails replay when a change is not guarded, so CI catches it', async () => {
+    const err = await Worker.runReplayHistory({ workflowBundle: await bundle('unpatched.ts') }, await oldHistory()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as Error)?.name).toBe('DeterminismViolationError');
+  });
+
+  it('replays an old history when the same change is behind patched()', async () => {
+    await Worker.runReplayHistory({ workflowBundle: await bundle('patched.ts') }, await oldHistory());
+  });
+});
