@@ -63,16 +63,18 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   let inFlight = 0;
   let finalState: BatchState | undefined;
   let lastTokenError: string | null = null;
-  let published = '';
+  let publishedState: BatchState | undefined;
 
   const progress = () => progressOf(input.batchId, carry, stateOf(carry, finalState), { now: new Date().toISOString(), inFlight, lastTokenError });
-  /** Mirrors progress into Temporal Web: search attributes when they change, the details line always. */
-  const publish = () => {
+  /**
+   * Mirrors progress into Temporal Web. The details line costs no history event, so it follows every
+   * client; search attributes do (one event per upsert), so they follow state changes and page boundaries.
+   */
+  const publish = (attributes: 'if-state-changed' | 'always' = 'if-state-changed') => {
     const p = progress();
     setCurrentDetails(detailsLine(p));
-    const attrs = `${p.state}|${p.processed}|${p.failed}|${p.total}`;
-    if (attrs === published) return;
-    published = attrs;
+    if (attributes === 'if-state-changed' && p.state === publishedState) return;
+    publishedState = p.state;
     upsertSearchAttributes([
       { key: stateKey, value: p.state },
       { key: processedKey, value: p.processed },
@@ -109,6 +111,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       lastTokenError = reason;
       log.info('Token expired; waiting for tokenRefreshed', { batchId: input.batchId, resumeFrom: carry.pending[0]?.id });
     }
+    publish();
   };
 
   const settle = (client: ClientEntry, outcome: 'succeeded' | 'failed' | 'duplicate') => {
@@ -116,6 +119,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     if (outcome === 'succeeded') carry.counters.succeeded++;
     else if (outcome === 'failed') carry.counters.failed++;
     else carry.counters.duplicates++;
+    publish();
   };
 
   /** Runs one call to its end; in-flight calls finish even when the batch is cancelled, so nothing is half-recorded. */
@@ -143,7 +147,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       } catch (err) {
         const type = failureType(err);
         if (type === FailureTypes.TokenExpired || type === FailureTypes.TokenUnavailable) {
-          onTokenProblem(client, generation, `${type}: ${(err as ActivityFailure).cause?.message ?? ''}`);
+          onTokenProblem(client, generation, (err as ActivityFailure).cause?.message ?? type);
           return;
         }
         // Retries ran out (or the call failed in a way the activity could not record): the client failed.
@@ -192,7 +196,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
         const page = await sourceActivities.readClientsPage({ source: input.source, cursor: carry.cursor, pageSize: opts.pageSize });
         buffer = page.clients;
         carry.cursor = page.nextCursor ?? null;
-        publish();
+        publish('always');
       } else {
         return; // everything called, nothing pending, nothing in flight
       }
@@ -213,6 +217,6 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     await CancellationScope.nonCancellable(() => condition(() => inFlight === 0));
     finalState = 'cancelled';
   }
-  publish();
+  publish('always');
   return summaryOf(progress(), Date.now());
 }

@@ -8,7 +8,8 @@ import { inject } from 'vitest';
 import { detectFormat } from '../../src/domain/sources';
 import { clientIds, writeSeedClientFile, type ClientFileOptions } from '../../src/fake-api/client-file';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/fake-api';
-import { BATCH_WORKFLOW_TYPE, progressQuery, tokenRefreshedSignal, type BatchInput, type BatchProgress, type BatchState, type BatchSummary } from '../../src/shared';
+import { startBatchWorkflow } from '../../src/client';
+import { progressQuery, tokenRefreshedSignal, type BatchInput, type BatchProgress, type BatchState, type BatchSummary } from '../../src/shared';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';
 import type { ResultsStore } from '../../src/store/results-store';
 import { sealToken } from '../../src/token/seal';
@@ -75,7 +76,7 @@ export async function createHarness(apiOptions: FakeApiOptions = {}): Promise<Ha
         sealedToken: seal(api.issueToken()),
         ...input,
       };
-      return client.workflow.start(BATCH_WORKFLOW_TYPE, { taskQueue, workflowId: batchId, args: [full] });
+      return startBatchWorkflow(client, full, taskQueue);
     },
     worker: (opts = {}) =>
       createWorker({

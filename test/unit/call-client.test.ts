@@ -4,7 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
-import type { CallClientInput } from '../../src/activities';
+import type { CallClientInput, CallClientOutput } from '../../src/activities';
 import { startFakeApi, type FakeApi } from '../../src/fake-api';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';
 import { sealToken } from '../../src/token/seal';
@@ -35,7 +35,7 @@ describe('the callClient activity', () => {
     callTimeoutMs: 2000,
     ...over,
   });
-  const run = (i: CallClientInput, attempt = 1) => new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(acts.callClient, i);
+  const run = (i: CallClientInput, attempt = 1): Promise<CallClientOutput> => new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(acts.callClient, i);
   const failureOf = async (p: Promise<unknown>) => {
     const err = await p.then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);

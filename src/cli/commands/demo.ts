@@ -43,7 +43,10 @@ export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress>
   else {
     const port = Number(target.address.split(':').pop()) || 7233;
     io.out(`1. Starting the Temporal dev server on 127.0.0.1:${port}…`);
-    server = await startDevServer({ port, uiPort: 8233, dbFile: path.join(stateDir(), 'temporal.db'), log: io.out });
+    const uiPort = Number(process.env.TEMPORAL_UI_PORT) || 8233;
+    server = await startDevServer({ port, uiPort, dbFile: path.join(stateDir(), 'temporal.db'), log: io.out });
+    // Links printed from here on point at this server's Web UI.
+    process.env.TEMPORAL_UI_URL ??= server.uiUrl;
   }
   const expireAfter = Math.max(50, Math.ceil(opts.clients / 2.5));
   const api = await startFakeApi({ expireAfter, latencyMs: 3, jitterMs: 4, seed: 42 });

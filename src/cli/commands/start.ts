@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { compileExpiredRegex } from '../../domain/classify';
 import { checkApiUrl } from '../../domain/client-url';
 import { detectFormat, SourceError, validateSource, type SourceFormat, type SourceReport } from '../../domain/sources';
 import { UserError } from '../../errors';
-import { BATCH_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE, type BatchInput, type BatchOptionsInput } from '../../shared';
+import { startBatchWorkflow } from '../../client';
+import type { BatchInput, BatchOptionsInput } from '../../shared';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { connectClient } from '../../temporal-connection';
 import { webUrl } from '../batches';
@@ -90,15 +90,7 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
   }
   const { client, connection, target } = await connectClient();
   try {
-    const handle = await client.workflow
-      .start(BATCH_WORKFLOW_TYPE, {
-        taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
-        workflowId: input.batchId,
-        args: [input],
-        // One batch per id, ever: a second start under the same id is refused, even after the first ended.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        staticSummary: `clientsync batch over ${path.basename(input.source.path)} (${report.total} clients)`,
-      })
+    const handle = await startBatchWorkflow(client, input, opts.taskQueue)
       .catch((err: unknown) => {
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
           throw new UserError(`a batch with id ${input.batchId} already exists; pick another --id (\`clientsync status ${input.batchId}\` shows it)`);

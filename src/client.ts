@@ -1,0 +1,20 @@
+import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { BATCH_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE, type BatchInput } from './shared';
+
+/**
+ * Starts one batch workflow. One batch per id, ever: a second start under the same id is refused with
+ * WorkflowExecutionAlreadyStartedError, even after the first has ended. Temporal Web shows the summary.
+ */
+export function startBatchWorkflow(client: Client, input: BatchInput, taskQueue = DEFAULT_TASK_QUEUE): Promise<WorkflowHandle> {
+  const count = input.total === undefined ? '' : ` (${input.total} clients)`;
+  return client.workflow.start(BATCH_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId: input.batchId,
+    args: [input],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    staticSummary: `clientsync batch over ${path.basename(input.source.path)}${count}${input.retryOf ? `, retrying failures of ${input.retryOf}` : ''}`,
+    staticDetails: `Calls ${input.apiUrl} once per ClientId. Progress: the \`progress\` query, \`clientsync status ${input.batchId}\`, or Current Details here.`,
+  });
+}

@@ -1,0 +1,182 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main';
+import { memoryIO } from '../../src/cli/io';
+import { createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
+import type { Worker } from '@temporalio/worker';
+
+let h: Harness;
+let worker: Worker;
+let running: Promise<void>;
+const saved = { ...process.env };
+
+/** Runs `clientsync …` in-process, as the terminal would, and captures what it prints. */
+async function cli(args: string[], stdin = '') {
+  const io = memoryIO(stdin);
+  const code = await main(['node', 'clientsync', ...args], io);
+  return { code, out: io.lines.join('\n'), err: io.errors.join('\n'), errors: io.errors };
+}
+
+beforeAll(async () => {
+  h = await createHarness({ expireAfter: 25, missingIds: ['C-000007'] });
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: h.address,
+    CLIENTSYNC_HOME: path.join(h.dir, '.clientsync'),
+    CLIENTSYNC_SEAL_KEY: h.sealKey.toString('base64'),
+    RESULTS_DATABASE_URL: h.storePath,
+    API_BASE_URL: h.api.baseUrl,
+  });
+  delete process.env.API_TOKEN;
+  worker = await h.worker();
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker.shutdown();
+  await running;
+  await h.close();
+  process.env = saved;
+});
+
+describe('clientsync start refuses bad input with one line, exit 2, and starts nothing', () => {
+  const write = async (name: string, text: string) => {
+    const p = path.join(h.dir, name);
+    await writeFile(p, text);
+    return p;
+  };
+
+  it.each([
+    ['a missing file', async () => path.join(h.dir, 'missing.json'), /missing\.json does not exist; check the --clients path/],
+    ['not JSON', () => write('a.json', 'hello'), /byte 0: the top level must be a JSON array/],
+    ['truncated JSON', () => write('b.json', '[{"ClientList":[{"ClientId":"a"},'), /the file ends early \(truncated JSON\?\)/],
+    ['a top level that is not an array', () => write('c.json', '{"ClientList":[]}'), /top level must be a JSON array/],
+    ['a ClientList that is not an array', () => write('d.json', '[{"ClientList":"x"}]'), /ClientList must be an array of clients/],
+    ['a client without ClientId', () => write('e.json', '[{"ClientList":[{"Name":"x"}]}]'), /client #1\): the client has no ClientId/],
+    ['a ClientId that is neither string nor number', () => write('f.json', '[{"ClientList":[{"ClientId":true}]}]'), /ClientId must be a string or a number, not boolean/],
+    ['an empty ClientId', () => write('g.json', '[{"ClientList":[{"ClientId":""}]}]'), /ClientId is empty/],
+    ['zero clients', () => write('h.json', '[{"ClientList":[]}]'), /has no clients; nothing to call/],
+  ])('%s', async (_name, make, message) => {
+    const file = await make();
+    const id = `bad-${Math.random()}`;
+    const r = await cli(['start', '--clients', file, '--id', id, '--token-stdin'], 'tok');
+    expect(r.code).toBe(2);
+    expect(r.errors).toHaveLength(1);
+    expect(r.err).toMatch(message);
+    expect(r.out).toBe('');
+    expect((await cli(['status', id])).err).toMatch(/no batch with id/);
+  });
+
+  it('needs a token, a valid --api-url and a valid --expired-regex, naming the fix', async () => {
+    const { path: file } = await h.clientFile(3);
+    expect((await cli(['start', '--clients', file])).err).toMatch(/no API token: set API_TOKEN, or pass --token-file F or --token-stdin/);
+    const bad = await cli(['start', '--clients', file, '--api-url', 'nope', '--token-stdin'], 'tok');
+    expect(bad).toMatchObject({ code: 2, err: expect.stringMatching(/--api-url "nope" is not a URL/) });
+    const re = await cli(['start', '--clients', file, '--expired-regex', '(', '--token-stdin'], 'tok');
+    expect(re).toMatchObject({ code: 2, err: expect.stringMatching(/--expired-regex "\(" is not a valid regular expression/) });
+    const tf = await cli(['start', '--clients', file, '--token-file', path.join(h.dir, 'nope')]);
+    expect(tf).toMatchObject({ code: 2, err: expect.stringMatching(/--token-file .*nope cannot be read \(ENOENT\)/) });
+  });
+
+  it('says which batch id is unknown, and how to find the right one', async () => {
+    for (const args of [['status', 'no-such'], ['refresh-token', 'no-such'], ['pause', 'no-such'], ['cancel', 'no-such'], ['retry-failed', 'no-such']]) {
+      const r = await cli(args, 'tok');
+      expect(r.code).toBe(2);
+      expect(r.errors).toEqual(['clientsync: no batch with id no-such; `clientsync list` shows the batches']);
+    }
+  });
+
+  it('says where it looked when the server is unreachable, with exit 1', async () => {
+    process.env.TEMPORAL_ADDRESS = '127.0.0.1:1';
+    try {
+      const r = await cli(['status', 'x']);
+      expect(r.code).toBe(1);
+      expect(r.errors).toHaveLength(1);
+      expect(r.err).toMatch(/cannot reach Temporal at 127\.0\.0\.1:1 .*is `clientsync server` running\? TEMPORAL_ADDRESS=127\.0\.0\.1:1/);
+    } finally {
+      process.env.TEMPORAL_ADDRESS = h.address;
+    }
+  });
+});
+
+describe('an operator session', () => {
+  it('starts, waits for a token, refreshes it, lists, shows failures, exports results and redrives the failures', async () => {
+    const { path: file, ids } = await h.clientFile(60);
+    const tokenFile = path.join(h.dir, 'token');
+    await writeFile(tokenFile, h.api.issueToken());
+    const started = await cli(['start', '--clients', file, '--id', 'ops-1', '--token-file', tokenFile, '--task-queue', h.taskQueue, '--concurrency', '2']);
+    expect(started.code).toBe(0);
+    expect(started.out).toContain('60 clients');
+    expect(started.out).toContain('Started batch ops-1');
+    expect(started.out).toContain('Temporal Web: http://localhost:8233/namespaces/default/workflows/ops-1');
+
+    const again = await cli(['start', '--clients', file, '--id', 'ops-1', '--token-file', tokenFile, '--task-queue', h.taskQueue]);
+    expect(again).toMatchObject({ code: 2, err: expect.stringMatching(/a batch with id ops-1 already exists; pick another --id/) });
+
+    const handle = h.client.workflow.getHandle('ops-1');
+    await waitForProgress(handle, (p) => p.state === 'waiting-for-token' && p.inFlight === 0);
+    const waiting = JSON.parse((await cli(['status', 'ops-1', '--json'])).out);
+    expect(waiting).toMatchObject({ batchId: 'ops-1', state: 'waiting-for-token', total: 60, run: 1 });
+    expect(waiting.resumeFromClientId).toMatch(/^C-0000\d\d$/);
+    expect((await cli(['status', 'ops-1'])).out).toMatch(/waiting-for-token .*· resume from C-0000\d\d .*clientsync refresh-token ops-1/);
+
+    for (let i = 0; i < 2; i++) {
+      if (i > 0) await waitForProgress(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === i);
+      const refreshed = await cli(['refresh-token', 'ops-1', '--token-stdin'], h.api.issueToken());
+      expect(refreshed.code).toBe(0);
+      expect(refreshed.out).toContain('Sent tokenRefreshed to ops-1 with a new token.');
+    }
+    await resultOf(handle);
+    const done = JSON.parse((await cli(['status', 'ops-1', '--json'])).out);
+    expect(done).toMatchObject({ state: 'completed', processed: 60, succeeded: 59, failed: 1, pending: 0 });
+    expect(h.api.ledger.check(ids.filter((id) => id !== 'C-000007'))).toMatchObject({ missing: [], repeated: [] });
+
+    const listed = JSON.parse((await cli(['list', '--json'])).out) as Array<Record<string, unknown>>;
+    expect(listed.find((b) => b.batchId === 'ops-1')).toMatchObject({ state: 'completed', processed: 60, total: 60, failed: 1 });
+
+    const failures = JSON.parse((await cli(['failures', 'ops-1', '--json'])).out);
+    expect(failures).toEqual([{ clientId: 'C-000007', reason: 'HTTP404:Not Found', lastStatus: 404, attempts: 1 }]);
+
+    const out = path.join(h.dir, 'results.json');
+    expect((await cli(['results', 'ops-1', '--out', out])).out).toBe(`Wrote 59 results of ops-1 to ${out}`);
+    const exported = JSON.parse(await readFile(out, 'utf8')) as Array<{ client: { ClientId: string; ClientName: string }; data: { ClientId: string } }>;
+    expect(exported).toHaveLength(59);
+    expect(exported[0]).toEqual({ client: { ClientId: 'C-000001', ClientName: 'Client 1' }, data: expect.objectContaining({ ClientId: 'C-000001' }) });
+
+    h.api.configure({ missingIds: [] });
+    const redrive = await cli(['retry-failed', 'ops-1', '--id', 'ops-1-retry', '--token-stdin', '--task-queue', h.taskQueue], h.api.issueToken());
+    expect(redrive.code).toBe(0);
+    expect(redrive.out).toContain('Retrying 1 failed clients of ops-1 as ops-1-retry.');
+    const summary = await resultOf(h.client.workflow.getHandle('ops-1-retry'));
+    expect(summary).toMatchObject({ total: 1, succeeded: 1, failed: 0 });
+    expect(h.api.ledger.clients.get('C-000007')?.successes).toBe(1);
+  });
+
+  it('pauses, resumes and cancels from the CLI', async () => {
+    h.api.configure({ expireAfter: 0, latencyMs: 20 });
+    const { path: file } = await h.clientFile(300);
+    const r = await cli(['start', '--clients', file, '--id', 'ops-2', '--task-queue', h.taskQueue, '--token-stdin'], h.api.issueToken());
+    expect(r.code).toBe(0);
+    const handle = h.client.workflow.getHandle('ops-2');
+    await waitForProgress(handle, (p) => p.processed > 10);
+    expect((await cli(['pause', 'ops-2'])).out).toMatch(/Paused ops-2/);
+    await waitForState(handle, 'paused');
+    expect((await cli(['resume', 'ops-2'])).out).toBe('Resumed ops-2.');
+    await waitForState(handle, 'running');
+    const cancelled = await cli(['cancel', 'ops-2']);
+    expect(cancelled.out).toMatch(/^Cancelled ops-2: \d+ of 300 processed/);
+    expect(JSON.parse((await cli(['status', 'ops-2', '--json'])).out).state).toBe('cancelled');
+    expect(await cli(['pause', 'ops-2'])).toMatchObject({ code: 2, err: 'clientsync: batch ops-2 has already ended (cancelled); there is nothing to pause' });
+    h.api.configure({ latencyMs: 0 });
+  });
+
+  it('warns about duplicate ids at start, and calls each once', async () => {
+    const file = path.join(h.dir, 'dups.jsonl');
+    await writeFile(file, ['d1', 'd2', 'd1', 'd3', 'd1'].map((id) => JSON.stringify({ ClientId: id })).join('\n'));
+    const r = await cli(['start', '--clients', file, '--id', 'ops-3', '--task-queue', h.taskQueue, '--token-stdin', '--wait'], h.api.issueToken());
+    expect(r.code).toBe(0);
+    expect(r.errors).toEqual(['warning: 2 duplicate entries (d1 ×3); each ClientId is called once']);
+    expect(r.out).toMatch(/100% 5\/5 .* completed/);
+    expect(['d1', 'd2', 'd3'].map((id) => h.api.ledger.clients.get(id)?.successes)).toEqual([1, 1, 1]);
+  });
+});

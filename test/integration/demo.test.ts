@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { serverAnswers } from '../../src/temporal-server/dev-server';
+import { freePort } from '../helpers/ports';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+describe('npm run demo', () => {
+  it('tells the whole story on a machine with nothing running, and leaves nothing running', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'clientsync-demo-'));
+    const port = await freePort();
+    const uiPort = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_UI_PORT: String(uiPort), CLIENTSYNC_HOME: home };
+    delete env.API_TOKEN;
+    delete env.TEMPORAL_UI_URL;
+    const child = spawn('npm', ['run', '--silent', 'demo'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    expect(out, out).toContain(`Starting the Temporal dev server on 127.0.0.1:${port}`);
+    expect(out).toMatch(/Starting a batch over 2000 clients/);
+    expect(out).toMatch(/The token expired: the batch is waiting for tokenRefreshed, resume from ClientId C-\d{6}\./);
+    expect(out).toMatch(/Sent tokenRefreshed to demo-\w+ with a new token\./);
+    expect(out).toMatch(/Batch demo-\w+ completed: 2000 succeeded, 0 failed, [1-9]\d* token refreshes/);
+    expect(out).toContain("The API's ledger: 2000 clients called successfully, 0 missing, 0 called twice.");
+    expect(out).toMatch(new RegExp(`Temporal Web: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/demo-\\w+`));
+    expect(code).toBe(0);
+    const results = JSON.parse(await readFile(path.join(home, 'demo', 'results.json'), 'utf8')) as unknown[];
+    expect(results).toHaveLength(2000);
+    expect(await serverAnswers(`127.0.0.1:${port}`)).toBe(false);
+    await rm(home, { recursive: true, force: true });
+  });
+});
