@@ -1,9 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { classifyRequestError, classifyResponse, type Verdict } from '../domain/classify';
-import { clientUrl } from '../domain/client-url';
 import type { ClientEntry } from '../domain/sources/types';
 import { FailureTypes } from '../shared';
 import type { ResultsStore } from '../store/results-store';
+import { callApi } from './http-call';
 import type { TokenResolver } from './token-resolver';
 
 export interface CallClientInput {
@@ -30,47 +29,25 @@ export interface TransientDetails {
   status: number | null;
 }
 
-/**
- * The key the API can use to drop repeats: the same for every attempt at one client of one batch.
- * Percent-encoded, because header values must be ASCII and ids may be any unicode.
- */
-export function idempotencyKey(batchId: string, clientId: string): string {
-  return `${encodeURIComponent(batchId)}:${encodeURIComponent(clientId)}`;
-}
-
 /** One HTTP call for one client; the verdict decides between a result, a retry and a token wait. */
 export function makeCallClient(store: ResultsStore, tokens: TokenResolver) {
   return async function callClient(input: CallClientInput): Promise<CallClientOutput> {
     const { batchId, client } = input;
     const { attempt } = Context.current().info;
-    if ((await store.claim(batchId, client.id, client.position, client.record)) === 'duplicate') {
-      return { outcome: 'duplicate' };
-    }
+    const claim = await store.claim(batchId, client.id, client.position, client.record);
+    // A duplicate is never called; an entry whose outcome a crashed attempt already recorded is not called again.
+    if (claim === 'duplicate' || claim === 'succeeded' || claim === 'failed') return { outcome: claim };
     const token = await tokens.resolve(input.sealedToken, input.tokenGeneration);
 
-    let status: number | null = null;
-    let verdict: Verdict;
-    let body = '';
-    try {
-      const res = await fetch(clientUrl(input.apiUrl, client.id), {
-        method: input.method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          'cache-control': 'no-cache',
-          'idempotency-key': idempotencyKey(batchId, client.id),
-          accept: 'application/json',
-        },
-        signal: AbortSignal.timeout(input.callTimeoutMs),
-      });
-      status = res.status;
-      body = await res.text();
-      verdict = classifyResponse(
-        { status: res.status, statusText: res.statusText, body, retryAfter: res.headers.get('retry-after') },
-        { expiredRegex: input.expiredRegex },
-      );
-    } catch (err) {
-      verdict = classifyRequestError(err);
-    }
+    const { verdict, status, body } = await callApi({
+      batchId,
+      clientId: client.id,
+      apiUrl: input.apiUrl,
+      method: input.method,
+      token,
+      callTimeoutMs: input.callTimeoutMs,
+      expiredRegex: input.expiredRegex,
+    });
 
     switch (verdict.kind) {
       case 'success':

@@ -1,10 +1,12 @@
 import type { ResultsStore } from '../store/results-store';
 import { loadSealKey } from '../token/seal';
 import { makeCallClient } from './call-client';
+import { makeCallClients } from './call-clients';
 import { inspectSource, readClientsPage } from './source-activities';
 import { TokenResolver } from './token-resolver';
 
 export type { CallClientInput, CallClientOutput, TransientDetails } from './call-client';
+export type { CallClientsInput, CallClientsOutput, ClientOutcome } from './call-clients';
 export type { ReadClientsPageInput, InspectSourceInput } from './source-activities';
 
 export interface RecordFailureInput {
@@ -13,6 +15,8 @@ export interface RecordFailureInput {
   reason: string;
   status: number | null;
   attempts: number;
+  /** A success recorded earlier stands (a chunk that failed after some of its clients succeeded). */
+  keepSuccess?: boolean;
 }
 
 export interface ActivityDeps {
@@ -30,9 +34,10 @@ export function createActivities(deps: ActivityDeps) {
     readClientsPage,
     inspectSource,
     callClient: makeCallClient(deps.store, tokens),
+    callClients: makeCallClients(deps.store, tokens),
     /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */
-    async recordFailure(input: RecordFailureInput): Promise<void> {
-      await deps.store.recordFailure(input.batchId, input.clientId, input.reason, input.status, input.attempts);
+    async recordFailure(input: RecordFailureInput): Promise<boolean> {
+      return deps.store.recordFailure(input.batchId, input.clientId, input.reason, input.status, input.attempts, input.keepSuccess);
     },
   };
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { SCHEMA_COLUMNS, toRow, type ClaimResult, type ClientOutcomeRow, type ResultsStore } from './results-store';
+import { claimOf, SCHEMA_COLUMNS, toRow, type ClaimResult, type ClientOutcomeRow, type ResultsStore } from './results-store';
 
 const PAGE = 1000;
 
@@ -21,8 +21,8 @@ export class PostgresResultsStore implements ResultsStore {
       [batchId, clientId, position, JSON.stringify(record), new Date().toISOString()],
     );
     if (inserted.rowCount === 1) return 'first';
-    const { rows } = await this.pool.query('SELECT position FROM client_results WHERE batch_id = $1 AND client_id = $2', [batchId, clientId]);
-    return Number(rows[0]?.position) === position ? 'again' : 'duplicate';
+    const { rows } = await this.pool.query('SELECT position, outcome FROM client_results WHERE batch_id = $1 AND client_id = $2', [batchId, clientId]);
+    return claimOf(rows[0], position);
   }
 
   async recordSuccess(batchId: string, clientId: string, data: string, status: number, attempts: number): Promise<void> {
@@ -33,12 +33,13 @@ export class PostgresResultsStore implements ResultsStore {
     );
   }
 
-  async recordFailure(batchId: string, clientId: string, reason: string, status: number | null, attempts: number): Promise<void> {
-    await this.pool.query(
+  async recordFailure(batchId: string, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
+    const res = await this.pool.query(
       `UPDATE client_results SET outcome = 'failed', data = NULL, reason = $1, last_status = $2, attempts = $3, updated_at = $4
-       WHERE batch_id = $5 AND client_id = $6`,
-      [reason, status, attempts, new Date().toISOString(), batchId, clientId],
+       WHERE batch_id = $5 AND client_id = $6 AND (NOT $7 OR outcome <> 'succeeded')`,
+      [reason, status, attempts, new Date().toISOString(), batchId, clientId, keepSuccess],
     );
+    return res.rowCount === 1;
   }
 
   async list(batchId: string, outcome: ClientOutcomeRow['outcome'], limit = 1_000_000): Promise<ClientOutcomeRow[]> {

@@ -16,17 +16,26 @@ export interface ClientOutcomeRow {
   updatedAt: string;
 }
 
-export type ClaimResult = 'first' | 'again' | 'duplicate';
+/**
+ * 'first': never called; 'again': this entry was started before and has no outcome yet (a retry);
+ * 'succeeded'/'failed': this entry already has its outcome (a crash fell after it was recorded);
+ * 'duplicate': another entry of the source holds the same ClientId.
+ */
+export type ClaimResult = 'first' | 'again' | 'succeeded' | 'failed' | 'duplicate';
+
+/** What a claim found when the row already existed. */
+export function claimOf(existing: { position: unknown; outcome: unknown } | undefined, position: number): ClaimResult {
+  if (!existing || Number(existing.position) !== position) return 'duplicate';
+  return existing.outcome === 'succeeded' || existing.outcome === 'failed' ? existing.outcome : 'again';
+}
 
 /** Per-client outcomes of every batch: SQLite by default, PostgreSQL with RESULTS_DATABASE_URL. */
 export interface ResultsStore {
-  /**
-   * Claims a ClientId for the entry at `position`: 'first' on the first call, 'again' when the same entry
-   * is retried (a crash, a token refresh), 'duplicate' when another entry already holds the id.
-   */
+  /** Claims a ClientId for the entry at `position`, saying what an earlier attempt left (see ClaimResult). */
   claim(batchId: string, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult>;
   recordSuccess(batchId: string, clientId: string, data: string, status: number, attempts: number): Promise<void>;
-  recordFailure(batchId: string, clientId: string, reason: string, status: number | null, attempts: number): Promise<void>;
+  /** Marks the client failed; with `keepSuccess`, a recorded success stands. True when the row now says failed. */
+  recordFailure(batchId: string, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess?: boolean): Promise<boolean>;
   /** Rows of one outcome, in source order. */
   list(batchId: string, outcome: ClientOutcomeRow['outcome'], limit?: number): Promise<ClientOutcomeRow[]>;
   /** Streams rows of one outcome in source order, a page at a time. */

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { SCHEMA_COLUMNS, toRow, type ClaimResult, type ClientOutcomeRow, type ResultsStore } from './results-store';
+import { claimOf, SCHEMA_COLUMNS, toRow, type ClaimResult, type ClientOutcomeRow, type ResultsStore } from './results-store';
 
 const PAGE = 1000;
 
@@ -26,10 +26,10 @@ export class SqliteResultsStore implements ResultsStore {
         VALUES (?, ?, ?, 'in-progress', ?, ?) ON CONFLICT DO NOTHING`)
       .run(batchId, clientId, position, JSON.stringify(record), new Date().toISOString());
     if (inserted.changes === 1) return 'first';
-    const row = this.db.prepare('SELECT position FROM client_results WHERE batch_id = ? AND client_id = ?').get(batchId, clientId) as
-      | { position: number }
+    const row = this.db.prepare('SELECT position, outcome FROM client_results WHERE batch_id = ? AND client_id = ?').get(batchId, clientId) as
+      | { position: number; outcome: string }
       | undefined;
-    return Number(row?.position) === position ? 'again' : 'duplicate';
+    return claimOf(row, position);
   }
 
   async recordSuccess(batchId: string, clientId: string, data: string, status: number, attempts: number): Promise<void> {
@@ -39,11 +39,12 @@ export class SqliteResultsStore implements ResultsStore {
       .run(data, status, attempts, new Date().toISOString(), batchId, clientId);
   }
 
-  async recordFailure(batchId: string, clientId: string, reason: string, status: number | null, attempts: number): Promise<void> {
-    this.db
+  async recordFailure(batchId: string, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
+    const res = this.db
       .prepare(`UPDATE client_results SET outcome = 'failed', data = NULL, reason = ?, last_status = ?, attempts = ?, updated_at = ?
-        WHERE batch_id = ? AND client_id = ?`)
-      .run(reason, status, attempts, new Date().toISOString(), batchId, clientId);
+        WHERE batch_id = ? AND client_id = ? AND (? = 0 OR outcome <> 'succeeded')`)
+      .run(reason, status, attempts, new Date().toISOString(), batchId, clientId, keepSuccess ? 1 : 0);
+    return res.changes === 1;
   }
 
   async list(batchId: string, outcome: ClientOutcomeRow['outcome'], limit = 1_000_000): Promise<ClientOutcomeRow[]> {

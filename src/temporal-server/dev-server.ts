@@ -50,6 +50,7 @@ export function devServerArgs(opts: Required<Pick<DevServerOptions, 'port' | 'ui
   for (const [name, type] of searchAttributeDefinitions) args.push('--search-attribute', `${name}=${type}`);
   // Batches poll activity completions in bursts; let the dev server hand out tasks without its default RPS cap.
   args.push('--dynamic-config-value', 'frontend.namespaceRPS=100000');
+  for (const p of (process.env.CLIENTSYNC_SQLITE_PRAGMAS ?? '').split(',').filter(Boolean)) args.push('--sqlite-pragma', p);
   return args;
 }
 

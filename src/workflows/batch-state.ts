@@ -5,8 +5,9 @@ import { DEFAULT_OPTIONS, type BatchCarry, type BatchInput, type BatchOptions, t
 
 export function resolveOptions(partial: BatchOptionsInput | undefined): BatchOptions {
   const o = { ...DEFAULT_OPTIONS, ...partial, retry: { ...DEFAULT_OPTIONS.retry, ...partial?.retry } };
-  // A page must fit in one run's event budget: a client costs at most ~6 events (3 activity + 3 workflow task).
-  o.pageSize = Math.max(1, Math.min(o.pageSize, Math.floor((o.eventBudget - 100) / 8)));
+  // A page must fit in one run's event budget: an activity costs at most ~6 events (3 activity + 3 workflow task).
+  o.clientsPerActivity = Math.max(1, Math.floor(o.clientsPerActivity));
+  o.pageSize = Math.max(1, Math.min(o.pageSize, Math.floor((o.eventBudget - 100) / 8) * o.clientsPerActivity));
   return o;
 }
 

@@ -1,6 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -13,7 +11,7 @@ import {
   allHandlersFinished,
   log,
 } from '@temporalio/workflow';
-import type { Activities, TransientDetails } from '../activities';
+import type { Activities } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
 import { failedKey, processedKey, stateKey, totalKey } from '../search-attributes';
 import {
@@ -26,6 +24,7 @@ import {
   type BatchState,
   type BatchSummary,
 } from '../shared';
+import { makeApiCalls } from './api-calls';
 import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, stateOf, summaryOf } from './batch-state';
 
 const sourceActivities = proxyActivities<Activities>({
@@ -33,10 +32,6 @@ const sourceActivities = proxyActivities<Activities>({
   heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.BadSource] },
 });
-
-function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
-}
 
 /**
  * Calls the API once for every client of the source, `concurrency` at a time. On an expired token it stops
@@ -46,19 +41,6 @@ function failureType(err: unknown): string | undefined {
 export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const opts = resolveOptions(input.options);
   const carry = input.carry ?? initialCarry(input, new Date().toISOString());
-  const callOptions = {
-    // The margin covers the store write after the answer; a lost worker's call is retried after this long.
-    startToCloseTimeout: opts.callTimeoutMs + 5_000,
-    retry: {
-      maximumAttempts: opts.retry.maximumAttempts,
-      initialInterval: opts.retry.initialIntervalMs,
-      maximumInterval: opts.retry.maximumIntervalMs,
-      backoffCoefficient: opts.retry.backoffCoefficient,
-      nonRetryableErrorTypes: [FailureTypes.TokenExpired, FailureTypes.TokenUnavailable],
-    },
-  };
-  const { callClient, recordFailure } = proxyActivities<Activities>(callOptions);
-
   let buffer: ClientEntry[] = [];
   let inFlight = 0;
   let finalState: BatchState | undefined;
@@ -122,57 +104,28 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     publish();
   };
 
-  /** Runs one call to its end; in-flight calls finish even when the batch is cancelled, so nothing is half-recorded. */
-  const startCall = (client: ClientEntry) => {
+  const calls = makeApiCalls(input, opts, {
+    token: () => ({ sealedToken: carry.sealedToken, generation: carry.tokenGeneration }),
+    settle,
+    tokenProblem: onTokenProblem,
+  });
+  /** Runs one activity to its end; in-flight calls finish even when the batch is cancelled, so nothing is half-recorded. */
+  const start = (clients: ClientEntry[]) => {
     inFlight++;
-    const generation = carry.tokenGeneration;
     void CancellationScope.nonCancellable(async () => {
       try {
-        const out = await callClient.executeWithOptions(
-          { ...callOptions, summary: `ClientId ${client.id}` },
-          [
-            {
-              batchId: input.batchId,
-              client,
-              apiUrl: input.apiUrl,
-              method: opts.method,
-              sealedToken: carry.sealedToken,
-              tokenGeneration: generation,
-              callTimeoutMs: opts.callTimeoutMs,
-              expiredRegex: opts.expiredRegex,
-            },
-          ],
-        );
-        settle(client, out.outcome);
-      } catch (err) {
-        const type = failureType(err);
-        if (type === FailureTypes.TokenExpired || type === FailureTypes.TokenUnavailable) {
-          onTokenProblem(client, generation, (err as ActivityFailure).cause?.message ?? type);
-          return;
-        }
-        // Retries ran out (or the call failed in a way the activity could not record): the client failed.
-        const cause = err instanceof ActivityFailure ? err.cause : undefined;
-        const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as TransientDetails | undefined) : undefined;
-        await recordFailure({
-          batchId: input.batchId,
-          clientId: client.id,
-          reason: cause?.message ?? String(err),
-          status: details?.status ?? null,
-          attempts: opts.retry.maximumAttempts,
-        });
-        settle(client, 'failed');
+        await (clients.length === 1 && opts.clientsPerActivity === 1 ? calls.single(clients[0]!) : calls.chunk(clients));
       } finally {
         inFlight--;
       }
     });
   };
 
-
   const canStart = () => !carry.paused && !carry.waitingForToken && inFlight < opts.concurrency;
   const sourceDone = () => carry.cursor === null && buffer.length === 0;
   /** Leaves room in this run for one more page of calls. */
   const runIsFull = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength + opts.pageSize * 6 + 50 > opts.eventBudget;
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength + Math.ceil(opts.pageSize / opts.clientsPerActivity) * 6 + 50 > opts.eventBudget;
 
   const loop = async (): Promise<void> => {
     if (carry.run === 1 && carry.cursor === undefined && carry.total === undefined) {
@@ -183,9 +136,9 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     for (;;) {
       await condition(() => (canStart() && (carry.pending.length > 0 || !sourceDone())) || (inFlight === 0 && carry.pending.length === 0 && sourceDone()));
       if (carry.pending.length > 0 && canStart()) {
-        startCall(carry.pending.shift()!);
+        start(carry.pending.splice(0, opts.clientsPerActivity));
       } else if (buffer.length > 0) {
-        startCall(buffer.shift()!);
+        start(buffer.splice(0, opts.clientsPerActivity));
       } else if (carry.cursor !== null) {
         // A page boundary: the only place a run may hand over to the next.
         if (runIsFull()) {

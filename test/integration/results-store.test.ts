@@ -15,7 +15,7 @@ describe.each([
   ['SQLite', () => openResultsStore(path.join(tmpdir(), `clientsync-store-${randomUUID()}.db`))],
   ['PostgreSQL', () => openResultsStore(PG_URL)],
 ])('the %s results store', (_name, open) => {
-  it('claims an id once per batch: first, again for the same entry, duplicate for another', async () => {
+  it('claims an id once per batch: first, again for the same entry (or its outcome), duplicate for another', async () => {
     const store = await open();
     stores.push(store);
     const b = `b-${randomUUID()}`;
@@ -23,6 +23,13 @@ describe.each([
     expect(await store.claim(b, 'c1', 0, { ClientId: 'c1' })).toBe('again');
     expect(await store.claim(b, 'c1', 5, { ClientId: 'c1' })).toBe('duplicate');
     expect(await store.claim(`other-${b}`, 'c1', 5, { ClientId: 'c1' })).toBe('first');
+    await store.recordSuccess(b, 'c1', '{}', 200, 1);
+    expect(await store.claim(b, 'c1', 0, { ClientId: 'c1' })).toBe('succeeded');
+    await store.claim(b, 'c2', 1, { ClientId: 'c2' });
+    await store.recordFailure(b, 'c2', 'HTTP404:x', 404, 1);
+    expect(await store.claim(b, 'c2', 1, { ClientId: 'c2' })).toBe('failed');
+    expect(await store.recordFailure(b, 'c1', 'late', null, 0, true)).toBe(false);
+    expect((await store.list(b, 'succeeded')).map((r) => r.clientId)).toEqual(['c1']);
   });
 
   it('overwrites a record on retry, never adding a second one', async () => {

@@ -47,6 +47,13 @@ describe('a batch whose token expires every 150 successful calls', () => {
     expect(summary).toMatchObject({ state: 'completed', processed: 1000, succeeded: 1000, failed: 0 });
   });
 
+  it('does the same with 10 clients per activity: an expiry mid-chunk leaves exactly the rest of the chunk pending', async () => {
+    const { summary, refreshes, ids } = await runExpiringBatch({}, { concurrency: 4, clientsPerActivity: 10 });
+    expectEveryClientOnce(ids);
+    expect(refreshes).toBe(6);
+    expect(summary).toMatchObject({ state: 'completed', processed: 1000, succeeded: 1000, failed: 0 });
+  });
+
   it('continues as new several times within its event budget', async () => {
     const eventBudget = 700;
     const { summary, ids, handle } = await runExpiringBatch({}, { eventBudget, pageSize: 50 });

@@ -50,6 +50,7 @@ export async function retryFailed(batchId: string, opts: TokenFlags & { id?: str
       pageSize: o.pageSize,
       timeoutMs: o.callTimeoutMs,
       expiredRegex: o.expiredRegex,
+      clientsPerActivity: o.clientsPerActivity,
       retryOf: batchId,
     },
     io,

@@ -24,6 +24,7 @@ export interface StartOptions extends TokenFlags {
   maxAttempts?: number;
   expiredRegex?: string;
   eventBudget?: number;
+  clientsPerActivity?: number;
   taskQueue?: string;
   /** Use the workers' own token source (API_TOKEN / API_TOKEN_FILE / API_TOKEN_COMMAND on the workers). */
   workerToken?: boolean;
@@ -67,6 +68,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   if (opts.maxAttempts !== undefined) options.retry = { maximumAttempts: opts.maxAttempts };
   if (opts.expiredRegex !== undefined) options.expiredRegex = opts.expiredRegex;
   if (opts.eventBudget !== undefined) options.eventBudget = opts.eventBudget;
+  if (opts.clientsPerActivity !== undefined) options.clientsPerActivity = opts.clientsPerActivity;
   const batchId = opts.id ?? `batch-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(36).slice(2, 6)}`;
   const input: BatchInput = {
     batchId,

@@ -1,0 +1,91 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ClientEntry } from '../domain/sources/types';
+import type { RetryOptions } from '../shared';
+import type { ResultsStore } from '../store/results-store';
+import type { CallClientInput } from './call-client';
+import { callApi } from './http-call';
+import type { TokenResolver } from './token-resolver';
+
+export type ClientOutcome = 'succeeded' | 'failed' | 'duplicate';
+
+export interface CallClientsInput extends Omit<CallClientInput, 'client'> {
+  /** The chunk, in source order; called one after another. */
+  clients: ClientEntry[];
+  /** Per-client retries of transient answers, done inside the activity. */
+  retry: RetryOptions;
+}
+
+export interface CallClientsOutput {
+  /** Outcomes of clients[0 .. outcomes.length-1]. */
+  outcomes: ClientOutcome[];
+  /** Index of the first client that met a token problem; it and all after it are pending. */
+  pendingFrom: number | null;
+  tokenProblem?: string;
+}
+
+/** Heartbeat details: how far the chunk got, so a retry after a crash resumes exactly there. */
+interface ChunkProgress {
+  outcomes: ClientOutcome[];
+}
+
+/** Exponential backoff as Temporal's retry policy computes it. */
+export function backoffMs(retry: RetryOptions, attempt: number): number {
+  return Math.min(retry.initialIntervalMs * retry.backoffCoefficient ** (attempt - 1), retry.maximumIntervalMs);
+}
+
+/** Sleeps in slices, heartbeating, so a long backoff never looks like a dead worker. */
+async function sleepHeartbeating(ms: number, progress: ChunkProgress): Promise<void> {
+  const ctx = Context.current();
+  for (let left = ms; left > 0; left -= 2000) {
+    ctx.heartbeat(progress);
+    await ctx.sleep(Math.min(left, 2000));
+  }
+}
+
+/**
+ * Calls a chunk of clients one after another in one activity (the `clientsPerActivity` mode), for
+ * throughput: a few history events per chunk instead of per client. Exact resume is kept by heartbeating
+ * the outcomes so far, and an expired token ends the chunk reporting exactly which clients are pending.
+ */
+export function makeCallClients(store: ResultsStore, tokens: TokenResolver) {
+  return async function callClients(input: CallClientsInput): Promise<CallClientsOutput> {
+    const ctx = Context.current();
+    const progress: ChunkProgress = { outcomes: [...((ctx.info.heartbeatDetails as ChunkProgress | undefined)?.outcomes ?? [])] };
+    const { batchId } = input;
+    for (let i = progress.outcomes.length; i < input.clients.length; i++) {
+      const client = input.clients[i]!;
+      // Heartbeats are throttled, so after a crash the store, written right after each answer, is the exact
+      // record of how far the chunk got: a client with an outcome is not called again.
+      const claim = await store.claim(batchId, client.id, client.position, client.record);
+      if (claim === 'duplicate' || claim === 'succeeded' || claim === 'failed') {
+        progress.outcomes.push(claim);
+        ctx.heartbeat(progress);
+        continue;
+      }
+      let token: string;
+      try {
+        token = await tokens.resolve(input.sealedToken, input.tokenGeneration);
+      } catch (err) {
+        if (err instanceof ApplicationFailure) return { outcomes: progress.outcomes, pendingFrom: i, tokenProblem: err.message };
+        throw err;
+      }
+      for (let attempt = 1; ; attempt++) {
+        const { verdict, status, body } = await callApi({ ...input, clientId: client.id, token });
+        if (verdict.kind === 'token-expired') return { outcomes: progress.outcomes, pendingFrom: i, tokenProblem: verdict.reason };
+        if (verdict.kind === 'success') {
+          await store.recordSuccess(batchId, client.id, body, status ?? 200, attempt);
+          progress.outcomes.push('succeeded');
+          break;
+        }
+        if (verdict.kind === 'fail' || attempt >= input.retry.maximumAttempts) {
+          await store.recordFailure(batchId, client.id, verdict.reason, status, attempt);
+          progress.outcomes.push('failed');
+          break;
+        }
+        await sleepHeartbeating(verdict.retryAfterMs ?? backoffMs(input.retry, attempt), progress);
+      }
+      ctx.heartbeat(progress);
+    }
+    return { outcomes: progress.outcomes, pendingFrom: null };
+  };
+}

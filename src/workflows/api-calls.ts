@@ -1,0 +1,100 @@
+// How the batch workflow runs its API activities: one client per activity (the default, each listed in
+// Temporal Web) or a chunk per activity (--clients-per-activity, for throughput). Deterministic code only.
+import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities, ClientOutcome, TransientDetails } from '../activities';
+import type { ClientEntry } from '../domain/sources/types';
+import { FailureTypes, type BatchInput, type BatchOptions } from '../shared';
+
+export interface CallHooks {
+  /** The sealed token and its generation at the moment a call starts. */
+  token(): { sealedToken?: string; generation: number };
+  settle(client: ClientEntry, outcome: ClientOutcome): void;
+  tokenProblem(client: ClientEntry, generation: number, reason: string): void;
+}
+
+function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+}
+
+export function makeApiCalls(input: BatchInput, opts: BatchOptions, hooks: CallHooks) {
+  const callOptions: ActivityOptions = {
+    // The margin covers the store write after the answer; a lost worker's call is retried after this long.
+    startToCloseTimeout: opts.callTimeoutMs + 5_000,
+    retry: {
+      maximumAttempts: opts.retry.maximumAttempts,
+      initialInterval: opts.retry.initialIntervalMs,
+      maximumInterval: opts.retry.maximumIntervalMs,
+      backoffCoefficient: opts.retry.backoffCoefficient,
+      nonRetryableErrorTypes: [FailureTypes.TokenExpired, FailureTypes.TokenUnavailable],
+    },
+  };
+  const { callClient, recordFailure } = proxyActivities<Activities>(callOptions);
+  // A chunk retries its clients itself; Temporal retries the chunk only when its worker is lost (no heartbeat).
+  const chunkOptions: ActivityOptions = {
+    startToCloseTimeout: '1 day',
+    heartbeatTimeout: opts.callTimeoutMs + 10_000,
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  };
+  const { callClients } = proxyActivities<Activities>(chunkOptions);
+  const common = () => ({
+    batchId: input.batchId,
+    apiUrl: input.apiUrl,
+    method: opts.method,
+    callTimeoutMs: opts.callTimeoutMs,
+    expiredRegex: opts.expiredRegex,
+  });
+
+  /** One client, one activity; Temporal's retry policy handles transient answers. */
+  async function single(client: ClientEntry): Promise<void> {
+    const { sealedToken, generation } = hooks.token();
+    try {
+      const out = await callClient.executeWithOptions({ ...callOptions, summary: `ClientId ${client.id}` }, [
+        { ...common(), client, sealedToken, tokenGeneration: generation },
+      ]);
+      hooks.settle(client, out.outcome);
+    } catch (err) {
+      const type = failureType(err);
+      if (type === FailureTypes.TokenExpired || type === FailureTypes.TokenUnavailable) {
+        hooks.tokenProblem(client, generation, (err as ActivityFailure).cause?.message ?? type);
+        return;
+      }
+      // Retries ran out (or the call failed in a way the activity could not record): the client failed.
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as TransientDetails | undefined) : undefined;
+      await recordFailure({
+        batchId: input.batchId,
+        clientId: client.id,
+        reason: cause?.message ?? String(err),
+        status: details?.status ?? null,
+        attempts: opts.retry.maximumAttempts,
+      });
+      hooks.settle(client, 'failed');
+    }
+  }
+
+  /** A chunk in one activity; its result says which clients ended how and where a token problem began. */
+  async function chunk(clients: ClientEntry[]): Promise<void> {
+    const { sealedToken, generation } = hooks.token();
+    const first = clients[0]!.id;
+    const last = clients[clients.length - 1]!.id;
+    try {
+      const out = await callClients.executeWithOptions(
+        { ...chunkOptions, summary: `ClientIds ${first} … ${last} (${clients.length})` },
+        [{ ...common(), clients, sealedToken, tokenGeneration: generation, retry: opts.retry }],
+      );
+      out.outcomes.forEach((outcome, i) => hooks.settle(clients[i]!, outcome));
+      if (out.pendingFrom !== null) {
+        for (const c of clients.slice(out.pendingFrom)) hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);
+      }
+    } catch (err) {
+      // Not reached in practice (a chunk is retried until it reports): fail what it had not finished.
+      const reason = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
+      for (const client of clients) {
+        const failed = await recordFailure({ batchId: input.batchId, clientId: client.id, reason, status: null, attempts: 0, keepSuccess: true });
+        hooks.settle(client, failed ? 'failed' : 'succeeded');
+      }
+    }
+  }
+
+  return { single, chunk };
+}
