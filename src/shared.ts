@@ -45,6 +45,8 @@ export interface BatchOptions {
    * More: a chunk called one after another in one activity, for throughput; resume stays exact.
    */
   clientsPerActivity: number;
+  /** At most this many calls per second for this batch, across all workers (0: no limit). */
+  rps: number;
 }
 
 export const DEFAULT_OPTIONS: BatchOptions = {
@@ -55,6 +57,7 @@ export const DEFAULT_OPTIONS: BatchOptions = {
   method: 'GET',
   eventBudget: 5000,
   clientsPerActivity: 1,
+  rps: 0,
 };
 
 export interface Counters {

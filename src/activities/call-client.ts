@@ -3,6 +3,7 @@ import type { ClientEntry } from '../domain/sources/types';
 import { FailureTypes } from '../shared';
 import type { ResultsStore } from '../store/results-store';
 import { callApi } from './http-call';
+import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
 
 export interface CallClientInput {
@@ -16,6 +17,10 @@ export interface CallClientInput {
   tokenGeneration: number;
   callTimeoutMs: number;
   expiredRegex?: string;
+  /** --rps: the call waits until this time (ms since epoch), its slot in the batch's pace… */
+  notBefore?: number;
+  /** …and at least this long after the batch's previous call on this worker. */
+  minGapMs?: number;
 }
 
 export interface CallClientOutput {
@@ -30,7 +35,7 @@ export interface TransientDetails {
 }
 
 /** One HTTP call for one client; the verdict decides between a result, a retry and a token wait. */
-export function makeCallClient(store: ResultsStore, tokens: TokenResolver) {
+export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer = new Pacer()) {
   return async function callClient(input: CallClientInput): Promise<CallClientOutput> {
     const { batchId, client } = input;
     const { attempt } = Context.current().info;
@@ -38,6 +43,10 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver) {
     // A duplicate is never called; an entry whose outcome a crashed attempt already recorded is not called again.
     if (claim === 'duplicate' || claim === 'succeeded' || claim === 'failed') return { outcome: claim };
     const token = await tokens.resolve(input.sealedToken, input.tokenGeneration);
+    if (input.notBefore !== undefined) {
+      const wait = pacer.reserve(batchId, input.notBefore, input.minGapMs ?? 0);
+      if (wait > 0) await Context.current().sleep(wait);
+    }
 
     const { verdict, status, body } = await callApi({
       batchId,

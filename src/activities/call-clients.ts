@@ -8,11 +8,13 @@ import type { TokenResolver } from './token-resolver';
 
 export type ClientOutcome = 'succeeded' | 'failed' | 'duplicate';
 
-export interface CallClientsInput extends Omit<CallClientInput, 'client'> {
+export interface CallClientsInput extends Omit<CallClientInput, 'client' | 'notBefore' | 'minGapMs'> {
   /** The chunk, in source order; called one after another. */
   clients: ClientEntry[];
   /** Per-client retries of transient answers, done inside the activity. */
   retry: RetryOptions;
+  /** Least time between this chunk's calls: --rps split over the chunks in flight. */
+  paceMs?: number;
 }
 
 export interface CallClientsOutput {
@@ -52,6 +54,7 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver) {
     const ctx = Context.current();
     const progress: ChunkProgress = { outcomes: [...((ctx.info.heartbeatDetails as ChunkProgress | undefined)?.outcomes ?? [])] };
     const { batchId } = input;
+    let lastCallAt = 0;
     for (let i = progress.outcomes.length; i < input.clients.length; i++) {
       const client = input.clients[i]!;
       // Heartbeats are throttled, so after a crash the store, written right after each answer, is the exact
@@ -70,6 +73,9 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver) {
         throw err;
       }
       for (let attempt = 1; ; attempt++) {
+        const wait = lastCallAt + (input.paceMs ?? 0) - Date.now();
+        if (wait > 0) await ctx.sleep(wait);
+        lastCallAt = Date.now();
         const { verdict, status, body } = await callApi({ ...input, clientId: client.id, token });
         if (verdict.kind === 'token-expired') return { outcomes: progress.outcomes, pendingFrom: i, tokenProblem: verdict.reason };
         if (verdict.kind === 'success') {

@@ -123,9 +123,11 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
       .addOption(new Option('--max-attempts <n>', 'attempts per client for transient errors (default 8)').argParser(wholeNumber(1, 100)))
       .option('--expired-regex <re>', 'regex over a 401/403 body that means "token expired"')
       .addOption(new Option('--event-budget <n>', 'history events per run before continue-as-new').argParser(wholeNumber(500, 50_000)))
+      .addOption(new Option('--rps <r>', 'at most R calls per second for this batch, across all workers').argParser(positiveNumber))
       .addOption(new Option('--clients-per-activity <k>', 'clients per API activity (default 1: each call its own activity); more for throughput').argParser(wholeNumber(1, 1000)))
       .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
       .option('--worker-token', "use the workers' own token source instead of passing one")
+      .option('--dry-run', 'validate the clients file and report; start nothing')
       .option('--wait', 'show progress until the batch ends'),
   ).action(async (o) => void (await commands.start(o, io)));
 

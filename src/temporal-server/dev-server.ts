@@ -50,7 +50,10 @@ export function devServerArgs(opts: Required<Pick<DevServerOptions, 'port' | 'ui
   for (const [name, type] of searchAttributeDefinitions) args.push('--search-attribute', `${name}=${type}`);
   // Batches poll activity completions in bursts; let the dev server hand out tasks without its default RPS cap.
   args.push('--dynamic-config-value', 'frontend.namespaceRPS=100000');
-  for (const p of (process.env.CLIENTSYNC_SQLITE_PRAGMAS ?? '').split(',').filter(Boolean)) args.push('--sqlite-pragma', p);
+  // WAL with synchronous=NORMAL: a crashed server loses nothing; only a power cut can lose the last commits.
+  // Measured: ~15% more calls/s than SQLite's defaults (bench/README.md). CLIENTSYNC_SQLITE_PRAGMAS overrides.
+  const pragmas = process.env.CLIENTSYNC_SQLITE_PRAGMAS ?? 'journal_mode=wal,synchronous=normal';
+  for (const p of pragmas.split(',').filter(Boolean)) args.push('--sqlite-pragma', p);
   return args;
 }
 

@@ -29,6 +29,19 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, hooks: CallH
     },
   };
   const { callClient, recordFailure } = proxyActivities<Activities>(callOptions);
+  // --rps with one client per activity: each call gets a start time 1/rps after the previous one, and the
+  // activity waits for it. The workflow is the batch's one dispatcher, so the pace holds across all workers
+  // without a timer per call. Calls wait at most `concurrency` slots ahead, so the timeout grows by that much.
+  let nextSlotAt = 0;
+  const slot = (): number | undefined => {
+    if (!opts.rps) return undefined;
+    const at = Math.max(Date.now(), nextSlotAt);
+    nextSlotAt = at + 1000 / opts.rps;
+    return at;
+  };
+  const pacedOptions: ActivityOptions = opts.rps
+    ? { ...callOptions, startToCloseTimeout: opts.callTimeoutMs + 5_000 + Math.ceil((opts.concurrency * 1000) / opts.rps) }
+    : callOptions;
   // A chunk retries its clients itself; Temporal retries the chunk only when its worker is lost (no heartbeat).
   const chunkOptions: ActivityOptions = {
     startToCloseTimeout: '1 day',
@@ -48,8 +61,9 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, hooks: CallH
   async function single(client: ClientEntry): Promise<void> {
     const { sealedToken, generation } = hooks.token();
     try {
-      const out = await callClient.executeWithOptions({ ...callOptions, summary: `ClientId ${client.id}` }, [
-        { ...common(), client, sealedToken, tokenGeneration: generation },
+      const notBefore = slot();
+      const out = await callClient.executeWithOptions({ ...pacedOptions, summary: `ClientId ${client.id}` }, [
+        { ...common(), client, sealedToken, tokenGeneration: generation, ...(notBefore ? { notBefore, minGapMs: 1000 / opts.rps } : {}) },
       ]);
       hooks.settle(client, out.outcome);
     } catch (err) {
@@ -80,7 +94,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, hooks: CallH
     try {
       const out = await callClients.executeWithOptions(
         { ...chunkOptions, summary: `ClientIds ${first} … ${last} (${clients.length})` },
-        [{ ...common(), clients, sealedToken, tokenGeneration: generation, retry: opts.retry }],
+        [{ ...common(), clients, sealedToken, tokenGeneration: generation, retry: opts.retry, paceMs: opts.rps ? Math.ceil((1000 * opts.concurrency) / opts.rps) : 0 }],
       );
       out.outcomes.forEach((outcome, i) => hooks.settle(clients[i]!, outcome));
       if (out.pendingFrom !== null) {

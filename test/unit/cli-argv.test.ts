@@ -21,6 +21,7 @@ describe('clientsync argv', () => {
     [['worker', '--max-concurrent-calls', '20', '--rps', '50'], 'worker', [{ taskQueue: 'clientsync', maxConcurrentCalls: 20, rps: 50 }]],
     [['start', '--clients', 'c.json', '--api-url', 'http://x/', '--concurrency', '8', '--token-stdin', '--wait'], 'start', [{ clients: 'c.json', apiUrl: 'http://x/', concurrency: 8, tokenStdin: true, wait: true, taskQueue: 'clientsync' }]],
     [['start', '--clients', 'c.csv', '--expired-regex', 'TOKEN_EXPIRED', '--token-file', 't'], 'start', [{ clients: 'c.csv', expiredRegex: 'TOKEN_EXPIRED', tokenFile: 't' }]],
+    [['start', '--clients', 'c.json', '--rps', '50', '--clients-per-activity', '25', '--dry-run'], 'start', [{ rps: 50, clientsPerActivity: 25, dryRun: true }]],
     [['refresh-token', 'b1', '--token-file', 't'], 'refreshToken', ['b1', { tokenFile: 't' }]],
     [['refresh-token', 'b1'], 'refreshToken', ['b1', {}]],
     [['status', 'b1', '--json'], 'status', ['b1', { json: true }]],

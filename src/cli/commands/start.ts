@@ -25,6 +25,9 @@ export interface StartOptions extends TokenFlags {
   expiredRegex?: string;
   eventBudget?: number;
   clientsPerActivity?: number;
+  rps?: number;
+  /** Validate and report only. */
+  dryRun?: boolean;
   taskQueue?: string;
   /** Use the workers' own token source (API_TOKEN / API_TOKEN_FILE / API_TOKEN_COMMAND on the workers). */
   workerToken?: boolean;
@@ -41,16 +44,16 @@ export interface StartResult {
 
 /** Everything start checks before it touches Temporal: a bad input starts nothing. */
 export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ input: BatchInput; report: SourceReport }> {
-  const apiUrl = opts.apiUrl ?? process.env.API_BASE_URL;
-  if (!apiUrl) throw new UserError('no API URL: pass --api-url URL or set API_BASE_URL');
+  const apiUrl = opts.apiUrl ?? process.env.API_BASE_URL ?? '';
+  if (!apiUrl && !opts.dryRun) throw new UserError('no API URL: pass --api-url URL or set API_BASE_URL');
   try {
-    checkApiUrl(apiUrl);
+    if (apiUrl) checkApiUrl(apiUrl);
     if (opts.expiredRegex !== undefined) compileExpiredRegex(opts.expiredRegex);
   } catch (err) {
     throw new UserError((err as Error).message);
   }
   const token = await readTokenInput(opts, io);
-  if (!token && !opts.workerToken) {
+  if (!token && !opts.workerToken && !opts.dryRun) {
     throw new UserError('no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers\' own)');
   }
   const source = { path: path.resolve(opts.clients), format: opts.format ?? detectFormat(opts.clients) };
@@ -69,6 +72,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   if (opts.expiredRegex !== undefined) options.expiredRegex = opts.expiredRegex;
   if (opts.eventBudget !== undefined) options.eventBudget = opts.eventBudget;
   if (opts.clientsPerActivity !== undefined) options.clientsPerActivity = opts.clientsPerActivity;
+  if (opts.rps !== undefined) options.rps = opts.rps;
   const batchId = opts.id ?? `batch-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(36).slice(2, 6)}`;
   const input: BatchInput = {
     batchId,
@@ -76,7 +80,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
     apiUrl,
     total: report.total,
     options,
-    ...(token ? { sealedToken: sealToken(token, await loadSealKey({ create: true })) } : {}),
+    ...(token && !opts.dryRun ? { sealedToken: sealToken(token, await loadSealKey({ create: true })) } : {}),
     ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
   };
   return { input, report };
@@ -89,6 +93,10 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
   if (report.duplicateEntries > 0) {
     const sample = report.duplicates.slice(0, 5).map((d) => `${d.id} ×${d.count}`).join(', ');
     io.err(`warning: ${report.duplicateEntries} duplicate entries (${sample}${report.duplicates.length > 5 ? ', …' : ''}); each ClientId is called once`);
+  }
+  if (opts.dryRun) {
+    io.out('Dry run: the file is valid; nothing was started.');
+    return { batchId: input.batchId, report, webUrl: '' };
   }
   const { client, connection, target } = await connectClient();
   try {
