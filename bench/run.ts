@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { machine, million, rateLimits, resumeLatency, scaleOut, sourceScaling, throughput, type Row } from './scenarios';
@@ -21,6 +21,31 @@ function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
+/**
+ * Writes the table into bench/README.md. A full run replaces it; a partial run (--only) replaces just the
+ * rows of the scenarios it ran, keeping the others, and says which scenarios were re-run when.
+ */
+async function recordInReadme(rows: Row[], full: boolean): Promise<void> {
+  const readme = path.join(__dirname, 'README.md');
+  const text = await readFile(readme, 'utf8');
+  const start = text.indexOf('<!-- results -->');
+  const end = text.indexOf('<!-- /results -->');
+  const today = new Date().toISOString().slice(0, 10);
+  const ran = new Set(rows.map((r) => r.scenario));
+  let body: string;
+  if (full) {
+    body = `Latest full run: ${today}, ${await machine()}.\n\n${table(rows)}\n`;
+  } else {
+    const old = text.slice(start, end).split('\n');
+    const kept = old.filter((l) => l.startsWith('| ') && !l.startsWith('| scenario') && !ran.has(l.split(' | ')[0]!.slice(2)));
+    const head = old.filter((l) => !l.startsWith('|') && l !== '<!-- results -->' && l.trim() !== '');
+    const lines = [...kept];
+    for (const r of rows) lines.push(table([r]).split('\n')[2]!);
+    body = `${head.join('\n')}\nRe-run on ${today}: ${[...ran].join('; ')}.\n\n${table([]).trim()}\n${lines.join('\n')}\n`;
+  }
+  await writeFile(readme, `${text.slice(0, start)}<!-- results -->\n${body}${text.slice(end)}`);
+}
+
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const quick = process.argv.includes('--quick');
@@ -38,15 +63,7 @@ async function main() {
   }
   const out = table(rows);
   console.log(out);
-  if (!quick && only.length === Object.keys(SCENARIOS).length) {
-    const readme = path.join(__dirname, 'README.md');
-    const { readFile } = await import('node:fs/promises');
-    const text = await readFile(readme, 'utf8');
-    const stamp = `Latest full run: ${new Date().toISOString().slice(0, 10)}, ${await machine()}.`;
-    const start = text.indexOf('<!-- results -->');
-    const end = text.indexOf('<!-- /results -->');
-    await writeFile(readme, `${text.slice(0, start)}<!-- results -->\n${stamp}\n\n${out}\n${text.slice(end)}`);
-  }
+  if (!quick) await recordInReadme(rows, only.length === Object.keys(SCENARIOS).length);
   if (rows.some((r) => r.verdict === 'FAIL')) process.exitCode = 1;
 }
 

@@ -41,10 +41,11 @@ async function timeBatch(s: Stack, file: string, taskQueue: string, total: numbe
   return { rate: total / ((Date.now() - began) / 1000), summary };
 }
 
+/** Events in each run of a batch (from describe: a large run's history can exceed one gRPC message). */
 async function historyEvents(s: Stack, batchId: string): Promise<number[]> {
   const out: number[] = [];
   for await (const wf of s.client.workflow.list({ query: `WorkflowId = '${batchId}'` })) {
-    out.push((await s.client.workflow.getHandle(batchId, wf.runId).fetchHistory()).events?.length ?? 0);
+    out.push((await s.client.workflow.getHandle(batchId, wf.runId).describe()).historyLength);
   }
   return out;
 }

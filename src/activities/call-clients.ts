@@ -4,11 +4,12 @@ import type { RetryOptions } from '../shared';
 import type { ResultsStore } from '../store/results-store';
 import type { CallClientInput } from './call-client';
 import { callApi } from './http-call';
+import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
 
 export type ClientOutcome = 'succeeded' | 'failed' | 'duplicate';
 
-export interface CallClientsInput extends Omit<CallClientInput, 'client' | 'notBefore' | 'minGapMs'> {
+export interface CallClientsInput extends Omit<CallClientInput, 'client' | 'notBefore'> {
   /** The chunk, in source order; called one after another. */
   clients: ClientEntry[];
   /** Per-client retries of transient answers, done inside the activity. */
@@ -49,7 +50,7 @@ async function sleepHeartbeating(ms: number, progress: ChunkProgress): Promise<v
  * throughput: a few history events per chunk instead of per client. Exact resume is kept by heartbeating
  * the outcomes so far, and an expired token ends the chunk reporting exactly which clients are pending.
  */
-export function makeCallClients(store: ResultsStore, tokens: TokenResolver) {
+export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pacer = new Pacer()) {
   return async function callClients(input: CallClientsInput): Promise<CallClientsOutput> {
     const ctx = Context.current();
     const progress: ChunkProgress = { outcomes: [...((ctx.info.heartbeatDetails as ChunkProgress | undefined)?.outcomes ?? [])] };
@@ -73,9 +74,12 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver) {
         throw err;
       }
       for (let attempt = 1; ; attempt++) {
-        const wait = lastCallAt + (input.paceMs ?? 0) - Date.now();
-        if (wait > 0) await ctx.sleep(wait);
-        lastCallAt = Date.now();
+        if (input.paceMs) {
+          // The chunk's own pace bounds the batch's rate across workers; the worker's pacer smooths chunk boundaries.
+          const wait = pacer.reserve(batchId, lastCallAt + input.paceMs, input.minGapMs ?? 0);
+          if (wait > 0) await ctx.sleep(wait);
+          lastCallAt = Date.now();
+        }
         const { verdict, status, body } = await callApi({ ...input, clientId: client.id, token });
         if (verdict.kind === 'token-expired') return { outcomes: progress.outcomes, pendingFrom: i, tokenProblem: verdict.reason };
         if (verdict.kind === 'success') {

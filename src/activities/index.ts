@@ -3,6 +3,7 @@ import { loadSealKey } from '../token/seal';
 import { makeCallClient } from './call-client';
 import { makeCallClients } from './call-clients';
 import { inspectSource, readClientsPage } from './source-activities';
+import { Pacer } from './pacer';
 import { TokenResolver } from './token-resolver';
 
 export type { CallClientInput, CallClientOutput, TransientDetails } from './call-client';
@@ -30,11 +31,12 @@ export interface ActivityDeps {
 /** The activities a worker registers, bound to its results store and token sources. */
 export function createActivities(deps: ActivityDeps) {
   const tokens = new TokenResolver(deps.sealKey ?? (() => loadSealKey()), deps.ownToken);
+  const pacer = new Pacer(); // one per worker: it spaces each batch's calls on this worker
   return {
     readClientsPage,
     inspectSource,
-    callClient: makeCallClient(deps.store, tokens),
-    callClients: makeCallClients(deps.store, tokens),
+    callClient: makeCallClient(deps.store, tokens, pacer),
+    callClients: makeCallClients(deps.store, tokens, pacer),
     /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */
     async recordFailure(input: RecordFailureInput): Promise<boolean> {
       return deps.store.recordFailure(input.batchId, input.clientId, input.reason, input.status, input.attempts, input.keepSuccess);

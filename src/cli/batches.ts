@@ -1,5 +1,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { UserError } from '../errors';
+import { connectClient } from '../temporal-connection';
 import { FINAL_STATES, progressQuery, type BatchInput, type BatchProgress, type BatchSummary } from '../shared';
 
 export interface BatchView {
@@ -58,7 +60,6 @@ export function isFinal(p: BatchProgress): boolean {
 
 /** The input the batch was started with (the latest run's, which carries the same source, URL and options). */
 export async function batchInput(handle: WorkflowHandle): Promise<BatchInput> {
-  const { defaultPayloadConverter } = await import('@temporalio/common');
   const history = await handle.fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) throw new Error(`batch ${handle.workflowId} has no recorded input`);
@@ -73,7 +74,6 @@ export function webUrl(batchId: string, namespace: string, env = process.env): s
 
 /** Runs `fn` with a connected client and always closes the connection. */
 export async function withClient<T>(fn: (client: Client, namespace: string) => Promise<T>): Promise<T> {
-  const { connectClient } = await import('../temporal-connection');
   const { client, connection, target } = await connectClient();
   try {
     return await fn(client, target.namespace);

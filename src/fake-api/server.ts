@@ -40,6 +40,10 @@ export interface FakeApi {
   issuedTokens(): string[];
   /** Makes every token issued so far expired. */
   expireAllTokens(): void;
+  /** Stops listening: callers get connection refused until comeBack(). */
+  goDown(): Promise<void>;
+  /** Listens again on the same port. */
+  comeBack(): Promise<void>;
   /** Changes knobs while running. */
   configure(options: Partial<FakeApiOptions>): void;
   close(): Promise<void>;
@@ -134,10 +138,17 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
   });
   server.keepAliveTimeout = 30_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()));
+    });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  await listen(opts.port ?? 0);
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
 
@@ -153,10 +164,8 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
       if (changes.missingIds) missing = new Set(changes.missingIds);
       if (changes.seed !== undefined) random = seededRandom(changes.seed);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    goDown: close,
+    comeBack: () => listen(port),
+    close: () => (server.listening ? close() : Promise.resolve()),
   };
 }

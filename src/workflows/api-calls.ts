@@ -94,7 +94,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, hooks: CallH
     try {
       const out = await callClients.executeWithOptions(
         { ...chunkOptions, summary: `ClientIds ${first} … ${last} (${clients.length})` },
-        [{ ...common(), clients, sealedToken, tokenGeneration: generation, retry: opts.retry, paceMs: opts.rps ? Math.ceil((1000 * opts.concurrency) / opts.rps) : 0 }],
+        [{ ...common(), clients, sealedToken, tokenGeneration: generation, retry: opts.retry, ...(opts.rps ? { paceMs: Math.ceil((1000 * opts.concurrency) / opts.rps), minGapMs: 1000 / opts.rps } : {}) }],
       );
       out.outcomes.forEach((outcome, i) => hooks.settle(clients[i]!, outcome));
       if (out.pendingFrom !== null) {

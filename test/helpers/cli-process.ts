@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import type { Harness } from './harness';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -10,6 +11,13 @@ export interface CliProcess {
   /** Resolves with the exit code (or signal name). */
   exited: Promise<number | string>;
 }
+
+// Every process a test spawns is SIGKILLed after the test, passed or failed, so none outlives its test.
+const spawned = new Set<CliProcess>();
+afterEach(() => {
+  for (const p of spawned) p.child.kill('SIGKILL');
+  spawned.clear();
+});
 
 /** Runs `clientsync …` from source in a child process, wired to the harness's server, key and store. */
 export function spawnCli(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
@@ -29,7 +37,9 @@ export function spawnCli(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, output: () => out, exited };
+  const p = { child, output: () => out, exited };
+  spawned.add(p);
+  return p;
 }
 
 /** Starts `clientsync worker` on the harness's task queue and waits until it polls. */

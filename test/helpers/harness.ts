@@ -38,8 +38,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(apiOptions: FakeApiOptions = {}): Promise<Harness> {
-  const address = inject('temporalAddress');
+export async function createHarness(apiOptions: FakeApiOptions = {}, server: { address?: string } = {}): Promise<Harness> {
+  const address = server.address ?? inject('temporalAddress');
   const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-it-'));
   const connection = await NativeConnection.connect({ address });
   const clientConnection = await Connection.connect({ address });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { inject, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { memoryIO } from '../../src/cli/io';
 import { server } from '../../src/cli/commands/server';
 import { startFakeApi } from '../../src/fake-api';
@@ -17,12 +17,18 @@ import { freePort } from '../helpers/ports';
 import { waitForState } from '../helpers/harness';
 import { randomBytes } from 'node:crypto';
 
+const running: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const stop of running.splice(0)) await stop(); // a failed test must not leave a server behind
+});
+
 /** Runs `clientsync server` in-process until `stop()` resolves it. */
 async function runServer(opts: { port: number; uiPort: number; db: string }) {
   let stop!: () => void;
   const stopped = new Promise<void>((r) => (stop = r));
   const io = memoryIO();
   const done = server(opts, io, stopped);
+  running.push(async () => (stop(), await done.catch(() => {})));
   const address = `127.0.0.1:${opts.port}`;
   while (!io.lines.some((l) => l.startsWith('Temporal dev server ready'))) await new Promise((r) => setTimeout(r, 100));
   return { io, stop: async () => (stop(), await done), address };

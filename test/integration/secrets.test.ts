@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { progressQuery } from '../../src/shared';
 import { createHarness, resultOf, waitForState, type Harness } from '../helpers/harness';
-import { spawnCli, spawnWorker, type CliProcess } from '../helpers/cli-process';
+import { spawnCli, spawnWorker } from '../helpers/cli-process';
 
 /** History JSON with every payload's base64 `data` decoded, so a plaintext token inside a payload would show. */
 function decodePayloads(json: string): string {
@@ -10,9 +10,7 @@ function decodePayloads(json: string): string {
 
 describe('the API token', () => {
   let h: Harness;
-  const procs: CliProcess[] = [];
   afterEach(async () => {
-    for (const p of procs) p.child.kill('SIGKILL');
     await h?.close();
   });
 
@@ -20,11 +18,9 @@ describe('the API token', () => {
     h = await createHarness({ expireAfter: 40, missingIds: ['C-000005'] });
     const { path } = await h.clientFile(100);
     const worker = await spawnWorker(h);
-    procs.push(worker);
 
     const first = h.api.issueToken();
     const start = spawnCli(h, ['start', '--clients', path, '--api-url', h.api.baseUrl, '--id', 'secret-batch', '--task-queue', h.taskQueue], { API_TOKEN: first });
-    procs.push(start);
     expect(await start.exited).toBe(0);
     const handle = h.client.workflow.getHandle('secret-batch');
     const argvs = [start.child.spawnargs];

@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
-import { spawnWorker, type CliProcess } from '../helpers/cli-process';
+import { spawnWorker } from '../helpers/cli-process';
 
 describe('a batch whose worker dies', () => {
   let h: Harness;
-  const workers: CliProcess[] = [];
   afterEach(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
     await h?.close();
   });
 
@@ -16,12 +14,11 @@ describe('a batch whose worker dies', () => {
     const handle = await h.startBatch(path, { options: { concurrency: 8, callTimeoutMs: 1000, pageSize: 50, clientsPerActivity } });
     for (const at of [120, 330]) {
       const w = await spawnWorker(h);
-      workers.push(w);
       await waitForProgress(handle, (p) => p.processed >= at, 120_000);
       w.child.kill('SIGKILL');
       expect(await w.exited).toBe('SIGKILL');
     }
-    workers.push(await spawnWorker(h));
+    await spawnWorker(h);
     const summary = await resultOf(handle);
 
     const check = h.api.ledger.check(ids);
@@ -40,12 +37,11 @@ describe('a batch whose worker dies', () => {
     const { path, ids } = await h.clientFile(200);
     const handle = await h.startBatch(path, { options: { concurrency: 4, callTimeoutMs: 1000 } });
     const first = await spawnWorker(h);
-    workers.push(first);
     await waitForProgress(handle, (p) => p.processed >= 40);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(first.output()).toContain('clientsync worker stopped.');
-    workers.push(await spawnWorker(h));
+    await spawnWorker(h);
     const summary = await resultOf(handle);
     // A graceful stop abandons no call, so nothing is repeated at all.
     expect(h.api.ledger.check(ids)).toEqual({ missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] });

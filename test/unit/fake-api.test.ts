@@ -100,6 +100,15 @@ describe('the fake clients API', () => {
     expect(Date.now() - began).toBeGreaterThanOrEqual(58);
   });
 
+  it('goes down (connection refused) and comes back on the same port', async () => {
+    const a = await start();
+    const t = a.issueToken();
+    await a.goDown();
+    await expect(call(a, 'a', t)).rejects.toThrow(/fetch failed/);
+    await a.comeBack();
+    expect((await call(a, 'a', t)).status).toBe(200);
+  });
+
   it('checks the ledger: missing, repeated, repeated with another key, unexpected', async () => {
     const a = await start();
     const t = a.issueToken();

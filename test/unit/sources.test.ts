@@ -89,12 +89,13 @@ describe('the seed format, read page by page', () => {
   it('rejects a list with no clients, and a missing file, with the fix', async () => {
     await expect(validateSource(await file('empty.json', '[{"ClientList":[]}]', 'seed-json'))).rejects.toThrow(/has no clients; nothing to call/);
     await expect(validateSource({ path: path.join(dir, 'nope.json'), format: 'seed-json' })).rejects.toThrow(/does not exist; check the --clients path/);
+    await expect(validateSource({ path: dir, format: 'seed-json' })).rejects.toThrow(/is not a file; pass the clients file/);
   });
 
   it('reports duplicates with their counts', async () => {
     const source = await file('dups.json', '[{"ClientList":[{"ClientId":"a"},{"ClientId":"b"},{"ClientId":"a"},{"ClientId":1},{"ClientId":"1"}]}]', 'seed-json');
     const report = await validateSource(source);
-    expect(report).toMatchObject({ total: 5, duplicateEntries: 2, firstClientId: 'a' });
+    expect(report).toMatchObject({ total: 5, duplicateEntries: 2, firstClientId: 'a', duplicateCheckComplete: true });
     expect(report.duplicates).toEqual([
       { id: 'a', count: 2 },
       { id: '1', count: 2 },

@@ -3,12 +3,12 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { compileExpiredRegex } from '../../domain/classify';
 import { checkApiUrl } from '../../domain/client-url';
 import { detectFormat, SourceError, validateSource, type SourceFormat, type SourceReport } from '../../domain/sources';
+import { DUPLICATE_CHECK_LIMIT } from '../../domain/sources/validate';
 import { UserError } from '../../errors';
 import { startBatchWorkflow } from '../../client';
 import type { BatchInput, BatchOptionsInput } from '../../shared';
 import { loadSealKey, sealToken } from '../../token/seal';
-import { connectClient } from '../../temporal-connection';
-import { webUrl } from '../batches';
+import { webUrl, withClient } from '../batches';
 import type { CliIO } from '../io';
 import { readTokenInput, type TokenFlags } from '../token-input';
 import { watchBatch } from './status';
@@ -94,27 +94,26 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
     const sample = report.duplicates.slice(0, 5).map((d) => `${d.id} ×${d.count}`).join(', ');
     io.err(`warning: ${report.duplicateEntries} duplicate entries (${sample}${report.duplicates.length > 5 ? ', …' : ''}); each ClientId is called once`);
   }
+  if (!report.duplicateCheckComplete) {
+    io.err(`note: the duplicate check covered the first ${DUPLICATE_CHECK_LIMIT.toLocaleString('en')} distinct ids; later duplicates are still called only once`);
+  }
   if (opts.dryRun) {
     io.out('Dry run: the file is valid; nothing was started.');
     return { batchId: input.batchId, report, webUrl: '' };
   }
-  const { client, connection, target } = await connectClient();
-  try {
-    const handle = await startBatchWorkflow(client, input, opts.taskQueue)
-      .catch((err: unknown) => {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new UserError(`a batch with id ${input.batchId} already exists; pick another --id (\`clientsync status ${input.batchId}\` shows it)`);
-        }
-        throw err;
-      });
-    const url = webUrl(input.batchId, target.namespace);
+  return withClient(async (client, namespace) => {
+    const handle = await startBatchWorkflow(client, input, opts.taskQueue).catch((err: unknown) => {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new UserError(`a batch with id ${input.batchId} already exists; pick another --id (\`clientsync status ${input.batchId}\` shows it)`);
+      }
+      throw err;
+    });
+    const url = webUrl(input.batchId, namespace);
     io.out(`Started batch ${handle.workflowId}`);
     io.out(`Temporal Web: ${url}`);
     if (opts.wait) await watchBatch(client, input.batchId, io);
     return { batchId: input.batchId, report, webUrl: url };
-  } finally {
-    await connection.close();
-  }
+  });
 }
 
 function source(input: BatchInput): string {

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { connectClient } from '../../temporal-connection';
 import type { BatchProgress } from '../../shared';
-import { getBatch, isFinal } from '../batches';
+import { getBatch, isFinal, withClient } from '../batches';
 import type { CliIO } from '../io';
 import { progressLine, rateBetween } from '../progress-line';
 
@@ -13,15 +12,12 @@ export interface StatusOptions {
 
 /** `clientsync status`: one batch's progress, as a bar or JSON; --watch redraws until the batch ends. */
 export async function status(batchId: string, opts: StatusOptions, io: CliIO): Promise<BatchProgress> {
-  const { client, connection } = await connectClient();
-  try {
-    if (opts.watch) return await watchBatch(client, batchId, io, opts);
+  return withClient(async (client) => {
+    if (opts.watch) return watchBatch(client, batchId, io, opts);
     const { progress } = await getBatch(client, batchId);
     io.out(opts.json ? JSON.stringify(progress) : progressLine(progress, 0));
     return progress;
-  } finally {
-    await connection.close();
-  }
+  });
 }
 
 /** Redraws the progress line (or prints JSON lines) until the batch reaches a final state. */

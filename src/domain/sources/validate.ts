@@ -1,8 +1,13 @@
 import { checkReadable, scanSource } from './read-page';
 import { SourceError, type SourceRef } from './types';
 
+/** Distinct ids the duplicate check remembers; past that, memory stays flat and later duplicates are only called once. */
+export const DUPLICATE_CHECK_LIMIT = 1_000_000;
+
 export interface SourceReport {
   total: number;
+  /** False when the source had more distinct ids than DUPLICATE_CHECK_LIMIT: duplicates past it were not looked for. */
+  duplicateCheckComplete: boolean;
   /** Distinct ids that appear more than once, with how often (first 20); each is called once. */
   duplicates: Array<{ id: string; count: number }>;
   duplicateEntries: number;
@@ -11,7 +16,8 @@ export interface SourceReport {
 
 /**
  * Streams the whole source once: counts the clients, stops at the first malformed entry with its place,
- * and reports duplicate ids. Memory holds the set of ids seen (about 60 bytes per client), never the records.
+ * and reports duplicate ids. Memory holds the ids seen, up to DUPLICATE_CHECK_LIMIT, never the records, so it
+ * stays flat however large the file.
  */
 export async function validateSource(source: SourceRef): Promise<SourceReport> {
   await checkReadable(source.path);
@@ -23,8 +29,9 @@ export async function validateSource(source: SourceRef): Promise<SourceReport> {
     if (total === 0) firstClientId = entry.id;
     total++;
     const seen = counts.get(entry.id);
-    if (seen === undefined) counts.set(entry.id, 1);
-    else {
+    if (seen === undefined) {
+      if (counts.size < DUPLICATE_CHECK_LIMIT) counts.set(entry.id, 1);
+    } else {
       counts.set(entry.id, seen + 1);
       duplicateEntries++;
     }
@@ -37,5 +44,5 @@ export async function validateSource(source: SourceRef): Promise<SourceReport> {
       if (duplicates.length === 20) break;
     }
   }
-  return { total, duplicates, duplicateEntries, firstClientId };
+  return { total, duplicates, duplicateEntries, firstClientId, duplicateCheckComplete: counts.size < DUPLICATE_CHECK_LIMIT };
 }
