@@ -38,7 +38,7 @@ async function recordInReadme(rows: Row[], full: boolean): Promise<void> {
   } else {
     const old = text.slice(start, end).split('\n');
     const kept = old.filter((l) => l.startsWith('| ') && !l.startsWith('| scenario') && !ran.has(l.split(' | ')[0]!.slice(2)));
-    const head = old.filter((l) => !l.startsWith('|') && l !== '<!-- results -->' && l.trim() !== '');
+    const head = old.filter((l) => l.startsWith('Latest full run'));
     const lines = [...kept];
     for (const r of rows) lines.push(table([r]).split('\n')[2]!);
     body = `${head.join('\n')}\nRe-run on ${today}: ${[...ran].join('; ')}.\n\n${table([]).trim()}\n${lines.join('\n')}\n`;
