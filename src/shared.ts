@@ -119,6 +119,8 @@ export interface BatchProgress extends Counters {
   tokenRefreshes: number;
   inFlight: number;
   lastTokenError: string | null;
+  /** Why a batch ended as failed (Temporal's failure and its innermost cause); absent otherwise. */
+  failure?: string;
 }
 
 export interface BatchSummary extends Counters {

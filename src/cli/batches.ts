@@ -14,24 +14,35 @@ export interface BatchView {
 /** The batch's handle and progress; an unknown id is a UserError that says how to find the right one. */
 export async function getBatch(client: Client, batchId: string): Promise<BatchView> {
   const handle = client.workflow.getHandle(batchId);
-  let status: string;
+  for (let attempt = 1; ; attempt++) {
+    const status = await describeStatus(handle, batchId);
+    if (status !== 'RUNNING') return { handle, status, progress: await finishedProgress(handle, batchId, status) };
+    const progress = await handle.query(progressQuery);
+    // A run's last workflow task can answer with a final state just before the run closes (or, in batches
+    // started before the continue-as-new fix, hands over to the next run): ask again rather than report it.
+    if (!FINAL_STATES.has(progress.state) || attempt >= 50) return { handle, status, progress };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function describeStatus(handle: WorkflowHandle, batchId: string): Promise<string> {
   try {
-    status = (await handle.describe()).status.name;
+    return (await handle.describe()).status.name;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new UserError(`no batch with id ${batchId}; \`clientsync list\` shows the batches`);
     throw err;
   }
-  if (status === 'RUNNING') return { handle, status, progress: await handle.query(progressQuery) };
-  return { handle, status, progress: await finishedProgress(handle, batchId, status) };
 }
 
 /** A finished batch answers from its result, so no worker is needed to replay it. */
 async function finishedProgress(handle: WorkflowHandle, batchId: string, status: string): Promise<BatchProgress> {
   let summary: BatchSummary | undefined;
+  let failure: string | undefined;
   try {
     summary = (await handle.result()) as BatchSummary;
-  } catch {
-    // failed, terminated or timed out: no summary
+  } catch (err) {
+    // failed, terminated or timed out: no summary, but the reason
+    failure = failureMessage(err);
   }
   const state = summary?.state ?? (status === 'CANCELED' ? 'cancelled' : 'failed');
   return {
@@ -51,7 +62,15 @@ async function finishedProgress(handle: WorkflowHandle, batchId: string, status:
     tokenRefreshes: summary?.tokenRefreshes ?? 0,
     inFlight: 0,
     lastTokenError: null,
+    ...(failure ? { failure } : {}),
   };
+}
+
+/** The innermost message of a workflow's failure: "Activity task failed" says less than its cause. */
+function failureMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return `${err instanceof Error ? err.message : String(err)}${e && e !== err && e.message ? `: ${e.message}` : ''}`;
 }
 
 export function isFinal(p: BatchProgress): boolean {

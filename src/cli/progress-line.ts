@@ -26,5 +26,6 @@ export function progressLine(p: BatchProgress, callsPerSecond: number, width = 3
     p.state === 'waiting-for-token'
       ? ` · resume from ${p.resumeFromClientId} (${p.pending} pending) · run \`clientsync refresh-token ${p.batchId}\``
       : '';
-  return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${wait}`;
+  const why = p.failure ? ` · ${p.failure}` : '';
+  return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${wait}${why}`;
 }

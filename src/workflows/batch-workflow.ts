@@ -1,6 +1,7 @@
 import {
   CancellationScope,
   condition,
+  ContinueAsNew,
   continueAsNew,
   isCancellation,
   proxyActivities,
@@ -10,6 +11,7 @@ import {
   workflowInfo,
   allHandlersFinished,
   log,
+  patched,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
@@ -32,6 +34,11 @@ const sourceActivities = proxyActivities<Activities>({
   heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.BadSource] },
 });
+
+/** Changes made after batches were running; each keeps the old path for histories recorded before it. */
+const Patches = {
+  continueAsNewIsNotFailure: 'continue-as-new-is-not-failure',
+} as const;
 
 /**
  * Calls the API once for every client of the source, `concurrency` at a time. On an expired token it stops
@@ -160,6 +167,9 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     await loop();
     finalState = 'completed';
   } catch (err) {
+    // Handing over to the next run is not an ending. Before this patch the hand-over passed through the
+    // failure path and published ClientsyncState "failed" (seen by queries and carried into the next run).
+    if (err instanceof ContinueAsNew && patched(Patches.continueAsNewIsNotFailure)) throw err;
     if (!isCancellation(err)) {
       await CancellationScope.nonCancellable(() => condition(() => inFlight === 0));
       finalState = 'failed';

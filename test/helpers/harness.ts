@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import { inject } from 'vitest';
 import { detectFormat } from '../../src/domain/sources';
 import { clientIds, writeSeedClientFile, type ClientFileOptions } from '../../src/fake-api/client-file';
@@ -12,6 +14,7 @@ import { startBatchWorkflow } from '../../src/client';
 import { progressQuery, tokenRefreshedSignal, type BatchInput, type BatchProgress, type BatchState, type BatchSummary } from '../../src/shared';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';
 import type { ResultsStore } from '../../src/store/results-store';
+import { stateKey } from '../../src/search-attributes';
 import { sealToken } from '../../src/token/seal';
 import { createWorker, type BatchWorkerOptions } from '../../src/worker';
 
@@ -156,11 +159,26 @@ export function autoRefresh(h: Harness, handle: WorkflowHandle): { stop(): Promi
 }
 
 /** Event counts of every run of a batch, oldest first. */
-export async function runHistoryLengths(h: Harness, batchId: string): Promise<number[]> {
-  const lengths: { start: number; events: number }[] = [];
+/** The histories of every run of a batch, oldest first. */
+export async function runHistories(h: Harness, batchId: string): Promise<temporal.api.history.v1.IHistory[]> {
+  const runs: { start: number; history: temporal.api.history.v1.IHistory }[] = [];
   for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${batchId}'` })) {
-    const history = await h.client.workflow.getHandle(batchId, wf.runId).fetchHistory();
-    lengths.push({ start: wf.startTime.getTime(), events: history.events?.length ?? 0 });
+    runs.push({ start: wf.startTime.getTime(), history: await h.client.workflow.getHandle(batchId, wf.runId).fetchHistory() });
   }
-  return lengths.sort((a, b) => a.start - b.start).map((l) => l.events);
+  return runs.sort((a, b) => a.start - b.start).map((r) => r.history);
+}
+
+export async function runHistoryLengths(h: Harness, batchId: string): Promise<number[]> {
+  return (await runHistories(h, batchId)).map((history) => history.events?.length ?? 0);
+}
+
+/** Every value of ClientsyncState a run set: at its start (inherited from the run before) and in each upsert. */
+export function publishedStates(history: temporal.api.history.v1.IHistory): string[] {
+  const states: string[] = [];
+  for (const e of history.events ?? []) {
+    const fields = (e.workflowExecutionStartedEventAttributes ?? e.upsertWorkflowSearchAttributesEventAttributes)?.searchAttributes?.indexedFields;
+    const payload = fields?.[stateKey.name];
+    if (payload) states.push(defaultPayloadConverter.fromPayload<string>(payload));
+  }
+  return states;
 }

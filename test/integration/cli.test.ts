@@ -86,6 +86,15 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     }
   });
 
+  it('says why a batch failed: a source removed after it started', async () => {
+    const gone = path.join(h.dir, 'removed-after-start.json');
+    const handle = await h.startBatch(gone, { total: undefined });
+    await resultOf(handle).catch(() => undefined);
+    const failed = JSON.parse((await cli(['status', handle.workflowId, '--json'])).out);
+    expect(failed).toMatchObject({ state: 'failed', failure: expect.stringMatching(/removed-after-start\.json does not exist; check the --clients path/) });
+    expect((await cli(['status', handle.workflowId])).out).toMatch(/· failed · Workflow execution failed: .*does not exist/);
+  });
+
   it('says where it looked when the server is unreachable, with exit 1', async () => {
     process.env.TEMPORAL_ADDRESS = '127.0.0.1:1';
     try {

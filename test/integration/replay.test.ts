@@ -9,9 +9,11 @@ import { autoRefresh, createHarness, resultOf, waitForProgress, waitForState, ty
 
 // Histories recorded from real batches are kept under test/fixtures/histories. Replaying them with the
 // current workflow code fails CI on any change that would break batches already running.
-// RECORD_HISTORIES=1 npx vitest run test/integration/replay.test.ts records them again.
+// Each set is named for the workflow version that made it (v1-…, v2-…); old sets are kept for as long as
+// batches they stand for may run. RECORD_HISTORIES=v3 npx vitest run test/integration/replay.test.ts
+// records this version's set beside them.
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
-const record = process.env.RECORD_HISTORIES === '1';
+const record = process.env.RECORD_HISTORIES;
 
 async function replay(json: string, name: string): Promise<void> {
   await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, historyFromJSON(JSON.parse(json)), name);
@@ -55,7 +57,8 @@ describe('recorded batch histories', () => {
     });
     if (record) {
       await mkdir(FIXTURES, { recursive: true });
-      for (const [name, json] of fresh) await writeFile(path.join(FIXTURES, `${name}.json`), json);
+      if (!/^v\d+$/.test(record)) throw new Error(`RECORD_HISTORIES=${record}: name the workflow version, e.g. RECORD_HISTORIES=v3`);
+      for (const [name, json] of fresh) await writeFile(path.join(FIXTURES, `${record}-${name}.json`), json);
     }
   });
   afterAll(async () => h?.close());
@@ -71,13 +74,14 @@ describe('recorded batch histories', () => {
 
   it('replays the committed histories of earlier versions', async () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
-    expect(files.length).toBeGreaterThanOrEqual(3);
+    // v1: before continue-as-new-is-not-failure; v2: with it.
+    for (const version of ['v1', 'v2']) expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
     for (const f of files) await replay(await readFile(path.join(FIXTURES, f), 'utf8'), f);
   });
 });
 
 describe('changing the workflow', () => {
-  const oldHistory = () => readFile(path.join(FIXTURES, 'replay-expiry-run1.json'), 'utf8').then((j) => historyFromJSON(JSON.parse(j)));
+  const oldHistory = () => readFile(path.join(FIXTURES, 'v1-replay-expiry-run1.json'), 'utf8').then((j) => historyFromJSON(JSON.parse(j)));
   const bundle = async (file: string) => {
     const { bundleWorkflowCode } = await import('@temporalio/worker');
     const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} };

@@ -9,7 +9,7 @@ import { serverAnswers, startDevServer, type DevServer } from '../../temporal-se
 import { connectWorker, temporalTarget } from '../../temporal-connection';
 import { createWorker } from '../../worker';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { getBatch, webUrl, withClient } from '../batches';
+import { getBatch, isFinal, webUrl, withClient } from '../batches';
 import { untilSignal, type CliIO } from '../io';
 import { progressLine, rateBetween } from '../progress-line';
 import { refreshToken } from './refresh-token';
@@ -81,7 +81,7 @@ export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress>
           await writeFile(tokenFile, await fetchToken(api.origin), { mode: 0o600 });
           await refreshToken(batchId, { tokenFile }, io);
         }
-        if (progress.state === 'completed' || progress.state === 'cancelled' || progress.state === 'failed') return progress;
+        if (isFinal(progress)) return progress;
         await new Promise((r) => setTimeout(r, 250));
       }
     });
@@ -90,6 +90,7 @@ export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress>
     io.out(
       `4. Batch ${batchId} ${final.state}: ${final.succeeded} succeeded, ${final.failed} failed, ${final.tokenRefreshes} token refreshes, ${final.run} run(s).`,
     );
+    if (final.failure) io.out(`   Why it failed: ${final.failure}`);
     io.out(`   The API's ledger: ${opts.clients - check.missing.length} clients called successfully, ${check.missing.length} missing, ${check.repeated.length} called twice.`);
     const resultsFile = path.join(dir, 'results.json');
     await results(batchId, { out: resultsFile, format: 'json' }, io);
