@@ -6,6 +6,8 @@ export interface ClientFileOptions {
   groupSize?: number;
   /** Id of the n-th client (0-based). */
   idOf?: (n: number) => string;
+  /** Length of a filler "Notes" field on every client, to make large files from fewer clients. */
+  notesLength?: number;
 }
 
 export const defaultClientId = (n: number) => `C-${String(n + 1).padStart(6, '0')}`;
@@ -14,6 +16,7 @@ export const defaultClientId = (n: number) => `C-${String(n + 1).padStart(6, '0'
 export async function writeSeedClientFile(path: string, count: number, opts: ClientFileOptions = {}): Promise<void> {
   const groupSize = opts.groupSize ?? 500;
   const idOf = opts.idOf ?? defaultClientId;
+  const notes = opts.notesLength ? { Notes: 'n'.repeat(opts.notesLength) } : {};
   const out = createWriteStream(path);
   const write = async (s: string) => {
     if (!out.write(s)) await once(out, 'drain');
@@ -23,7 +26,7 @@ export async function writeSeedClientFile(path: string, count: number, opts: Cli
     await write(`${g ? ',\n' : ''}  {"Region": "R${g}", "ClientList": [`);
     for (let n = g * groupSize; n < Math.min(count, (g + 1) * groupSize); n++) {
       const id = idOf(n);
-      await write(`${n > g * groupSize ? ',' : ''}\n    ${JSON.stringify({ ClientId: id, ClientName: `Client ${n + 1}` })}`);
+      await write(`${n > g * groupSize ? ',' : ''}\n    ${JSON.stringify({ ClientId: id, ClientName: `Client ${n + 1}`, ...notes })}`);
     }
     await write(']}');
   }

@@ -3,7 +3,6 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { compileExpiredRegex } from '../../domain/classify';
 import { checkApiUrl } from '../../domain/client-url';
 import { detectFormat, SourceError, validateSource, type SourceFormat, type SourceReport } from '../../domain/sources';
-import { DUPLICATE_CHECK_LIMIT } from '../../domain/sources/validate';
 import { UserError } from '../../errors';
 import { startBatchWorkflow } from '../../client';
 import type { BatchInput, BatchOptionsInput } from '../../shared';
@@ -93,9 +92,6 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
   if (report.duplicateEntries > 0) {
     const sample = report.duplicates.slice(0, 5).map((d) => `${d.id} ×${d.count}`).join(', ');
     io.err(`warning: ${report.duplicateEntries} duplicate entries (${sample}${report.duplicates.length > 5 ? ', …' : ''}); each ClientId is called once`);
-  }
-  if (!report.duplicateCheckComplete) {
-    io.err(`note: the duplicate check covered the first ${DUPLICATE_CHECK_LIMIT.toLocaleString('en')} distinct ids; later duplicates are still called only once`);
   }
   if (opts.dryRun) {
     io.out('Dry run: the file is valid; nothing was started.');
