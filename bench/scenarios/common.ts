@@ -1,0 +1,63 @@
+// What every scenario shares: the result row, formatting, client files, timing a batch, reading RSS.
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { writeSeedClientFile } from '../../src/fake-api/client-file';
+import type { BatchOptionsInput, BatchSummary } from '../../src/shared';
+import type { Stack } from '../stack';
+
+export const exec = promisify(execFile);
+export const ROOT = path.resolve(__dirname, '../..');
+export const DATA = path.join(__dirname, '../data');
+
+export interface Row {
+  scenario: string;
+  measure: string;
+  value: string;
+  /** Against the baseline measured in the same run. */
+  ratio?: string;
+  target?: string;
+  verdict?: 'pass' | 'FAIL';
+}
+
+export const fmt = (n: number, digits = 1) => n.toFixed(digits);
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** A seed-format file of n clients under bench/data (not committed), made once and reused. */
+export async function clientFile(n: number): Promise<string> {
+  await mkdir(DATA, { recursive: true });
+  const file = path.join(DATA, `clients-${n}.json`);
+  if (!(await stat(file).catch(() => undefined))) await writeSeedClientFile(file, n, { groupSize: 1000 });
+  return file;
+}
+
+export async function timeBatch(s: Stack, file: string, taskQueue: string, total: number, options: BatchOptionsInput): Promise<{ rate: number; summary: BatchSummary }> {
+  const began = Date.now();
+  const handle = await s.startBatch(file, taskQueue, { total, options });
+  const summary = (await handle.result()) as BatchSummary;
+  return { rate: total / ((Date.now() - began) / 1000), summary };
+}
+
+/** Events in each run of a batch (from describe: a large run's history can exceed one gRPC message). */
+export async function historyEvents(s: Stack, batchId: string): Promise<number[]> {
+  const out: number[] = [];
+  for await (const wf of s.client.workflow.list({ query: `WorkflowId = '${batchId}'` })) {
+    out.push((await s.client.workflow.getHandle(batchId, wf.runId).describe()).historyLength);
+  }
+  return out;
+}
+
+export async function peakRss(args: string[]): Promise<{ kb: number; seconds: number }> {
+  const { stderr } = await exec('/usr/bin/time', ['-v', process.execPath, ...args], { maxBuffer: 16 * 1024 * 1024 });
+  const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]);
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(stderr);
+  const seconds = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN;
+  return { kb, seconds };
+}
+
+export async function machine(): Promise<string> {
+  const cpu = (await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.+)/)?.[1] ?? 'unknown CPU';
+  const { cpus, totalmem } = await import('node:os');
+  return `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}

@@ -1,0 +1,8 @@
+// One file per benchmark target (issue 5); run.ts picks them by name.
+export { machine, type Row } from './common';
+export { million } from './million';
+export { rateLimits } from './rate-limits';
+export { resumeLatency } from './resume';
+export { scaleOut } from './scale-out';
+export { sourceScaling } from './sources';
+export { throughput } from './throughput';
