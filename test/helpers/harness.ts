@@ -158,7 +158,6 @@ export function autoRefresh(h: Harness, handle: WorkflowHandle): { stop(): Promi
   };
 }
 
-/** Event counts of every run of a batch, oldest first. */
 /** The histories of every run of a batch, oldest first. */
 export async function runHistories(h: Harness, batchId: string): Promise<temporal.api.history.v1.IHistory[]> {
   const runs: { start: number; history: temporal.api.history.v1.IHistory }[] = [];
@@ -168,6 +167,7 @@ export async function runHistories(h: Harness, batchId: string): Promise<tempora
   return runs.sort((a, b) => a.start - b.start).map((r) => r.history);
 }
 
+/** Event counts of every run of a batch, oldest first. */
 export async function runHistoryLengths(h: Harness, batchId: string): Promise<number[]> {
   return (await runHistories(h, batchId)).map((history) => history.events?.length ?? 0);
 }

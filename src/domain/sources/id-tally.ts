@@ -7,7 +7,7 @@ const BATCH = 10_000;
 /**
  * Counts how often each ClientId occurs, exactly, in bounded memory: a Map for the first IN_MEMORY_IDS
  * distinct ids (most files never leave it), then a private temporary SQLite database, whose pages stay in a
- * small cache and spill to a file SQLite deletes on close. A million-id file costs the same RSS as a small one.
+ * small cache and spill to a file SQLite deletes on close. What it retains stops growing at IN_MEMORY_IDS.
  */
 export class IdTally {
   private readonly counts = new Map<string, number>();
