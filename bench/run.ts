@@ -23,7 +23,7 @@ function table(rows: Row[]): string {
 
 /**
  * Writes the table into bench/README.md. A full run replaces it; a partial run (--only) replaces just the
- * rows of the scenarios it ran, keeping the others, and says which scenarios were re-run when.
+ * rows of the scenarios it ran, keeping the others, and adds a line saying which scenarios were re-run when.
  */
 async function recordInReadme(rows: Row[], full: boolean): Promise<void> {
   const readme = path.join(__dirname, 'README.md');
@@ -38,7 +38,7 @@ async function recordInReadme(rows: Row[], full: boolean): Promise<void> {
   } else {
     const old = text.slice(start, end).split('\n');
     const kept = old.filter((l) => l.startsWith('| ') && !l.startsWith('| scenario') && !ran.has(l.split(' | ')[0]!.slice(2)));
-    const head = old.filter((l) => l.startsWith('Latest full run'));
+    const head = old.filter((l) => l.startsWith('Latest full run') || l.startsWith('Re-run on'));
     const lines = [...kept];
     for (const r of rows) lines.push(table([r]).split('\n')[2]!);
     body = `${head.join('\n')}\nRe-run on ${today}: ${[...ran].join('; ')}.\n\n${table([]).trim()}\n${lines.join('\n')}\n`;
