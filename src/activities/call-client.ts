@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ClientEntry } from '../domain/sources/types';
 import { FailureTypes } from '../shared';
-import type { ResultsStore } from '../store/results-store';
+import { settledByClaim, type ResultsStore } from '../store/results-store';
 import { callApi } from './http-call';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
@@ -39,9 +39,8 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
   return async function callClient(input: CallClientInput): Promise<CallClientOutput> {
     const { batchId, client } = input;
     const { attempt } = Context.current().info;
-    const claim = await store.claim(batchId, client.id, client.position, client.record);
-    // A duplicate is never called; an entry whose outcome a crashed attempt already recorded is not called again.
-    if (claim === 'duplicate' || claim === 'succeeded' || claim === 'failed') return { outcome: claim };
+    const settled = settledByClaim(await store.claim(batchId, client.id, client.position, client.record));
+    if (settled) return { outcome: settled };
     const token = await tokens.resolve(input.sealedToken, input.tokenGeneration);
     if (input.notBefore !== undefined) {
       const wait = pacer.reserve(batchId, input.notBefore, input.minGapMs ?? 0);

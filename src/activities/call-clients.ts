@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ClientEntry } from '../domain/sources/types';
 import type { RetryOptions } from '../shared';
-import type { ResultsStore } from '../store/results-store';
+import { settledByClaim, type ResultsStore } from '../store/results-store';
 import type { CallClientInput } from './call-client';
 import { callApi } from './http-call';
 import { Pacer } from './pacer';
@@ -60,9 +60,9 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pace
       const client = input.clients[i]!;
       // Heartbeats are throttled, so after a crash the store, written right after each answer, is the exact
       // record of how far the chunk got: a client with an outcome is not called again.
-      const claim = await store.claim(batchId, client.id, client.position, client.record);
-      if (claim === 'duplicate' || claim === 'succeeded' || claim === 'failed') {
-        progress.outcomes.push(claim);
+      const settled = settledByClaim(await store.claim(batchId, client.id, client.position, client.record));
+      if (settled) {
+        progress.outcomes.push(settled);
         ctx.heartbeat(progress);
         continue;
       }

@@ -29,6 +29,11 @@ export function claimOf(existing: { position: unknown; outcome: unknown } | unde
   return existing.outcome === 'succeeded' || existing.outcome === 'failed' ? existing.outcome : 'again';
 }
 
+/** The outcome a claim already settles, so the client is not called: a duplicate, or one a crashed attempt recorded. */
+export function settledByClaim(claim: ClaimResult): 'succeeded' | 'failed' | 'duplicate' | undefined {
+  return claim === 'duplicate' || claim === 'succeeded' || claim === 'failed' ? claim : undefined;
+}
+
 /** Per-client outcomes of every batch: SQLite by default, PostgreSQL with RESULTS_DATABASE_URL. */
 export interface ResultsStore {
   /** Claims a ClientId for the entry at `position`, saying what an earlier attempt left (see ClaimResult). */

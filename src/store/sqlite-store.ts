@@ -7,7 +7,12 @@ const PAGE = 1000;
 
 /** The embedded default store: one SQLite file in WAL mode, shared safely by the worker processes of one machine. */
 export class SqliteResultsStore implements ResultsStore {
-  private constructor(private readonly db: Database.Database) {}
+  // Prepared once: claim and record run for every client, on the hot path.
+  private readonly sql: ReturnType<typeof prepare>;
+
+  private constructor(private readonly db: Database.Database) {
+    this.sql = prepare(db);
+  }
 
   static open(file: string): SqliteResultsStore {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -21,30 +26,17 @@ export class SqliteResultsStore implements ResultsStore {
   }
 
   async claim(batchId: string, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
-    const inserted = this.db
-      .prepare(`INSERT INTO client_results (batch_id, client_id, position, outcome, record, updated_at)
-        VALUES (?, ?, ?, 'in-progress', ?, ?) ON CONFLICT DO NOTHING`)
-      .run(batchId, clientId, position, JSON.stringify(record), new Date().toISOString());
+    const inserted = this.sql.claim.run(batchId, clientId, position, JSON.stringify(record), new Date().toISOString());
     if (inserted.changes === 1) return 'first';
-    const row = this.db.prepare('SELECT position, outcome FROM client_results WHERE batch_id = ? AND client_id = ?').get(batchId, clientId) as
-      | { position: number; outcome: string }
-      | undefined;
-    return claimOf(row, position);
+    return claimOf(this.sql.existing.get(batchId, clientId) as { position: number; outcome: string } | undefined, position);
   }
 
   async recordSuccess(batchId: string, clientId: string, data: string, status: number, attempts: number): Promise<void> {
-    this.db
-      .prepare(`UPDATE client_results SET outcome = 'succeeded', data = ?, reason = NULL, last_status = ?, attempts = ?, updated_at = ?
-        WHERE batch_id = ? AND client_id = ?`)
-      .run(data, status, attempts, new Date().toISOString(), batchId, clientId);
+    this.sql.success.run(data, status, attempts, new Date().toISOString(), batchId, clientId);
   }
 
   async recordFailure(batchId: string, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
-    const res = this.db
-      .prepare(`UPDATE client_results SET outcome = 'failed', data = NULL, reason = ?, last_status = ?, attempts = ?, updated_at = ?
-        WHERE batch_id = ? AND client_id = ? AND (? = 0 OR outcome <> 'succeeded')`)
-      .run(reason, status, attempts, new Date().toISOString(), batchId, clientId, keepSuccess ? 1 : 0);
-    return res.changes === 1;
+    return this.sql.failure.run(reason, status, attempts, new Date().toISOString(), batchId, clientId, keepSuccess ? 1 : 0).changes === 1;
   }
 
   async list(batchId: string, outcome: ClientOutcomeRow['outcome'], limit = 1_000_000): Promise<ClientOutcomeRow[]> {
@@ -78,4 +70,17 @@ export class SqliteResultsStore implements ResultsStore {
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+/** The statements every client's call runs. */
+function prepare(db: Database.Database) {
+  return {
+    claim: db.prepare(`INSERT INTO client_results (batch_id, client_id, position, outcome, record, updated_at)
+      VALUES (?, ?, ?, 'in-progress', ?, ?) ON CONFLICT DO NOTHING`),
+    existing: db.prepare('SELECT position, outcome FROM client_results WHERE batch_id = ? AND client_id = ?'),
+    success: db.prepare(`UPDATE client_results SET outcome = 'succeeded', data = ?, reason = NULL, last_status = ?, attempts = ?, updated_at = ?
+      WHERE batch_id = ? AND client_id = ?`),
+    failure: db.prepare(`UPDATE client_results SET outcome = 'failed', data = NULL, reason = ?, last_status = ?, attempts = ?, updated_at = ?
+      WHERE batch_id = ? AND client_id = ? AND (? = 0 OR outcome <> 'succeeded')`),
+  };
 }
