@@ -12,3 +12,9 @@ export class RuntimeError extends Error {
   override name = 'RuntimeError';
   readonly exitCode = 1;
 }
+
+/** The exit code an error asks for by its own `exitCode` (2: the user can fix it); anything else is 1. */
+export function exitCodeOf(err: unknown): number {
+  const code = (err as { exitCode?: unknown } | undefined)?.exitCode;
+  return typeof code === 'number' && Number.isInteger(code) && code > 0 ? code : 1;
+}

@@ -17,6 +17,8 @@ export const FailureTypes = {
   /** A transient answer (429, 5xx, timeout, reset), retried by the activity's retry policy. */
   Transient: 'Transient',
   BadSource: 'BadSource',
+  /** The results store could not be reached: retried like a transient answer. */
+  StoreUnavailable: 'StoreUnavailable',
 } as const;
 
 export interface RetryOptions {
@@ -84,6 +86,8 @@ export interface BatchCarry {
   run: number;
   startedAt: string;
   total?: number;
+  /** The first run's id: with the batch id, the key of the batch's outcomes in the results store. */
+  batchRun?: string;
 }
 
 /** What a starter may set; the rest comes from DEFAULT_OPTIONS. */
@@ -108,6 +112,8 @@ export interface BatchInput {
 
 export interface BatchProgress extends Counters {
   batchId: string;
+  /** The first run's id, which tells this batch from others that used the same id (null: from before that key). */
+  batchRun: string | null;
   state: BatchState;
   pending: number;
   total: number | null;
@@ -125,6 +131,8 @@ export interface BatchProgress extends Counters {
 
 export interface BatchSummary extends Counters {
   batchId: string;
+  /** See BatchProgress.batchRun; absent in summaries from before that key. */
+  batchRun?: string | null;
   state: BatchState;
   total: number;
   runs: number;

@@ -1,13 +1,17 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import type { ClientEntry } from '../domain/sources/types';
 import { FailureTypes } from '../shared';
-import { settledByClaim, type ResultsStore } from '../store/results-store';
+import { batchKey, settledByClaim, type ResultsStore } from '../store/results-store';
+import { expectedFailure } from './expected-failures';
 import { callApi } from './http-call';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
 
 export interface CallClientInput {
   batchId: string;
+  /** The batch's first run id, which keys its outcomes in the store; absent in batches from before that key. */
+  batchRun?: string;
   client: ClientEntry;
   apiUrl: string;
   method: string;
@@ -36,10 +40,11 @@ export interface TransientDetails {
 
 /** One HTTP call for one client; the verdict decides between a result, a retry and a token wait. */
 export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer = new Pacer()) {
-  return async function callClient(input: CallClientInput): Promise<CallClientOutput> {
+  return expectedFailure(async function callClient(input: CallClientInput): Promise<CallClientOutput> {
     const { batchId, client } = input;
+    const key = batchKey(batchId, input.batchRun);
     const { attempt } = Context.current().info;
-    const settled = settledByClaim(await store.claim(batchId, client.id, client.position, client.record));
+    const settled = settledByClaim(await store.claim(key, client.id, client.position, client.record));
     if (settled) return { outcome: settled };
     const token = await tokens.resolve(input.sealedToken, input.tokenGeneration);
     if (input.notBefore !== undefined) {
@@ -59,20 +64,24 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
 
     switch (verdict.kind) {
       case 'success':
-        await store.recordSuccess(batchId, client.id, body, status ?? 200, attempt);
+        await store.recordSuccess(key, client.id, body, status ?? 200, attempt);
         return { outcome: 'succeeded', status: status ?? 200 };
       case 'fail':
-        await store.recordFailure(batchId, client.id, verdict.reason, status, attempt);
+        await store.recordFailure(key, client.id, verdict.reason, status, attempt);
+        Context.current().log.info(`ClientId ${client.id} failed: ${verdict.reason}`);
         return { outcome: 'failed', status: status ?? undefined, reason: verdict.reason };
       case 'token-expired':
-        throw ApplicationFailure.create({ type: FailureTypes.TokenExpired, message: verdict.reason, nonRetryable: true });
+        Context.current().log.info(`ClientId ${client.id}: token expired (${verdict.reason}); the batch waits for a new one`);
+        throw ApplicationFailure.create({ type: FailureTypes.TokenExpired, message: verdict.reason, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
       case 'retry':
+        Context.current().log.info(`ClientId ${client.id}: ${verdict.reason} on attempt ${attempt}; retrying`);
         throw ApplicationFailure.create({
+          category: ApplicationFailureCategory.BENIGN,
           type: FailureTypes.Transient,
           message: verdict.reason,
           details: [{ status } satisfies TransientDetails],
           nextRetryDelay: verdict.retryAfterMs,
         });
     }
-  };
+  });
 }

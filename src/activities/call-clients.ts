@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { expectedFailure } from './expected-failures';
 import type { ClientEntry } from '../domain/sources/types';
 import type { RetryOptions } from '../shared';
-import { settledByClaim, type ResultsStore } from '../store/results-store';
+import { batchKey, settledByClaim, type ResultsStore } from '../store/results-store';
 import type { CallClientInput } from './call-client';
 import { callApi } from './http-call';
 import { Pacer } from './pacer';
@@ -51,8 +52,9 @@ async function sleepHeartbeating(ms: number, progress: ChunkProgress): Promise<v
  * the outcomes so far, and an expired token ends the chunk reporting exactly which clients are pending.
  */
 export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pacer = new Pacer()) {
-  return async function callClients(input: CallClientsInput): Promise<CallClientsOutput> {
+  return expectedFailure(async function callClients(input: CallClientsInput): Promise<CallClientsOutput> {
     const ctx = Context.current();
+    const key = batchKey(input.batchId, input.batchRun);
     const progress: ChunkProgress = { outcomes: [...((ctx.info.heartbeatDetails as ChunkProgress | undefined)?.outcomes ?? [])] };
     const { batchId } = input;
     let lastCallAt = 0;
@@ -60,7 +62,7 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pace
       const client = input.clients[i]!;
       // Heartbeats are throttled, so after a crash the store, written right after each answer, is the exact
       // record of how far the chunk got: a client with an outcome is not called again.
-      const settled = settledByClaim(await store.claim(batchId, client.id, client.position, client.record));
+      const settled = settledByClaim(await store.claim(key, client.id, client.position, client.record));
       if (settled) {
         progress.outcomes.push(settled);
         ctx.heartbeat(progress);
@@ -81,21 +83,26 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pace
           lastCallAt = Date.now();
         }
         const { verdict, status, body } = await callApi({ ...input, clientId: client.id, token });
-        if (verdict.kind === 'token-expired') return { outcomes: progress.outcomes, pendingFrom: i, tokenProblem: verdict.reason };
+        if (verdict.kind === 'token-expired') {
+          ctx.log.info(`ClientId ${client.id}: token expired (${verdict.reason}); the batch waits for a new one`);
+          return { outcomes: progress.outcomes, pendingFrom: i, tokenProblem: verdict.reason };
+        }
         if (verdict.kind === 'success') {
-          await store.recordSuccess(batchId, client.id, body, status ?? 200, attempt);
+          await store.recordSuccess(key, client.id, body, status ?? 200, attempt);
           progress.outcomes.push('succeeded');
           break;
         }
         if (verdict.kind === 'fail' || attempt >= input.retry.maximumAttempts) {
-          await store.recordFailure(batchId, client.id, verdict.reason, status, attempt);
+          await store.recordFailure(key, client.id, verdict.reason, status, attempt);
+          ctx.log.info(`ClientId ${client.id} failed: ${verdict.reason}`);
           progress.outcomes.push('failed');
           break;
         }
+        ctx.log.info(`ClientId ${client.id}: ${verdict.reason} on attempt ${attempt}; retrying`);
         await sleepHeartbeating(verdict.retryAfterMs ?? backoffMs(input.retry, attempt), progress);
       }
       ctx.heartbeat(progress);
     }
     return { outcomes: progress.outcomes, pendingFrom: null };
-  };
+  });
 }

@@ -1,7 +1,8 @@
-import type { ResultsStore } from '../store/results-store';
+import { batchKey, type ResultsStore } from '../store/results-store';
 import { loadSealKey } from '../token/seal';
 import { makeCallClient } from './call-client';
 import { makeCallClients } from './call-clients';
+import { expectedFailure } from './expected-failures';
 import { inspectSource, readClientsPage } from './source-activities';
 import { Pacer } from './pacer';
 import { TokenResolver } from './token-resolver';
@@ -12,6 +13,8 @@ export type { ReadClientsPageInput, InspectSourceInput } from './source-activiti
 
 export interface RecordFailureInput {
   batchId: string;
+  /** The batch's first run id (see CallClientInput.batchRun). */
+  batchRun?: string;
   clientId: string;
   reason: string;
   status: number | null;
@@ -38,9 +41,9 @@ export function createActivities(deps: ActivityDeps) {
     callClient: makeCallClient(deps.store, tokens, pacer),
     callClients: makeCallClients(deps.store, tokens, pacer),
     /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */
-    async recordFailure(input: RecordFailureInput): Promise<boolean> {
-      return deps.store.recordFailure(input.batchId, input.clientId, input.reason, input.status, input.attempts, input.keepSuccess);
-    },
+    recordFailure: expectedFailure(async function recordFailure(input: RecordFailureInput): Promise<boolean> {
+      return deps.store.recordFailure(batchKey(input.batchId, input.batchRun), input.clientId, input.reason, input.status, input.attempts, input.keepSuccess);
+    }),
   };
 }
 

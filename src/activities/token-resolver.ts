@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import { FailureTypes } from '../shared';
 import { SealKeyError, unsealToken } from '../token/seal';
 import { NoTokenError, readWorkerToken } from '../token/worker-token';
@@ -29,7 +30,12 @@ export class TokenResolver {
     } catch (err) {
       if (err instanceof SealKeyError || err instanceof NoTokenError) {
         // The operator fixes this (key or token), then sends tokenRefreshed: the batch waits, no client fails.
-        throw ApplicationFailure.create({ type: FailureTypes.TokenUnavailable, message: err.message, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureTypes.TokenUnavailable,
+          message: err.message,
+          nonRetryable: true,
+          category: ApplicationFailureCategory.BENIGN,
+        });
       }
       throw err;
     }

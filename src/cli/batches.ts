@@ -47,6 +47,7 @@ async function finishedProgress(handle: WorkflowHandle, batchId: string, status:
   const state = summary?.state ?? (status === 'CANCELED' ? 'cancelled' : 'failed');
   return {
     batchId,
+    batchRun: summary?.batchRun ?? null,
     state,
     processed: summary?.processed ?? 0,
     succeeded: summary?.succeeded ?? 0,

@@ -1,8 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { RuntimeError, UserError } from '../errors';
+import { exitCodeOf } from '../errors';
 import { DEFAULT_TASK_QUEUE } from '../shared';
-import { SourceError } from '../domain/sources';
-import { SealKeyError } from '../token/seal';
 import { processIO, type CliIO } from './io';
 import { port, positiveNumber, rate, wholeNumber } from './parse';
 
@@ -46,6 +44,9 @@ const tokenOptions = (cmd: Command) =>
   cmd
     .option('--token-file <file>', 'read the API token from a file (default: env API_TOKEN)')
     .option('--token-stdin', 'read the API token from standard input');
+
+/** Which of several batches that used one id a store command reads. */
+const runOption = () => new Option('--run <runId>', 'an older batch that used the same id: its first run id, or a prefix (default: the newest)');
 
 /** Builds the `clientsync` program. Parse errors throw CommanderError; commands throw UserError/RuntimeError. */
 export function buildProgram(io: CliIO = processIO, commands: Commands = realCommands): Command {
@@ -107,7 +108,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .option('--task-queue <queue>', 'task queue', DEFAULT_TASK_QUEUE)
     .addOption(new Option('--max-concurrent-calls <n>', 'API calls this worker runs at once').default(100).argParser(wholeNumber(1)))
     .addOption(new Option('--rps <r>', 'calls per second across all workers of the task queue').argParser(positiveNumber))
-    .action((o) => commands.worker(o, io));
+    .action((o) => commands.worker({ ...o, debug: program.opts().debug === true }, io));
 
   tokenOptions(
     program
@@ -155,6 +156,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .description('failed clients with reason, last HTTP status and attempts')
     .argument('<batchId>')
     .option('--json', 'JSON')
+    .addOption(runOption())
     .action(async (id: string, o) => void (await commands.failures(id, o, io)));
 
   program
@@ -163,6 +165,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .argument('<batchId>')
     .option('--out <file>', 'write to a file (default: stdout)')
     .addOption(new Option('--format <format>', 'json: the seed\'s [{client, data}]; jsonl: one per line').choices(['json', 'jsonl']).default('json'))
+    .addOption(runOption())
     .action(async (id: string, o) => void (await commands.results(id, o, io)));
 
   tokenOptions(
@@ -172,7 +175,8 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
       .argument('<batchId>')
       .option('--id <batchId>', 'id of the new batch')
       .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
-      .option('--worker-token', "use the workers' own token source"),
+      .option('--worker-token', "use the workers' own token source")
+      .addOption(runOption()),
   ).action(async (id: string, o) => void (await commands.retryFailed(id, o, io)));
 
   program.command('pause').description('stop starting calls; in-flight calls finish').argument('<batchId>').action((id: string) => commands.pause(id, io));
@@ -202,7 +206,7 @@ export function reportError(err: unknown, io: CliIO, debug: boolean): number {
     return 2;
   }
   const e = err as Error;
-  const code = err instanceof UserError || err instanceof SourceError || err instanceof SealKeyError ? 2 : err instanceof RuntimeError ? 1 : 1;
+  const code = exitCodeOf(err);
   io.err(`clientsync: ${e?.message?.split('\n')[0] ?? String(err)}`);
   if (debug && e?.stack) io.err(e.stack);
   return code;

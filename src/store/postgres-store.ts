@@ -1,76 +1,118 @@
 import pg from 'pg';
-import { claimOf, SCHEMA_COLUMNS, toRow, type ClaimResult, type ClientOutcomeRow, type ResultsStore } from './results-store';
+import type { ResultsStore, StoreOptions } from './results-store';
+import { claimOf, countsOf, PAGE, storeSql, toRow, type BatchKey, type BatchRun, type ClaimResult, type ClientOutcomeRow, type Outcome } from './rows';
+import { isConnectionError, StoreHealth } from './store-health';
 
-const PAGE = 1000;
+const SQL = storeSql((n) => `$${n}`);
 
-/** The same store on PostgreSQL (RESULTS_DATABASE_URL=postgres://…), for workers on several machines. */
+/**
+ * The same store on PostgreSQL (RESULTS_DATABASE_URL=postgres://…), for workers on several machines. An
+ * outage (restart, failover, network) makes calls throw StoreUnavailableError until it is back; the worker
+ * stays up and the activities are retried.
+ */
 export class PostgresResultsStore implements ResultsStore {
-  private constructor(private readonly pool: pg.Pool) {}
+  private readonly registered = new Set<string>();
 
-  static async open(url: string): Promise<PostgresResultsStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 8 });
-    await pool.query(`CREATE TABLE IF NOT EXISTS client_results (${SCHEMA_COLUMNS})`);
-    await pool.query('CREATE INDEX IF NOT EXISTS client_results_outcome ON client_results (batch_id, outcome, position)');
-    return new PostgresResultsStore(pool);
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly health: StoreHealth,
+  ) {}
+
+  static async open(url: string, options: StoreOptions = {}): Promise<PostgresResultsStore> {
+    // A bounded connect: during an outage a call fails in seconds and is retried, instead of hanging.
+    const pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 5000 });
+    const health = new StoreHealth(options.log);
+    // An idle connection that breaks is reported here; without a listener it would kill the process.
+    pool.on('error', (err) => health.down(err));
+    await migrate(pool);
+    return new PostgresResultsStore(pool, health);
   }
 
-  async claim(batchId: string, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
-    const inserted = await this.pool.query(
-      `INSERT INTO client_results (batch_id, client_id, position, outcome, record, updated_at)
-       VALUES ($1, $2, $3, 'in-progress', $4, $5) ON CONFLICT DO NOTHING`,
-      [batchId, clientId, position, JSON.stringify(record), new Date().toISOString()],
-    );
+  async claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
+    const now = new Date().toISOString();
+    await this.register(batch, now);
+    const inserted = await this.query(SQL.claim, [batch.id, batch.run, clientId, position, JSON.stringify(record), now]);
     if (inserted.rowCount === 1) return 'first';
-    const { rows } = await this.pool.query('SELECT position, outcome FROM client_results WHERE batch_id = $1 AND client_id = $2', [batchId, clientId]);
-    return claimOf(rows[0], position);
+    return claimOf((await this.query(SQL.existing, [batch.id, batch.run, clientId])).rows[0], position);
   }
 
-  async recordSuccess(batchId: string, clientId: string, data: string, status: number, attempts: number): Promise<void> {
-    await this.pool.query(
-      `UPDATE client_results SET outcome = 'succeeded', data = $1, reason = NULL, last_status = $2, attempts = $3, updated_at = $4
-       WHERE batch_id = $5 AND client_id = $6`,
-      [data, status, attempts, new Date().toISOString(), batchId, clientId],
-    );
+  async recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void> {
+    await this.query(SQL.success, [batch.id, batch.run, clientId, data, status, attempts, new Date().toISOString()]);
   }
 
-  async recordFailure(batchId: string, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
-    const res = await this.pool.query(
-      `UPDATE client_results SET outcome = 'failed', data = NULL, reason = $1, last_status = $2, attempts = $3, updated_at = $4
-       WHERE batch_id = $5 AND client_id = $6 AND (NOT $7 OR outcome <> 'succeeded')`,
-      [reason, status, attempts, new Date().toISOString(), batchId, clientId, keepSuccess],
-    );
+  async recordFailure(batch: BatchKey, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
+    const res = await this.query(SQL.failure, [batch.id, batch.run, clientId, reason, status, attempts, new Date().toISOString(), keepSuccess ? 1 : 0]);
     return res.rowCount === 1;
   }
 
-  async list(batchId: string, outcome: ClientOutcomeRow['outcome'], limit = 1_000_000): Promise<ClientOutcomeRow[]> {
-    const { rows } = await this.pool.query(
-      'SELECT * FROM client_results WHERE batch_id = $1 AND outcome = $2 ORDER BY position LIMIT $3',
-      [batchId, outcome, limit],
-    );
-    return rows.map(toRow);
+  async list(batch: BatchKey, outcome: Outcome, limit = 1_000_000): Promise<ClientOutcomeRow[]> {
+    return (await this.query(SQL.page, [batch.id, batch.run, outcome, -1, limit])).rows.map(toRow);
   }
 
-  async *iterate(batchId: string, outcome: ClientOutcomeRow['outcome']): AsyncIterable<ClientOutcomeRow> {
+  async *iterate(batch: BatchKey, outcome: Outcome): AsyncIterable<ClientOutcomeRow> {
     let after = -1;
     for (;;) {
-      const { rows } = await this.pool.query(
-        'SELECT * FROM client_results WHERE batch_id = $1 AND outcome = $2 AND position > $3 ORDER BY position LIMIT $4',
-        [batchId, outcome, after, PAGE],
-      );
+      const { rows } = await this.query(SQL.page, [batch.id, batch.run, outcome, after, PAGE]);
       for (const r of rows) yield toRow(r);
       if (rows.length < PAGE) return;
       after = Number(rows[rows.length - 1].position);
     }
   }
 
-  async count(batchId: string): Promise<Record<ClientOutcomeRow['outcome'], number>> {
-    const counts = { 'in-progress': 0, succeeded: 0, failed: 0 };
-    const { rows } = await this.pool.query('SELECT outcome, COUNT(*) AS n FROM client_results WHERE batch_id = $1 GROUP BY outcome', [batchId]);
-    for (const r of rows) counts[r.outcome as ClientOutcomeRow['outcome']] = Number(r.n);
-    return counts;
+  async count(batch: BatchKey): Promise<Record<Outcome, number>> {
+    return countsOf((await this.query(SQL.count, [batch.id, batch.run])).rows);
+  }
+
+  async batchRuns(batchId: string): Promise<BatchRun[]> {
+    const { rows } = await this.query(SQL.batchRuns, [batchId]);
+    return rows.map((r) => ({ run: String(r.batch_run), startedAt: String(r.started_at) }));
   }
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  private async register(batch: BatchKey, now: string): Promise<void> {
+    const k = `${batch.id}\n${batch.run}`;
+    if (this.registered.has(k)) return;
+    await this.query(SQL.registerBatch, [batch.id, batch.run, now]);
+    this.registered.add(k);
+  }
+
+  /** Every statement goes through here, so the store's health follows what its calls meet. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private async query(text: string, values: unknown[]): Promise<pg.QueryResult<any>> {
+    try {
+      const res = await this.pool.query(text, values);
+      this.health.up();
+      return res;
+    } catch (err) {
+      if (isConnectionError(err)) throw this.health.down(err);
+      throw err;
+    }
+  }
+}
+
+/** Creates the tables, or moves a store from before the first-run key; one process at a time. */
+async function migrate(pool: pg.Pool): Promise<void> {
+  const db = await pool.connect();
+  try {
+    await db.query('BEGIN');
+    await db.query("SELECT pg_advisory_xact_lock(hashtext('clientsync results store schema'))");
+    const { rows } = await db.query("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'client_results'");
+    const columns = rows.map((r) => String(r.column_name));
+    const legacy = columns.length > 0 && !columns.includes('batch_run');
+    if (legacy) {
+      await db.query(`ALTER TABLE client_results ADD COLUMN batch_run TEXT NOT NULL DEFAULT ''`);
+      await db.query('ALTER TABLE client_results DROP CONSTRAINT client_results_pkey, ADD PRIMARY KEY (batch_id, batch_run, client_id)');
+      await db.query('DROP INDEX IF EXISTS client_results_outcome');
+    }
+    for (const text of [SQL.createOutcomes, SQL.createOutcomeIndex, SQL.createBatches, ...(legacy ? [SQL.backfillBatches] : [])]) await db.query(text);
+    await db.query('COMMIT');
+  } catch (err) {
+    await db.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    db.release();
   }
 }

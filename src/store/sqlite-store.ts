@@ -1,17 +1,27 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { claimOf, SCHEMA_COLUMNS, toRow, type ClaimResult, type ClientOutcomeRow, type ResultsStore } from './results-store';
+import type { ResultsStore } from './results-store';
+import { claimOf, countsOf, PAGE, storeSql, toRow, type BatchKey, type BatchRun, type ClaimResult, type ClientOutcomeRow, type Outcome } from './rows';
 
-const PAGE = 1000;
+const SQL = storeSql((n) => `@p${n}`);
 
-/** The embedded default store: one SQLite file in WAL mode, shared safely by the worker processes of one machine. */
+/** Named parameters @p1, @p2, … from a list, so the SQL is the same text as PostgreSQL's $1, $2, … */
+const params = (...values: unknown[]) => Object.fromEntries(values.map((v, i) => [`p${i + 1}`, v]));
+
+/**
+ * The embedded default store: one SQLite file in WAL mode, shared safely by the worker processes of one
+ * machine. A writer that finds the file locked waits up to 5 s (busy_timeout), then the statement throws
+ * SQLITE_BUSY; a full disk throws SQLITE_FULL. Either fails the activity, which Temporal retries.
+ */
 export class SqliteResultsStore implements ResultsStore {
   // Prepared once: claim and record run for every client, on the hot path.
-  private readonly sql: ReturnType<typeof prepare>;
+  private readonly sql: { [K in keyof typeof SQL]: Database.Statement };
+  /** Batches this process has registered already, so the hot path registers each once. */
+  private readonly registered = new Set<string>();
 
   private constructor(private readonly db: Database.Database) {
-    this.sql = prepare(db);
+    this.sql = Object.fromEntries(Object.entries(SQL).map(([k, text]) => [k, db.prepare(text)])) as typeof this.sql;
   }
 
   static open(file: string): SqliteResultsStore {
@@ -20,67 +30,75 @@ export class SqliteResultsStore implements ResultsStore {
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
     db.pragma('synchronous = NORMAL');
-    db.exec(`CREATE TABLE IF NOT EXISTS client_results (${SCHEMA_COLUMNS});
-      CREATE INDEX IF NOT EXISTS client_results_outcome ON client_results (batch_id, outcome, position);`);
+    migrate(db);
     return new SqliteResultsStore(db);
   }
 
-  async claim(batchId: string, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
-    const inserted = this.sql.claim.run(batchId, clientId, position, JSON.stringify(record), new Date().toISOString());
-    if (inserted.changes === 1) return 'first';
-    return claimOf(this.sql.existing.get(batchId, clientId) as { position: number; outcome: string } | undefined, position);
+  async claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
+    const now = new Date().toISOString();
+    this.register(batch, now);
+    if (this.sql.claim.run(params(batch.id, batch.run, clientId, position, JSON.stringify(record), now)).changes === 1) return 'first';
+    return claimOf(this.sql.existing.get(params(batch.id, batch.run, clientId)) as { position: number; outcome: string } | undefined, position);
   }
 
-  async recordSuccess(batchId: string, clientId: string, data: string, status: number, attempts: number): Promise<void> {
-    this.sql.success.run(data, status, attempts, new Date().toISOString(), batchId, clientId);
+  async recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void> {
+    this.sql.success.run(params(batch.id, batch.run, clientId, data, status, attempts, new Date().toISOString()));
   }
 
-  async recordFailure(batchId: string, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
-    return this.sql.failure.run(reason, status, attempts, new Date().toISOString(), batchId, clientId, keepSuccess ? 1 : 0).changes === 1;
+  async recordFailure(batch: BatchKey, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
+    const args = params(batch.id, batch.run, clientId, reason, status, attempts, new Date().toISOString(), keepSuccess ? 1 : 0);
+    return this.sql.failure.run(args).changes === 1;
   }
 
-  async list(batchId: string, outcome: ClientOutcomeRow['outcome'], limit = 1_000_000): Promise<ClientOutcomeRow[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM client_results WHERE batch_id = ? AND outcome = ? ORDER BY position LIMIT ?')
-      .all(batchId, outcome, limit) as Record<string, unknown>[];
-    return rows.map(toRow);
+  async list(batch: BatchKey, outcome: Outcome, limit = 1_000_000): Promise<ClientOutcomeRow[]> {
+    return (this.sql.page.all(params(batch.id, batch.run, outcome, -1, limit)) as Record<string, unknown>[]).map(toRow);
   }
 
-  async *iterate(batchId: string, outcome: ClientOutcomeRow['outcome']): AsyncIterable<ClientOutcomeRow> {
+  async *iterate(batch: BatchKey, outcome: Outcome): AsyncIterable<ClientOutcomeRow> {
     let after = -1;
-    const stmt = this.db.prepare('SELECT * FROM client_results WHERE batch_id = ? AND outcome = ? AND position > ? ORDER BY position LIMIT ?');
     for (;;) {
-      const rows = stmt.all(batchId, outcome, after, PAGE) as Record<string, unknown>[];
+      const rows = this.sql.page.all(params(batch.id, batch.run, outcome, after, PAGE)) as Record<string, unknown>[];
       for (const r of rows) yield toRow(r);
       if (rows.length < PAGE) return;
       after = Number(rows[rows.length - 1]!.position);
     }
   }
 
-  async count(batchId: string): Promise<Record<ClientOutcomeRow['outcome'], number>> {
-    const counts = { 'in-progress': 0, succeeded: 0, failed: 0 };
-    const rows = this.db.prepare('SELECT outcome, COUNT(*) AS n FROM client_results WHERE batch_id = ? GROUP BY outcome').all(batchId) as {
-      outcome: ClientOutcomeRow['outcome'];
-      n: number;
-    }[];
-    for (const r of rows) counts[r.outcome] = Number(r.n);
-    return counts;
+  async count(batch: BatchKey): Promise<Record<Outcome, number>> {
+    return countsOf(this.sql.count.all(params(batch.id, batch.run)) as { outcome: string; n: number }[]);
+  }
+
+  async batchRuns(batchId: string): Promise<BatchRun[]> {
+    const rows = this.sql.batchRuns.all(params(batchId)) as { batch_run: string; started_at: string }[];
+    return rows.map((r) => ({ run: r.batch_run, startedAt: r.started_at }));
   }
 
   async close(): Promise<void> {
     this.db.close();
   }
+
+  private register(batch: BatchKey, now: string): void {
+    const k = `${batch.id}\n${batch.run}`;
+    if (this.registered.has(k)) return;
+    this.sql.registerBatch.run(params(batch.id, batch.run, now));
+    this.registered.add(k);
+  }
 }
 
-/** The statements every client's call runs. */
-function prepare(db: Database.Database) {
-  return {
-    claim: db.prepare(`INSERT INTO client_results (batch_id, client_id, position, outcome, record, updated_at)
-      VALUES (?, ?, ?, 'in-progress', ?, ?) ON CONFLICT DO NOTHING`),
-    existing: db.prepare('SELECT position, outcome FROM client_results WHERE batch_id = ? AND client_id = ?'),
-    success: db.prepare(`UPDATE client_results SET outcome = 'succeeded', data = ?, reason = NULL, last_status = ?, attempts = ?, updated_at = ?
-      WHERE batch_id = ? AND client_id = ?`),
-    failure: db.prepare(`UPDATE client_results SET outcome = 'failed', data = NULL, reason = ?, last_status = ?, attempts = ?, updated_at = ?
-      WHERE batch_id = ? AND client_id = ? AND (? = 0 OR outcome <> 'succeeded')`),
-  };
+/** Creates the tables, or rebuilds a store from before the first-run key (keyed by batch id alone). */
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    const columns = db.prepare("SELECT name FROM pragma_table_info('client_results')").pluck().all() as string[];
+    const legacy = columns.length > 0 && !columns.includes('batch_run');
+    if (legacy) {
+      db.exec(`DROP INDEX IF EXISTS client_results_outcome;
+        ALTER TABLE client_results RENAME TO client_results_v1;
+        ${SQL.createOutcomes};
+        INSERT INTO client_results (batch_id, batch_run, client_id, position, outcome, record, data, reason, last_status, attempts, updated_at)
+          SELECT batch_id, '', client_id, position, outcome, record, data, reason, last_status, attempts, updated_at FROM client_results_v1;
+        DROP TABLE client_results_v1;`);
+    }
+    db.exec(`${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches};`);
+    if (legacy) db.exec(SQL.backfillBatches);
+  }).immediate();
 }

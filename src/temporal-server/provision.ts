@@ -10,6 +10,15 @@ const exec = promisify(execFile);
 /** The Temporal CLI release that temporal/go.mod pins. v1.6.0+ carry a `replace` directive and cannot be built from the proxy. */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 
+/**
+ * What a cached build must say in its VERSION file: the release and how it was built. A build from before
+ * the version stamp (which reported 0.0.0-DEV) is not reused.
+ */
+const BUILD_ID = `${TEMPORAL_CLI_VERSION} stamped`;
+
+/** As the CLI's own release build (.goreleaser.yml): stripped, with its version stamped into temporalcli.Version. */
+const LDFLAGS = `-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`;
+
 /** The folder of temporal/go.mod, resolved from this file in src/ or dist/. */
 export const TEMPORAL_MODULE_DIR = path.resolve(__dirname, '..', '..', 'temporal');
 
@@ -30,7 +39,7 @@ export function cacheDirs(): { project: string; machine: string } {
 async function isCachedBuild(dir: string): Promise<boolean> {
   try {
     const [version] = await Promise.all([readFile(path.join(dir, 'VERSION'), 'utf8'), stat(path.join(dir, 'temporal'))]);
-    return version.trim() === TEMPORAL_CLI_VERSION;
+    return version.trim() === BUILD_ID;
   } catch {
     return false;
   }
@@ -64,7 +73,7 @@ async function installInto(dir: string, binary: string): Promise<void> {
   const tmp = path.join(dir, `temporal.${process.pid}.tmp`);
   await copyFile(binary, tmp);
   await rename(tmp, path.join(dir, 'temporal'));
-  await writeFile(path.join(dir, 'VERSION'), `${TEMPORAL_CLI_VERSION}\n`);
+  await writeFile(path.join(dir, 'VERSION'), `${BUILD_ID}\n`);
 }
 
 async function goVersion(): Promise<[number, number] | undefined> {
@@ -87,7 +96,7 @@ async function buildTemporal(outDir: string, log: (line: string) => void): Promi
   log(`Building the Temporal dev server (temporal CLI v${TEMPORAL_CLI_VERSION}) with Go; the first build takes a few minutes…`);
   const started = Date.now();
   const tmp = path.join(outDir, `temporal.${process.pid}.tmp`);
-  await exec('go', ['build', '-trimpath', '-o', tmp, 'github.com/temporalio/cli/cmd/temporal'], {
+  await exec('go', ['build', '-trimpath', '-ldflags', LDFLAGS, '-o', tmp, 'github.com/temporalio/cli/cmd/temporal'], {
     cwd: TEMPORAL_MODULE_DIR,
     env: { ...process.env, GOFLAGS: '-mod=readonly' },
     maxBuffer: 64 * 1024 * 1024,
@@ -95,6 +104,6 @@ async function buildTemporal(outDir: string, log: (line: string) => void): Promi
     throw new Error(`building the Temporal dev server failed: ${(err.stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`);
   });
   await rename(tmp, path.join(outDir, 'temporal'));
-  await writeFile(path.join(outDir, 'VERSION'), `${TEMPORAL_CLI_VERSION}\n`);
+  await writeFile(path.join(outDir, 'VERSION'), `${BUILD_ID}\n`);
   log(`Built the Temporal dev server in ${Math.round((Date.now() - started) / 1000)} s; cached in ${outDir}`);
 }

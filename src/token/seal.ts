@@ -11,6 +11,8 @@ const PREFIX = 'cs1';
 /** A missing, malformed or wrong sealing key. Never falls back to plaintext. */
 export class SealKeyError extends Error {
   override name = 'SealKeyError';
+  /** The user fixes it: the CLI exits 2 (see exitCodeOf). */
+  readonly exitCode = 2;
 }
 
 /** A short fingerprint of a key, so errors can say which key sealed a token. */

@@ -16,7 +16,7 @@ function failureType(err: unknown): string | undefined {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }
 
-export function makeApiCalls(input: BatchInput, opts: BatchOptions, hooks: CallHooks) {
+export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: string | undefined, hooks: CallHooks) {
   const callOptions: ActivityOptions = {
     // The margin covers the store write after the answer; a lost worker's call is retried after this long.
     startToCloseTimeout: opts.callTimeoutMs + 5_000,
@@ -51,6 +51,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, hooks: CallH
   const { callClients } = proxyActivities<Activities>(chunkOptions);
   const common = () => ({
     batchId: input.batchId,
+    ...(batchRun ? { batchRun } : {}),
     apiUrl: input.apiUrl,
     method: opts.method,
     callTimeoutMs: opts.callTimeoutMs,
@@ -77,6 +78,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, hooks: CallH
       const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as TransientDetails | undefined) : undefined;
       await recordFailure({
         batchId: input.batchId,
+        ...(batchRun ? { batchRun } : {}),
         clientId: client.id,
         reason: cause?.message ?? String(err),
         status: details?.status ?? null,
@@ -104,7 +106,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, hooks: CallH
       // Not reached in practice (a chunk is retried until it reports): fail what it had not finished.
       const reason = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
       for (const client of clients) {
-        const failed = await recordFailure({ batchId: input.batchId, clientId: client.id, reason, status: null, attempts: 0, keepSuccess: true });
+        const failed = await recordFailure({ batchId: input.batchId, ...(batchRun ? { batchRun } : {}), clientId: client.id, reason, status: null, attempts: 0, keepSuccess: true });
         hooks.settle(client, failed ? 'failed' : 'succeeded');
       }
     }

@@ -11,8 +11,9 @@ export function resolveOptions(partial: BatchOptionsInput | undefined): BatchOpt
   return o;
 }
 
-export function initialCarry(input: BatchInput, now: string): BatchCarry {
+export function initialCarry(input: BatchInput, now: string, batchRun?: string): BatchCarry {
   return {
+    ...(batchRun ? { batchRun } : {}),
     cursor: undefined,
     counters: { processed: 0, succeeded: 0, failed: 0, duplicates: 0 },
     pending: [],
@@ -49,6 +50,7 @@ export function progressOf(
 ): BatchProgress {
   return {
     batchId,
+    batchRun: carry.batchRun ?? null,
     state,
     ...carry.counters,
     pending: carry.pending.length,
@@ -81,6 +83,7 @@ export function detailsLine(p: BatchProgress): string {
 export function summaryOf(p: BatchProgress, endedAt: number): BatchSummary {
   return {
     batchId: p.batchId,
+    batchRun: p.batchRun,
     state: p.state,
     processed: p.processed,
     succeeded: p.succeeded,

@@ -38,6 +38,10 @@ const sourceActivities = proxyActivities<Activities>({
 /** Changes made after batches were running; each keeps the old path for histories recorded before it. */
 const Patches = {
   continueAsNewIsNotFailure: 'continue-as-new-is-not-failure',
+  /** Outcomes are keyed by the batch id and the first run id, so a reused id never reads an old batch's. */
+  outcomesKeyedByFirstRun: 'outcomes-keyed-by-first-run',
+  /** A call that fails past its activity's handling (e.g. recordFailure out of retries) fails the batch, saying why. */
+  callFailureFailsBatch: 'call-failure-fails-batch',
 } as const;
 
 /**
@@ -47,12 +51,16 @@ const Patches = {
  */
 export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const opts = resolveOptions(input.options);
-  const carry = input.carry ?? initialCarry(input, new Date().toISOString());
+  // The key is chosen once, in the first run, and carried: every run of one batch writes under the same key.
+  const carry =
+    input.carry ?? initialCarry(input, new Date().toISOString(), patched(Patches.outcomesKeyedByFirstRun) ? workflowInfo().firstExecutionRunId : undefined);
   let buffer: ClientEntry[] = [];
   let inFlight = 0;
   let finalState: BatchState | undefined;
   let lastTokenError: string | null = null;
   let publishedState: BatchState | undefined;
+  /** Why a call failed in a way no client outcome covers; ends the batch as failed. */
+  let callError: unknown;
 
   const progress = () => progressOf(input.batchId, carry, stateOf(carry, finalState), { now: new Date().toISOString(), inFlight, lastTokenError });
   /**
@@ -111,7 +119,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     publish();
   };
 
-  const calls = makeApiCalls(input, opts, {
+  const calls = makeApiCalls(input, opts, carry.batchRun, {
     token: () => ({ sealedToken: carry.sealedToken, generation: carry.tokenGeneration }),
     settle,
     tokenProblem: onTokenProblem,
@@ -122,6 +130,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     void CancellationScope.nonCancellable(async () => {
       try {
         await (clients.length === 1 && opts.clientsPerActivity === 1 ? calls.single(clients[0]!) : calls.chunk(clients));
+      } catch (err) {
+        // Before this patch the rejection went unhandled and the workflow task failed again and again.
+        if (!patched(Patches.callFailureFailsBatch)) throw err;
+        callError ??= err;
       } finally {
         inFlight--;
       }
@@ -141,7 +153,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     }
     publish();
     for (;;) {
-      await condition(() => (canStart() && (carry.pending.length > 0 || !sourceDone())) || (inFlight === 0 && carry.pending.length === 0 && sourceDone()));
+      await condition(
+        () => callError !== undefined || (canStart() && (carry.pending.length > 0 || !sourceDone())) || (inFlight === 0 && carry.pending.length === 0 && sourceDone()),
+      );
+      if (callError !== undefined) throw callError;
       if (carry.pending.length > 0 && canStart()) {
         start(carry.pending.splice(0, opts.clientsPerActivity));
       } else if (buffer.length > 0) {

@@ -6,7 +6,7 @@ import { seededRandom } from '../../src/fake-api/random';
 import type { BatchSummary } from '../../src/shared';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
 import { spawnWorker } from '../helpers/cli-process';
-import { autoRefresh, createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
+import { autoRefresh, createHarness, keyOf, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { freePort } from '../helpers/ports';
 
 // Each fault ends with the ledger check: every client succeeded at least once and none is missing; a success
@@ -29,7 +29,7 @@ async function expectLedgerAgrees(harness: Harness, ids: string[], summary: Batc
   expect(check.repeatedWithOtherKey).toEqual([]);
   expect(check.repeated.length).toBeLessThanOrEqual(maxRepeats);
   expect(summary).toMatchObject({ state: 'completed', processed: ids.length, succeeded: ids.length, failed: 0 });
-  expect(await harness.store.count(summary.batchId)).toEqual({ 'in-progress': 0, succeeded: ids.length, failed: 0 });
+  expect(await harness.store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: ids.length, failed: 0 });
 }
 
 

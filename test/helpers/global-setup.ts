@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
 import { resolveTemporalBinary } from '../../src/temporal-server/provision';
 import { freePort } from './ports';
+import { provideChromium, provideTestDatabase } from './test-deps';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,6 +14,10 @@ declare module 'vitest' {
     temporalUiUrl: string | null;
     temporalBin: string;
     workflowBundlePath: string;
+    /** PostgreSQL for the store tests (see test-deps.ts). */
+    databaseUrl: string;
+    /** The Chromium executable for the Temporal Web test. */
+    chromiumPath: string;
   }
 }
 
@@ -21,6 +26,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-test-'));
   const binary = await resolveTemporalBinary((line) => console.log(line));
+  const database = await provideTestDatabase((line) => console.log(line));
+  const chromiumPath = await provideChromium((line) => console.log(line));
   let server: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
   let uiUrl: string | null = null;
@@ -40,9 +47,12 @@ export default async function setup(project: TestProject) {
   project.provide('temporalUiUrl', uiUrl);
   project.provide('temporalBin', binary.path);
   project.provide('workflowBundlePath', bundlePath);
+  project.provide('databaseUrl', database.url);
+  project.provide('chromiumPath', chromiumPath);
 
   return async () => {
     await server?.stop();
+    await database.stop();
     await rm(dir, { recursive: true, force: true });
   };
 }

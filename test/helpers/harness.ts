@@ -13,7 +13,7 @@ import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/fake-
 import { startBatchWorkflow } from '../../src/client';
 import { progressQuery, tokenRefreshedSignal, type BatchInput, type BatchProgress, type BatchState, type BatchSummary } from '../../src/shared';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';
-import type { ResultsStore } from '../../src/store/results-store';
+import { batchKey, type BatchKey, type ResultsStore } from '../../src/store/results-store';
 import { stateKey } from '../../src/search-attributes';
 import { sealToken } from '../../src/token/seal';
 import { createWorker, type BatchWorkerOptions } from '../../src/worker';
@@ -122,6 +122,9 @@ export async function waitForProgress(
 
 export const waitForState = (handle: WorkflowHandle, state: BatchState, timeoutMs?: number) =>
   waitForProgress(handle, (p) => p.state === state, timeoutMs);
+
+/** The results store's key of a finished batch. */
+export const keyOf = (summary: BatchSummary): BatchKey => batchKey(summary.batchId, summary.batchRun);
 
 export async function resultOf(handle: WorkflowHandle): Promise<BatchSummary> {
   return (await handle.result()) as BatchSummary;

@@ -5,6 +5,8 @@ import { main } from '../../src/cli/main';
 import { memoryIO } from '../../src/cli/io';
 import { createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 import type { Worker } from '@temporalio/worker';
+import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
+import { freePort } from '../helpers/ports';
 
 let h: Harness;
 let worker: Worker;
@@ -97,13 +99,35 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
 
   it('says where it looked when the server is unreachable, with exit 1', async () => {
     process.env.TEMPORAL_ADDRESS = '127.0.0.1:1';
+    process.env.CLIENTSYNC_CONNECT_TIMEOUT = '2';
     try {
       const r = await cli(['status', 'x']);
       expect(r.code).toBe(1);
       expect(r.errors).toHaveLength(1);
-      expect(r.err).toMatch(/cannot reach Temporal at 127\.0\.0\.1:1 .*is `clientsync server` running\? TEMPORAL_ADDRESS=127\.0\.0\.1:1/);
+      expect(r.err).toMatch(/cannot reach Temporal at 127\.0\.0\.1:1 after 2 s .*is `clientsync server` running\? TEMPORAL_ADDRESS=127\.0\.0\.1:1/);
     } finally {
       process.env.TEMPORAL_ADDRESS = h.address;
+      delete process.env.CLIENTSYNC_CONNECT_TIMEOUT;
+    }
+  });
+
+  it('waits for a server that is still starting, as right after `clientsync server` on a busy machine', async () => {
+    // The first demo on a fresh machine failed this way: one 5 s attempt while the new server was not yet answering.
+    const port = await freePort();
+    process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
+    let late: DevServer | undefined;
+    const starting = new Promise((r) => setTimeout(r, 6000)).then(async () => {
+      late = await startDevServer({ port, uiPort: await freePort(), dbFile: path.join(h.dir, 'late.db'), headless: true });
+    });
+    try {
+      const r = await cli(['list', '--json']);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toEqual([]);
+    } finally {
+      process.env.TEMPORAL_ADDRESS = h.address;
+      await starting;
+      await late?.stop();
     }
   });
 });

@@ -30,6 +30,9 @@ describe('npm run demo', () => {
     expect(out).toContain("The API's ledger: 2000 clients called successfully, 0 missing, 0 called twice.");
     expect(out).toMatch(new RegExp(`Temporal Web: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/demo-\\w+`));
     expect(code).toBe(0);
+    // The output is the story: a progress line every few seconds off a terminal, no stack traces (it was 578 lines).
+    expect(out.trimEnd().split('\n').length, out).toBeLessThan(60);
+    expect(out).not.toMatch(/\n\s+at |ApplicationFailure|\[WARN\]/);
     const results = JSON.parse(await readFile(path.join(home, 'demo', 'results.json'), 'utf8')) as unknown[];
     expect(results).toHaveLength(2000);
     expect(await serverAnswers(`127.0.0.1:${port}`)).toBe(false);

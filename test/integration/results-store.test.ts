@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { openResultsStore, type ResultsStore } from '../../src/store/results-store';
-import { createHarness, resultOf } from '../helpers/harness';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { batchKey, openResultsStore, type ResultsStore } from '../../src/store/results-store';
+import { createHarness, keyOf, resultOf } from '../helpers/harness';
 
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_URL = inject('databaseUrl');
 const stores: ResultsStore[] = [];
 afterAll(async () => {
   for (const s of stores) await s.close();
@@ -18,11 +20,11 @@ describe.each([
   it('claims an id once per batch: first, again for the same entry (or its outcome), duplicate for another', async () => {
     const store = await open();
     stores.push(store);
-    const b = `b-${randomUUID()}`;
+    const b = batchKey(`b-${randomUUID()}`, randomUUID());
     expect(await store.claim(b, 'c1', 0, { ClientId: 'c1' })).toBe('first');
     expect(await store.claim(b, 'c1', 0, { ClientId: 'c1' })).toBe('again');
     expect(await store.claim(b, 'c1', 5, { ClientId: 'c1' })).toBe('duplicate');
-    expect(await store.claim(`other-${b}`, 'c1', 5, { ClientId: 'c1' })).toBe('first');
+    expect(await store.claim(batchKey(`other-${b.id}`, b.run), 'c1', 5, { ClientId: 'c1' })).toBe('first');
     await store.recordSuccess(b, 'c1', '{}', 200, 1);
     expect(await store.claim(b, 'c1', 0, { ClientId: 'c1' })).toBe('succeeded');
     await store.claim(b, 'c2', 1, { ClientId: 'c2' });
@@ -35,7 +37,7 @@ describe.each([
   it('overwrites a record on retry, never adding a second one', async () => {
     const store = await open();
     stores.push(store);
-    const b = `b-${randomUUID()}`;
+    const b = batchKey(`b-${randomUUID()}`, randomUUID());
     await store.claim(b, 'c1', 0, { ClientId: 'c1', ClientName: 'one' });
     await store.recordFailure(b, 'c1', 'HTTP503:x', 503, 1);
     await store.recordSuccess(b, 'c1', '{"ok":true}', 200, 2);
@@ -48,7 +50,7 @@ describe.each([
   it('iterates rows in source order across pages', async () => {
     const store = await open();
     stores.push(store);
-    const b = `b-${randomUUID()}`;
+    const b = batchKey(`b-${randomUUID()}`, randomUUID());
     for (let i = 2499; i >= 0; i--) {
       await store.claim(b, `c${i}`, i, { ClientId: `c${i}` });
       await store.recordSuccess(b, `c${i}`, '{}', 200, 1);
@@ -56,6 +58,20 @@ describe.each([
     const seen: number[] = [];
     for await (const row of store.iterate(b, 'succeeded')) seen.push(row.position);
     expect(seen).toEqual(Array.from({ length: 2500 }, (_, i) => i));
+  });
+
+  it('keeps the batches that used one id apart, and lists them newest first', async () => {
+    const store = await open();
+    stores.push(store);
+    const id = `reused-${randomUUID()}`;
+    const [older, newer] = [batchKey(id, 'run-a'), batchKey(id, 'run-b')];
+    await store.claim(older, 'c1', 0, { ClientId: 'c1' });
+    await store.recordSuccess(older, 'c1', '{}', 200, 1);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await store.claim(newer, 'c1', 0, { ClientId: 'c1' })).toBe('first');
+    expect(await store.count(newer)).toEqual({ 'in-progress': 1, succeeded: 0, failed: 0 });
+    expect(await store.count(older)).toEqual({ 'in-progress': 0, succeeded: 1, failed: 0 });
+    expect((await store.batchRuns(id)).map((r) => r.run)).toEqual(['run-b', 'run-a']);
   });
 });
 
@@ -68,11 +84,60 @@ describe('a batch recording into PostgreSQL', () => {
       const worker = await h.worker({ store });
       const summary = await worker.runUntil(async () => resultOf(await h.startBatch(file)));
       expect(summary).toMatchObject({ succeeded: 39, failed: 1 });
-      expect(await store.count(summary.batchId)).toEqual({ 'in-progress': 0, succeeded: 39, failed: 1 });
-      expect((await store.list(summary.batchId, 'failed'))[0]).toMatchObject({ clientId: 'C-000004', lastStatus: 404 });
+      expect(await store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: 39, failed: 1 });
+      expect((await store.list(keyOf(summary), 'failed'))[0]).toMatchObject({ clientId: 'C-000004', lastStatus: 404 });
     } finally {
       await store.close();
       await h.close();
     }
   });
+});
+
+describe('a results store from before the first-run key', () => {
+  const LEGACY = `
+    CREATE TABLE client_results (batch_id TEXT NOT NULL, client_id TEXT NOT NULL, position BIGINT NOT NULL, outcome TEXT NOT NULL,
+      record TEXT NOT NULL, data TEXT, reason TEXT, last_status INTEGER, attempts INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL,
+      PRIMARY KEY (batch_id, client_id));
+    CREATE INDEX client_results_outcome ON client_results (batch_id, outcome, position);
+    INSERT INTO client_results VALUES ('old', 'c1', 0, 'succeeded', '{"ClientId":"c1"}', '{"ok":1}', NULL, 200, 1, '2026-11-01T00:00:00.000Z');
+    INSERT INTO client_results VALUES ('old', 'c2', 1, 'failed', '{"ClientId":"c2"}', NULL, 'HTTP404:Not Found', 404, 1, '2026-11-01T00:00:01.000Z');`;
+
+  it('is moved on open (SQLite): old rows read as the batch with no run id, and new batches get their own', async () => {
+    const file = path.join(tmpdir(), `clientsync-legacy-${randomUUID()}.db`);
+    const db = new Database(file);
+    db.exec(LEGACY);
+    db.close();
+    await expectMigrated(await openResultsStore(file));
+    await expectMigrated(await openResultsStore(file)); // a second open changes nothing
+    const reopened = new Database(file);
+    expect(reopened.prepare("SELECT COUNT(*) FROM client_results WHERE batch_run = ''").pluck().get()).toBe(2); // moved once, not twice
+    reopened.close();
+  });
+
+  it('is moved on open (PostgreSQL), once, even when two workers open it at the same time', async () => {
+    const schema = `cs_legacy_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA ${schema}; SET search_path TO ${schema}; ${LEGACY}`);
+      const url = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const [a, b] = await Promise.all([openResultsStore(url), openResultsStore(url)]);
+      await b.close();
+      await expectMigrated(a);
+    } finally {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  });
+
+  async function expectMigrated(store: ResultsStore) {
+    try {
+      expect(await store.batchRuns('old')).toContainEqual({ run: '', startedAt: '2026-11-01T00:00:00.000Z' });
+      expect((await store.list(batchKey('old'), 'failed')).map((r) => [r.clientId, r.reason])).toEqual([['c2', 'HTTP404:Not Found']]);
+      expect(await store.claim(batchKey('old'), 'c1', 0, { ClientId: 'c1' })).toBe('succeeded');
+      expect(await store.claim(batchKey('old', randomUUID()), 'c1', 0, { ClientId: 'c1' })).toBe('first');
+    } finally {
+      await store.close();
+    }
+  }
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { progressQuery } from '../../src/shared';
-import { createHarness, resultOf, waitForState, type Harness } from '../helpers/harness';
+import { createHarness, keyOf, resultOf, waitForState, type Harness } from '../helpers/harness';
 import { spawnCli, spawnWorker } from '../helpers/cli-process';
 
 /** History JSON with every payload's base64 `data` decoded, so a plaintext token inside a payload would show. */
@@ -41,7 +41,7 @@ describe('the API token', () => {
       const run = h.client.workflow.getHandle('secret-batch', wf.runId);
       runs.push(decodePayloads(JSON.stringify(await run.fetchHistory())), decodePayloads(JSON.stringify(await run.describe())));
     }
-    const failures = JSON.stringify(await h.store.list('secret-batch', 'failed'));
+    const failures = JSON.stringify(await h.store.list(keyOf(summary), 'failed'));
     const places = {
       history: runs.join('\n'),
       worker: worker.output(),

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientIds } from '../../src/fake-api/client-file';
 import { pauseSignal, progressQuery, resumeSignal, tokenRefreshedSignal } from '../../src/shared';
-import { autoRefresh, createHarness, resultOf, runHistoryLengths, waitForProgress, waitForState, type Harness } from '../helpers/harness';
+import { autoRefresh, createHarness, keyOf, resultOf, runHistoryLengths, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 
 const noFailures = { missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] };
 
@@ -105,7 +105,7 @@ describe('signals to a running batch', () => {
     const check = h.api.ledger.check(ids);
     expect(check.repeated).toEqual([]);
     expect(check.missing.length).toBe(400 - summary.succeeded);
-    expect(await h.store.count(summary.batchId)).toEqual({ 'in-progress': 0, succeeded: summary.succeeded, failed: 0 });
+    expect(await h.store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: summary.succeeded, failed: 0 });
   });
 
   it('cancels cleanly while waiting for a token: the pending clients are neither failed nor called', async () => {
@@ -148,7 +148,7 @@ describe('a batch over a tricky source', () => {
     const worker = await h.worker();
     const summary = await worker.runUntil(async () => resultOf(await h.startBatch(file)));
     expect(summary).toMatchObject({ state: 'completed', succeeded: 8, failed: 2 });
-    expect((await h.store.list(summary.batchId, 'failed')).map((r) => [r.clientId, r.reason, r.lastStatus])).toEqual([
+    expect((await h.store.list(keyOf(summary), 'failed')).map((r) => [r.clientId, r.reason, r.lastStatus])).toEqual([
       ['C-000003', 'HTTP404:Not Found', 404],
       ['C-000007', 'HTTP404:Not Found', 404],
     ]);
@@ -163,7 +163,7 @@ describe('a batch over a tricky source', () => {
     );
     expect(summary).toMatchObject({ state: 'completed', succeeded: 0, failed: 3 });
     expect(h.api.ledger.requests).toBe(9);
-    expect(await h.store.list(summary.batchId, 'failed')).toMatchObject([
+    expect(await h.store.list(keyOf(summary), 'failed')).toMatchObject([
       { clientId: 'C-000001', reason: 'HTTP503:Service Unavailable', lastStatus: 503, attempts: 3 },
       { clientId: 'C-000002', attempts: 3 },
       { clientId: 'C-000003', attempts: 3 },

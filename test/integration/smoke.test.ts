@@ -1,5 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, resultOf, type Harness } from '../helpers/harness';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { TEMPORAL_CLI_VERSION } from '../../src/temporal-server/provision';
+import { createHarness, keyOf, resultOf, type Harness } from '../helpers/harness';
 
 describe('a batch on the real dev server', () => {
   let h: Harness;
@@ -16,6 +19,13 @@ describe('a batch on the real dev server', () => {
     expect(check).toEqual({ missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] });
     expect(summary).toMatchObject({ state: 'completed', total: 120, processed: 120, succeeded: 120, failed: 0, runs: 1 });
     expect(h.api.ledger.totalSuccesses).toBe(120);
-    expect(await h.store.count(summary.batchId)).toEqual({ 'in-progress': 0, succeeded: 120, failed: 0 });
+    expect(await h.store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: 120, failed: 0 });
+  });
+});
+
+describe('the Temporal binary the project builds', () => {
+  it('reports the pinned CLI release, not 0.0.0-DEV', async () => {
+    const { stdout } = await promisify(execFile)(inject('temporalBin'), ['--version']);
+    expect(stdout).toMatch(new RegExp(`^temporal version ${TEMPORAL_CLI_VERSION.replace(/\./g, '\\.')} \\(Server 1\\.29\\.1, UI 2\\.42\\.1\\)`));
   });
 });

@@ -44,7 +44,7 @@ describe('Temporal Web', () => {
       const handle = await h!.startBatch(file, { batchId, options: { concurrency: 1 } });
       const p = await waitForProgress(handle, (x) => x.state === 'waiting-for-token' && x.inFlight === 0);
       expect(p.resumeFromClientId).toBe('C-000021');
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+      browser = await chromium.launch({ executablePath: inject('chromiumPath'), args: CHROMIUM_FLAGS });
       page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       await page.goto(`${uiUrl}/namespaces/default/workflows/${batchId}`);
       // Each API call is listed by its summary, which names the ClientId.

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
+import { createHarness, keyOf, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { spawnWorker } from '../helpers/cli-process';
 
 describe('a batch whose worker dies', () => {
@@ -29,7 +29,7 @@ describe('a batch whose worker dies', () => {
     // from its last heartbeat, so it too repeats at most the one call it was making.
     expect(check.repeated.length).toBeLessThanOrEqual(2 * 8);
     expect(summary).toMatchObject({ state: 'completed', processed: 600, succeeded: 600, failed: 0 });
-    expect(await h.store.count(summary.batchId)).toEqual({ 'in-progress': 0, succeeded: 600, failed: 0 });
+    expect(await h.store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: 600, failed: 0 });
   });
 
   it('shuts down gracefully on SIGTERM: in-flight calls finish and the batch goes on elsewhere', async () => {

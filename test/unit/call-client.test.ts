@@ -6,7 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
 import type { CallClientInput, CallClientOutput } from '../../src/activities';
 import { startFakeApi, type FakeApi } from '../../src/fake-api';
+import { batchKey } from '../../src/store/results-store';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';
+
+const B1 = batchKey('b1', 'r1');
 import { sealToken } from '../../src/token/seal';
 
 describe('the callClient activity', () => {
@@ -27,6 +30,7 @@ describe('the callClient activity', () => {
 
   const input = (id: string, position: number, over: Partial<CallClientInput> = {}): CallClientInput => ({
     batchId: 'b1',
+    batchRun: 'r1',
     client: { id, position, record: { ClientId: id, ClientName: `n-${id}` } },
     apiUrl: api.baseUrl,
     method: 'GET',
@@ -44,7 +48,7 @@ describe('the callClient activity', () => {
 
   it('records a success with its body and sends the batch-scoped Idempotency-Key', async () => {
     expect(await run(input('a/1 é', 0))).toEqual({ outcome: 'succeeded', status: 200 });
-    const [row] = await store.list('b1', 'succeeded');
+    const [row] = await store.list(B1, 'succeeded');
     expect(row).toMatchObject({ clientId: 'a/1 é', attempts: 1, lastStatus: 200, record: { ClientName: 'n-a/1 é' } });
     expect(JSON.parse(row!.data!)).toMatchObject({ ClientId: 'a/1 é' });
     expect(api.ledger.clients.get('a/1 é')!.successKeys).toEqual(['b1:a%2F1%20%C3%A9']);
@@ -52,7 +56,7 @@ describe('the callClient activity', () => {
 
   it('records a 404 as this client failing, and returns instead of throwing', async () => {
     expect(await run(input('gone', 0), 2)).toEqual({ outcome: 'failed', status: 404, reason: 'HTTP404:Not Found' });
-    expect(await store.list('b1', 'failed')).toMatchObject([{ clientId: 'gone', reason: 'HTTP404:Not Found', lastStatus: 404, attempts: 2 }]);
+    expect(await store.list(B1, 'failed')).toMatchObject([{ clientId: 'gone', reason: 'HTTP404:Not Found', lastStatus: 404, attempts: 2 }]);
   });
 
   it('raises a non-retryable TokenExpired on an expired token, failing nothing', async () => {
@@ -61,7 +65,7 @@ describe('the callClient activity', () => {
     await run(input('a', 0, { sealedToken: sealToken(token, key) }));
     const f = await failureOf(run(input('b', 1, { sealedToken: sealToken(token, key) })));
     expect(f).toMatchObject({ type: 'TokenExpired', nonRetryable: true, message: 'TokenExpired:401' });
-    expect(await store.count('b1')).toEqual({ 'in-progress': 1, succeeded: 1, failed: 0 });
+    expect(await store.count(B1)).toEqual({ 'in-progress': 1, succeeded: 1, failed: 0 });
   });
 
   it('raises a retryable Transient with the status on 503, and honours Retry-After on 429', async () => {

@@ -5,7 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities, type CallClientsInput, type CallClientsOutput } from '../../src/activities';
 import { backoffMs } from '../../src/activities/call-clients';
 import { startFakeApi, type FakeApi } from '../../src/fake-api';
+import { batchKey } from '../../src/store/results-store';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';
+
+const B1 = batchKey('b', 'r1');
 import { sealToken } from '../../src/token/seal';
 
 describe('the callClients activity (a chunk per activity)', () => {
@@ -27,6 +30,7 @@ describe('the callClients activity (a chunk per activity)', () => {
 
   const input = (ids: string[], token = api.issueToken()): CallClientsInput => ({
     batchId: 'b',
+    batchRun: 'r1',
     clients: ids.map((id, position) => ({ id, position, record: { ClientId: id } })),
     apiUrl: api.baseUrl,
     method: 'GET',
@@ -42,7 +46,7 @@ describe('the callClients activity (a chunk per activity)', () => {
 
   it('calls each client in order and reports each outcome', async () => {
     expect(await run(input(['c1', 'c2', 'c3', 'c1']))).toEqual({ outcomes: ['succeeded', 'succeeded', 'failed', 'duplicate'], pendingFrom: null });
-    expect(await store.count('b')).toEqual({ 'in-progress': 0, succeeded: 2, failed: 1 });
+    expect(await store.count(B1)).toEqual({ 'in-progress': 0, succeeded: 2, failed: 1 });
   });
 
   it('stops at an expired token and says exactly which clients are pending', async () => {
@@ -64,7 +68,7 @@ describe('the callClients activity (a chunk per activity)', () => {
     const out = await run(input(['c1']));
     expect(out.outcomes).toEqual(['failed']);
     expect(api.ledger.requests).toBe(3);
-    expect(await store.list('b', 'failed')).toMatchObject([{ clientId: 'c1', reason: 'HTTP503:Service Unavailable', attempts: 3, lastStatus: 503 }]);
+    expect(await store.list(B1, 'failed')).toMatchObject([{ clientId: 'c1', reason: 'HTTP503:Service Unavailable', attempts: 3, lastStatus: 503 }]);
     expect([1, 2, 3, 4].map((a) => backoffMs(retry, a))).toEqual([10, 20, 40, 40]);
   });
 

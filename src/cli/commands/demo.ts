@@ -8,13 +8,13 @@ import { openResultsStore } from '../../store/results-store';
 import { serverAnswers, startDevServer, type DevServer } from '../../temporal-server/dev-server';
 import { connectWorker, temporalTarget } from '../../temporal-connection';
 import { createWorker } from '../../worker';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { getBatch, isFinal, webUrl, withClient } from '../batches';
+import { installPeopleLogger } from '../../logging';
+import { webUrl, withClient } from '../batches';
 import { untilSignal, type CliIO } from '../io';
-import { progressLine, rateBetween } from '../progress-line';
 import { refreshToken } from './refresh-token';
 import { results } from './results';
 import { start } from './start';
+import { watchBatch } from './status';
 
 export interface DemoOptions {
   clients: number;
@@ -34,7 +34,7 @@ async function fetchToken(origin: string): Promise<string> {
  */
 export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
   // The story is the output: keep the SDK's routine worker chatter out of it.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installPeopleLogger({ level: 'WARN', write: io.err });
   const dir = path.join(stateDir(), 'demo');
   await mkdir(dir, { recursive: true });
   const target = temporalTarget();
@@ -65,27 +65,20 @@ export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress>
     io.out(`2. Starting a batch over ${opts.clients} clients in ${clientsFile}:`);
     const { batchId } = await start({ clients: clientsFile, apiUrl: api.baseUrl, tokenFile, concurrency: 8, id: `demo-${Date.now().toString(36)}` }, io);
 
-    const final = await withClient(async (client) => {
-      let prev = { at: Date.now(), processed: 0 };
-      let speed = 0;
-      for (;;) {
-        const { progress } = await getBatch(client, batchId);
-        const now = { at: Date.now(), processed: progress.processed };
-        speed = 0.6 * speed + 0.4 * rateBetween(prev, now);
-        prev = now;
-        io.redraw(progressLine(progress, speed));
-        if (progress.state === 'waiting-for-token') {
+    const final = await withClient((client) =>
+      watchBatch(client, batchId, io, {
+        intervalMs: 250,
+        plainLineEveryMs: 3000,
+        onProgress: async (progress) => {
+          if (progress.state !== 'waiting-for-token') return;
           if (io.isTTY) io.out('');
           io.out(`3. The token expired: the batch is waiting for tokenRefreshed, resume from ClientId ${progress.resumeFromClientId}.`);
           io.out('   Getting a new token and running `clientsync refresh-token` with it:');
           await writeFile(tokenFile, await fetchToken(api.origin), { mode: 0o600 });
           await refreshToken(batchId, { tokenFile }, io);
-        }
-        if (isFinal(progress)) return progress;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    });
-    if (io.isTTY) io.out('');
+        },
+      }),
+    );
     const check = api.ledger.check(clientIds(opts.clients));
     io.out(
       `4. Batch ${batchId} ${final.state}: ${final.succeeded} succeeded, ${final.failed} failed, ${final.tokenRefreshes} token refreshes, ${final.run} run(s).`,

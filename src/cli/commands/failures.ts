@@ -1,5 +1,6 @@
 import { openResultsStore } from '../../store/results-store';
 import type { CliIO } from '../io';
+import { storedBatch } from '../stored-batch';
 
 export interface FailureView {
   clientId: string;
@@ -9,10 +10,11 @@ export interface FailureView {
 }
 
 /** `clientsync failures`: failed clients with reason, last HTTP status and attempts, from the results store. */
-export async function failures(batchId: string, opts: { json?: boolean }, io: CliIO): Promise<FailureView[]> {
+export async function failures(batchId: string, opts: { json?: boolean; run?: string }, io: CliIO): Promise<FailureView[]> {
   const store = await openResultsStore();
   try {
-    const rows = (await store.list(batchId, 'failed')).map((r) => ({ clientId: r.clientId, reason: r.reason, lastStatus: r.lastStatus, attempts: r.attempts }));
+    const key = await storedBatch(store, batchId, opts.run, io);
+    const rows = (await store.list(key, 'failed')).map((r) => ({ clientId: r.clientId, reason: r.reason, lastStatus: r.lastStatus, attempts: r.attempts }));
     if (opts.json) io.out(JSON.stringify(rows));
     else if (rows.length === 0) io.out(`No failed clients recorded for ${batchId}.`);
     else {

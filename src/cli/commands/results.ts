@@ -1,12 +1,15 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { UserError } from '../../errors';
 import { openResultsStore } from '../../store/results-store';
 import type { CliIO } from '../io';
+import { storedBatch } from '../stored-batch';
 
 export interface ResultsOptions {
   out?: string;
   format: 'json' | 'jsonl';
+  /** The first run id (or a prefix) of an older batch under the same id; default: the newest. */
+  run?: string;
 }
 
 /**
@@ -16,15 +19,17 @@ export interface ResultsOptions {
 export async function results(batchId: string, opts: ResultsOptions, io: CliIO): Promise<number> {
   if (opts.format !== 'json' && opts.format !== 'jsonl') throw new UserError(`--format must be json or jsonl, not ${opts.format}`);
   const store = await openResultsStore();
-  const file = opts.out ? createWriteStream(opts.out) : undefined;
+  let file: WriteStream | undefined;
   const write = async (s: string) => {
     if (!file) return void process.stdout.write(s);
     if (!file.write(s)) await once(file, 'drain');
   };
   let n = 0;
   try {
+    const key = await storedBatch(store, batchId, opts.run, io);
+    file = opts.out ? createWriteStream(opts.out) : undefined;
     if (opts.format === 'json') await write('[');
-    for await (const row of store.iterate(batchId, 'succeeded')) {
+    for await (const row of store.iterate(key, 'succeeded')) {
       const item = JSON.stringify({ client: row.record, data: parseOrText(row.data) });
       await write(opts.format === 'json' ? `${n ? ',' : ''}\n  ${item}` : `${item}\n`);
       n++;

@@ -33,6 +33,8 @@ export interface StartOptions extends TokenFlags {
   wait?: boolean;
   /** Set by retry-failed: the batch this one redrives. */
   retryOf?: string;
+  /** Set by retry-failed: the redriven batch's options, which the flags above override. */
+  baseOptions?: BatchOptionsInput;
 }
 
 export interface StartResult {
@@ -63,11 +65,11 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
     if (err instanceof SourceError) throw new UserError(`${opts.clients}: ${err.message}`);
     throw err;
   }
-  const options: BatchOptionsInput = {};
+  const options: BatchOptionsInput = { ...opts.baseOptions };
   if (opts.concurrency !== undefined) options.concurrency = opts.concurrency;
   if (opts.pageSize !== undefined) options.pageSize = opts.pageSize;
   if (opts.timeoutMs !== undefined) options.callTimeoutMs = opts.timeoutMs;
-  if (opts.maxAttempts !== undefined) options.retry = { maximumAttempts: opts.maxAttempts };
+  if (opts.maxAttempts !== undefined) options.retry = { ...options.retry, maximumAttempts: opts.maxAttempts };
   if (opts.expiredRegex !== undefined) options.expiredRegex = opts.expiredRegex;
   if (opts.eventBudget !== undefined) options.eventBudget = opts.eventBudget;
   if (opts.clientsPerActivity !== undefined) options.clientsPerActivity = opts.clientsPerActivity;

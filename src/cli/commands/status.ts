@@ -10,6 +10,13 @@ export interface StatusOptions {
   intervalMs?: number;
 }
 
+export interface WatchOptions extends StatusOptions {
+  /** Off a terminal, a progress line at most this often (and at every change of state); default: every poll. */
+  plainLineEveryMs?: number;
+  /** Called with each progress sample, before the next poll (the demo refreshes the token here). */
+  onProgress?: (p: BatchProgress) => Promise<void>;
+}
+
 /** `clientsync status`: one batch's progress, as a bar or JSON; --watch redraws until the batch ends. */
 export async function status(batchId: string, opts: StatusOptions, io: CliIO): Promise<BatchProgress> {
   return withClient(async (client) => {
@@ -20,21 +27,35 @@ export async function status(batchId: string, opts: StatusOptions, io: CliIO): P
   });
 }
 
-/** Redraws the progress line (or prints JSON lines) until the batch reaches a final state. */
-export async function watchBatch(client: Client, batchId: string, io: CliIO, opts: StatusOptions = {}): Promise<BatchProgress> {
+/**
+ * Redraws the progress line (or prints JSON lines) until the batch reaches a final state. Off a terminal
+ * the lines are a log: one per state change and at most one per `plainLineEveryMs` between.
+ */
+export async function watchBatch(client: Client, batchId: string, io: CliIO, opts: WatchOptions = {}): Promise<BatchProgress> {
   let prev: { at: number; processed: number } | undefined;
   let speed = 0;
+  let printed: { at: number; state: string } | undefined;
+  let first: { at: number; processed: number } | undefined;
   for (;;) {
     const { progress } = await getBatch(client, batchId);
     const now = { at: Date.now(), processed: progress.processed };
-    if (prev) speed = 0.7 * speed + 0.3 * rateBetween(prev, now);
+    first ??= now;
+    // Smoothed over about the last 3 s, whatever the poll interval.
+    if (prev) speed = speed === 0 ? rateBetween(prev, now) : speed + (rateBetween(prev, now) - speed) * Math.min(1, (now.at - prev.at) / 3000);
     prev = now;
-    if (opts.json) io.out(JSON.stringify(progress));
-    else io.redraw(progressLine(progress, speed));
+    // The last line says the average over the whole watch, not the last few seconds' tail.
+    if (isFinal(progress) && now.at - first.at >= 1000) speed = rateBetween(first, now);
+    const due = io.isTTY || !printed || printed.state !== progress.state || now.at - printed.at >= (opts.plainLineEveryMs ?? 0) || isFinal(progress);
+    if (due) {
+      if (opts.json) io.out(JSON.stringify(progress));
+      else io.redraw(progressLine(progress, speed));
+      printed = { at: now.at, state: progress.state };
+    }
     if (isFinal(progress)) {
       if (!opts.json && io.isTTY) io.out('');
       return progress;
     }
+    await opts.onProgress?.(progress);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
   }
 }

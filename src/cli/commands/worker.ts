@@ -1,4 +1,6 @@
+import { installPeopleLogger } from '../../logging';
 import { openResultsStore } from '../../store/results-store';
+import { describeStore } from '../../store/store-url';
 import { connectWorker, temporalTarget } from '../../temporal-connection';
 import { createWorker } from '../../worker';
 import type { CliIO } from '../io';
@@ -7,13 +9,16 @@ export interface WorkerCommandOptions {
   taskQueue: string;
   maxConcurrentCalls: number;
   rps?: number;
+  /** Stack traces in the log for unexpected errors. */
+  debug?: boolean;
 }
 
 /** `clientsync worker`: runs batches until SIGINT/SIGTERM, then lets in-flight calls finish. */
 export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<void> {
+  installPeopleLogger({ debug: opts.debug, write: io.err });
   const target = temporalTarget();
   const connection = await connectWorker(target);
-  const store = await openResultsStore();
+  const store = await openResultsStore(undefined, { log: (line) => io.err(line) });
   try {
     const w = await createWorker({
       connection,
@@ -23,7 +28,7 @@ export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<voi
       maxConcurrentCalls: opts.maxConcurrentCalls,
       rps: opts.rps,
     });
-    io.out(`clientsync worker polling task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace})`);
+    io.out(`clientsync worker polling task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace}); results store: ${describeStore()}`);
     await w.run(); // the SDK's runtime shuts the worker down gracefully on SIGINT/SIGTERM
     io.out('clientsync worker stopped.');
   } finally {

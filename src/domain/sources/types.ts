@@ -40,6 +40,8 @@ export interface ClientPage {
 /** A malformed source. The message names the place (byte offset, client number) and the fix. */
 export class SourceError extends Error {
   override name = 'SourceError';
+  /** The user fixes it: the CLI exits 2 (see exitCodeOf). */
+  readonly exitCode = 2;
 }
 
 export const START_CURSOR: SourceCursor = { offset: 0, position: 0 };

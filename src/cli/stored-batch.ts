@@ -1,0 +1,24 @@
+import { UserError } from '../errors';
+import { batchKey, type BatchKey, type ResultsStore } from '../store/results-store';
+import type { CliIO } from './io';
+
+/**
+ * Which batch under `batchId` the store commands read: the newest, or the one whose first run id starts
+ * with `run`. An id used by several batches (Temporal forgot the first) is said so on stderr, once.
+ */
+export async function storedBatch(store: ResultsStore, batchId: string, run: string | undefined, io: CliIO): Promise<BatchKey> {
+  const runs = await store.batchRuns(batchId);
+  if (run !== undefined) {
+    const matches = runs.filter((r) => r.run.startsWith(run));
+    if (matches.length !== 1) {
+      const known = runs.map((r) => `${r.run || '(before run ids)'} started ${r.startedAt}`).join('; ') || 'none';
+      throw new UserError(`${matches.length ? 'several' : 'no'} batches under id ${batchId} have a first run id starting with ${run}; pass one of: ${known}`);
+    }
+    return batchKey(batchId, matches[0]!.run);
+  }
+  const newest = runs[0];
+  if (runs.length > 1) {
+    io.err(`note: ${runs.length} batches have used the id ${batchId}; showing the newest (first run ${newest!.run || '(before run ids)'}, started ${newest!.startedAt}); pass --run RUN_ID for another: ${runs.slice(1).map((r) => r.run || '""').join(', ')}`);
+  }
+  return batchKey(batchId, newest?.run);
+}

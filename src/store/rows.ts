@@ -1,0 +1,133 @@
+// What both store backends share: the row shape, the claim rules and the SQL, written once with a
+// placeholder function for the dialect. A leaf module: it imports nothing of the store.
+
+/**
+ * A batch's identity in the store: its id and the run id of its first run. An id can be used again once
+ * Temporal has forgotten it (a new server database, retention); the first run id never repeats, so a new
+ * batch under an old id never sees the old one's outcomes. `run` is '' for batches recorded before outcomes
+ * were keyed this way.
+ */
+export interface BatchKey {
+  id: string;
+  run: string;
+}
+
+/** The key of a batch whose first run id is `run` (absent: a batch from before the first-run key). */
+export function batchKey(id: string, run?: string | null): BatchKey {
+  return { id, run: run ?? '' };
+}
+
+/** One batch that has used an id, as the store saw it. */
+export interface BatchRun {
+  run: string;
+  /** When the store first recorded one of its clients. */
+  startedAt: string;
+}
+
+/** One client's recorded outcome. A retried call overwrites its row; there is never a second one. */
+export interface ClientOutcomeRow {
+  batchId: string;
+  clientId: string;
+  position: number;
+  outcome: 'in-progress' | 'succeeded' | 'failed';
+  record: Record<string, unknown>;
+  /** The response body (JSON text) of a success. */
+  data: string | null;
+  reason: string | null;
+  lastStatus: number | null;
+  attempts: number;
+  updatedAt: string;
+}
+
+export type Outcome = ClientOutcomeRow['outcome'];
+
+/**
+ * 'first': never called; 'again': this entry was started before and has no outcome yet (a retry);
+ * 'succeeded'/'failed': this entry already has its outcome (a crash fell after it was recorded);
+ * 'duplicate': another entry of the source holds the same ClientId.
+ */
+export type ClaimResult = 'first' | 'again' | 'succeeded' | 'failed' | 'duplicate';
+
+/** What a claim found when the row already existed. */
+export function claimOf(existing: { position: unknown; outcome: unknown } | undefined, position: number): ClaimResult {
+  if (!existing || Number(existing.position) !== position) return 'duplicate';
+  return existing.outcome === 'succeeded' || existing.outcome === 'failed' ? existing.outcome : 'again';
+}
+
+/** The outcome a claim already settles, so the client is not called: a duplicate, or one a crashed attempt recorded. */
+export function settledByClaim(claim: ClaimResult): 'succeeded' | 'failed' | 'duplicate' | undefined {
+  return claim === 'duplicate' || claim === 'succeeded' || claim === 'failed' ? claim : undefined;
+}
+
+/** Maps a database row (snake_case) to a ClientOutcomeRow. */
+export function toRow(r: Record<string, unknown>): ClientOutcomeRow {
+  return {
+    batchId: String(r.batch_id),
+    clientId: String(r.client_id),
+    position: Number(r.position),
+    outcome: r.outcome as Outcome,
+    record: JSON.parse(String(r.record)) as Record<string, unknown>,
+    data: (r.data as string | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+    lastStatus: r.last_status === null || r.last_status === undefined ? null : Number(r.last_status),
+    attempts: Number(r.attempts),
+    updatedAt: String(r.updated_at),
+  };
+}
+
+/** Rows read per page when streaming. */
+export const PAGE = 1000;
+
+const OUTCOME_COLUMNS = `
+  batch_id TEXT NOT NULL,
+  batch_run TEXT NOT NULL DEFAULT '',
+  client_id TEXT NOT NULL,
+  position BIGINT NOT NULL,
+  outcome TEXT NOT NULL,
+  record TEXT NOT NULL,
+  data TEXT,
+  reason TEXT,
+  last_status INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (batch_id, batch_run, client_id)`;
+
+/** The SQL of the store, for a dialect's placeholder (`?` or `$n`). Parameters are listed in order. */
+export function storeSql(ph: (n: number) => string) {
+  const key = `batch_id = ${ph(1)} AND batch_run = ${ph(2)}`;
+  return {
+    createOutcomes: `CREATE TABLE IF NOT EXISTS client_results (${OUTCOME_COLUMNS})`,
+    createOutcomeIndex: 'CREATE INDEX IF NOT EXISTS client_results_by_outcome ON client_results (batch_id, batch_run, outcome, position)',
+    createBatches: `CREATE TABLE IF NOT EXISTS batches (batch_id TEXT NOT NULL, batch_run TEXT NOT NULL, started_at TEXT NOT NULL,
+      PRIMARY KEY (batch_id, batch_run))`,
+    /** Rows of the old table (keyed by batch id alone) become batches with run ''. */
+    backfillBatches: `INSERT INTO batches (batch_id, batch_run, started_at)
+      SELECT batch_id, '', MIN(updated_at) FROM client_results WHERE batch_run = '' GROUP BY batch_id ON CONFLICT DO NOTHING`,
+    /** id, run, now */
+    registerBatch: `INSERT INTO batches (batch_id, batch_run, started_at) VALUES (${ph(1)}, ${ph(2)}, ${ph(3)}) ON CONFLICT DO NOTHING`,
+    /** id: newest first */
+    batchRuns: `SELECT batch_run, started_at FROM batches WHERE batch_id = ${ph(1)} ORDER BY started_at DESC, batch_run`,
+    /** id, run, client, position, record, now */
+    claim: `INSERT INTO client_results (batch_id, batch_run, client_id, position, outcome, record, updated_at)
+      VALUES (${ph(1)}, ${ph(2)}, ${ph(3)}, ${ph(4)}, 'in-progress', ${ph(5)}, ${ph(6)}) ON CONFLICT DO NOTHING`,
+    /** id, run, client */
+    existing: `SELECT position, outcome FROM client_results WHERE ${key} AND client_id = ${ph(3)}`,
+    /** id, run, client, data, status, attempts, now */
+    success: `UPDATE client_results SET outcome = 'succeeded', data = ${ph(4)}, reason = NULL, last_status = ${ph(5)}, attempts = ${ph(6)},
+      updated_at = ${ph(7)} WHERE ${key} AND client_id = ${ph(3)}`,
+    /** id, run, client, reason, status, attempts, now, keepSuccess (0/1) */
+    failure: `UPDATE client_results SET outcome = 'failed', data = NULL, reason = ${ph(4)}, last_status = ${ph(5)}, attempts = ${ph(6)},
+      updated_at = ${ph(7)} WHERE ${key} AND client_id = ${ph(3)} AND (${ph(8)} = 0 OR outcome <> 'succeeded')`,
+    /** id, run, outcome, after position, limit */
+    page: `SELECT * FROM client_results WHERE ${key} AND outcome = ${ph(3)} AND position > ${ph(4)} ORDER BY position LIMIT ${ph(5)}`,
+    /** id, run */
+    count: `SELECT outcome, COUNT(*) AS n FROM client_results WHERE ${key} GROUP BY outcome`,
+  };
+}
+
+/** Tallies `SELECT outcome, COUNT(*) AS n` rows. */
+export function countsOf(rows: { outcome: unknown; n: unknown }[]): Record<Outcome, number> {
+  const counts = { 'in-progress': 0, succeeded: 0, failed: 0 };
+  for (const r of rows) counts[r.outcome as Outcome] = Number(r.n);
+  return counts;
+}

@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryIO } from '../../src/cli/io';
+import { batchInput } from '../../src/cli/batches';
+import { retryFailed } from '../../src/cli/commands/retry-failed';
+import type { ResultsStore } from '../../src/store/results-store';
+import { createHarness, resultOf, type Harness } from '../helpers/harness';
+
+let h: Harness;
+const saved = { ...process.env };
+beforeAll(async () => {
+  h = await createHarness({ latencyMs: 1 });
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: h.address,
+    CLIENTSYNC_HOME: path.join(h.dir, '.clientsync'),
+    CLIENTSYNC_SEAL_KEY: h.sealKey.toString('base64'),
+    RESULTS_DATABASE_URL: h.storePath,
+    API_TOKEN: h.api.issueToken(),
+  });
+});
+afterAll(async () => {
+  process.env = saved;
+  await h.close();
+});
+
+/** The harness's store, but every recordFailure throws, as a broken disk or database would. */
+function storeThatCannotRecordFailures(store: ResultsStore): ResultsStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'recordFailure') return async () => Promise.reject(new Error('disk I/O error (simulated)'));
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('a call that fails past its own handling', () => {
+  it('fails the batch, saying why, when a failed client cannot be recorded', async () => {
+    // Before the fix the rejection went unhandled: the workflow task failed over and over and the batch hung.
+    const { path: file } = await h.clientFile(3);
+    h.api.configure({ faultRate: 1 });
+    try {
+      const worker = await h.worker({ store: storeThatCannotRecordFailures(h.store) });
+      const err = await worker.runUntil(async () => {
+        const handle = await h.startBatch(file, { options: { concurrency: 1, retry: { maximumAttempts: 2, initialIntervalMs: 10, maximumIntervalMs: 20 } } });
+        const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the batch neither completed nor failed within 60 s')), 60_000));
+        return Promise.race([handle.result(), timeout]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      });
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      let cause = err as Error | undefined;
+      const messages: string[] = [];
+      for (; cause; cause = cause.cause as Error | undefined) messages.push(cause.message);
+      expect(messages.join(' | ')).toMatch(/disk I\/O error \(simulated\)/);
+    } finally {
+      h.api.configure({ faultRate: 0 });
+    }
+  });
+});
+
+describe('retry-failed', () => {
+  it('redrives with every option of the original batch', async () => {
+    const { path: file, ids } = await h.clientFile(30);
+    h.api.configure({ missingIds: ids.slice(0, 2) });
+    const options = {
+      concurrency: 3,
+      pageSize: 7,
+      callTimeoutMs: 4000,
+      retry: { maximumAttempts: 3, initialIntervalMs: 50, maximumIntervalMs: 200, backoffCoefficient: 1.5 },
+      eventBudget: 900,
+      rps: 500,
+      clientsPerActivity: 2,
+      expiredRegex: 'Session already expired',
+    };
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const original = await h.startBatch(file, { options });
+      expect(await resultOf(original)).toMatchObject({ state: 'completed', failed: 2 });
+      h.api.configure({ missingIds: [] });
+      const io = memoryIO();
+      const { batchId } = await retryFailed(original.workflowId, { taskQueue: h.taskQueue }, io);
+      const redrive = h.client.workflow.getHandle(batchId);
+      expect(await resultOf(redrive)).toMatchObject({ state: 'completed', succeeded: 2, failed: 0 });
+      const input = await batchInput(redrive);
+      expect(input).toMatchObject({ retryOf: original.workflowId, apiUrl: h.api.baseUrl, total: 2, options });
+    });
+  });
+});
