@@ -64,7 +64,10 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .addOption(new Option('--port <port>', 'gRPC port').default(7233).argParser(port))
     .addOption(new Option('--ui-port <port>', 'Temporal Web port').default(8233).argParser(port))
     .option('--db <file>', 'SQLite file that keeps batches across restarts (default: .clientsync/temporal.db)')
-    .option('--install-only', 'only build or find the temporal binary, then exit')
+    .option('--postgres <url>', 'a Temporal cluster on this PostgreSQL (postgres://user:pass@host:5432/db; visibility in db_visibility) instead of the SQLite dev server')
+    .option('--ip <address>', 'with --postgres: address the cluster binds and advertises, for workers on other hosts', '127.0.0.1')
+    .addOption(new Option('--history-shards <n>', 'with --postgres: history shards, fixed for the database\'s life').default(4).argParser(wholeNumber(1, 16384)))
+    .option('--install-only', 'only build or find the binaries (with --postgres: the cluster\'s), then exit')
     .action((o) => commands.server(o, io));
 
   program

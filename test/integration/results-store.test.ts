@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -112,6 +113,7 @@ describe('a results store from before the first-run key', () => {
     const reopened = new Database(file);
     expect(reopened.prepare("SELECT COUNT(*) FROM client_results WHERE batch_run = ''").pluck().get()).toBe(2); // moved once, not twice
     reopened.close();
+    await rm(file, { force: true });
   });
 
   it('is moved on open (PostgreSQL), once, even when two workers open it at the same time', async () => {

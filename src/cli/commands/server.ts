@@ -1,5 +1,8 @@
 import path from 'node:path';
+import { UserError } from '../../errors';
 import { stateDir } from '../../paths';
+import { resolveClusterBinaries, startCluster } from '../../temporal-server/cluster/cluster';
+import { postgresTarget, servicePorts } from '../../temporal-server/cluster/cluster-config';
 import { serverAnswers, startDevServer } from '../../temporal-server/dev-server';
 import { resolveTemporalBinary } from '../../temporal-server/provision';
 import { untilSignal, type CliIO } from '../io';
@@ -8,22 +11,51 @@ export interface ServerOptions {
   port: number;
   uiPort: number;
   db?: string;
-  /** Only build or find the binary, then exit (used by .ci/run). */
+  /** A Temporal cluster on this PostgreSQL instead of the SQLite dev server. */
+  postgres?: string;
+  /** Address the cluster binds and advertises (default 127.0.0.1). */
+  ip?: string;
+  historyShards?: number;
+  /** Only build or find the binaries, then exit (used by .ci/run). */
   installOnly?: boolean;
 }
 
-/** `clientsync server`: the Temporal dev server on a SQLite file, so batches survive a restart. */
+/**
+ * Four history shards: shards bound how many workflow tasks history runs at once, and the number can never
+ * change for a cluster's database. Four keep a 2-core machine's history service light; a production cluster
+ * sized for many hosts picks more (512 and up) at its first start.
+ */
+export const DEFAULT_HISTORY_SHARDS = 4;
+
+/**
+ * `clientsync server`: the Temporal dev server on a SQLite file, so batches survive a restart; with
+ * `--postgres URL`, a cluster on PostgreSQL with each service in its own process.
+ */
 export async function server(opts: ServerOptions, io: CliIO, stopWhen: Promise<unknown> = untilSignal()): Promise<void> {
+  if (opts.postgres) {
+    try {
+      postgresTarget(opts.postgres);
+      servicePorts(opts.port);
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
+  }
   if (opts.installOnly) {
-    const bin = await resolveTemporalBinary(io.err);
-    io.out(`temporal binary: ${bin.path} (${bin.source})`);
+    if (opts.postgres) {
+      const bins = await resolveClusterBinaries(io.err);
+      io.out(`cluster binaries: ${bins.server}, ${bins.sqlTool}, ${bins.ui}; schemas ${bins.schemas}`);
+    } else {
+      const bin = await resolveTemporalBinary(io.err);
+      io.out(`temporal binary: ${bin.path} (${bin.source})`);
+    }
     return;
   }
-  const address = `127.0.0.1:${opts.port}`;
+  const address = `${opts.ip ?? '127.0.0.1'}:${opts.port}`;
   if (await serverAnswers(address)) {
     io.out(`A Temporal server already answers at ${address}; not starting a second one.`);
     return;
   }
+  if (opts.postgres) return cluster(opts, io, stopWhen);
   const dbFile = opts.db ?? path.join(stateDir(), 'temporal.db');
   const dev = await startDevServer({ port: opts.port, uiPort: opts.uiPort, dbFile, log: io.err });
   io.out(`Temporal dev server ready: gRPC ${dev.address}, Temporal Web ${dev.uiUrl}, database ${path.resolve(dbFile)}`);
@@ -31,4 +63,24 @@ export async function server(opts: ServerOptions, io: CliIO, stopWhen: Promise<u
   await Promise.race([stopWhen, new Promise((r) => dev.child.once('exit', r))]);
   await dev.stop();
   io.out('Temporal dev server stopped.');
+}
+
+async function cluster(opts: ServerOptions, io: CliIO, stopWhen: Promise<unknown>): Promise<void> {
+  const target = postgresTarget(opts.postgres!);
+  const c = await startCluster({
+    postgresUrl: opts.postgres!,
+    ip: opts.ip ?? '127.0.0.1',
+    port: opts.port,
+    uiPort: opts.uiPort,
+    historyShards: opts.historyShards ?? DEFAULT_HISTORY_SHARDS,
+    dir: path.join(stateDir(), 'cluster', `${target.host}-${target.port}-${target.database}`),
+    log: io.err,
+  });
+  io.out(
+    `Temporal cluster ready: gRPC ${c.address}, Temporal Web ${c.uiUrl}, PostgreSQL ${target.host}:${target.port}/${target.database} (+ ${target.database}_visibility); frontend, history, matching and worker each in its own process`,
+  );
+  io.out('Press Ctrl-C to stop.');
+  await stopWhen;
+  await c.stop();
+  io.out('Temporal cluster stopped.');
 }

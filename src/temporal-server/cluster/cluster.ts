@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { searchAttributeDefinitions } from '../../search-attributes';
+import { serverAnswers } from '../dev-server';
+import { resolveBinary, resolveServerSchemas, TEMPORAL_CLI, TEMPORAL_MODULE_DIR, TEMPORAL_SERVER, TEMPORAL_SQL_TOOL, TEMPORAL_UI_SERVER } from '../provision';
+import { CLUSTER_SERVICES, postgresTarget, renderClusterConfig, type ClusterService } from './cluster-config';
+import { ensureClusterSchemas } from './cluster-schema';
+import { supervise, type Supervised } from './supervisor';
+
+const exec = promisify(execFile);
+
+export interface ClusterOptions {
+  /** postgres://user:password@host:port/database; visibility goes to `<database>_visibility`. */
+  postgresUrl: string;
+  ip: string;
+  port: number;
+  uiPort: number;
+  historyShards: number;
+  /** Where the rendered configuration lives (private: it holds the database password). */
+  dir: string;
+  log: (line: string) => void;
+}
+
+export interface Cluster {
+  address: string;
+  uiUrl: string;
+  /** Each service's supervised process, and Temporal Web's. */
+  services: Record<ClusterService | 'ui', Supervised>;
+  stop(): Promise<void>;
+}
+
+/** Everything the cluster runs, built once from temporal/go.mod. */
+export async function resolveClusterBinaries(log: (line: string) => void) {
+  const [server, sqlTool, ui, cli] = [
+    await resolveBinary(TEMPORAL_SERVER, log),
+    await resolveBinary(TEMPORAL_SQL_TOOL, log),
+    await resolveBinary(TEMPORAL_UI_SERVER, log),
+    await resolveBinary(TEMPORAL_CLI, log),
+  ];
+  return { server: server.path, sqlTool: sqlTool.path, ui: ui.path, cli: cli.path, schemas: await resolveServerSchemas() };
+}
+
+/**
+ * A Temporal cluster on PostgreSQL: schemas set up or upgraded, then frontend, history, matching and the
+ * internal worker each in its own supervised process, Temporal Web beside them, namespace `default` and
+ * the project's search attributes registered.
+ */
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  const bins = await resolveClusterBinaries(opts.log);
+  const target = postgresTarget(opts.postgresUrl);
+  await ensureClusterSchemas(bins.sqlTool, bins.schemas, target, opts.log);
+
+  const configDir = path.join(opts.dir, 'config');
+  const uiDir = path.join(opts.dir, 'ui');
+  await mkdir(configDir, { recursive: true, mode: 0o700 });
+  await mkdir(uiDir, { recursive: true, mode: 0o700 });
+  const dynamicConfigFile = path.join(TEMPORAL_MODULE_DIR, 'dynamicconfig', 'development.yaml');
+  const config = renderClusterConfig({ postgres: target, ip: opts.ip, port: opts.port, historyShards: opts.historyShards, dynamicConfigFile });
+  await writeFile(path.join(configDir, 'cluster.yaml'), config, { mode: 0o600 });
+  await writeFile(path.join(uiDir, 'base.yaml'), '', { mode: 0o600 });
+  await writeFile(path.join(uiDir, 'cluster.yaml'), uiConfig(opts), { mode: 0o600 });
+
+  const address = `${opts.ip}:${opts.port}`;
+  const service = (name: ClusterService) =>
+    supervise({
+      name,
+      command: bins.server,
+      args: ['--root', '/', '--config', configDir, '--env', 'cluster', '--allow-no-auth', 'start', '--service', name],
+      log: opts.log,
+    });
+  const services = Object.fromEntries(CLUSTER_SERVICES.map((name) => [name, service(name)])) as Cluster['services'];
+  services.ui = supervise({ name: 'Temporal Web', command: bins.ui, args: ['--root', '/', '--config', uiDir, '--env', 'cluster', 'start'], log: opts.log });
+  const stop = async () => {
+    // Frontend first, so clients see it go; then the rest together.
+    await services.frontend.stop();
+    await Promise.all(Object.values(services).map((s) => s.stop()));
+  };
+  try {
+    await waitUntil(() => serverAnswers(address, 2000), 180_000, () => `the frontend did not answer at ${address}: ${services.frontend.output().trim().slice(-600)}`);
+    await registerNamespace(bins.cli, address);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { address, uiUrl: `http://${opts.ip}:${opts.uiPort}`, services, stop };
+}
+
+function uiConfig(opts: ClusterOptions): string {
+  return `temporalGrpcAddress: ${opts.ip}:${opts.port}
+port: ${opts.uiPort}
+publicPath:
+enableUi: true
+defaultNamespace: default
+cors:
+  cookieInsecure: true
+  unsafeAllowAllOrigins: false
+`;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, why: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(why());
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** `default` and the search attributes, through the operator API (the Temporal CLI); again changes nothing. */
+async function registerNamespace(cli: string, address: string): Promise<void> {
+  const run = (args: string[]) => exec(cli, [...args, '--address', address], { maxBuffer: 16 << 20 });
+  const exists = await run(['operator', 'namespace', 'describe', '--namespace', 'default']).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) await run(['operator', 'namespace', 'create', '--namespace', 'default', '--retention', '72h']);
+  // A new namespace reaches every service's cache within seconds; retry until the attributes can be added.
+  await waitUntil(
+    async () => {
+      const { stdout } = await run(['operator', 'search-attribute', 'list', '--namespace', 'default', '--output', 'json']).catch(() => ({ stdout: '' }));
+      const missing = searchAttributeDefinitions.filter(([name]) => !stdout.includes(`"${name}"`));
+      if (missing.length === 0 && stdout) return true;
+      for (const [name, type] of missing) await run(['operator', 'search-attribute', 'create', '--namespace', 'default', '--name', name, '--type', type]).catch(() => {});
+      return false;
+    },
+    60_000,
+    () => 'the search attributes could not be registered within 60 s',
+  );
+}
