@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { sourceName } from './domain/sources/byte-source';
 import { BATCH_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE, type BatchInput } from './shared';
 
 /**
@@ -14,7 +15,7 @@ export function startBatchWorkflow(client: Client, input: BatchInput, taskQueue 
     workflowId: input.batchId,
     args: [input],
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    staticSummary: `clientsync batch over ${path.basename(input.source.path)}${count}${input.retryOf ? `, retrying failures of ${input.retryOf}` : ''}`,
+    staticSummary: `clientsync batch over ${path.basename(sourceName(input.source.path))}${count}${input.retryOf ? `, retrying failures of ${input.retryOf}` : ''}`,
     staticDetails: `Calls ${input.apiUrl} once per ClientId. Progress: the \`progress\` query, \`clientsync status ${input.batchId}\`, or Current Details here.`,
   });
 }

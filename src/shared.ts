@@ -19,6 +19,8 @@ export const FailureTypes = {
   BadSource: 'BadSource',
   /** The results store could not be reached: retried like a transient answer. */
   StoreUnavailable: 'StoreUnavailable',
+  /** The source is not the file the batch started over: the batch pauses, naming it. */
+  SourceChanged: 'SourceChanged',
 } as const;
 
 export interface RetryOptions {
@@ -88,6 +90,8 @@ export interface BatchCarry {
   total?: number;
   /** The first run's id: with the batch id, the key of the batch's outcomes in the results store. */
   batchRun?: string;
+  /** Why the batch paused itself (its source changed); cleared by resume. */
+  pausedBecause?: string;
 }
 
 /** What a starter may set; the rest comes from DEFAULT_OPTIONS. */
@@ -125,6 +129,8 @@ export interface BatchProgress extends Counters {
   tokenRefreshes: number;
   inFlight: number;
   lastTokenError: string | null;
+  /** Why the batch paused when it was not an operator's `pause` (e.g. its source changed); null otherwise. */
+  pausedBecause?: string | null;
   /** Why a batch ended as failed (Temporal's failure and its innermost cause); absent otherwise. */
   failure?: string;
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { readPage, SourceError, START_CURSOR, validateSource, type ClientPage, type SourceCursor, type SourceRef, type SourceReport } from '../domain/sources';
+import { ApplicationFailureCategory } from '@temporalio/common';
+import { readPage, SourceChangedError, SourceError, START_CURSOR, validateSource, type ClientPage, type SourceCursor, type SourceRef, type SourceReport } from '../domain/sources';
 import { FailureTypes } from '../shared';
 
 export interface ReadClientsPageInput {
@@ -11,6 +12,9 @@ export interface ReadClientsPageInput {
 
 /** A malformed source is the operator's to fix: fail the batch at once, naming the place. */
 function asBadSource(err: unknown): never {
+  if (err instanceof SourceChangedError) {
+    throw ApplicationFailure.create({ type: FailureTypes.SourceChanged, message: err.message, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
+  }
   if (err instanceof SourceError) {
     throw ApplicationFailure.create({ type: FailureTypes.BadSource, message: err.message, nonRetryable: true });
   }

@@ -117,7 +117,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     program
       .command('start')
       .description('validate a clients file and start a batch')
-      .requiredOption('--clients <file>', 'clients file: the seed\'s nested JSON, JSON Lines or CSV')
+      .requiredOption('--clients <file>', 'clients file or http(s) URL (read with Range): the seed\'s nested JSON, JSON Lines or CSV')
       .option('--api-url <url>', 'API URL; {ClientId} is replaced, else the id is appended (default: env API_BASE_URL)')
       .option('--id <batchId>', 'batch id (also the workflow id)')
       .addOption(new Option('--format <format>', 'source format (default: by file ending)').choices(['seed-json', 'jsonl', 'csv']))

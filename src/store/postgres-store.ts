@@ -45,8 +45,8 @@ export class PostgresResultsStore implements ResultsStore {
     return res.rowCount === 1;
   }
 
-  async list(batch: BatchKey, outcome: Outcome, limit = 1_000_000): Promise<ClientOutcomeRow[]> {
-    return (await this.query(SQL.page, [batch.id, batch.run, outcome, -1, limit])).rows.map(toRow);
+  async list(batch: BatchKey, outcome: Outcome, limit = 1_000_000, after = -1): Promise<ClientOutcomeRow[]> {
+    return (await this.query(SQL.page, [batch.id, batch.run, outcome, after, limit])).rows.map(toRow);
   }
 
   async *iterate(batch: BatchKey, outcome: Outcome): AsyncIterable<ClientOutcomeRow> {

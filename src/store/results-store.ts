@@ -14,8 +14,8 @@ export interface ResultsStore {
   recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void>;
   /** Marks the client failed; with `keepSuccess`, a recorded success stands. True when the row now says failed. */
   recordFailure(batch: BatchKey, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess?: boolean): Promise<boolean>;
-  /** Rows of one outcome, in source order. */
-  list(batch: BatchKey, outcome: Outcome, limit?: number): Promise<ClientOutcomeRow[]>;
+  /** Rows of one outcome in source order, after source position `after` (default: from the start). */
+  list(batch: BatchKey, outcome: Outcome, limit?: number, after?: number): Promise<ClientOutcomeRow[]>;
   /** Streams rows of one outcome in source order, a page at a time. */
   iterate(batch: BatchKey, outcome: Outcome): AsyncIterable<ClientOutcomeRow>;
   count(batch: BatchKey): Promise<Record<Outcome, number>>;

@@ -50,8 +50,8 @@ export class SqliteResultsStore implements ResultsStore {
     return this.sql.failure.run(args).changes === 1;
   }
 
-  async list(batch: BatchKey, outcome: Outcome, limit = 1_000_000): Promise<ClientOutcomeRow[]> {
-    return (this.sql.page.all(params(batch.id, batch.run, outcome, -1, limit)) as Record<string, unknown>[]).map(toRow);
+  async list(batch: BatchKey, outcome: Outcome, limit = 1_000_000, after = -1): Promise<ClientOutcomeRow[]> {
+    return (this.sql.page.all(params(batch.id, batch.run, outcome, after, limit)) as Record<string, unknown>[]).map(toRow);
   }
 
   async *iterate(batch: BatchKey, outcome: Outcome): AsyncIterable<ClientOutcomeRow> {

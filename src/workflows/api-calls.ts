@@ -12,7 +12,8 @@ export interface CallHooks {
   tokenProblem(client: ClientEntry, generation: number, reason: string): void;
 }
 
-function failureType(err: unknown): string | undefined {
+/** The ApplicationFailure type behind an activity's failure. */
+export function failureType(err: unknown): string | undefined {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }
 

@@ -63,6 +63,7 @@ export function progressOf(
     tokenRefreshes: carry.tokenRefreshes,
     inFlight: extra.inFlight,
     lastTokenError: extra.lastTokenError,
+    pausedBecause: carry.pausedBecause ?? null,
   };
 }
 
@@ -74,7 +75,7 @@ export function detailsLine(p: BatchProgress): string {
     case 'waiting-for-token':
       return `**waiting for tokenRefreshed** since ${p.waitingSince}, resume from ClientId ${p.resumeFromClientId} (${p.pending} pending; ${p.lastTokenError ?? 'token expired'}). ${counts}. Run ${p.run}.`;
     case 'paused':
-      return `**paused**: send resume to continue. ${counts}. Run ${p.run}.`;
+      return `**paused**${p.pausedBecause ? ` because ${p.pausedBecause}` : ''}: send resume to continue. ${counts}. Run ${p.run}.`;
     default:
       return `**${p.state}**: ${counts}. Run ${p.run}.`;
   }

@@ -1,4 +1,5 @@
 import {
+  type ActivityFailure,
   CancellationScope,
   condition,
   ContinueAsNew,
@@ -26,13 +27,13 @@ import {
   type BatchState,
   type BatchSummary,
 } from '../shared';
-import { makeApiCalls } from './api-calls';
+import { failureType, makeApiCalls } from './api-calls';
 import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, stateOf, summaryOf } from './batch-state';
 
 const sourceActivities = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.BadSource] },
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.BadSource, FailureTypes.SourceChanged] },
 });
 
 /** Changes made after batches were running; each keeps the old path for histories recorded before it. */
@@ -42,6 +43,8 @@ const Patches = {
   outcomesKeyedByFirstRun: 'outcomes-keyed-by-first-run',
   /** A call that fails past its activity's handling (e.g. recordFailure out of retries) fails the batch, saying why. */
   callFailureFailsBatch: 'call-failure-fails-batch',
+  /** A source that is no longer the file the batch started over pauses the batch, naming it, instead of failing it. */
+  changedSourcePauses: 'changed-source-pauses',
 } as const;
 
 /**
@@ -96,6 +99,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   });
   setHandler(resumeSignal, () => {
     carry.paused = false;
+    carry.pausedBecause = undefined;
     publish();
   });
 
@@ -146,6 +150,20 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const runIsFull = () =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength + Math.ceil(opts.pageSize / opts.clientsPerActivity) * 6 + 50 > opts.eventBudget;
 
+  /** The next page; undefined when the source has changed, which pauses the batch (and a resume reads it again). */
+  const readPage = async () => {
+    try {
+      return await sourceActivities.readClientsPage({ source: input.source, cursor: carry.cursor ?? undefined, pageSize: opts.pageSize });
+    } catch (err) {
+      if (failureType(err) !== FailureTypes.SourceChanged || !patched(Patches.changedSourcePauses)) throw err;
+      carry.paused = true;
+      carry.pausedBecause = (err as ActivityFailure).cause?.message ?? 'the source changed';
+      log.warn('Source changed; the batch paused', { batchId: input.batchId });
+      publish();
+      return undefined;
+    }
+  };
+
   const loop = async (): Promise<void> => {
     if (carry.run === 1 && carry.cursor === undefined && carry.total === undefined) {
       // Validate the whole source before the first API call; its count becomes `total`.
@@ -168,7 +186,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
           carry.run++;
           return continueAsNew<typeof batchWorkflow>({ ...input, carry });
         }
-        const page = await sourceActivities.readClientsPage({ source: input.source, cursor: carry.cursor, pageSize: opts.pageSize });
+        const page = await readPage();
+        if (!page) continue; // paused: the source changed
         buffer = page.clients;
         carry.cursor = page.nextCursor ?? null;
         publish('always');

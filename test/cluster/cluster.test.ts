@@ -10,7 +10,9 @@ import { progressQuery } from '../../src/shared';
 import { batchKey, openResultsStore } from '../../src/store/results-store';
 import { startCluster, type Cluster } from '../../src/temporal-server/cluster/cluster';
 import { serverAnswers } from '../../src/temporal-server/dev-server';
+import { probeUrl } from '../../src/domain/sources';
 import { spawnCli, spawnWorker, type CliProcess } from '../helpers/cli-process';
+import { startFileServer } from '../helpers/file-server';
 import { createHarness, keyOf, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { freeClusterPort, freePort } from '../helpers/ports';
 
@@ -19,7 +21,7 @@ const exec = promisify(execFile);
 // A real Temporal cluster: PostgreSQL persistence and visibility, frontend, history, matching and worker
 // each in its own process under `clientsync server --postgres`'s supervisor; three clientsync workers in
 // their own processes, each with its own HOME and working folder, sharing only the seal key and a
-// PostgreSQL results store.
+// PostgreSQL results store; the clients file read over HTTP.
 describe('a batch on a Temporal cluster on PostgreSQL', () => {
   const run = randomUUID().replace(/-/g, '').slice(0, 10);
   const temporalDb = `cs_cluster_${run}`;
@@ -59,8 +61,12 @@ describe('a batch on a Temporal cluster on PostgreSQL', () => {
     expect(await exec(path.join(path.dirname(inject('temporalBin')), 'temporal-server'), ['--version']).then((r) => r.stdout)).toMatch(/1\.29\.1/);
     const count = 5000;
     const { path: file, ids } = await h.clientFile(count, { groupSize: 500 });
+    // The clients file is served over HTTP, read with Range requests: no worker host holds it.
+    const files = await startFileServer(path.dirname(file));
+    const url = `${files.origin}/${path.basename(file)}`;
     const workers = await Promise.all([1, 2, 3].map(workerHost));
-    const handle = await h.startBatch(file, { options: { concurrency: 16, callTimeoutMs: 2000 } });
+    const source = { path: url, format: 'seed-json' as const, version: await probeUrl(url) };
+    const handle = await h.startBatch(url, { source, total: count, options: { concurrency: 16, callTimeoutMs: 2000 } });
 
     // The operator: refreshes with the official `temporal workflow signal`, from a host of its own.
     const temporal = inject('temporalBin');
@@ -88,6 +94,8 @@ describe('a batch on a Temporal cluster on PostgreSQL', () => {
     const summary = await resultOf(handle);
     done = true;
     await operator;
+    expect(files.rangeRequests()).toBeGreaterThanOrEqual(count / 200); // every page
+    await files.close();
 
     expect(cluster.services.history.restarts()).toBe(1);
     expect(cluster.services.matching.restarts()).toBe(1);

@@ -1,44 +1,22 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main';
-import { memoryIO } from '../../src/cli/io';
 import { createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
-import type { Worker } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
 import { freePort } from '../helpers/ports';
+import { cli, operatorSession } from '../helpers/in-process-cli';
 
 let h: Harness;
-let worker: Worker;
-let running: Promise<void>;
-const saved = { ...process.env };
-
-/** Runs `clientsync …` in-process, as the terminal would, and captures what it prints. */
-async function cli(args: string[], stdin = '') {
-  const io = memoryIO(stdin);
-  const code = await main(['node', 'clientsync', ...args], io);
-  return { code, out: io.lines.join('\n'), err: io.errors.join('\n'), errors: io.errors };
-}
+let session: { close(): Promise<void> };
 
 beforeAll(async () => {
   h = await createHarness({ expireAfter: 25, missingIds: ['C-000007'] });
-  Object.assign(process.env, {
-    TEMPORAL_ADDRESS: h.address,
-    CLIENTSYNC_HOME: path.join(h.dir, '.clientsync'),
-    CLIENTSYNC_SEAL_KEY: h.sealKey.toString('base64'),
-    RESULTS_DATABASE_URL: h.storePath,
-    API_BASE_URL: h.api.baseUrl,
-  });
-  delete process.env.API_TOKEN;
-  worker = await h.worker();
-  running = worker.run();
+  session = await operatorSession(h, { API_TOKEN: undefined });
 });
 
 afterAll(async () => {
-  worker.shutdown();
-  await running;
+  await session.close();
   await h.close();
-  process.env = saved;
 });
 
 describe('clientsync start refuses bad input with one line, exit 2, and starts nothing', () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,12 +63,13 @@ describe('a call that fails past its own handling', () => {
 });
 
 describe('retry-failed', () => {
-  it('redrives with every option of the original batch', async () => {
+  it('redrives with every option of the original batch, reading the failed clients from the store, page by page', async () => {
     const { path: file, ids } = await h.clientFile(30);
-    h.api.configure({ missingIds: ids.slice(0, 2) });
+    const missing = ids.filter((_, i) => i % 3 === 0); // 10 failures: three pages of 4 in the redrive
+    h.api.configure({ missingIds: missing });
     const options = {
       concurrency: 3,
-      pageSize: 7,
+      pageSize: 4,
       callTimeoutMs: 4000,
       retry: { maximumAttempts: 3, initialIntervalMs: 50, maximumIntervalMs: 200, backoffCoefficient: 1.5 },
       eventBudget: 900,
@@ -78,14 +80,20 @@ describe('retry-failed', () => {
     const worker = await h.worker();
     await worker.runUntil(async () => {
       const original = await h.startBatch(file, { options });
-      expect(await resultOf(original)).toMatchObject({ state: 'completed', failed: 2 });
+      expect(await resultOf(original)).toMatchObject({ state: 'completed', failed: missing.length });
+      const before = new Map(ids.map((id) => [id, h.api.ledger.clients.get(id)?.successes ?? 0]));
       h.api.configure({ missingIds: [] });
       const io = memoryIO();
       const { batchId } = await retryFailed(original.workflowId, { taskQueue: h.taskQueue }, io);
       const redrive = h.client.workflow.getHandle(batchId);
-      expect(await resultOf(redrive)).toMatchObject({ state: 'completed', succeeded: 2, failed: 0 });
+      expect(await resultOf(redrive)).toMatchObject({ state: 'completed', succeeded: missing.length, failed: 0 });
       const input = await batchInput(redrive);
-      expect(input).toMatchObject({ retryOf: original.workflowId, apiUrl: h.api.baseUrl, total: 2, options });
+      expect(input).toMatchObject({ retryOf: original.workflowId, apiUrl: h.api.baseUrl, total: missing.length, options });
+      expect(input.source).toMatchObject({ format: 'redrive', redrive: { batchId: original.workflowId } });
+      // Exactly the failed clients were called again, once each; nothing was written on this host.
+      const calledAgain = ids.filter((id) => (h.api.ledger.clients.get(id)?.successes ?? 0) > before.get(id)!);
+      expect(calledAgain).toEqual(missing);
+      expect(existsSync(path.join(process.env.CLIENTSYNC_HOME!, 'redrive'))).toBe(false);
     });
   });
 });

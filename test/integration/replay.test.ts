@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pauseSignal, resumeSignal } from '../../src/shared';
+import { startFileServer } from '../helpers/file-server';
 import { autoRefresh, createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 
 // Histories recorded from real batches are kept under test/fixtures/histories. Replaying them with the
@@ -44,7 +45,19 @@ describe('recorded batch histories', () => {
       await b.cancel();
       await resultOf(b);
 
-      for (const batch of [a, b]) {
+      // A source that is not the file the batch started over: the batch pauses (changed-source-pauses), then is cancelled.
+      const files = await startFileServer(h.dir);
+      const c = await h.startBatch(`${files.origin}/${path.basename(file)}`, {
+        batchId: `replay-changed-source-${Date.now()}`,
+        source: { path: `${files.origin}/${path.basename(file)}`, format: 'seed-json', version: { size: 1, etag: '"recorded-at-start"' } },
+        total: 160,
+      });
+      await waitForState(c, 'paused');
+      await c.cancel();
+      await resultOf(c);
+      await files.close();
+
+      for (const batch of [a, b, c]) {
         let run = 0;
         const runs = [];
         for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${batch.workflowId}'` })) runs.push(wf);
@@ -66,6 +79,7 @@ describe('recorded batch histories', () => {
   it('records every scenario, with more than one run for the continue-as-new batch', () => {
     expect([...fresh.keys()].filter((k) => k.startsWith('replay-expiry')).length).toBeGreaterThan(1);
     expect([...fresh.keys()].some((k) => k.startsWith('replay-pause-cancel'))).toBe(true);
+    expect([...fresh.keys()].some((k) => k.startsWith('replay-changed-source'))).toBe(true);
   });
 
   it("replays this run's own histories", async () => {

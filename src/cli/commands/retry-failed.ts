@@ -1,15 +1,12 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { once } from 'node:events';
-import path from 'node:path';
+import { inspectRedrive } from '../../activities/redrive-source';
+import type { SourceRef } from '../../domain/sources';
 import { UserError } from '../../errors';
-import { stateDir } from '../../paths';
 import { batchKey, openResultsStore } from '../../store/results-store';
 import { batchInput, getBatch, isFinal, withClient } from '../batches';
 import type { CliIO } from '../io';
 import { storedBatch } from '../stored-batch';
 import type { TokenFlags } from '../token-input';
-import { start, type StartResult } from './start';
+import { start, type StartOptions, type StartResult } from './start';
 
 export interface RetryFailedOptions extends TokenFlags {
   id?: string;
@@ -20,8 +17,9 @@ export interface RetryFailedOptions extends TokenFlags {
 }
 
 /**
- * `clientsync retry-failed`: a redrive. Writes the failed clients of an ended batch to a JSONL file and
- * starts a new batch over them with the same API URL and every option, linked by `retryOf`.
+ * `clientsync retry-failed`: a redrive. Starts a new batch over the failed clients of an ended batch, with
+ * the same API URL and every option, linked by `retryOf`. The workers read those clients from the results
+ * store they share, so nothing is written on this host.
  */
 export async function retryFailed(batchId: string, opts: RetryFailedOptions, io: CliIO): Promise<StartResult> {
   const { original, batchRun } = await withClient(async (client) => {
@@ -31,25 +29,19 @@ export async function retryFailed(batchId: string, opts: RetryFailedOptions, io:
   });
   const store = await openResultsStore();
   const newId = opts.id ?? `${batchId}-retry-${Date.now().toString(36)}`;
-  const file = path.join(stateDir(), 'redrive', `${newId}.jsonl`);
-  let count = 0;
+  let prepared: StartOptions['prepared'];
   try {
     // The batch Temporal knows under the id, unless --run names another that used it.
     const key = opts.run === undefined ? batchKey(batchId, batchRun) : await storedBatch(store, batchId, opts.run, io);
-    await mkdir(path.dirname(file), { recursive: true });
-    const out = createWriteStream(file);
-    for await (const row of store.iterate(key, 'failed')) {
-      if (!out.write(JSON.stringify(row.record) + '\n')) await once(out, 'drain');
-      count++;
-    }
-    out.end();
-    await once(out, 'finish');
+    const source: SourceRef = { path: `failed clients of ${batchId}`, format: 'redrive', redrive: { batchId: key.id, batchRun: key.run } };
+    prepared = { source, report: await inspectRedrive(store, source) };
   } finally {
     await store.close();
   }
+  const count = prepared.report.total;
   if (count === 0) throw new UserError(`batch ${batchId} has no failed clients to retry`);
   io.out(`Retrying ${count} failed clients of ${batchId} as ${newId}.`);
   const { tokenFile, tokenStdin, taskQueue, workerToken } = opts;
   const flags = { tokenFile, tokenStdin, taskQueue, workerToken };
-  return start({ ...flags, clients: file, format: 'jsonl', id: newId, apiUrl: original.apiUrl, baseOptions: original.options, retryOf: batchId }, io);
+  return start({ ...flags, clients: prepared.source.path, id: newId, apiUrl: original.apiUrl, baseOptions: original.options, retryOf: batchId, prepared }, io);
 }

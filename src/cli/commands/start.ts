@@ -2,7 +2,7 @@ import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { compileExpiredRegex } from '../../domain/classify';
 import { checkApiUrl } from '../../domain/client-url';
-import { detectFormat, SourceError, validateSource, type SourceFormat, type SourceReport } from '../../domain/sources';
+import { detectFormat, isUrl, probeUrl, SourceError, sourceName, validateSource, type SourceFormat, type SourceRef, type SourceReport } from '../../domain/sources';
 import { UserError } from '../../errors';
 import { startBatchWorkflow } from '../../client';
 import type { BatchInput, BatchOptionsInput } from '../../shared';
@@ -35,12 +35,28 @@ export interface StartOptions extends TokenFlags {
   retryOf?: string;
   /** Set by retry-failed: the redriven batch's options, which the flags above override. */
   baseOptions?: BatchOptionsInput;
+  /** Set by retry-failed: a source already checked (the failed clients in the results store), instead of --clients. */
+  prepared?: { source: SourceRef; report: SourceReport };
 }
 
 export interface StartResult {
   batchId: string;
   report: SourceReport;
   webUrl: string;
+}
+
+/** Checks the clients file (or URL) to the end, and says what the batch will read. */
+async function readSource(opts: StartOptions): Promise<{ source: SourceRef; report: SourceReport }> {
+  const remote = isUrl(opts.clients);
+  const source: SourceRef = { path: remote ? opts.clients : path.resolve(opts.clients), format: opts.format ?? detectFormat(opts.clients) };
+  try {
+    // A URL's size and ETag are recorded now, so a page read later from a changed object is refused.
+    if (remote) source.version = await probeUrl(source.path);
+    return { source, report: await validateSource(source) };
+  } catch (err) {
+    if (err instanceof SourceError) throw new UserError(remote ? err.message : `${opts.clients}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Everything start checks before it touches Temporal: a bad input starts nothing. */
@@ -57,14 +73,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   if (!token && !opts.workerToken && !opts.dryRun) {
     throw new UserError('no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers\' own)');
   }
-  const source = { path: path.resolve(opts.clients), format: opts.format ?? detectFormat(opts.clients) };
-  let report: SourceReport;
-  try {
-    report = await validateSource(source);
-  } catch (err) {
-    if (err instanceof SourceError) throw new UserError(`${opts.clients}: ${err.message}`);
-    throw err;
-  }
+  const { source, report } = opts.prepared ?? (await readSource(opts));
   const options: BatchOptionsInput = { ...opts.baseOptions };
   if (opts.concurrency !== undefined) options.concurrency = opts.concurrency;
   if (opts.pageSize !== undefined) options.pageSize = opts.pageSize;
@@ -90,7 +99,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
 /** `clientsync start`: validates the source (streaming), then starts one batch workflow. */
 export async function start(opts: StartOptions, io: CliIO): Promise<StartResult> {
   const { input, report } = await prepareStart(opts, io);
-  io.out(`${opts.clients}: ${report.total} clients (${source(input)}).`);
+  io.out(`${sourceName(opts.clients)}: ${report.total} clients (${source(input)}).`);
   if (report.duplicateEntries > 0) {
     const sample = report.duplicates.slice(0, 5).map((d) => `${d.id} ×${d.count}`).join(', ');
     io.err(`warning: ${report.duplicateEntries} duplicate entries (${sample}${report.duplicates.length > 5 ? ', …' : ''}); each ClientId is called once`);
@@ -115,5 +124,5 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
 }
 
 function source(input: BatchInput): string {
-  return `${input.source.format}, ${input.source.path}`;
+  return `${input.source.format}, ${sourceName(input.source.path)}`;
 }

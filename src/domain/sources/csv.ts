@@ -1,15 +1,15 @@
-import { createReadStream } from 'node:fs';
 import { parse, type Info } from 'csv-parse';
 import { toClientEntry } from './client-entry';
-import { SourceError, type SourceCursor } from './types';
+import { openBytes } from './byte-source';
+import { SourceError, type SourceCursor, type SourceRef } from './types';
 import type { ScannedClient } from './seed-json';
 
 /**
  * Yields the clients of a CSV file with a header row that has a ClientId column.
  * csv-parse reports the bytes consumed per record, which gives an exact resume offset.
  */
-export async function* scanCsv(path: string, cursor: SourceCursor): AsyncGenerator<ScannedClient> {
-  const input = createReadStream(path, { start: cursor.offset });
+export async function* scanCsv(source: SourceRef, cursor: SourceCursor): AsyncGenerator<ScannedClient> {
+  const input = await openBytes(source, cursor.offset);
   const parser = input.pipe(parse({ info: true, bom: cursor.offset === 0, skip_empty_lines: true, relax_column_count: false }));
   let columns = cursor.columns;
   let position = cursor.position;

@@ -1,11 +1,12 @@
 import { ByteReader } from './byte-reader';
+import { openBytes } from './byte-source';
 import { parseJsonAt, toClientEntry } from './client-entry';
-import type { SourceCursor } from './types';
+import type { SourceCursor, SourceRef } from './types';
 import type { ScannedClient } from './seed-json';
 
 /** Yields the clients of a JSON Lines file (one `{"ClientId": …}` per line) from `cursor` on; blank lines are skipped. */
-export async function* scanJsonLines(path: string, cursor: SourceCursor): AsyncGenerator<ScannedClient> {
-  const r = ByteReader.fromFile(path, cursor.offset);
+export async function* scanJsonLines(source: SourceRef, cursor: SourceCursor): AsyncGenerator<ScannedClient> {
+  const r = new ByteReader(await openBytes(source, cursor.offset), cursor.offset);
   let position = cursor.position;
   try {
     for (;;) {

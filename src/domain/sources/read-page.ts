@@ -1,12 +1,13 @@
 import { stat } from 'node:fs/promises';
+import { isUrl, probeUrl } from './byte-source';
 import { scanCsv } from './csv';
 import { scanJsonLines } from './jsonl';
 import { scanSeedJson, type ScannedClient } from './seed-json';
 import { SourceError, START_CURSOR, type ClientPage, type SourceCursor, type SourceFormat, type SourceRef } from './types';
 
-/** Picks the reader by the file's ending: .jsonl/.ndjson, .csv, else the seed's nested JSON. */
+/** Picks the reader by the file's ending (a URL's path, without its query): .jsonl/.ndjson, .csv, else the seed's nested JSON. */
 export function detectFormat(path: string): SourceFormat {
-  const lower = path.toLowerCase();
+  const lower = (isUrl(path) ? new URL(path).pathname : path).toLowerCase();
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
   if (lower.endsWith('.csv')) return 'csv';
   return 'seed-json';
@@ -16,16 +17,19 @@ export function detectFormat(path: string): SourceFormat {
 export function scanSource(source: SourceRef, cursor: SourceCursor = START_CURSOR): AsyncGenerator<ScannedClient> {
   switch (source.format) {
     case 'jsonl':
-      return scanJsonLines(source.path, cursor);
+      return scanJsonLines(source, cursor);
     case 'csv':
-      return scanCsv(source.path, cursor);
+      return scanCsv(source, cursor);
     case 'seed-json':
-      return scanSeedJson(source.path, cursor);
+      return scanSeedJson(source, cursor);
+    case 'redrive':
+      throw new SourceError('a redrive source is read from the results store, by the workers (see activities/redrive-source.ts)');
   }
 }
 
-/** Throws a SourceError when the file is missing or unreadable. */
+/** Throws a SourceError when the file is missing or unreadable (a URL: when it does not answer Range requests). */
 export async function checkReadable(path: string): Promise<void> {
+  if (isUrl(path)) return void (await probeUrl(path));
   try {
     const s = await stat(path);
     if (!s.isFile()) throw new SourceError(`${path} is not a file; pass the clients file`);
@@ -42,7 +46,7 @@ export async function checkReadable(path: string): Promise<void> {
  * it is in the file: the cursor is a byte offset. `nextCursor` is absent once the source is exhausted.
  */
 export async function readPage(source: SourceRef, cursor: SourceCursor, pageSize: number): Promise<ClientPage> {
-  await checkReadable(source.path);
+  if (!isUrl(source.path)) await checkReadable(source.path);
   const clients: ClientPage['clients'] = [];
   let nextCursor: SourceCursor | undefined;
   const scan = scanSource(source, cursor);

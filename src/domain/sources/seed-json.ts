@@ -1,6 +1,7 @@
 import { ByteReader } from './byte-reader';
+import { openBytes } from './byte-source';
 import { parseJsonAt, toClientEntry } from './client-entry';
-import { SourceError, type ClientEntry, type SourceCursor } from './types';
+import { SourceError, type ClientEntry, type SourceCursor, type SourceRef } from './types';
 
 // The seed's client_file.json: [ {"ClientList": [ {"ClientId": …}, … ], …}, … ].
 // stream-json reports no byte offsets, so this scanner walks the structure (strings and nesting only)
@@ -17,8 +18,8 @@ export interface ScannedClient {
 }
 
 /** Yields every client of a seed-format file from `cursor` on. Throws SourceError naming the place of a fault. */
-export async function* scanSeedJson(path: string, cursor: SourceCursor): AsyncGenerator<ScannedClient> {
-  const r = ByteReader.fromFile(path, cursor.offset);
+export async function* scanSeedJson(source: SourceRef, cursor: SourceCursor): AsyncGenerator<ScannedClient> {
+  const r = new ByteReader(await openBytes(source, cursor.offset), cursor.offset);
   let state = (cursor.state as State | undefined) ?? 'top-start';
   let group = cursor.group ?? -1;
   let position = cursor.position;

@@ -7,7 +7,8 @@ export interface ClientEntry {
   record: Record<string, unknown>;
 }
 
-export type SourceFormat = 'seed-json' | 'jsonl' | 'csv';
+/** 'redrive': the failed clients of an earlier batch, read from the results store (retry-failed). */
+export type SourceFormat = 'seed-json' | 'jsonl' | 'csv' | 'redrive';
 
 /**
  * Where the next page starts: a byte offset plus what the reader expects there.
@@ -25,10 +26,21 @@ export interface SourceCursor {
   columns?: string[];
 }
 
+/** What an HTTP source was when the batch started; a page read from anything else is refused. */
+export interface SourceVersion {
+  size: number;
+  etag?: string;
+  lastModified?: string;
+}
+
 export interface SourceRef {
-  /** A path the workers can read. */
+  /** A path the workers can read, or an http(s):// URL read with Range requests. */
   path: string;
   format: SourceFormat;
+  /** For a URL: the object's size and ETag/Last-Modified at start. */
+  version?: SourceVersion;
+  /** For 'redrive': the batch whose failed clients these are (its id and first run id). */
+  redrive?: { batchId: string; batchRun: string };
 }
 
 export interface ClientPage {
@@ -42,6 +54,11 @@ export class SourceError extends Error {
   override name = 'SourceError';
   /** The user fixes it: the CLI exits 2 (see exitCodeOf). */
   readonly exitCode = 2;
+}
+
+/** The source is no longer the file the batch started over (an HTTP object replaced or resized). */
+export class SourceChangedError extends SourceError {
+  override name = 'SourceChangedError';
 }
 
 export const START_CURSOR: SourceCursor = { offset: 0, position: 0 };

@@ -1,3 +1,4 @@
+import { sourceName } from './byte-source';
 import { checkReadable, scanSource } from './read-page';
 import { IdTally } from './id-tally';
 import { SourceError, type SourceRef } from './types';
@@ -16,7 +17,7 @@ export interface SourceReport {
  * never the records, so it stays flat however large the file.
  */
 export async function validateSource(source: SourceRef): Promise<SourceReport> {
-  await checkReadable(source.path);
+  if (!source.version) await checkReadable(source.path);
   const tally = new IdTally();
   try {
     let total = 0;
@@ -26,7 +27,7 @@ export async function validateSource(source: SourceRef): Promise<SourceReport> {
       total++;
       tally.add(entry.id);
     }
-    if (total === 0) throw new SourceError(`${source.path} has no clients; nothing to call`);
+    if (total === 0) throw new SourceError(`${sourceName(source.path)} has no clients; nothing to call`);
     const duplicates = tally.duplicates(20);
     return { total, duplicates, duplicateEntries: tally.duplicateEntries, firstClientId };
   } finally {

@@ -1,0 +1,91 @@
+// Where a source's bytes come from: a file every worker can open, or an HTTP(S) URL read with Range
+// requests (S3 and GCS presigned URLs included), so no host has to hold the file. The byte cursor is the
+// file offset or the Range start alike.
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { SourceChangedError, SourceError, type SourceRef, type SourceVersion } from './types';
+
+export function isUrl(path: string): boolean {
+  return /^https?:\/\//i.test(path);
+}
+
+/** What names the file in messages: the URL without its query (a presigned URL's signature stays out of logs). */
+export function sourceName(path: string): string {
+  if (!isUrl(path)) return path;
+  const u = new URL(path);
+  return `${u.origin}${u.pathname}`;
+}
+
+/** The version of the object a response describes. */
+function versionOf(res: Response): SourceVersion {
+  const range = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
+  const size = range ? Number(range[1]) : Number(res.headers.get('content-length') ?? NaN);
+  const etag = res.headers.get('etag') ?? undefined;
+  const lastModified = res.headers.get('last-modified') ?? undefined;
+  return { size, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
+}
+
+/** How `now` differs from the version recorded at start, or undefined when it is the same object. */
+function changeOf(recorded: SourceVersion, now: SourceVersion): string | undefined {
+  if (recorded.etag && now.etag !== recorded.etag) return `its ETag is ${now.etag ?? 'gone'}, was ${recorded.etag}`;
+  if (!recorded.etag && recorded.lastModified && now.lastModified !== recorded.lastModified) return `it was modified ${now.lastModified ?? '?'}, was ${recorded.lastModified}`;
+  if (Number.isFinite(now.size) && now.size !== recorded.size) return `its size is ${now.size} bytes, was ${recorded.size}`;
+  return undefined;
+}
+
+async function get(url: string, headers: Record<string, string>): Promise<Response> {
+  try {
+    return await fetch(url, { headers: { 'cache-control': 'no-cache', ...headers } });
+  } catch (err) {
+    // Unreachable for now: a plain error, which the activity's retry policy retries.
+    throw new Error(`${sourceName(url)} cannot be fetched: ${(err as Error).cause ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * Checks an HTTP source before a batch starts: it answers, and honours Range requests (the byte cursor
+ * depends on it). Returns its size and ETag/Last-Modified, recorded in the batch so a changed object is caught.
+ */
+export async function probeUrl(url: string): Promise<SourceVersion> {
+  const res = await get(url, { range: 'bytes=0-0' });
+  await res.body?.cancel();
+  if (res.status === 404) throw new SourceError(`${sourceName(url)} answered 404 Not Found; check the --clients URL`);
+  if (res.status !== 206) {
+    throw new SourceError(
+      `${sourceName(url)} does not honour Range requests (answered ${res.status}${res.status === 200 ? ' with the whole file' : ''}); serve it from a server that does (S3, GCS, nginx) or copy it to a path every worker can read`,
+    );
+  }
+  const version = versionOf(res);
+  if (!Number.isFinite(version.size)) throw new SourceError(`${sourceName(url)} gave no size in Content-Range; serve it from a server that does`);
+  return version;
+}
+
+/** The bytes of `source` from `start` on. An HTTP source that is no longer the object recorded at start is refused. */
+export async function openBytes(source: SourceRef, start: number, highWaterMark = 256 * 1024): Promise<NodeJS.ReadableStream & { destroy(): void }> {
+  if (!isUrl(source.path)) return createReadStream(source.path, { start, highWaterMark });
+  const recorded = source.version ?? (await probeUrl(source.path));
+  if (start >= recorded.size) {
+    const head = await get(source.path, { range: 'bytes=0-0' });
+    await head.body?.cancel();
+    assertSame(source.path, recorded, versionOf(head));
+    return Readable.from([]);
+  }
+  const res = await get(source.path, { range: `bytes=${start}-` });
+  if (res.status !== 206) {
+    await res.body?.cancel();
+    if (res.status >= 500 || res.status === 429) throw new Error(`${sourceName(source.path)} answered ${res.status}; retrying`);
+    throw new SourceError(`${sourceName(source.path)} answered ${res.status} to a Range request from byte ${start}`);
+  }
+  try {
+    assertSame(source.path, recorded, versionOf(res));
+  } catch (err) {
+    await res.body?.cancel();
+    throw err;
+  }
+  return Readable.fromWeb(res.body! as import('node:stream/web').ReadableStream<Uint8Array>);
+}
+
+function assertSame(url: string, recorded: SourceVersion, now: SourceVersion): void {
+  const change = changeOf(recorded, now);
+  if (change) throw new SourceChangedError(`${sourceName(url)} changed since the batch started (${change}); its clients are not read from a different file`);
+}
