@@ -50,7 +50,8 @@ export function supervise(opts: SuperviseOptions): Supervised {
       live.delete(child);
       if (stopping) return;
       if (Date.now() - startedAt > 60_000) delay = opts.backoffMs ?? 1000;
-      const why = signal ? `signal ${signal}` : `code ${code}`;
+      const last = output.trim().split('\n').pop()?.slice(0, 200);
+      const why = signal ? `signal ${signal}` : `code ${code}${last ? `: ${last}` : ''}`;
       opts.log(`${opts.name} exited (${why}); restarting in ${(delay / 1000).toFixed(1)} s`);
       timer = setTimeout(() => {
         restarts++;
