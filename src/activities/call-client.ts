@@ -3,7 +3,7 @@ import { ApplicationFailureCategory } from '@temporalio/common';
 import type { ClientEntry } from '../domain/sources/types';
 import { FailureTypes } from '../shared';
 import { batchKey, settledByClaim, type ResultsStore } from '../store/results-store';
-import { expectedFailure } from './expected-failures';
+import { expectedFailure, outcomeLine } from './expected-failures';
 import { callApi } from './http-call';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
@@ -68,13 +68,13 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
         return { outcome: 'succeeded', status: status ?? 200 };
       case 'fail':
         await store.recordFailure(key, client.id, verdict.reason, status, attempt);
-        Context.current().log.info(`ClientId ${client.id} failed: ${verdict.reason}`);
+        Context.current().log.info(outcomeLine.failed(client.id, verdict.reason));
         return { outcome: 'failed', status: status ?? undefined, reason: verdict.reason };
       case 'token-expired':
-        Context.current().log.info(`ClientId ${client.id}: token expired (${verdict.reason}); the batch waits for a new one`);
+        Context.current().log.info(outcomeLine.tokenExpired(client.id, verdict.reason));
         throw ApplicationFailure.create({ type: FailureTypes.TokenExpired, message: verdict.reason, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
       case 'retry':
-        Context.current().log.info(`ClientId ${client.id}: ${verdict.reason} on attempt ${attempt}; retrying`);
+        Context.current().log.info(outcomeLine.retrying(client.id, verdict.reason, attempt));
         throw ApplicationFailure.create({
           category: ApplicationFailureCategory.BENIGN,
           type: FailureTypes.Transient,

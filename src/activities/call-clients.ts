@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { expectedFailure } from './expected-failures';
+import { expectedFailure, outcomeLine } from './expected-failures';
 import type { ClientEntry } from '../domain/sources/types';
 import type { RetryOptions } from '../shared';
 import { batchKey, settledByClaim, type ResultsStore } from '../store/results-store';
@@ -84,7 +84,7 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pace
         }
         const { verdict, status, body } = await callApi({ ...input, clientId: client.id, token });
         if (verdict.kind === 'token-expired') {
-          ctx.log.info(`ClientId ${client.id}: token expired (${verdict.reason}); the batch waits for a new one`);
+          ctx.log.info(outcomeLine.tokenExpired(client.id, verdict.reason));
           return { outcomes: progress.outcomes, pendingFrom: i, tokenProblem: verdict.reason };
         }
         if (verdict.kind === 'success') {
@@ -94,11 +94,11 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pace
         }
         if (verdict.kind === 'fail' || attempt >= input.retry.maximumAttempts) {
           await store.recordFailure(key, client.id, verdict.reason, status, attempt);
-          ctx.log.info(`ClientId ${client.id} failed: ${verdict.reason}`);
+          ctx.log.info(outcomeLine.failed(client.id, verdict.reason));
           progress.outcomes.push('failed');
           break;
         }
-        ctx.log.info(`ClientId ${client.id}: ${verdict.reason} on attempt ${attempt}; retrying`);
+        ctx.log.info(outcomeLine.retrying(client.id, verdict.reason, attempt));
         await sleepHeartbeating(verdict.retryAfterMs ?? backoffMs(input.retry, attempt), progress);
       }
       ctx.heartbeat(progress);

@@ -19,3 +19,10 @@ export function expectedFailure<A extends unknown[], R>(fn: (...args: A) => Prom
     }
   };
 }
+
+/** The one-line log messages for a client's expected outcomes, the same in both activity modes. */
+export const outcomeLine = {
+  failed: (clientId: string, reason: string) => `ClientId ${clientId} failed: ${reason}`,
+  tokenExpired: (clientId: string, reason: string) => `ClientId ${clientId}: token expired (${reason}); the batch waits for a new one`,
+  retrying: (clientId: string, reason: string, attempt: number) => `ClientId ${clientId}: ${reason} on attempt ${attempt}; retrying`,
+};

@@ -3,9 +3,7 @@ import { loadSealKey } from '../token/seal';
 import { makeCallClient } from './call-client';
 import { makeCallClients } from './call-clients';
 import { expectedFailure } from './expected-failures';
-import { inspectSource, readClientsPage, type InspectSourceInput, type ReadClientsPageInput } from './source-activities';
-import { inspectRedrive, readRedrivePage } from './redrive-source';
-import { START_CURSOR } from '../domain/sources';
+import { makeSourceActivities } from './source-activities';
 import { Pacer } from './pacer';
 import { TokenResolver } from './token-resolver';
 
@@ -38,9 +36,7 @@ export function createActivities(deps: ActivityDeps) {
   const tokens = new TokenResolver(deps.sealKey ?? (() => loadSealKey()), deps.ownToken);
   const pacer = new Pacer(); // one per worker: it spaces each batch's calls on this worker
   return {
-    readClientsPage: (input: ReadClientsPageInput) =>
-      input.source.format === 'redrive' ? readRedrivePage(deps.store, input.source, input.cursor ?? START_CURSOR, input.pageSize) : readClientsPage(input),
-    inspectSource: (input: InspectSourceInput) => (input.source.format === 'redrive' ? inspectRedrive(deps.store, input.source) : inspectSource(input)),
+    ...makeSourceActivities(deps.store),
     callClient: makeCallClient(deps.store, tokens, pacer),
     callClients: makeCallClients(deps.store, tokens, pacer),
     /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */

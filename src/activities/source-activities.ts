@@ -2,6 +2,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { readPage, SourceChangedError, SourceError, START_CURSOR, validateSource, type ClientPage, type SourceCursor, type SourceRef, type SourceReport } from '../domain/sources';
 import { FailureTypes } from '../shared';
+import type { ResultsStore } from '../store/results-store';
+import { inspectRedrive, readRedrivePage } from './redrive-source';
 
 export interface ReadClientsPageInput {
   source: SourceRef;
@@ -38,4 +40,17 @@ export async function inspectSource(input: InspectSourceInput): Promise<SourceRe
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * The source activities a worker registers: files and URLs are read by the domain readers; a redrive
+ * (retry-failed) from the results store the workers share.
+ */
+export function makeSourceActivities(store: ResultsStore) {
+  return {
+    readClientsPage: (input: ReadClientsPageInput): Promise<ClientPage> =>
+      input.source.format === 'redrive' ? readRedrivePage(store, input.source, input.cursor ?? START_CURSOR, input.pageSize) : readClientsPage(input),
+    inspectSource: (input: InspectSourceInput): Promise<SourceReport> =>
+      input.source.format === 'redrive' ? inspectRedrive(store, input.source) : inspectSource(input),
+  };
 }

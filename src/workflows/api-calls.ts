@@ -50,9 +50,10 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   };
   const { callClients } = proxyActivities<Activities>(chunkOptions);
+  /** The batch's key in the store, as every store-writing activity takes it. */
+  const batch = { batchId: input.batchId, ...(batchRun ? { batchRun } : {}) };
   const common = () => ({
-    batchId: input.batchId,
-    ...(batchRun ? { batchRun } : {}),
+    ...batch,
     apiUrl: input.apiUrl,
     method: opts.method,
     callTimeoutMs: opts.callTimeoutMs,
@@ -78,8 +79,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
       const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as TransientDetails | undefined) : undefined;
       await recordFailure({
-        batchId: input.batchId,
-        ...(batchRun ? { batchRun } : {}),
+        ...batch,
         clientId: client.id,
         reason: cause?.message ?? String(err),
         status: details?.status ?? null,
@@ -107,7 +107,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
       // Not reached in practice (a chunk is retried until it reports): fail what it had not finished.
       const reason = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
       for (const client of clients) {
-        const failed = await recordFailure({ batchId: input.batchId, ...(batchRun ? { batchRun } : {}), clientId: client.id, reason, status: null, attempts: 0, keepSuccess: true });
+        const failed = await recordFailure({ ...batch, clientId: client.id, reason, status: null, attempts: 0, keepSuccess: true });
         hooks.settle(client, failed ? 'failed' : 'succeeded');
       }
     }
