@@ -5,6 +5,7 @@ import { FailureTypes } from '../shared';
 import { batchKey, settledByClaim, type ResultsStore } from '../store/results-store';
 import { expectedFailure, outcomeLine } from './expected-failures';
 import { callApi } from './http-call';
+import { checkStore } from './store-check';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
 
@@ -12,6 +13,8 @@ export interface CallClientInput {
   batchId: string;
   /** The batch's first run id, which keys its outcomes in the store; absent in batches from before that key. */
   batchRun?: string;
+  /** The id of the batch's results store; a worker with another refuses the call (absent: no check). */
+  store?: string;
   client: ClientEntry;
   apiUrl: string;
   method: string;
@@ -44,6 +47,7 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
     const { batchId, client } = input;
     const key = batchKey(batchId, input.batchRun);
     const { attempt } = Context.current().info;
+    checkStore(store, input.store);
     const settled = settledByClaim(await store.claim(key, client.id, client.position, client.record));
     if (settled) return { outcome: settled };
     const token = await tokens.resolve(input.sealedToken, input.tokenGeneration);

@@ -5,6 +5,7 @@ import type { RetryOptions } from '../shared';
 import { batchKey, settledByClaim, type ResultsStore } from '../store/results-store';
 import type { CallClientInput } from './call-client';
 import { callApi } from './http-call';
+import { checkStore } from './store-check';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
 
@@ -54,6 +55,7 @@ async function sleepHeartbeating(ms: number, progress: ChunkProgress): Promise<v
 export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pacer = new Pacer()) {
   return expectedFailure(async function callClients(input: CallClientsInput): Promise<CallClientsOutput> {
     const ctx = Context.current();
+    checkStore(store, input.store);
     const key = batchKey(input.batchId, input.batchRun);
     const progress: ChunkProgress = { outcomes: [...((ctx.info.heartbeatDetails as ChunkProgress | undefined)?.outcomes ?? [])] };
     const { batchId } = input;

@@ -4,6 +4,7 @@ import { makeCallClient } from './call-client';
 import { makeCallClients } from './call-clients';
 import { expectedFailure } from './expected-failures';
 import { makeSourceActivities } from './source-activities';
+import { checkStore } from './store-check';
 import { Pacer } from './pacer';
 import { TokenResolver } from './token-resolver';
 
@@ -15,6 +16,8 @@ export interface RecordFailureInput {
   batchId: string;
   /** The batch's first run id (see CallClientInput.batchRun). */
   batchRun?: string;
+  /** See CallClientInput.store. */
+  store?: string;
   clientId: string;
   reason: string;
   status: number | null;
@@ -41,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     callClients: makeCallClients(deps.store, tokens, pacer),
     /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */
     recordFailure: expectedFailure(async function recordFailure(input: RecordFailureInput): Promise<boolean> {
+      checkStore(deps.store, input.store);
       return deps.store.recordFailure(batchKey(input.batchId, input.batchRun), input.clientId, input.reason, input.status, input.attempts, input.keepSuccess);
     }),
   };

@@ -26,6 +26,7 @@ export function progressLine(p: BatchProgress, callsPerSecond: number, width = 3
     p.state === 'waiting-for-token'
       ? ` · resume from ${p.resumeFromClientId} (${p.pending} pending) · run \`clientsync refresh-token ${p.batchId}\``
       : '';
+  const paused = p.state === 'paused' && p.pausedBecause ? ` · ${p.pausedBecause}; fix that, then run \`clientsync resume ${p.batchId}\`` : '';
   const why = p.failure ? ` · ${p.failure}` : '';
-  return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${wait}${why}`;
+  return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${wait}${paused}${why}`;
 }

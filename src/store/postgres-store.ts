@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import type { StoreIdentity } from '../shared';
 import type { ResultsStore, StoreOptions } from './results-store';
 import { claimOf, countsOf, PAGE, storeSql, toRow, type BatchKey, type BatchRun, type ClaimResult, type ClientOutcomeRow, type Outcome } from './rows';
 import { isConnectionError, StoreHealth } from './store-health';
@@ -16,6 +18,7 @@ export class PostgresResultsStore implements ResultsStore {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly health: StoreHealth,
+    readonly identity: StoreIdentity,
   ) {}
 
   static async open(url: string, options: StoreOptions = {}): Promise<PostgresResultsStore> {
@@ -24,8 +27,10 @@ export class PostgresResultsStore implements ResultsStore {
     const health = new StoreHealth(options.log);
     // An idle connection that breaks is reported here; without a listener it would kill the process.
     pool.on('error', (err) => health.down(err));
-    await migrate(pool);
-    return new PostgresResultsStore(pool, health);
+    const id = await migrate(pool);
+    const u = new URL(url);
+    const identity: StoreIdentity = { id, kind: 'postgres', host: u.hostname, port: Number(u.port || 5432), database: decodeURIComponent(u.pathname.slice(1)) };
+    return new PostgresResultsStore(pool, health, identity);
   }
 
   async claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
@@ -93,8 +98,8 @@ export class PostgresResultsStore implements ResultsStore {
   }
 }
 
-/** Creates the tables, or moves a store from before the first-run key; one process at a time. */
-async function migrate(pool: pg.Pool): Promise<void> {
+/** Creates the tables, or moves a store from before the first-run key; one process at a time. Returns the store's id. */
+async function migrate(pool: pg.Pool): Promise<string> {
   const db = await pool.connect();
   try {
     await db.query('BEGIN');
@@ -107,8 +112,11 @@ async function migrate(pool: pg.Pool): Promise<void> {
       await db.query('ALTER TABLE client_results DROP CONSTRAINT client_results_pkey, ADD PRIMARY KEY (batch_id, batch_run, client_id)');
       await db.query('DROP INDEX IF EXISTS client_results_outcome');
     }
-    for (const text of [SQL.createOutcomes, SQL.createOutcomeIndex, SQL.createBatches, ...(legacy ? [SQL.backfillBatches] : [])]) await db.query(text);
+    for (const text of [SQL.createOutcomes, SQL.createOutcomeIndex, SQL.createBatches, SQL.createStoreInfo, ...(legacy ? [SQL.backfillBatches] : [])]) await db.query(text);
+    await db.query(SQL.setStoreId, [randomUUID()]);
+    const id = String((await db.query(SQL.storeId)).rows[0].value);
     await db.query('COMMIT');
+    return id;
   } catch (err) {
     await db.query('ROLLBACK').catch(() => {});
     throw err;

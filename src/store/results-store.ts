@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { stateDir } from '../paths';
+import type { StoreIdentity } from '../shared';
 import type { BatchKey, BatchRun, ClaimResult, ClientOutcomeRow, Outcome } from './rows';
 
 export { batchKey, settledByClaim, type BatchKey, type BatchRun, type ClaimResult, type ClientOutcomeRow } from './rows';
@@ -9,6 +10,8 @@ export { batchKey, settledByClaim, type BatchKey, type BatchRun, type ClaimResul
  * to a batch's identity (BatchKey: its id and first run id), so a reused id starts from nothing.
  */
 export interface ResultsStore {
+  /** Which store this is; a batch records it at start, and workers check it (see StoreIdentity). */
+  readonly identity: StoreIdentity;
   /** Claims a ClientId for the entry at `position`, saying what an earlier attempt left (see ClaimResult). */
   claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult>;
   recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void>;

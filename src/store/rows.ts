@@ -100,6 +100,10 @@ export function storeSql(ph: (n: number) => string) {
     createOutcomeIndex: 'CREATE INDEX IF NOT EXISTS client_results_by_outcome ON client_results (batch_id, batch_run, outcome, position)',
     createBatches: `CREATE TABLE IF NOT EXISTS batches (batch_id TEXT NOT NULL, batch_run TEXT NOT NULL, started_at TEXT NOT NULL,
       PRIMARY KEY (batch_id, batch_run))`,
+    createStoreInfo: 'CREATE TABLE IF NOT EXISTS clientsync_store (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
+    /** a new id: kept only by the first process to open the store */
+    setStoreId: `INSERT INTO clientsync_store (key, value) VALUES ('store_id', ${ph(1)}) ON CONFLICT DO NOTHING`,
+    storeId: "SELECT value FROM clientsync_store WHERE key = 'store_id'",
     /** Rows of the old table (keyed by batch id alone) become batches with run ''. */
     backfillBatches: `INSERT INTO batches (batch_id, batch_run, started_at)
       SELECT batch_id, '', MIN(updated_at) FROM client_results WHERE batch_run = '' GROUP BY batch_id ON CONFLICT DO NOTHING`,

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { StoreIdentity } from '../shared';
 import type { ResultsStore } from './results-store';
 import { claimOf, countsOf, PAGE, storeSql, toRow, type BatchKey, type BatchRun, type ClaimResult, type ClientOutcomeRow, type Outcome } from './rows';
 
@@ -20,8 +23,15 @@ export class SqliteResultsStore implements ResultsStore {
   /** Batches this process has registered already, so the hot path registers each once. */
   private readonly registered = new Set<string>();
 
-  private constructor(private readonly db: Database.Database) {
+  readonly identity: StoreIdentity;
+
+  private constructor(
+    private readonly db: Database.Database,
+    file: string,
+  ) {
     this.sql = Object.fromEntries(Object.entries(SQL).map(([k, text]) => [k, db.prepare(text)])) as typeof this.sql;
+    const id = String(this.sql.storeId.pluck().get());
+    this.identity = { id, kind: 'sqlite', host: hostname(), path: file === ':memory:' ? file : path.resolve(file) };
   }
 
   static open(file: string): SqliteResultsStore {
@@ -31,7 +41,7 @@ export class SqliteResultsStore implements ResultsStore {
     db.pragma('busy_timeout = 5000');
     db.pragma('synchronous = NORMAL');
     migrate(db);
-    return new SqliteResultsStore(db);
+    return new SqliteResultsStore(db, file);
   }
 
   async claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
@@ -98,7 +108,8 @@ function migrate(db: Database.Database): void {
           SELECT batch_id, '', client_id, position, outcome, record, data, reason, last_status, attempts, updated_at FROM client_results_v1;
         DROP TABLE client_results_v1;`);
     }
-    db.exec(`${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches};`);
+    db.exec(`${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches}; ${SQL.createStoreInfo};`);
     if (legacy) db.exec(SQL.backfillBatches);
+    db.prepare(SQL.setStoreId).run(params(randomUUID()));
   }).immediate();
 }

@@ -10,6 +10,8 @@ export interface CallHooks {
   token(): { sealedToken?: string; generation: number };
   settle(client: ClientEntry, outcome: ClientOutcome): void;
   tokenProblem(client: ClientEntry, generation: number, reason: string): void;
+  /** The clients' worker writes to another results store; false: not handled (a history from before the check). */
+  storeProblem(clients: ClientEntry[], reason: string): boolean;
 }
 
 /** The ApplicationFailure type behind an activity's failure. */
@@ -50,8 +52,11 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   };
   const { callClients } = proxyActivities<Activities>(chunkOptions);
-  /** The batch's key in the store, as every store-writing activity takes it. */
-  const batch = { batchId: input.batchId, ...(batchRun ? { batchRun } : {}) };
+  /** The batch's key in the store, and the store's id, as every store-writing activity takes them. */
+  const batch = { batchId: input.batchId, ...(batchRun ? { batchRun } : {}), ...(input.store ? { store: input.store.id } : {}) };
+  /** A worker refused the clients because its store is not the batch's: they wait, pending. */
+  const refusedByStore = (err: unknown, clients: ClientEntry[]): boolean =>
+    failureType(err) === FailureTypes.StoreMismatch && hooks.storeProblem(clients, (err as ActivityFailure).cause?.message ?? FailureTypes.StoreMismatch);
   const common = () => ({
     ...batch,
     apiUrl: input.apiUrl,
@@ -75,16 +80,22 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
         hooks.tokenProblem(client, generation, (err as ActivityFailure).cause?.message ?? type);
         return;
       }
+      if (refusedByStore(err, [client])) return;
       // Retries ran out (or the call failed in a way the activity could not record): the client failed.
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
       const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as TransientDetails | undefined) : undefined;
-      await recordFailure({
-        ...batch,
-        clientId: client.id,
-        reason: cause?.message ?? String(err),
-        status: details?.status ?? null,
-        attempts: opts.retry.maximumAttempts,
-      });
+      try {
+        await recordFailure({
+          ...batch,
+          clientId: client.id,
+          reason: cause?.message ?? String(err),
+          status: details?.status ?? null,
+          attempts: opts.retry.maximumAttempts,
+        });
+      } catch (recordErr) {
+        if (refusedByStore(recordErr, [client])) return;
+        throw recordErr;
+      }
       hooks.settle(client, 'failed');
     }
   }
@@ -104,6 +115,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
         for (const c of clients.slice(out.pendingFrom)) hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);
       }
     } catch (err) {
+      if (refusedByStore(err, clients)) return;
       // Not reached in practice (a chunk is retried until it reports): fail what it had not finished.
       const reason = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
       for (const client of clients) {

@@ -26,6 +26,7 @@ import {
   type BatchInput,
   type BatchState,
   type BatchSummary,
+  storeLabel,
 } from '../shared';
 import { failureType, makeApiCalls } from './api-calls';
 import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, stateOf, summaryOf } from './batch-state';
@@ -45,6 +46,8 @@ const Patches = {
   callFailureFailsBatch: 'call-failure-fails-batch',
   /** A source that is no longer the file the batch started over pauses the batch, naming it, instead of failing it. */
   changedSourcePauses: 'changed-source-pauses',
+  /** A worker whose results store is not the batch's refuses its activities; the batch pauses, naming both stores. */
+  storeMismatchPauses: 'store-mismatch-pauses',
 } as const;
 
 /**
@@ -115,6 +118,33 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     publish();
   };
 
+  /** Pauses the batch itself, saying why; `resume` clears it. */
+  const pauseBecause = (reason: string) => {
+    if (!carry.pausedBecause) log.warn(`The batch paused: ${reason}`, { batchId: input.batchId });
+    carry.paused = true;
+    carry.pausedBecause ??= reason;
+    publish();
+  };
+
+  /** Why a worker refused the batch's activities: its store and the batch's. */
+  const storeReason = (workerStore: string) => `a ${workerStore}, not to this batch's ${input.store ? storeLabel(input.store) : 'store'}`;
+  /** Pauses for a failure the operator fixes outside the batch (the source, a worker's store); false: not such a failure. */
+  const pausedFor = (err: unknown): boolean => {
+    const type = failureType(err);
+    const message = (err as ActivityFailure).cause?.message ?? String(type);
+    if (type === FailureTypes.SourceChanged && patched(Patches.changedSourcePauses)) pauseBecause(message);
+    else if (type === FailureTypes.StoreMismatch && patched(Patches.storeMismatchPauses)) pauseBecause(storeReason(message));
+    else return false;
+    return true;
+  };
+
+  const onStoreProblem = (clients: ClientEntry[], reason: string): boolean => {
+    if (!patched(Patches.storeMismatchPauses)) return false;
+    for (const client of clients) addPending(carry.pending, client);
+    pauseBecause(storeReason(reason));
+    return true;
+  };
+
   const settle = (client: ClientEntry, outcome: 'succeeded' | 'failed' | 'duplicate') => {
     carry.counters.processed++;
     if (outcome === 'succeeded') carry.counters.succeeded++;
@@ -127,6 +157,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     token: () => ({ sealedToken: carry.sealedToken, generation: carry.tokenGeneration }),
     settle,
     tokenProblem: onTokenProblem,
+    storeProblem: onStoreProblem,
   });
   /** Runs one activity to its end; in-flight calls finish even when the batch is cancelled, so nothing is half-recorded. */
   const start = (clients: ClientEntry[]) => {
@@ -150,24 +181,25 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const runIsFull = () =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength + Math.ceil(opts.pageSize / opts.clientsPerActivity) * 6 + 50 > opts.eventBudget;
 
-  /** The next page; undefined when the source has changed, which pauses the batch (and a resume reads it again). */
+  /** The next page; undefined when the batch paused instead (its source changed), and a resume reads it again. */
   const readPage = async () => {
     try {
       return await sourceActivities.readClientsPage({ source: input.source, cursor: carry.cursor ?? undefined, pageSize: opts.pageSize });
     } catch (err) {
-      if (failureType(err) !== FailureTypes.SourceChanged || !patched(Patches.changedSourcePauses)) throw err;
-      carry.paused = true;
-      carry.pausedBecause = (err as ActivityFailure).cause?.message ?? 'the source changed';
-      log.warn('Source changed; the batch paused', { batchId: input.batchId });
-      publish();
+      if (!pausedFor(err)) throw err;
       return undefined;
     }
   };
 
   const loop = async (): Promise<void> => {
-    if (carry.run === 1 && carry.cursor === undefined && carry.total === undefined) {
+    while (carry.run === 1 && carry.cursor === undefined && carry.total === undefined) {
       // Validate the whole source before the first API call; its count becomes `total`.
-      carry.total = (await sourceActivities.inspectSource({ source: input.source })).total;
+      try {
+        carry.total = (await sourceActivities.inspectSource({ source: input.source })).total;
+      } catch (err) {
+        if (!pausedFor(err)) throw err;
+        await condition(() => !carry.paused);
+      }
     }
     publish();
     for (;;) {

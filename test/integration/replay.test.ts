@@ -57,7 +57,18 @@ describe('recorded batch histories', () => {
       await resultOf(c);
       await files.close();
 
-      for (const batch of [a, b, c]) {
+      // A batch whose results store is not the worker's: the worker refuses its clients and the batch pauses (store-mismatch-pauses).
+      const d = await h.startBatch(file, {
+        batchId: `replay-store-mismatch-${Date.now()}`,
+        store: { id: 'a-store-no-worker-here-writes-to', kind: 'postgres', host: 'db.example', port: 5432, database: 'results' },
+        total: 160,
+        options: { concurrency: 2 },
+      });
+      await waitForState(d, 'paused');
+      await d.cancel();
+      await resultOf(d);
+
+      for (const batch of [a, b, c, d]) {
         let run = 0;
         const runs = [];
         for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${batch.workflowId}'` })) runs.push(wf);
@@ -80,6 +91,7 @@ describe('recorded batch histories', () => {
     expect([...fresh.keys()].filter((k) => k.startsWith('replay-expiry')).length).toBeGreaterThan(1);
     expect([...fresh.keys()].some((k) => k.startsWith('replay-pause-cancel'))).toBe(true);
     expect([...fresh.keys()].some((k) => k.startsWith('replay-changed-source'))).toBe(true);
+    expect([...fresh.keys()].some((k) => k.startsWith('replay-store-mismatch'))).toBe(true);
   });
 
   it("replays this run's own histories", async () => {
@@ -88,8 +100,9 @@ describe('recorded batch histories', () => {
 
   it('replays the committed histories of earlier versions', async () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
-    // v1: before continue-as-new-is-not-failure; v2: with it; v3: outcomes keyed by the first run id too.
-    for (const version of ['v1', 'v2', 'v3']) expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
+    // v1: before continue-as-new-is-not-failure; v2: with it; v3: outcomes keyed by the first run id too;
+    // v4: a worker on another results store pauses the batch.
+    for (const version of ['v1', 'v2', 'v3', 'v4']) expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
     for (const f of files) await replay(await readFile(path.join(FIXTURES, f), 'utf8'), f);
   });
 });

@@ -143,3 +143,26 @@ describe('a results store from before the first-run key', () => {
     }
   }
 });
+
+describe("a results store's identity", () => {
+  it('stays the same when the store is opened again, and two SQLite files are two stores', async () => {
+    const [a, b] = [path.join(tmpdir(), `clientsync-id-${randomUUID()}.db`), path.join(tmpdir(), `clientsync-id-${randomUUID()}.db`)];
+    const first = await openResultsStore(a);
+    const again = await openResultsStore(`sqlite://${a}`);
+    const other = await openResultsStore(b);
+    stores.push(first, again, other);
+    expect(first.identity).toMatchObject({ kind: 'sqlite', path: a });
+    expect(first.identity.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(again.identity).toEqual(first.identity);
+    expect(other.identity.id).not.toBe(first.identity.id);
+  });
+
+  it('names PostgreSQL by host, port and database, never by password, and is one id for every connection', async () => {
+    const url = new URL(PG_URL);
+    url.password ||= 'not-a-real-password'; // trust auth ignores it; the identity must not carry it
+    const [one, two] = [await openResultsStore(url.toString()), await openResultsStore(PG_URL)];
+    stores.push(one, two);
+    expect(one.identity).toEqual({ id: two.identity.id, kind: 'postgres', host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1) });
+    expect(JSON.stringify(one.identity)).not.toContain(url.password);
+  });
+});

@@ -1,5 +1,5 @@
-import { openResultsStore } from '../../store/results-store';
 import type { CliIO } from '../io';
+import { withCliStore } from '../results-store';
 import { storedBatch } from '../stored-batch';
 
 export interface FailureView {
@@ -11,8 +11,7 @@ export interface FailureView {
 
 /** `clientsync failures`: failed clients with reason, last HTTP status and attempts, from the results store. */
 export async function failures(batchId: string, opts: { json?: boolean; run?: string }, io: CliIO): Promise<FailureView[]> {
-  const store = await openResultsStore();
-  try {
+  return withCliStore(async (store) => {
     const key = await storedBatch(store, batchId, opts.run, io);
     const rows = (await store.list(key, 'failed')).map((r) => ({ clientId: r.clientId, reason: r.reason, lastStatus: r.lastStatus, attempts: r.attempts }));
     if (opts.json) io.out(JSON.stringify(rows));
@@ -22,7 +21,5 @@ export async function failures(batchId: string, opts: { json?: boolean; run?: st
       for (const r of rows) io.out([r.clientId, r.reason, r.lastStatus ?? '-', r.attempts].join('\t'));
     }
     return rows;
-  } finally {
-    await store.close();
-  }
+  });
 }

@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { UserError } from '../../errors';
-import { openResultsStore } from '../../store/results-store';
+import { openCliStore } from '../results-store';
 import type { CliIO } from '../io';
 import { storedBatch } from '../stored-batch';
 
@@ -18,7 +18,7 @@ export interface ResultsOptions {
  */
 export async function results(batchId: string, opts: ResultsOptions, io: CliIO): Promise<number> {
   if (opts.format !== 'json' && opts.format !== 'jsonl') throw new UserError(`--format must be json or jsonl, not ${opts.format}`);
-  const store = await openResultsStore();
+  const store = await openCliStore();
   let file: WriteStream | undefined;
   const write = async (s: string) => {
     if (!file) return void process.stdout.write(s);

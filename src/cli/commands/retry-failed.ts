@@ -1,9 +1,10 @@
 import { inspectRedrive } from '../../activities/redrive-source';
 import type { SourceRef } from '../../domain/sources';
 import { UserError } from '../../errors';
-import { batchKey, openResultsStore } from '../../store/results-store';
+import { batchKey } from '../../store/results-store';
 import { batchInput, getBatch, isFinal, withClient } from '../batches';
 import type { CliIO } from '../io';
+import { withCliStore } from '../results-store';
 import { storedBatch } from '../stored-batch';
 import type { TokenFlags } from '../token-input';
 import { start, type StartOptions, type StartResult } from './start';
@@ -27,17 +28,15 @@ export async function retryFailed(batchId: string, opts: RetryFailedOptions, io:
     if (!isFinal(view.progress)) throw new UserError(`batch ${batchId} is still ${view.progress.state}; retry its failures once it has ended`);
     return { original: await batchInput(view.handle), batchRun: view.progress.batchRun };
   });
-  const store = await openResultsStore();
   const newId = opts.id ?? `${batchId}-retry-${Date.now().toString(36)}`;
-  let prepared: StartOptions['prepared'];
-  try {
+  const prepared: StartOptions['prepared'] = await withCliStore(async (store) => {
     // The batch Temporal knows under the id, unless --run names another that used it.
     const key = opts.run === undefined ? batchKey(batchId, batchRun) : await storedBatch(store, batchId, opts.run, io);
-    const source: SourceRef = { path: `failed clients of ${batchId}`, format: 'redrive', redrive: { batchId: key.id, batchRun: key.run } };
-    prepared = { source, report: await inspectRedrive(store, source) };
-  } finally {
-    await store.close();
-  }
+    // The workers read the failed clients from this store; a worker with another refuses to.
+    const redrive = { batchId: key.id, batchRun: key.run, store: store.identity.id };
+    const source: SourceRef = { path: `failed clients of ${batchId}`, format: 'redrive', redrive };
+    return { source, report: await inspectRedrive(store, source), store: store.identity };
+  });
   const count = prepared.report.total;
   if (count === 0) throw new UserError(`batch ${batchId} has no failed clients to retry`);
   io.out(`Retrying ${count} failed clients of ${batchId} as ${newId}.`);

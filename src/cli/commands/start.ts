@@ -5,10 +5,11 @@ import { checkApiUrl } from '../../domain/client-url';
 import { detectFormat, isUrl, probeUrl, SourceError, sourceName, validateSource, type SourceFormat, type SourceRef, type SourceReport } from '../../domain/sources';
 import { UserError } from '../../errors';
 import { startBatchWorkflow } from '../../client';
-import type { BatchInput, BatchOptionsInput } from '../../shared';
+import type { BatchInput, BatchOptionsInput, StoreIdentity } from '../../shared';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { webUrl, withClient } from '../batches';
 import type { CliIO } from '../io';
+import { withCliStore } from '../results-store';
 import { readTokenInput, type TokenFlags } from '../token-input';
 import { watchBatch } from './status';
 
@@ -35,8 +36,8 @@ export interface StartOptions extends TokenFlags {
   retryOf?: string;
   /** Set by retry-failed: the redriven batch's options, which the flags above override. */
   baseOptions?: BatchOptionsInput;
-  /** Set by retry-failed: a source already checked (the failed clients in the results store), instead of --clients. */
-  prepared?: { source: SourceRef; report: SourceReport };
+  /** Set by retry-failed: a source already checked (the failed clients in the results store), instead of --clients, and that store. */
+  prepared?: { source: SourceRef; report: SourceReport; store?: StoreIdentity };
 }
 
 export interface StartResult {
@@ -74,6 +75,8 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
     throw new UserError('no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers\' own)');
   }
   const { source, report } = opts.prepared ?? (await readSource(opts));
+  // The batch writes to the store this host names; workers with another refuse it, so outcomes never scatter.
+  const store = opts.dryRun ? undefined : (opts.prepared?.store ?? (await withCliStore(async (s) => s.identity)));
   const options: BatchOptionsInput = { ...opts.baseOptions };
   if (opts.concurrency !== undefined) options.concurrency = opts.concurrency;
   if (opts.pageSize !== undefined) options.pageSize = opts.pageSize;
@@ -92,6 +95,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
     options,
     ...(token && !opts.dryRun ? { sealedToken: sealToken(token, await loadSealKey({ create: true })) } : {}),
     ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
+    ...(store ? { store } : {}),
   };
   return { input, report };
 }
