@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers: fast unit tests of pure modules and activities, and integration tests against one real
-// Temporal dev server started by globalSetup (or the one at TEMPORAL_ADDRESS).
+// Tiers: unit tests of pure modules and activities; the workflow with mocked activities; integration tests
+// against a real Temporal dev server started by globalSetup (or the one at TEMPORAL_ADDRESS); the slow
+// fault tests; the cluster proof.
 export default defineConfig({
   test: {
     pool: 'forks',
@@ -9,6 +10,16 @@ export default defineConfig({
     projects: [
       {
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },
+      },
+      {
+        // The batch workflow on the real dev server with mocked activities: its bookkeeping in seconds.
+        test: {
+          name: 'workflow',
+          include: ['test/workflow/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
       },
       {
         test: {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { sourceName } from './domain/sources/byte-source';
 import { BATCH_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE, type BatchInput } from './shared';
@@ -8,7 +8,7 @@ import { BATCH_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE, type BatchInput } from './shar
  * Starts one batch workflow. One batch per id, ever: a second start under the same id is refused with
  * WorkflowExecutionAlreadyStartedError, even after the first has ended. Temporal Web shows the summary.
  */
-export function startBatchWorkflow(client: Client, input: BatchInput, taskQueue = DEFAULT_TASK_QUEUE): Promise<WorkflowHandle> {
+export function startBatchWorkflow(client: Client, input: BatchInput, taskQueue = DEFAULT_TASK_QUEUE): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const count = input.total === undefined ? '' : ` (${input.total} clients)`;
   return client.workflow.start(BATCH_WORKFLOW_TYPE, {
     taskQueue,

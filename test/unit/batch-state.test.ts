@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_OPTIONS, type BatchCarry } from '../../src/shared';
+import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, stateOf, summaryOf } from '../../src/workflows/batch-state';
+
+const entry = (position: number) => ({ id: `C-${String(position).padStart(6, '0')}`, position, record: {} });
+const NOW = '2026-11-28T10:00:00.000Z';
+
+function carry(changes: Partial<BatchCarry> = {}): BatchCarry {
+  return { ...initialCarry({ batchId: 'b', source: { path: 'f.json', format: 'seed-json' }, apiUrl: 'http://api/', total: 100 }, NOW, 'run-1'), ...changes };
+}
+
+describe('resolveOptions', () => {
+  it('fills what the starter left out from the defaults, the retry policy field by field', () => {
+    const o = resolveOptions({ concurrency: 9, retry: { maximumAttempts: 2 } });
+    expect(o).toEqual({ ...DEFAULT_OPTIONS, concurrency: 9, retry: { ...DEFAULT_OPTIONS.retry, maximumAttempts: 2 } });
+    expect(resolveOptions(undefined)).toEqual(DEFAULT_OPTIONS);
+  });
+
+  it('shrinks a page that could not fit in one run of the event budget, counting clients per activity', () => {
+    expect(resolveOptions({ pageSize: 10_000, eventBudget: 900 }).pageSize).toBe(100); // (900 - 100) / 8 activities
+    expect(resolveOptions({ pageSize: 10_000, eventBudget: 900, clientsPerActivity: 25 }).pageSize).toBe(2500);
+    expect(resolveOptions({ pageSize: 50, eventBudget: 900 }).pageSize).toBe(50);
+    expect(resolveOptions({ clientsPerActivity: 0.5 }).clientsPerActivity).toBe(1);
+  });
+});
+
+describe('addPending', () => {
+  it('keeps the pending clients in source order whatever order they come back in, so the resume point is the earliest', () => {
+    const pending = [entry(5)];
+    for (const p of [9, 2, 7, 3]) addPending(pending, entry(p));
+    expect(pending.map((c) => c.position)).toEqual([2, 3, 5, 7, 9]);
+  });
+});
+
+describe('stateOf', () => {
+  it('puts an ending first, then waiting for a token, then paused', () => {
+    expect(stateOf(carry({ waitingForToken: true, paused: true }), 'cancelled')).toBe('cancelled');
+    expect(stateOf(carry({ waitingForToken: true, paused: true }), undefined)).toBe('waiting-for-token');
+    expect(stateOf(carry({ paused: true }), undefined)).toBe('paused');
+    expect(stateOf(carry(), undefined)).toBe('running');
+  });
+});
+
+describe('progressOf and detailsLine', () => {
+  it('reads a waiting batch: the resume point, since when and why, in the progress and in Temporal Web’s line', () => {
+    const c = carry({ waitingForToken: true, waitingSince: NOW, pending: [entry(41), entry(43)], counters: { processed: 40, succeeded: 39, failed: 1, duplicates: 0 } });
+    const p = progressOf('b', c, stateOf(c, undefined), { now: NOW, inFlight: 0, lastTokenError: 'Session already expired.' });
+    expect(p).toMatchObject({ state: 'waiting-for-token', resumeFromClientId: 'C-000041', pending: 2, waitingSince: NOW, total: 100, batchRun: 'run-1' });
+    expect(detailsLine(p)).toBe(
+      `**waiting for tokenRefreshed** since ${NOW}, resume from ClientId C-000041 (2 pending; Session already expired.). 40 of 100 processed (39 succeeded, 1 failed). Run 1.`,
+    );
+  });
+
+  it('says why a batch paused itself, and shows no waiting time when not waiting', () => {
+    const c = carry({ paused: true, pausedBecause: 'the file changed', waitingSince: NOW });
+    const p = progressOf('b', c, stateOf(c, undefined), { now: NOW, inFlight: 2, lastTokenError: null });
+    expect(p.waitingSince).toBeNull();
+    expect(detailsLine(p)).toBe('**paused** because the file changed: send resume to continue. 0 of 100 processed (0 succeeded, 0 failed). Run 1.');
+  });
+});
+
+describe('summaryOf', () => {
+  it('ends with the counters, the runs and the time since the first run started', () => {
+    const c = carry({ run: 3, tokenRefreshes: 2, counters: { processed: 100, succeeded: 97, failed: 2, duplicates: 1 } });
+    const s = summaryOf(progressOf('b', c, 'completed', { now: NOW, inFlight: 0, lastTokenError: null }), Date.parse(NOW) + 90_000);
+    expect(s).toEqual({
+      batchId: 'b',
+      batchRun: 'run-1',
+      state: 'completed',
+      processed: 100,
+      succeeded: 97,
+      failed: 2,
+      duplicates: 1,
+      total: 100,
+      runs: 3,
+      tokenRefreshes: 2,
+      startedAt: NOW,
+      endedAt: '2026-11-28T10:01:30.000Z',
+      durationMs: 90_000,
+    });
+  });
+});

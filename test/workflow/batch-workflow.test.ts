@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startBatchWorkflow } from '../../src/client';
+import { pauseSignal, progressQuery, resumeSignal, tokenRefreshedSignal, type BatchInput, type BatchProgress, type BatchSummary } from '../../src/shared';
+import { entries, mockActivities, type MockScript } from './mock-activities';
+
+// The batch workflow against the real dev server, with its activities mocked: its bookkeeping (resume
+// order, continue-as-new, pause and cancel, duplicates, a refusing store) in seconds, without an API or a store.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+let client: Client;
+let connection: NativeConnection;
+beforeAll(async () => {
+  connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+});
+afterAll(async () => {
+  await client.connection.close();
+  await connection.close();
+});
+
+/** Runs a worker with mocked activities over `count` clients while `fn` drives a batch started with `options`. */
+async function withBatch<T>(
+  list: ReturnType<typeof entries>,
+  script: MockScript,
+  options: BatchInput['options'],
+  fn: (handle: WorkflowHandle, called: string[], firstRunId: string, started: string[]) => Promise<T>,
+): Promise<T> {
+  const taskQueue = `wf-${randomUUID()}`;
+  const mock = mockActivities(list, script);
+  const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: mock.activities });
+  return worker.runUntil(async () => {
+    const input: BatchInput = { batchId: `wf-${randomUUID()}`, source: { path: 'mock.json', format: 'jsonl' }, apiUrl: 'http://api.invalid/', options };
+    const handle = await startBatchWorkflow(client, input, taskQueue);
+    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started);
+  });
+}
+
+async function until(handle: WorkflowHandle, predicate: (p: BatchProgress) => boolean): Promise<BatchProgress> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const p = await handle.query(progressQuery).catch(() => undefined); // between runs of continue-as-new
+    if (p && predicate(p)) return p;
+    if (Date.now() > deadline) throw new Error(`no such progress within 20 s; last: ${JSON.stringify(p)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the batch workflow, activities mocked', () => {
+  it('waits at an expiry, then resumes first at exactly the clients that met it, in source order', async () => {
+    const list = entries(40);
+    await withBatch(list, { expireAfter: 10, callMs: 5 }, { concurrency: 4, pageSize: 8 }, async (handle, called, _run, started) => {
+      const waiting = await until(handle, (p) => p.state === 'waiting-for-token');
+      const succeededBefore = called.length;
+      expect(succeededBefore).toBe(10);
+      // The calls that met the expiry wait in pending, the earliest first; nothing new starts while waiting.
+      expect(waiting.resumeFromClientId).toBe(list[succeededBefore]!.id);
+      const pending = waiting.pending;
+      expect(pending).toBeGreaterThanOrEqual(1);
+      expect(pending).toBeLessThanOrEqual(4);
+      const startsBefore = started.length;
+      await handle.signal(tokenRefreshedSignal, {});
+      await until(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 1);
+      // After the refresh the pending clients start first, in source order: exactly the next ids of the file.
+      expect(started.slice(startsBefore, startsBefore + pending)).toEqual(list.slice(succeededBefore, succeededBefore + pending).map((c) => c.id));
+      await handle.signal(tokenRefreshedSignal, {});
+      await until(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 2);
+      await handle.signal(tokenRefreshedSignal, {});
+      const summary = (await handle.result()) as BatchSummary;
+      expect(summary).toMatchObject({ state: 'completed', processed: 40, succeeded: 40, failed: 0, tokenRefreshes: 3 });
+      expect([...called].sort()).toEqual(list.map((c) => c.id)); // each once
+    });
+  });
+
+  it('carries counters, refreshes, the store key and the token generation across continue-as-new', async () => {
+    const list = entries(150, 2);
+    await withBatch(list, { expireAfter: 60 }, { concurrency: 3, eventBudget: 500, pageSize: 20 }, async (handle, called, firstRunId) => {
+      const refresher = (async () => {
+        for (let sent = 0; sent < 2; sent++) {
+          await until(handle, (p) => p.state === 'waiting-for-token');
+          await handle.signal(tokenRefreshedSignal, {});
+          await until(handle, (p) => p.state !== 'waiting-for-token');
+        }
+      })();
+      const summary = (await handle.result()) as BatchSummary;
+      await refresher;
+      expect(summary.runs).toBeGreaterThan(1);
+      expect(summary).toMatchObject({ state: 'completed', processed: 152, succeeded: 150, duplicates: 2, failed: 0, tokenRefreshes: 2, total: 152 });
+      // The store key is the first run's id in every run.
+      expect(summary.batchRun).toBe(firstRunId);
+      expect(called).toEqual(list.slice(0, 150).map((c) => c.id)); // concurrency 3, expiries: still each once
+    });
+  });
+
+  it('pauses (no call starts), resumes, and ends cancelled with the calls in flight recorded', async () => {
+    const list = entries(400);
+    await withBatch(list, { callMs: 10 }, { concurrency: 2 }, async (handle, called) => {
+      await until(handle, (p) => p.processed >= 10);
+      await handle.signal(pauseSignal);
+      const paused = await until(handle, (p) => p.state === 'paused' && p.inFlight === 0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(called.length).toBe(paused.processed); // nothing started while paused
+      await handle.signal(resumeSignal);
+      await until(handle, (p) => p.state === 'running' && p.processed >= paused.processed + 10);
+      await handle.cancel();
+      const summary = (await handle.result()) as BatchSummary;
+      expect(summary.state).toBe('cancelled');
+      expect(summary.processed).toBe(called.length);
+      expect(summary.processed).toBeLessThan(400);
+    });
+  });
+
+  it.each([1, 5])('pauses when a worker refuses the clients for its store, and calls them after resume (%i per activity)', async (k) => {
+    const list = entries(20);
+    await withBatch(list, { storeMismatches: 1 }, { concurrency: 1, clientsPerActivity: k }, async (handle, called) => {
+      const paused = await until(handle, (p) => p.state === 'paused');
+      expect(paused.pausedBecause).toBe("a worker on mock writes results to SQLite /elsewhere.db on mock (store 00000000), not to this batch's store");
+      expect(paused.resumeFromClientId).toBe('C-000001');
+      await handle.signal(resumeSignal);
+      const summary = (await handle.result()) as BatchSummary;
+      expect(summary).toMatchObject({ state: 'completed', succeeded: 20 });
+      expect(called).toEqual(list.map((c) => c.id));
+    });
+  });
+});

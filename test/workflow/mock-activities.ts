@@ -1,0 +1,86 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { CallClientInput, CallClientOutput, CallClientsInput, CallClientsOutput, ClientOutcome, InspectSourceInput, ReadClientsPageInput } from '../../src/activities';
+import type { Activities } from '../../src/activities';
+import type { ClientEntry, ClientPage, SourceReport } from '../../src/domain/sources';
+import { FailureTypes } from '../../src/shared';
+
+export interface MockScript {
+  /** A token generation expires after this many successful calls (0: never). */
+  expireAfter?: number;
+  /** Each call takes this long. */
+  callMs?: number;
+  /** Calls refused as by a worker on another results store, before any other answer. */
+  storeMismatches?: number;
+}
+
+/**
+ * The batch workflow's activities as plain functions over an in-memory list, as Temporal's samples mock
+ * them: no API, no store, no file. They record what was called, in order, and answer as the real ones do
+ * (TokenExpired, duplicates, StoreMismatch), so the workflow's bookkeeping can be checked in seconds.
+ */
+export function mockActivities(entries: ClientEntry[], script: MockScript = {}) {
+  const called: string[] = [];
+  /** Every call's id as it started, expired ones too. */
+  const started: string[] = [];
+  const settled = new Set<string>();
+  const successesByGeneration = new Map<number, number>();
+  let refusals = script.storeMismatches ?? 0;
+
+  async function call(client: ClientEntry, generation: number): Promise<ClientOutcome | 'expired'> {
+    started.push(client.id);
+    if (script.callMs) await new Promise((r) => setTimeout(r, script.callMs));
+    if (settled.has(client.id)) return 'duplicate';
+    const used = successesByGeneration.get(generation) ?? 0;
+    if (script.expireAfter && used >= script.expireAfter) return 'expired';
+    successesByGeneration.set(generation, used + 1);
+    settled.add(client.id);
+    called.push(client.id);
+    return 'succeeded';
+  }
+
+  const refuseStore = () => {
+    if (refusals <= 0) return;
+    refusals--;
+    throw ApplicationFailure.create({ type: FailureTypes.StoreMismatch, message: 'worker on mock writes results to SQLite /elsewhere.db on mock (store 00000000)', nonRetryable: true });
+  };
+  const expired = () => ApplicationFailure.create({ type: FailureTypes.TokenExpired, message: 'Session already expired.', nonRetryable: true });
+
+  const activities: Activities = {
+    async inspectSource(_input: InspectSourceInput): Promise<SourceReport> {
+      return { total: entries.length, duplicates: [], duplicateEntries: 0, firstClientId: entries[0]?.id ?? '' };
+    },
+    async readClientsPage(input: ReadClientsPageInput): Promise<ClientPage> {
+      const from = input.cursor?.position ?? 0;
+      const clients = entries.slice(from, from + input.pageSize);
+      const next = from + clients.length;
+      return next < entries.length ? { clients, nextCursor: { offset: next, position: next } } : { clients };
+    },
+    async callClient(input: CallClientInput): Promise<CallClientOutput> {
+      refuseStore();
+      const outcome = await call(input.client, input.tokenGeneration);
+      if (outcome === 'expired') throw expired();
+      return { outcome };
+    },
+    async callClients(input: CallClientsInput): Promise<CallClientsOutput> {
+      refuseStore();
+      const outcomes: ClientOutcome[] = [];
+      for (const [i, client] of input.clients.entries()) {
+        const outcome = await call(client, input.tokenGeneration);
+        if (outcome === 'expired') return { outcomes, pendingFrom: i, tokenProblem: 'Session already expired.' };
+        outcomes.push(outcome);
+      }
+      return { outcomes, pendingFrom: null };
+    },
+    async recordFailure(): Promise<boolean> {
+      return true;
+    },
+  };
+  return { activities, called, started };
+}
+
+/** Entries C-000001 … in source order; `repeat` adds an entry whose id was seen before, at the end. */
+export function entries(count: number, repeat = 0): ClientEntry[] {
+  const list = Array.from({ length: count }, (_, i) => ({ id: `C-${String(i + 1).padStart(6, '0')}`, position: i, record: {} }));
+  for (let i = 0; i < repeat; i++) list.push({ ...list[i]!, position: list.length });
+  return list;
+}
