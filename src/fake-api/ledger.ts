@@ -77,6 +77,15 @@ export class Ledger {
     this.successTimes = [];
   }
 
+  /** A ledger from a `GET /_stats` body (a fake API in another process). */
+  static fromJSON(json: { requests: number; statusCounts: Record<string, number>; clients: Record<string, ClientRecord> }): Ledger {
+    const ledger = new Ledger();
+    ledger.requests = json.requests;
+    Object.assign(ledger.statusCounts, json.statusCounts);
+    for (const [id, rec] of Object.entries(json.clients)) ledger.clients.set(id, rec);
+    return ledger;
+  }
+
   /** The `GET /_stats` body. */
   toJSON(): object {
     const clients: Record<string, ClientRecord> = {};

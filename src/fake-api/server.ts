@@ -7,6 +7,8 @@ import { seededRandom } from './random';
 /** Knobs of the fake clients API. Rates are probabilities per request (0..1). */
 export interface FakeApiOptions {
   port?: number;
+  /** The address to listen on (default 127.0.0.1). */
+  host?: string;
   /** A token expires after this many successful calls (0: never). */
   expireAfter?: number;
   /** A token expires this many seconds after it was issued (0: never). */
@@ -31,7 +33,7 @@ export interface FakeApiOptions {
 export interface FakeApi {
   /** e.g. http://127.0.0.1:4567 */
   origin: string;
-  /** The seed's API_BASE_URL: origin + '/clients/'. */
+  /** The original script's API_BASE_URL: origin + '/clients/'. */
   baseUrl: string;
   ledger: Ledger;
   /** Issues a token, as `POST /token` does. */
@@ -117,6 +119,12 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
     send(res, 200, clientBody(id));
   };
 
+  const configure = (changes: Partial<FakeApiOptions>) => {
+    Object.assign(opts, changes);
+    if (changes.missingIds) missing = new Set(changes.missingIds);
+    if (changes.seed !== undefined) random = seededRandom(changes.seed);
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const clientMatch = /^\/clients\/(.+)$/.exec(url.pathname);
@@ -134,6 +142,18 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
       return send(res, 200, { token: issueToken(), expiresAfterCalls: opts.expireAfter ?? 0, ttlSeconds: opts.tokenTtlSeconds ?? 0 });
     }
     if (req.method === 'GET' && url.pathname === '/_stats') return send(res, 200, ledger);
+    if (req.method === 'POST' && url.pathname === '/_configure') {
+      // The knobs of a fake API that runs in another process (a test's network host); the port and address stay.
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString())).on('end', () => {
+        const changes = JSON.parse(body || '{}') as FakeApiOptions;
+        delete changes.port;
+        delete changes.host;
+        configure(changes);
+        res.writeHead(204).end();
+      });
+      return;
+    }
     send(res, 404, { ErrorMessage: 'Not found' });
   });
   server.keepAliveTimeout = 30_000;
@@ -141,7 +161,7 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()));
+      server.listen(port, opts.host ?? '127.0.0.1', () => (server.off('error', reject), resolve()));
     });
   const close = () =>
     new Promise<void>((resolve) => {
@@ -150,7 +170,7 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
     });
   await listen(opts.port ?? 0);
   const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `http://${opts.host ?? '127.0.0.1'}:${port}`;
 
   return {
     origin,
@@ -159,11 +179,7 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
     issueToken,
     issuedTokens: () => [...tokens.keys()],
     expireAllTokens: () => tokens.forEach((t) => (t.revoked = true)),
-    configure(changes) {
-      Object.assign(opts, changes);
-      if (changes.missingIds) missing = new Set(changes.missingIds);
-      if (changes.seed !== undefined) random = seededRandom(changes.seed);
-    },
+    configure,
     goDown: close,
     comeBack: () => listen(port),
     close: () => (server.listening ? close() : Promise.resolve()),

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import type { Harness } from './harness';
+import type { Host } from './hosts';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -19,10 +20,23 @@ afterEach(() => {
   spawned.clear();
 });
 
+/** Where a spawned process runs: on which test host, and in which folder (default: the harness's). */
+export interface SpawnPlace {
+  host?: Host;
+  cwd?: string;
+}
+
 /** Runs `clientsync …` from source in a child process, wired to the harness's server, key and store. */
-export function spawnCli(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', require.resolve('tsx'), path.join(ROOT, 'src/cli/run.ts'), ...args], {
-    cwd: h.dir,
+export function spawnCli(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
+  return spawnNode(h, [path.join(ROOT, 'src/cli/run.ts'), ...args], env, place);
+}
+
+/** Runs a TypeScript file of the project in a child process (see spawnCli). */
+export function spawnNode(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
+  const node: [string, string[]] = [process.execPath, ['--import', require.resolve('tsx'), ...args]];
+  const [command, argv] = place.host ? place.host.wrap(...node) : node;
+  const child = spawn(command, argv, {
+    cwd: place.cwd ?? h.dir,
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: h.address,
@@ -43,13 +57,17 @@ export function spawnCli(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}
 }
 
 /** Starts `clientsync worker` on the harness's task queue and waits until it polls. */
-export async function spawnWorker(h: Harness, env: NodeJS.ProcessEnv = {}): Promise<CliProcess> {
-  const p = spawnCli(h, ['worker', '--task-queue', h.taskQueue], env);
+export async function spawnWorker(h: Harness, env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): Promise<CliProcess> {
+  return untilOutput(spawnCli(h, ['worker', '--task-queue', h.taskQueue], env, place), 'clientsync worker polling');
+}
+
+/** Waits until the process has printed `marker`; throws with its output if it exits or takes over a minute. */
+export async function untilOutput(p: CliProcess, marker: string): Promise<CliProcess> {
   const deadline = Date.now() + 60_000;
-  while (!p.output().includes('clientsync worker polling')) {
-    if (Date.now() > deadline) throw new Error(`worker did not start: ${p.output()}`);
+  while (!p.output().includes(marker)) {
+    if (Date.now() > deadline) throw new Error(`no "${marker}" within 60 s: ${p.output()}`);
     const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r(undefined), 100))]);
-    if (code !== undefined) throw new Error(`worker exited (${code}): ${p.output()}`);
+    if (code !== undefined) throw new Error(`exited (${code}) before "${marker}": ${p.output()}`);
   }
   return p;
 }
