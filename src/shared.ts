@@ -59,12 +59,12 @@ export interface BatchOptions {
   concurrency: number;
   /** Clients read per readClientsPage activity. */
   pageSize: number;
-  /** Per-call timeout, as the seed's 15 s. */
+  /** Per-call timeout, as the original script's 15 s. */
   callTimeoutMs: number;
   retry: RetryOptions;
-  /** A regex over the response body that marks an expired token; default: the seed's ErrorMessage rule. */
+  /** A regex over the response body that marks an expired token; default: the original script's ErrorMessage rule. */
   expiredRegex?: string;
-  /** HTTP method; GET as in the seed. */
+  /** HTTP method; GET as in the original script. */
   method: string;
   /** The run continues as new at the next page boundary past this many history events. */
   eventBudget: number;

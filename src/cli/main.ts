@@ -117,7 +117,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     program
       .command('start')
       .description('validate a clients file and start a batch')
-      .requiredOption('--clients <file>', 'clients file or http(s) URL (read with Range): the seed\'s nested JSON, JSON Lines or CSV')
+      .requiredOption('--clients <file>', 'clients file or http(s) URL (read with Range): the original script\'s nested JSON, JSON Lines or CSV')
       .option('--api-url <url>', 'API URL; {ClientId} is replaced, else the id is appended (default: env API_BASE_URL)')
       .option('--id <batchId>', 'batch id (also the workflow id)')
       .addOption(new Option('--format <format>', 'source format (default: by file ending)').choices(['seed-json', 'jsonl', 'csv']))
@@ -167,7 +167,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .description('export the successful responses')
     .argument('<batchId>')
     .option('--out <file>', 'write to a file (default: stdout)')
-    .addOption(new Option('--format <format>', 'json: the seed\'s [{client, data}]; jsonl: one per line').choices(['json', 'jsonl']).default('json'))
+    .addOption(new Option('--format <format>', 'json: the original script\'s [{client, data}]; jsonl: one per line').choices(['json', 'jsonl']).default('json'))
     .addOption(runOption())
     .action(async (id: string, o) => void (await commands.results(id, o, io)));
 

@@ -12,13 +12,13 @@ export type Verdict =
   | { kind: 'fail'; reason: string };
 
 export interface ExpiryRule {
-  /** A regex over the response body that marks an expired token; default: the seed's ErrorMessage rule. */
+  /** A regex over the response body that marks an expired token; default: the original script's ErrorMessage rule. */
   expiredRegex?: string;
   /** Whether any other 401 (e.g. an invalid token) also waits for a refresh; default true. */
   unauthorizedIsExpiry?: boolean;
 }
 
-/** The seed's rule: a JSON ErrorMessage that mentions "session" and "expired", in any case. */
+/** The original script's rule: a JSON ErrorMessage that mentions "session" and "expired", in any case. */
 export function seedExpiryMatch(body: string): boolean {
   try {
     const parsed: unknown = JSON.parse(body);
@@ -56,11 +56,18 @@ export interface ResponseFacts {
   retryAfter?: string | null;
 }
 
+/** The last expiry regex compiled: a batch uses one for all its calls, so a response does not compile it again. */
+let compiled: { source: string; regex: RegExp } | undefined;
+function expiredRegex(source: string): RegExp {
+  if (compiled?.source !== source) compiled = { source, regex: compileExpiredRegex(source) };
+  return compiled.regex;
+}
+
 export function classifyResponse(res: ResponseFacts, rule: ExpiryRule = {}): Verdict {
   const { status } = res;
   if (status >= 200 && status < 300) return { kind: 'success' };
   if (status === 401 || status === 403) {
-    const expired = rule.expiredRegex ? compileExpiredRegex(rule.expiredRegex).test(res.body) : seedExpiryMatch(res.body);
+    const expired = rule.expiredRegex ? expiredRegex(rule.expiredRegex).test(res.body) : seedExpiryMatch(res.body);
     if (expired) return { kind: 'token-expired', reason: `TokenExpired:${status}` };
     if (status === 401 && rule.unauthorizedIsExpiry !== false) return { kind: 'token-expired', reason: 'AuthFailed:401' };
     return { kind: 'fail', reason: `AuthFailed:${status}` };

@@ -1,5 +1,5 @@
 /**
- * The URL for one client: `{ClientId}` in the template is replaced, else the id is appended (the seed's
+ * The URL for one client: `{ClientId}` in the template is replaced, else the id is appended (the original script's
  * `API_BASE_URL + ClientId`). Ids are URL-encoded, so `/`, spaces and unicode are safe.
  */
 export function clientUrl(template: string, clientId: string): string {

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
 export interface ClientFileOptions {
-  /** Clients per outer object's ClientList (the seed groups clients). */
+  /** Clients per outer object's ClientList (the original script groups clients). */
   groupSize?: number;
   /** Id of the n-th client (0-based). */
   idOf?: (n: number) => string;

@@ -14,8 +14,6 @@ export interface DevServerOptions {
   dbFile: string;
   /** Disable Temporal Web (tests that do not look at it start faster). */
   headless?: boolean;
-  /** Where the server's own log goes; default: discarded. */
-  logFile?: string;
   log?: (line: string) => void;
 }
 

@@ -3,12 +3,31 @@
 import type { ClientEntry } from '../domain/sources/types';
 import { DEFAULT_OPTIONS, type BatchCarry, type BatchInput, type BatchOptions, type BatchOptionsInput, type BatchProgress, type BatchState, type BatchSummary } from '../shared';
 
+/**
+ * The history cost model, in one place. An activity costs at most 6 events: scheduled, started, completed,
+ * and up to 3 of a workflow task. A run hands over at a page boundary when its history plus one more page
+ * of activities and a margin for signals and upserts would pass the event budget.
+ */
+export const HISTORY_COST = {
+  eventsPerActivity: 6,
+  handOverMargin: 50,
+  /** Pages are sized more cautiously (8 per activity, 100 kept for the run's own events), so a page always fits in a fresh run. */
+  pageSizingEventsPerActivity: 8,
+  pageSizingReserve: 100,
+} as const;
+
 export function resolveOptions(partial: BatchOptionsInput | undefined): BatchOptions {
   const o = { ...DEFAULT_OPTIONS, ...partial, retry: { ...DEFAULT_OPTIONS.retry, ...partial?.retry } };
-  // A page must fit in one run's event budget: an activity costs at most ~6 events (3 activity + 3 workflow task).
   o.clientsPerActivity = Math.max(1, Math.floor(o.clientsPerActivity));
-  o.pageSize = Math.max(1, Math.min(o.pageSize, Math.floor((o.eventBudget - 100) / 8) * o.clientsPerActivity));
+  const activitiesPerRun = Math.floor((o.eventBudget - HISTORY_COST.pageSizingReserve) / HISTORY_COST.pageSizingEventsPerActivity);
+  o.pageSize = Math.max(1, Math.min(o.pageSize, activitiesPerRun * o.clientsPerActivity));
   return o;
+}
+
+/** Whether a run of `historyLength` events has no room for one more page of activities. */
+export function runWouldOverflow(historyLength: number, opts: BatchOptions): boolean {
+  const nextPage = Math.ceil(opts.pageSize / opts.clientsPerActivity) * HISTORY_COST.eventsPerActivity;
+  return historyLength + nextPage + HISTORY_COST.handOverMargin > opts.eventBudget;
 }
 
 export function initialCarry(input: BatchInput, now: string, batchRun?: string): BatchCarry {

@@ -29,7 +29,7 @@ import {
   storeLabel,
 } from '../shared';
 import { failureType, makeApiCalls } from './api-calls';
-import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, stateOf, summaryOf } from './batch-state';
+import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, runWouldOverflow, stateOf, summaryOf } from './batch-state';
 
 const sourceActivities = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -178,8 +178,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const canStart = () => !carry.paused && !carry.waitingForToken && inFlight < opts.concurrency;
   const sourceDone = () => carry.cursor === null && buffer.length === 0;
   /** Leaves room in this run for one more page of calls. */
-  const runIsFull = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength + Math.ceil(opts.pageSize / opts.clientsPerActivity) * 6 + 50 > opts.eventBudget;
+  const runIsFull = () => workflowInfo().continueAsNewSuggested || runWouldOverflow(workflowInfo().historyLength, opts);
 
   /** The next page; undefined when the batch paused instead (its source changed), and a resume reads it again. */
   const readPage = async () => {

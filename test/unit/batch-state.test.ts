@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS, type BatchCarry } from '../../src/shared';
-import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, stateOf, summaryOf } from '../../src/workflows/batch-state';
+import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, runWouldOverflow, stateOf, summaryOf } from '../../src/workflows/batch-state';
 
 const entry = (position: number) => ({ id: `C-${String(position).padStart(6, '0')}`, position, record: {} });
 const NOW = '2026-11-28T10:00:00.000Z';
@@ -21,6 +21,15 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ pageSize: 10_000, eventBudget: 900, clientsPerActivity: 25 }).pageSize).toBe(2500);
     expect(resolveOptions({ pageSize: 50, eventBudget: 900 }).pageSize).toBe(50);
     expect(resolveOptions({ clientsPerActivity: 0.5 }).clientsPerActivity).toBe(1);
+  });
+});
+
+describe('runWouldOverflow', () => {
+  it('hands over when one more page of activities and the margin would pass the event budget', () => {
+    const opts = resolveOptions({ eventBudget: 600, pageSize: 30 });
+    expect(runWouldOverflow(370, opts)).toBe(false); // 370 + 30 × 6 + 50 = 600
+    expect(runWouldOverflow(371, opts)).toBe(true);
+    expect(runWouldOverflow(371, resolveOptions({ eventBudget: 600, pageSize: 30, clientsPerActivity: 10 }))).toBe(false); // 3 activities
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkApiUrl, clientUrl } from '../../src/domain/client-url';
 
 describe('clientUrl', () => {
-  it('appends the id as the seed does, or fills {ClientId}, URL-encoded', () => {
+  it('appends the id as the original script does, or fills {ClientId}, URL-encoded', () => {
     expect(clientUrl('https://api.example.com/clients/', 'C-1')).toBe('https://api.example.com/clients/C-1');
     expect(clientUrl('https://x/c/{ClientId}/profile?id={ClientId}', 'a/b c')).toBe('https://x/c/a%2Fb%20c/profile?id=a%2Fb%20c');
     expect(clientUrl('https://x/c/', '客户-7')).toBe('https://x/c/%E5%AE%A2%E6%88%B7-7');

@@ -33,7 +33,7 @@ async function readAll(source: SourceRef, pageSize: number): Promise<{ ids: stri
   return { ids, pages, cursors };
 }
 
-describe('the seed format, read page by page', () => {
+describe('the original script format, read page by page', () => {
   it('yields every client once, in order, at any page size', async () => {
     const p = path.join(dir, 'seed.json');
     await writeSeedClientFile(p, 103, { groupSize: 10 });

@@ -13,7 +13,7 @@ export interface ResultsOptions {
 }
 
 /**
- * `clientsync results`: exports the successful responses, streaming. `json` is the seed's results file,
+ * `clientsync results`: exports the successful responses, streaming. `json` is the original script's results file,
  * `[{"client": {...}, "data": {...}}]`; `jsonl` is one such object per line.
  */
 export async function results(batchId: string, opts: ResultsOptions, io: CliIO): Promise<number> {

@@ -5,7 +5,7 @@ import { scanJsonLines } from './jsonl';
 import { scanSeedJson, type ScannedClient } from './seed-json';
 import { SourceError, START_CURSOR, type ClientPage, type SourceCursor, type SourceFormat, type SourceRef } from './types';
 
-/** Picks the reader by the file's ending (a URL's path, without its query): .jsonl/.ndjson, .csv, else the seed's nested JSON. */
+/** Picks the reader by the file's ending (a URL's path, without its query): .jsonl/.ndjson, .csv, else the original script's nested JSON. */
 export function detectFormat(path: string): SourceFormat {
   const lower = (isUrl(path) ? new URL(path).pathname : path).toLowerCase();
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';

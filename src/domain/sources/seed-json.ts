@@ -3,7 +3,7 @@ import { openBytes } from './byte-source';
 import { parseJsonAt, toClientEntry } from './client-entry';
 import { SourceError, type ClientEntry, type SourceCursor, type SourceRef } from './types';
 
-// The seed's client_file.json: [ {"ClientList": [ {"ClientId": …}, … ], …}, … ].
+// The original script's client_file.json: [ {"ClientList": [ {"ClientId": …}, … ], …}, … ].
 // stream-json reports no byte offsets, so this scanner walks the structure (strings and nesting only)
 // and JSON.parse checks each value. Every client yields a cursor that resumes right after it.
 
@@ -36,7 +36,7 @@ export async function* scanSeedJson(source: SourceRef, cursor: SourceCursor): As
       switch (state) {
         case 'top-start':
           if (b < 0) throw new SourceError('the file is empty; it should be a JSON array of objects with a ClientList');
-          if (b !== CH['[']) throw new SourceError(`${at()}: the top level must be a JSON array of objects with a ClientList (the seed's client_file.json shape)`);
+          if (b !== CH['[']) throw new SourceError(`${at()}: the top level must be a JSON array of objects with a ClientList (the original script's client_file.json shape)`);
           await r.next();
           state = 'top-elem-first';
           break;
@@ -60,7 +60,7 @@ export async function* scanSeedJson(source: SourceRef, cursor: SourceCursor): As
             state = 'outer-key-first';
           } else {
             if (b < 0) await expect('an object');
-            parseJsonAt(await r.captureValue(), at()); // not an object: skipped, as the seed does, but must be JSON
+            parseJsonAt(await r.captureValue(), at()); // not an object: skipped, as the original script does, but must be JSON
             state = 'top-next';
           }
           break;

@@ -3,7 +3,7 @@ export interface ClientEntry {
   id: string;
   /** 0-based ordinal in the source; the resume order and the store's duplicate check use it. */
   position: number;
-  /** The source record (the seed's `{ClientId, ClientName, …}`), exported with the result. */
+  /** The source record (the original script's `{ClientId, ClientName, …}`), exported with the result. */
   record: Record<string, unknown>;
 }
 
@@ -20,7 +20,7 @@ export interface SourceCursor {
   position: number;
   /** Reader-specific state at `offset` (the nesting level for seed JSON; the header for CSV). */
   state?: string;
-  /** The seed's outer object index, for error messages. */
+  /** The original script's outer object index, for error messages. */
   group?: number;
   /** CSV: the header's column names, read once at the start. */
   columns?: string[];
