@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { machine, million, rateLimits, resumeLatency, scaleOut, sourceScaling, throughput, type Row } from './scenarios';
+import { cluster, machine, million, rateLimits, resumeLatency, scaleOut, sourceScaling, throughput, type Row } from './scenarios';
 
 // npm run bench [-- --quick] [-- --only throughput,resume]
 // Every scenario starts its own dev server, fake API and worker process, and reports ratios against a
@@ -12,6 +12,7 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<Row[]>> = {
   sources: sourceScaling,
   'rate-limits': rateLimits,
   'scale-out': scaleOut,
+  cluster,
   million: (quick) => (quick ? Promise.resolve([]) : million()),
 };
 

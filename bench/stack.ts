@@ -8,9 +8,12 @@ import { startBatchWorkflow } from '../src/client';
 import { detectFormat } from '../src/domain/sources';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../src/fake-api';
 import type { BatchInput, BatchSummary } from '../src/shared';
-import { startDevServer, type DevServer } from '../src/temporal-server/dev-server';
+import pg from 'pg';
+import { startCluster } from '../src/temporal-server/cluster/cluster';
+import { startDevServer } from '../src/temporal-server/dev-server';
 import { sealToken } from '../src/token/seal';
-import { freePort } from '../test/helpers/ports';
+import { freeClusterPort, freePort } from '../test/helpers/ports';
+import { provideTestDatabase } from '../test/helpers/test-deps';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -21,10 +24,12 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** One dev server, one fake API, a client: what every benchmark runs against. */
+/** One Temporal (dev server, or a cluster on PostgreSQL), one fake API, a client: what every benchmark runs against. */
 export interface Stack {
   dir: string;
-  server: DevServer;
+  server: { address: string };
+  /** What the CLI and the workers of this stack need in their environment (server, key, results store). */
+  env: NodeJS.ProcessEnv;
   client: Client;
   api: FakeApi;
   sealKey: Buffer;
@@ -33,34 +38,78 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(api: FakeApiOptions = {}): Promise<Stack> {
+export interface StackOptions {
+  /** A Temporal cluster on PostgreSQL (`clientsync server --postgres`) and a PostgreSQL results store, as on several hosts. */
+  cluster?: boolean;
+}
+
+/** The Temporal server of a stack: the SQLite dev server, or a cluster and results store in databases of its own. */
+async function startTemporal(dir: string, cluster: boolean): Promise<{ address: string; storeUrl?: string; stop(): Promise<void> }> {
+  if (!cluster) return startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, 'temporal.db'), headless: true });
+  const database = await provideTestDatabase((line) => console.log(line));
+  const name = `cs_bench_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  const urlOf = (db: string) => Object.assign(new URL(database.url), { pathname: `/${db}` }).toString();
+  const admin = new pg.Client({ connectionString: database.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}_results`);
+  const c = await startCluster({
+    postgresUrl: urlOf(name),
+    ip: '127.0.0.1',
+    port: await freeClusterPort(),
+    uiPort: await freePort(),
+    historyShards: 4,
+    dir,
+    log: () => {},
+  });
+  return {
+    address: c.address,
+    storeUrl: urlOf(`${name}_results`),
+    async stop() {
+      await c.stop();
+      for (const db of [name, `${name}_visibility`, `${name}_results`]) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await admin.end();
+      await database.stop();
+    },
+  };
+}
+
+export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-bench-'));
-  const server = await startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, 'temporal.db'), headless: true });
+  const server = await startTemporal(dir, opts.cluster === true);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const fake = await startFakeApi({ seed: 3, ...api });
   const sealKey = randomBytes(32);
   const workers: WorkerProcess[] = [];
+  const env: NodeJS.ProcessEnv = {
+    TEMPORAL_ADDRESS: server.address,
+    CLIENTSYNC_SEAL_KEY: sealKey.toString('base64'),
+    CLIENTSYNC_HOME: path.join(dir, '.clientsync'),
+    ...(server.storeUrl ? { RESULTS_DATABASE_URL: server.storeUrl } : {}),
+  };
 
   return {
     dir,
     server,
+    env,
     client,
     api: fake,
     sealKey,
     async startWorker(taskQueue, args = []) {
       const timeFile = path.join(dir, `time-${randomUUID()}.txt`);
-      const child = spawn('/usr/bin/time', ['-v', '-o', timeFile, process.execPath, path.join(ROOT, 'dist/cli/run.js'), 'worker', '--task-queue', taskQueue, ...args], {
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: server.address,
-          CLIENTSYNC_SEAL_KEY: sealKey.toString('base64'),
-          CLIENTSYNC_HOME: path.join(dir, '.clientsync'),
-          // As README advises for workers: a heap cap makes V8 collect instead of growing (568 → 337 MB peak RSS).
-          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=192`.trim(),
+      const child = spawn(
+        '/usr/bin/time',
+        ['-v', '-o', timeFile, process.execPath, path.join(ROOT, 'dist/cli/run.js'), 'worker', '--task-queue', taskQueue, ...args],
+        {
+          env: {
+            ...process.env,
+            ...env,
+            // As README advises for workers: a heap cap makes V8 collect instead of growing (568 → 337 MB peak RSS).
+            NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=192`.trim(),
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      );
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -83,7 +132,9 @@ export async function startStack(api: FakeApiOptions = {}): Promise<Stack> {
           // /usr/bin/time forwards nothing: signal the node process, its only child.
           const { execFileSync } = await import('node:child_process');
           try {
-            const pid = execFileSync('pgrep', ['-P', String(child.pid)]).toString().trim();
+            const pid = execFileSync('pgrep', ['-P', String(child.pid)])
+              .toString()
+              .trim();
             if (pid) process.kill(Number(pid), 'SIGTERM');
           } catch {
             child.kill('SIGTERM');

@@ -1,5 +1,6 @@
 // What every scenario shares: the result row, formatting, client files, timing a batch, reading RSS.
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -32,11 +33,30 @@ export async function clientFile(n: number): Promise<string> {
   return file;
 }
 
-export async function timeBatch(s: Stack, file: string, taskQueue: string, total: number, options: BatchOptionsInput): Promise<{ rate: number; summary: BatchSummary }> {
+export async function timeBatch(
+  s: Stack,
+  file: string,
+  taskQueue: string,
+  total: number,
+  options: BatchOptionsInput,
+): Promise<{ rate: number; summary: BatchSummary }> {
   const began = Date.now();
   const handle = await s.startBatch(file, taskQueue, { total, options });
   const summary = (await handle.result()) as BatchSummary;
   return { rate: total / ((Date.now() - began) / 1000), summary };
+}
+
+/**
+ * A batch as a user runs it: `clientsync start` (the built CLI, validating the file) until the batch has
+ * completed; the rate counts from the moment the command started.
+ */
+export async function timeCliBatch(s: Stack, file: string, taskQueue: string, flags: string[]): Promise<{ rate: number; summary: BatchSummary }> {
+  const id = `bench-cli-${randomUUID().slice(0, 8)}`;
+  const began = Date.now();
+  const args = ['start', '--clients', file, '--id', id, '--api-url', s.api.baseUrl, '--task-queue', taskQueue, ...flags];
+  await exec(process.execPath, [path.join(ROOT, 'dist/cli/run.js'), ...args], { env: { ...process.env, ...s.env, API_TOKEN: s.api.issueToken() } });
+  const summary = (await s.client.workflow.getHandle(id).result()) as BatchSummary;
+  return { rate: summary.processed / ((Date.now() - began) / 1000), summary };
 }
 
 /** Events in each run of a batch (from describe: a large run's history can exceed one gRPC message). */

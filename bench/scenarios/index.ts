@@ -1,5 +1,6 @@
 // One file per benchmark target (issue 5); run.ts picks them by name.
 export { machine, type Row } from './common';
+export { cluster } from './cluster';
 export { million } from './million';
 export { rateLimits } from './rate-limits';
 export { resumeLatency } from './resume';

@@ -11,7 +11,12 @@ export async function sourceScaling(quick: boolean): Promise<Row[]> {
     const file = await clientFile(n);
     const { kb, seconds } = await peakRss([path.join(ROOT, 'dist/cli/run.js'), 'start', '--clients', file, '--dry-run']);
     first ??= kb;
-    rows.push({ scenario: 'start validation (streaming)', measure: `${n.toLocaleString('en')} clients, peak RSS (${fmt(seconds, 1)} s)`, value: `${fmt(kb / 1024)} MB`, ratio: fmt(kb / first, 2) });
+    rows.push({
+      scenario: 'start validation (streaming)',
+      measure: `${n.toLocaleString('en')} clients, peak RSS (${fmt(seconds, 1)} s)`,
+      value: `${fmt(kb / 1024)} MB`,
+      ratio: fmt(kb / first, 2),
+    });
   }
   // What is retained rather than merely not yet collected: the largest file again with the heap capped.
   const largest = sizes[sizes.length - 1]!;
