@@ -34,7 +34,11 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*', 'fs', 'path', 'http', 'https', 'crypto', 'child_process', '../store/*'], message: 'workflow code does no I/O' },
-            { group: ['../activities', '../activities/*', '../domain/sources', '../domain/sources/*'], allowTypeImports: true, message: 'workflows may import only the types of activities and sources' },
+            {
+              group: ['../activities', '../activities/*', '../domain/sources', '../domain/sources/*'],
+              allowTypeImports: true,
+              message: 'workflows may import only the types of activities and sources',
+            },
           ],
         },
       ],

@@ -61,16 +61,20 @@ const waitingNotice = (target: TemporalTarget) => () =>
 /** A client for starting, signalling and querying batches. */
 export async function connectClient(target = temporalTarget()): Promise<{ client: Client; connection: Connection; target: TemporalTarget }> {
   try {
-    return await retryUntil(async (timeoutMs) => {
-      const connection = await Connection.connect({ ...target.options, connectTimeout: timeoutMs } as Parameters<typeof Connection.connect>[0]);
-      try {
-        await connection.workflowService.getSystemInfo({});
-      } catch (err) {
-        await connection.close().catch(() => {});
-        throw err;
-      }
-      return { client: new Client({ connection, namespace: target.namespace }), connection, target };
-    }, connectDeadlineMs(), waitingNotice(target));
+    return await retryUntil(
+      async (timeoutMs) => {
+        const connection = await Connection.connect({ ...target.options, connectTimeout: timeoutMs } as Parameters<typeof Connection.connect>[0]);
+        try {
+          await connection.workflowService.getSystemInfo({});
+        } catch (err) {
+          await connection.close().catch(() => {});
+          throw err;
+        }
+        return { client: new Client({ connection, namespace: target.namespace }), connection, target };
+      },
+      connectDeadlineMs(),
+      waitingNotice(target),
+    );
   } catch (err) {
     throw unreachable(target, err);
   }

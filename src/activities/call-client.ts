@@ -76,7 +76,12 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
         return { outcome: 'failed', status: status ?? undefined, reason: verdict.reason };
       case 'token-expired':
         Context.current().log.info(outcomeLine.tokenExpired(client.id, verdict.reason));
-        throw ApplicationFailure.create({ type: FailureTypes.TokenExpired, message: verdict.reason, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
+        throw ApplicationFailure.create({
+          type: FailureTypes.TokenExpired,
+          message: verdict.reason,
+          nonRetryable: true,
+          category: ApplicationFailureCategory.BENIGN,
+        });
       case 'retry':
         Context.current().log.info(outcomeLine.retrying(client.id, verdict.reason, attempt));
         throw ApplicationFailure.create({

@@ -1,6 +1,16 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
-import { readPage, SourceChangedError, SourceError, START_CURSOR, validateSource, type ClientPage, type SourceCursor, type SourceRef, type SourceReport } from '../domain/sources';
+import {
+  readPage,
+  SourceChangedError,
+  SourceError,
+  START_CURSOR,
+  validateSource,
+  type ClientPage,
+  type SourceCursor,
+  type SourceRef,
+  type SourceReport,
+} from '../domain/sources';
 import { FailureTypes } from '../shared';
 import type { ResultsStore } from '../store/results-store';
 import { inspectRedrive, readRedrivePage } from './redrive-source';
@@ -15,7 +25,12 @@ export interface ReadClientsPageInput {
 /** A malformed source is the operator's to fix: fail the batch at once, naming the place. */
 function asBadSource(err: unknown): never {
   if (err instanceof SourceChangedError) {
-    throw ApplicationFailure.create({ type: FailureTypes.SourceChanged, message: err.message, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
+    throw ApplicationFailure.create({
+      type: FailureTypes.SourceChanged,
+      message: err.message,
+      nonRetryable: true,
+      category: ApplicationFailureCategory.BENIGN,
+    });
   }
   if (err instanceof SourceError) {
     throw ApplicationFailure.create({ type: FailureTypes.BadSource, message: err.message, nonRetryable: true });

@@ -64,10 +64,13 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .addOption(new Option('--port <port>', 'gRPC port').default(7233).argParser(port))
     .addOption(new Option('--ui-port <port>', 'Temporal Web port').default(8233).argParser(port))
     .option('--db <file>', 'SQLite file that keeps batches across restarts (default: .clientsync/temporal.db)')
-    .option('--postgres <url>', 'a Temporal cluster on this PostgreSQL (postgres://user:pass@host:5432/db; visibility in db_visibility) instead of the SQLite dev server')
+    .option(
+      '--postgres <url>',
+      'a Temporal cluster on this PostgreSQL (postgres://user:pass@host:5432/db; visibility in db_visibility) instead of the SQLite dev server',
+    )
     .option('--ip <address>', 'with --postgres: address the cluster binds and advertises, for workers on other hosts', '127.0.0.1')
-    .addOption(new Option('--history-shards <n>', 'with --postgres: history shards, fixed for the database\'s life').default(4).argParser(wholeNumber(1, 16384)))
-    .option('--install-only', 'only build or find the binaries (with --postgres: the cluster\'s), then exit')
+    .addOption(new Option('--history-shards <n>', "with --postgres: history shards, fixed for the database's life").default(4).argParser(wholeNumber(1, 16384)))
+    .option('--install-only', "only build or find the binaries (with --postgres: the cluster's), then exit")
     .action((o) => commands.server(o, io));
 
   program
@@ -117,7 +120,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     program
       .command('start')
       .description('validate a clients file and start a batch')
-      .requiredOption('--clients <file>', 'clients file or http(s) URL (read with Range): the original script\'s nested JSON, JSON Lines or CSV')
+      .requiredOption('--clients <file>', "clients file or http(s) URL (read with Range): the original script's nested JSON, JSON Lines or CSV")
       .option('--api-url <url>', 'API URL; {ClientId} is replaced, else the id is appended (default: env API_BASE_URL)')
       .option('--id <batchId>', 'batch id (also the workflow id)')
       .addOption(new Option('--format <format>', 'source format (default: by file ending)').choices(['seed-json', 'jsonl', 'csv']))
@@ -128,7 +131,11 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
       .option('--expired-regex <re>', 'regex over a 401/403 body that means "token expired"')
       .addOption(new Option('--event-budget <n>', 'history events per run before continue-as-new').argParser(wholeNumber(500, 50_000)))
       .addOption(new Option('--rps <r>', 'at most R calls per second for this batch, across all workers').argParser(positiveNumber))
-      .addOption(new Option('--clients-per-activity <k>', 'clients per API activity (default 1: each call its own activity); more for throughput').argParser(wholeNumber(1, 1000)))
+      .addOption(
+        new Option('--clients-per-activity <k>', 'clients per API activity (default 1: each call its own activity); more for throughput').argParser(
+          wholeNumber(1, 1000),
+        ),
+      )
       .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
       .option('--worker-token', "use the workers' own token source instead of passing one")
       .option('--dry-run', 'validate the clients file and report; start nothing')
@@ -167,7 +174,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .description('export the successful responses')
     .argument('<batchId>')
     .option('--out <file>', 'write to a file (default: stdout)')
-    .addOption(new Option('--format <format>', 'json: the original script\'s [{client, data}]; jsonl: one per line').choices(['json', 'jsonl']).default('json'))
+    .addOption(new Option('--format <format>', "json: the original script's [{client, data}]; jsonl: one per line").choices(['json', 'jsonl']).default('json'))
     .addOption(runOption())
     .action(async (id: string, o) => void (await commands.results(id, o, io)));
 
@@ -182,8 +189,16 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
       .addOption(runOption()),
   ).action(async (id: string, o) => void (await commands.retryFailed(id, o, io)));
 
-  program.command('pause').description('stop starting calls; in-flight calls finish').argument('<batchId>').action((id: string) => commands.pause(id, io));
-  program.command('resume').description('continue a paused batch').argument('<batchId>').action((id: string) => commands.resume(id, io));
+  program
+    .command('pause')
+    .description('stop starting calls; in-flight calls finish')
+    .argument('<batchId>')
+    .action((id: string) => commands.pause(id, io));
+  program
+    .command('resume')
+    .description('continue a paused batch')
+    .argument('<batchId>')
+    .action((id: string) => commands.resume(id, io));
   program
     .command('cancel')
     .description('end a batch cleanly with its summary')

@@ -7,7 +7,9 @@ export async function openCliStore(): Promise<ResultsStore> {
   try {
     return await openResultsStore();
   } catch (err) {
-    throw new RuntimeError(`cannot open the results store (${describeStore()}): ${(err as Error).message}; RESULTS_DATABASE_URL names the store the workers use`);
+    throw new RuntimeError(
+      `cannot open the results store (${describeStore()}): ${(err as Error).message}; RESULTS_DATABASE_URL names the store the workers use`,
+    );
   }
 }
 

@@ -18,7 +18,12 @@ export async function storedBatch(store: ResultsStore, batchId: string, run: str
   }
   const newest = runs[0];
   if (runs.length > 1) {
-    io.err(`note: ${runs.length} batches have used the id ${batchId}; showing the newest (first run ${newest!.run || '(before run ids)'}, started ${newest!.startedAt}); pass --run RUN_ID for another: ${runs.slice(1).map((r) => r.run || '""').join(', ')}`);
+    io.err(
+      `note: ${runs.length} batches have used the id ${batchId}; showing the newest (first run ${newest!.run || '(before run ids)'}, started ${newest!.startedAt}); pass --run RUN_ID for another: ${runs
+        .slice(1)
+        .map((r) => r.run || '""')
+        .join(', ')}`,
+    );
   }
   return batchKey(batchId, newest?.run);
 }

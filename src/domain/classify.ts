@@ -6,10 +6,7 @@
  * - fail: this client failed (other 4xx); the batch goes on.
  */
 export type Verdict =
-  | { kind: 'success' }
-  | { kind: 'token-expired'; reason: string }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number }
-  | { kind: 'fail'; reason: string };
+  { kind: 'success' } | { kind: 'token-expired'; reason: string } | { kind: 'retry'; reason: string; retryAfterMs?: number } | { kind: 'fail'; reason: string };
 
 export interface ExpiryRule {
   /** A regex over the response body that marks an expired token; default: the original script's ErrorMessage rule. */

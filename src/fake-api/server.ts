@@ -81,9 +81,7 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
     return token;
   };
   const isExpired = (t: TokenState) =>
-    t.revoked ||
-    (!!opts.expireAfter && t.successes >= opts.expireAfter) ||
-    (!!opts.tokenTtlSeconds && Date.now() - t.issuedAt >= opts.tokenTtlSeconds * 1000);
+    t.revoked || (!!opts.expireAfter && t.successes >= opts.expireAfter) || (!!opts.tokenTtlSeconds && Date.now() - t.issuedAt >= opts.tokenTtlSeconds * 1000);
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     ledger.answered(status);
@@ -145,13 +143,15 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
     if (req.method === 'POST' && url.pathname === '/_configure') {
       // The knobs of a fake API that runs in another process (a test's network host); the port and address stay.
       let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString())).on('end', () => {
-        const changes = JSON.parse(body || '{}') as FakeApiOptions;
-        delete changes.port;
-        delete changes.host;
-        configure(changes);
-        res.writeHead(204).end();
-      });
+      req
+        .on('data', (d: Buffer) => (body += d.toString()))
+        .on('end', () => {
+          const changes = JSON.parse(body || '{}') as FakeApiOptions;
+          delete changes.port;
+          delete changes.host;
+          configure(changes);
+          res.writeHead(204).end();
+        });
       return;
     }
     send(res, 404, { ErrorMessage: 'Not found' });

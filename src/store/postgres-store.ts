@@ -104,7 +104,9 @@ async function migrate(pool: pg.Pool): Promise<string> {
   try {
     await db.query('BEGIN');
     await db.query("SELECT pg_advisory_xact_lock(hashtext('clientsync results store schema'))");
-    const { rows } = await db.query("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'client_results'");
+    const { rows } = await db.query(
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'client_results'",
+    );
     const columns = rows.map((r) => String(r.column_name));
     const legacy = columns.length > 0 && !columns.includes('batch_run');
     if (legacy) {
@@ -112,7 +114,8 @@ async function migrate(pool: pg.Pool): Promise<string> {
       await db.query('ALTER TABLE client_results DROP CONSTRAINT client_results_pkey, ADD PRIMARY KEY (batch_id, batch_run, client_id)');
       await db.query('DROP INDEX IF EXISTS client_results_outcome');
     }
-    for (const text of [SQL.createOutcomes, SQL.createOutcomeIndex, SQL.createBatches, SQL.createStoreInfo, ...(legacy ? [SQL.backfillBatches] : [])]) await db.query(text);
+    for (const text of [SQL.createOutcomes, SQL.createOutcomeIndex, SQL.createBatches, SQL.createStoreInfo, ...(legacy ? [SQL.backfillBatches] : [])])
+      await db.query(text);
     await db.query(SQL.setStoreId, [randomUUID()]);
     const id = String((await db.query(SQL.storeId)).rows[0].value);
     await db.query('COMMIT');

@@ -163,7 +163,13 @@ async function build(outDir: string, bin: GoBinary, log: (line: string) => void)
  */
 export async function resolveServerSchemas(): Promise<string> {
   const target = path.join(cacheDirs().machine, `schema-${TEMPORAL_SERVER_VERSION}`, 'postgresql', 'v12');
-  if (await stat(path.join(target, 'temporal', 'versioned')).then(() => true, () => false)) return target;
+  if (
+    await stat(path.join(target, 'temporal', 'versioned')).then(
+      () => true,
+      () => false,
+    )
+  )
+    return target;
   const { stdout } = await exec('go', ['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], { cwd: TEMPORAL_MODULE_DIR, env: goEnv() });
   const tmp = `${target}.${process.pid}.tmp`;
   await mkdir(path.dirname(target), { recursive: true });

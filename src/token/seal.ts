@@ -32,7 +32,9 @@ export function unsealToken(sealed: string, key: Buffer): string {
   if (parts.length !== 5 || parts[0] !== PREFIX) throw new SealKeyError('the sealed token is malformed; refresh it with `clientsync refresh-token`');
   const [, id, iv, tag, ct] = parts as [string, string, string, string, string];
   if (id !== keyId(key)) {
-    throw new SealKeyError(`the token was sealed with key ${id} but this process has key ${keyId(key)}; give the workers the CLI's CLIENTSYNC_SEAL_KEY or key file`);
+    throw new SealKeyError(
+      `the token was sealed with key ${id} but this process has key ${keyId(key)}; give the workers the CLI's CLIENTSYNC_SEAL_KEY or key file`,
+    );
   }
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
@@ -49,7 +51,8 @@ export function keyFilePath(): string {
 
 function decodeKey(text: string, from: string): Buffer {
   const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== 32) throw new SealKeyError(`${from} must hold a base64 32-byte key (got ${key.length} bytes); generate one with \`openssl rand -base64 32\``);
+  if (key.length !== 32)
+    throw new SealKeyError(`${from} must hold a base64 32-byte key (got ${key.length} bytes); generate one with \`openssl rand -base64 32\``);
   return key;
 }
 

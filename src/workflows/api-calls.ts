@@ -106,10 +106,16 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     const first = clients[0]!.id;
     const last = clients[clients.length - 1]!.id;
     try {
-      const out = await callClients.executeWithOptions(
-        { ...chunkOptions, summary: `ClientIds ${first} … ${last} (${clients.length})` },
-        [{ ...common(), clients, sealedToken, tokenGeneration: generation, retry: opts.retry, ...(opts.rps ? { paceMs: Math.ceil((1000 * opts.concurrency) / opts.rps), minGapMs: 1000 / opts.rps } : {}) }],
-      );
+      const out = await callClients.executeWithOptions({ ...chunkOptions, summary: `ClientIds ${first} … ${last} (${clients.length})` }, [
+        {
+          ...common(),
+          clients,
+          sealedToken,
+          tokenGeneration: generation,
+          retry: opts.retry,
+          ...(opts.rps ? { paceMs: Math.ceil((1000 * opts.concurrency) / opts.rps), minGapMs: 1000 / opts.rps } : {}),
+        },
+      ]);
       out.outcomes.forEach((outcome, i) => hooks.settle(clients[i]!, outcome));
       if (out.pendingFrom !== null) {
         for (const c of clients.slice(out.pendingFrom)) hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);

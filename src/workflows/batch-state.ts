@@ -1,7 +1,16 @@
 // The batch's bookkeeping: counters, the pending list and how they read as progress.
 // Deterministic: no I/O, time only from the workflow's clock passed in.
 import type { ClientEntry } from '../domain/sources/types';
-import { DEFAULT_OPTIONS, type BatchCarry, type BatchInput, type BatchOptions, type BatchOptionsInput, type BatchProgress, type BatchState, type BatchSummary } from '../shared';
+import {
+  DEFAULT_OPTIONS,
+  type BatchCarry,
+  type BatchInput,
+  type BatchOptions,
+  type BatchOptionsInput,
+  type BatchProgress,
+  type BatchState,
+  type BatchSummary,
+} from '../shared';
 
 /**
  * The history cost model, in one place. An activity costs at most 6 events: scheduled, started, completed,

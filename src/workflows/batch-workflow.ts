@@ -203,7 +203,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     publish();
     for (;;) {
       await condition(
-        () => callError !== undefined || (canStart() && (carry.pending.length > 0 || !sourceDone())) || (inFlight === 0 && carry.pending.length === 0 && sourceDone()),
+        () =>
+          callError !== undefined ||
+          (canStart() && (carry.pending.length > 0 || !sourceDone())) ||
+          (inFlight === 0 && carry.pending.length === 0 && sourceDone()),
       );
       if (callError !== undefined) throw callError;
       if (carry.pending.length > 0 && canStart()) {

@@ -83,7 +83,15 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
   /** The API host: the fake API and the file server in a process of their own, driven over HTTP. */
   async function apiHost(options: object) {
     const host = hosts.host('api');
-    const p = await untilOutput(spawnNode(h, [path.join(__dirname, '../helpers/api-host.ts')], { API_HOST_IP: host.ip, API_HOST_DIR: h.dir, API_HOST_OPTIONS: JSON.stringify(options) }, { host }), 'api-host ready');
+    const p = await untilOutput(
+      spawnNode(
+        h,
+        [path.join(__dirname, '../helpers/api-host.ts')],
+        { API_HOST_IP: host.ip, API_HOST_DIR: h.dir, API_HOST_OPTIONS: JSON.stringify(options) },
+        { host },
+      ),
+      'api-host ready',
+    );
     const { api, files } = JSON.parse(/api-host ready (.*)/.exec(p.output())![1]!) as { api: string; files: string };
     const json = async <T>(url: string, init?: RequestInit) => (await (await fetch(url, init)).json()) as T;
     return {
@@ -128,7 +136,20 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
         const p = await handle.query(progressQuery).catch(() => undefined);
         if (p?.state === 'waiting-for-token') {
           const input = JSON.stringify({ sealedToken: h.seal(await remote.token()) });
-          await exec(...cliHost.wrap(inject('temporalBin'), ['workflow', 'signal', '--address', cluster.address, '--workflow-id', batchId, '--name', 'tokenRefreshed', '--input', input]));
+          await exec(
+            ...cliHost.wrap(inject('temporalBin'), [
+              'workflow',
+              'signal',
+              '--address',
+              cluster.address,
+              '--workflow-id',
+              batchId,
+              '--name',
+              'tokenRefreshed',
+              '--input',
+              input,
+            ]),
+          );
           refreshes++;
           await waitForProgress(handle, (q) => q.state !== 'waiting-for-token', 30_000);
         }
@@ -169,7 +190,10 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     const out = path.join(cliEnv.HOME, 'results.jsonl');
     const exported = await cli(['results', batchId, '--out', out, '--format', 'jsonl']);
     expect(await exported.exited, exported.output()).toBe(0);
-    const rows = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { client: { ClientId: string } });
+    const rows = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { client: { ClientId: string } });
     expect(rows.length).toBe(count - 2);
     expect(new Set(rows.map((r) => r.client.ClientId))).toEqual(new Set([...ledger.clients].filter(([, c]) => c.successes > 0).map(([id]) => id)));
 

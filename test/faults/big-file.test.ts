@@ -26,9 +26,13 @@ describe('a 1 GB client file', () => {
   it('streams through `start` validation: every client counted, the duplicate at its end found, memory far below its size', async () => {
     const bytes = (await stat(file)).size;
     expect(bytes).toBeGreaterThan(1024 ** 3);
-    const { stdout, stderr } = await exec('/usr/bin/time', ['-v', process.execPath, '--max-old-space-size=128', path.join(ROOT, 'dist/cli/run.js'), 'start', '--clients', file, '--dry-run'], {
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const { stdout, stderr } = await exec(
+      '/usr/bin/time',
+      ['-v', process.execPath, '--max-old-space-size=128', path.join(ROOT, 'dist/cli/run.js'), 'start', '--clients', file, '--dry-run'],
+      {
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     expect(stdout).toContain(`${COUNT} clients (seed-json`);
     expect(stdout).toContain('Dry run: the file is valid; nothing was started.');
     expect(stderr).toContain('warning: 1 duplicate entries (C-000001 ×2); each ClientId is called once');

@@ -32,7 +32,6 @@ async function expectLedgerAgrees(harness: Harness, ids: string[], summary: Batc
   expect(await harness.store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: ids.length, failed: 0 });
 }
 
-
 describe('faults a batch survives', () => {
   it('the worker SIGKILLed three times at random points of a 3,000-client batch', async () => {
     h = await createHarness({ latencyMs: 5, jitterMs: 5 });

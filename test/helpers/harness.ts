@@ -101,11 +101,7 @@ export async function createHarness(apiOptions: FakeApiOptions = {}, server: { a
 }
 
 /** Polls the progress query until `predicate` holds. */
-export async function waitForProgress(
-  handle: WorkflowHandle,
-  predicate: (p: BatchProgress) => boolean,
-  timeoutMs = 60_000,
-): Promise<BatchProgress> {
+export async function waitForProgress(handle: WorkflowHandle, predicate: (p: BatchProgress) => boolean, timeoutMs = 60_000): Promise<BatchProgress> {
   const deadline = Date.now() + timeoutMs;
   let last: BatchProgress | undefined;
   while (Date.now() < deadline) {
@@ -120,8 +116,7 @@ export async function waitForProgress(
   throw new Error(`timed out waiting for batch progress; last: ${JSON.stringify(last)}`);
 }
 
-export const waitForState = (handle: WorkflowHandle, state: BatchState, timeoutMs?: number) =>
-  waitForProgress(handle, (p) => p.state === state, timeoutMs);
+export const waitForState = (handle: WorkflowHandle, state: BatchState, timeoutMs?: number) => waitForProgress(handle, (p) => p.state === state, timeoutMs);
 
 /** The results store's key of a finished batch. */
 export const keyOf = (summary: BatchSummary): BatchKey => batchKey(summary.batchId, summary.batchRun);

@@ -60,10 +60,22 @@ export async function provideTestDatabase(log: (line: string) => void): Promise<
 /** The Chromium the Temporal Web test drives (Debian's package); as root with apt, installed if missing. */
 export async function provideChromium(log: (line: string) => void): Promise<string> {
   const file = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (await access(file).then(() => true, () => false)) return file;
-  const canInstall = userInfo().uid === 0 && (await access('/usr/bin/apt-get').then(() => true, () => false)) && !process.env.CHROMIUM_PATH;
+  if (
+    await access(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    return file;
+  const canInstall =
+    userInfo().uid === 0 &&
+    (await access('/usr/bin/apt-get').then(
+      () => true,
+      () => false,
+    )) &&
+    !process.env.CHROMIUM_PATH;
   if (!canInstall) throw new Error(`the Temporal Web test needs Chromium at ${file}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
-  log('Chromium is missing: installing Debian\'s chromium for the Temporal Web test (once, about a minute)…');
+  log("Chromium is missing: installing Debian's chromium for the Temporal Web test (once, about a minute)…");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   await exec('apt-get', ['update', '-qq'], { env, maxBuffer: 64 << 20 });
   await exec('apt-get', ['install', '-y', '-qq', 'chromium'], { env, maxBuffer: 64 << 20 });

@@ -33,7 +33,11 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     ['a top level that is not an array', () => write('c.json', '{"ClientList":[]}'), /top level must be a JSON array/],
     ['a ClientList that is not an array', () => write('d.json', '[{"ClientList":"x"}]'), /ClientList must be an array of clients/],
     ['a client without ClientId', () => write('e.json', '[{"ClientList":[{"Name":"x"}]}]'), /client #1\): the client has no ClientId/],
-    ['a ClientId that is neither string nor number', () => write('f.json', '[{"ClientList":[{"ClientId":true}]}]'), /ClientId must be a string or a number, not boolean/],
+    [
+      'a ClientId that is neither string nor number',
+      () => write('f.json', '[{"ClientList":[{"ClientId":true}]}]'),
+      /ClientId must be a string or a number, not boolean/,
+    ],
     ['an empty ClientId', () => write('g.json', '[{"ClientList":[{"ClientId":""}]}]'), /ClientId is empty/],
     ['zero clients', () => write('h.json', '[{"ClientList":[]}]'), /has no clients; nothing to call/],
   ])('%s', async (_name, make, message) => {
@@ -59,7 +63,13 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
   });
 
   it('says which batch id is unknown, and how to find the right one', async () => {
-    for (const args of [['status', 'no-such'], ['refresh-token', 'no-such'], ['pause', 'no-such'], ['cancel', 'no-such'], ['retry-failed', 'no-such']]) {
+    for (const args of [
+      ['status', 'no-such'],
+      ['refresh-token', 'no-such'],
+      ['pause', 'no-such'],
+      ['cancel', 'no-such'],
+      ['retry-failed', 'no-such'],
+    ]) {
       const r = await cli(args, 'tok');
       expect(r.code).toBe(2);
       expect(r.errors).toEqual(['clientsync: no batch with id no-such; `clientsync list` shows the batches']);

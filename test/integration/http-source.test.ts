@@ -44,7 +44,11 @@ describe('a clients file over HTTP', () => {
       const { path: file } = await h.clientFile(10);
       const r = await cli(['start', '--clients', `${plain.origin}/${path.basename(file)}`, '--task-queue', h.taskQueue]);
       expect(r.code).toBe(2);
-      expect(r.errors).toEqual([expect.stringMatching(/^clientsync: http:\/\/127\.0\.0\.1:\d+\/.*\.json does not honour Range requests \(answered 200 with the whole file\); serve it from a server that does/)]);
+      expect(r.errors).toEqual([
+        expect.stringMatching(
+          /^clientsync: http:\/\/127\.0\.0\.1:\d+\/.*\.json does not honour Range requests \(answered 200 with the whole file\); serve it from a server that does/,
+        ),
+      ]);
     } finally {
       await plain.close();
     }
@@ -54,7 +58,19 @@ describe('a clients file over HTTP', () => {
     const { path: file } = await h.clientFile(600, { groupSize: 50 });
     h.api.configure({ latencyMs: 20 });
     try {
-      const r = await cli(['start', '--clients', `${files.origin}/${path.basename(file)}`, '--id', 'http-changed', '--page-size', '50', '--concurrency', '2', '--task-queue', h.taskQueue]);
+      const r = await cli([
+        'start',
+        '--clients',
+        `${files.origin}/${path.basename(file)}`,
+        '--id',
+        'http-changed',
+        '--page-size',
+        '50',
+        '--concurrency',
+        '2',
+        '--task-queue',
+        h.taskQueue,
+      ]);
       expect(r.code).toBe(0);
       const handle = h.client.workflow.getHandle('http-changed');
       // Replace the object, as a re-upload does: new content, new ETag and size.

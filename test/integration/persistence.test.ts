@@ -56,10 +56,19 @@ describe('clientsync server', () => {
     api.expireAllTokens();
     let nc = await NativeConnection.connect({ address: srv.address });
     let conn = await Connection.connect({ address: srv.address });
-    const input: BatchInput = { batchId: 'persisted', source: { path: clients, format: 'seed-json' }, apiUrl: api.baseUrl, sealedToken: sealToken(expired, key) };
+    const input: BatchInput = {
+      batchId: 'persisted',
+      source: { path: clients, format: 'seed-json' },
+      apiUrl: api.baseUrl,
+      sealedToken: sealToken(expired, key),
+    };
     let worker = await createWorker({ connection: nc, taskQueue: 'persist', store, sealKey: async () => key, workflowBundle: bundle });
     await worker.runUntil(async () => {
-      const handle = await new Client({ connection: conn }).workflow.start(BATCH_WORKFLOW_TYPE, { taskQueue: 'persist', workflowId: 'persisted', args: [input] });
+      const handle = await new Client({ connection: conn }).workflow.start(BATCH_WORKFLOW_TYPE, {
+        taskQueue: 'persist',
+        workflowId: 'persisted',
+        args: [input],
+      });
       await waitForState(handle, 'waiting-for-token');
     });
     await conn.close();

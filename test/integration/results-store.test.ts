@@ -162,7 +162,13 @@ describe("a results store's identity", () => {
     url.password ||= 'not-a-real-password'; // trust auth ignores it; the identity must not carry it
     const [one, two] = [await openResultsStore(url.toString()), await openResultsStore(PG_URL)];
     stores.push(one, two);
-    expect(one.identity).toEqual({ id: two.identity.id, kind: 'postgres', host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1) });
+    expect(one.identity).toEqual({
+      id: two.identity.id,
+      kind: 'postgres',
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      database: url.pathname.slice(1),
+    });
     expect(JSON.stringify(one.identity)).not.toContain(url.password);
   });
 });

@@ -37,9 +37,11 @@ describe('a batch id reused after Temporal forgot it', () => {
     h.api.configure({ missingIds: missing });
 
     // 1. The first batch, on the run's dev server, to completion: 3 clients fail with 404.
-    const first = await h.worker().then((w) =>
-      w.runUntil(async () => (await (await h.startBatch(file, { batchId, options: { clientsPerActivity: 20, concurrency: 4 } })).result()) as BatchSummary),
-    );
+    const first = await h
+      .worker()
+      .then((w) =>
+        w.runUntil(async () => (await (await h.startBatch(file, { batchId, options: { clientsPerActivity: 20, concurrency: 4 } })).result()) as BatchSummary),
+      );
     expect(first).toMatchObject({ state: 'completed', succeeded: count - 3, failed: 3 });
 
     // 2. A new server with a new database: Temporal no longer knows the id; the store still does.
@@ -65,7 +67,9 @@ describe('a batch id reused after Temporal forgot it', () => {
         sealedToken: h.seal(h.api.issueToken()),
         options: { clientsPerActivity: 20, concurrency: 4 },
       };
-      const again = await worker.runUntil(async () => (await (await startBatchWorkflow(new Client({ connection: conn }), input, h.taskQueue)).result()) as BatchSummary);
+      const again = await worker.runUntil(
+        async () => (await (await startBatchWorkflow(new Client({ connection: conn }), input, h.taskQueue)).result()) as BatchSummary,
+      );
       expect(again).toMatchObject({ state: 'completed', succeeded: count, failed: 0 });
     } finally {
       await conn.close();

@@ -17,7 +17,9 @@ describe('a worker with the wrong sealing key', () => {
     const handle = await h.startBatch(path, { sealedToken: sealed });
     const wrong = await spawnWorker(h, { CLIENTSYNC_SEAL_KEY: randomBytes(32).toString('base64') });
     const waiting = await waitForProgress(handle, (p) => p.state === 'waiting-for-token');
-    expect(waiting.lastTokenError).toMatch(/the token was sealed with key \w{8} but this process has key \w{8}; give the workers the CLI's CLIENTSYNC_SEAL_KEY/);
+    expect(waiting.lastTokenError).toMatch(
+      /the token was sealed with key \w{8} but this process has key \w{8}; give the workers the CLI's CLIENTSYNC_SEAL_KEY/,
+    );
     expect(waiting).toMatchObject({ processed: 0, failed: 0 });
     expect(h.api.ledger.requests).toBe(0);
     wrong.child.kill('SIGTERM');

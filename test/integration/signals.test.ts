@@ -180,7 +180,12 @@ describe('a batch over a tricky source', () => {
     const file = path.join(h.dir, 'bad.json');
     if (text !== null) await writeFile(file, text);
     const worker = await h.worker();
-    const err = await worker.runUntil(async () => resultOf(await h.startBatch(file, { total: undefined })).then(() => undefined, (e: unknown) => e));
+    const err = await worker.runUntil(async () =>
+      resultOf(await h.startBatch(file, { total: undefined })).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause?.cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);

@@ -41,7 +41,9 @@ describe.each([
     const id = `store-check-${flags.length ? 'chunks' : 'single'}`;
     const requestsBefore = h.api.ledger.requests;
 
-    const { paused, status } = await (await h.worker()).runUntil(async () => {
+    const { paused, status } = await (
+      await h.worker()
+    ).runUntil(async () => {
       const r = await cli(['start', '--clients', file, '--id', id, '--concurrency', '3', '--task-queue', h.taskQueue, ...flags]);
       expect(r.errors).toEqual([]);
       return { paused: await waitForState(h.client.workflow.getHandle(id), 'paused', 30_000), status: await cli(['status', id]) };
@@ -54,7 +56,9 @@ describe.each([
     expect(status.out).toContain(`paused · ${paused.pausedBecause}; fix that, then run \`clientsync resume ${id}\``);
 
     // The operator points a worker at the batch's store and resumes.
-    const summary = await (await h.worker({ store: batchStore })).runUntil(async () => {
+    const summary = await (
+      await h.worker({ store: batchStore })
+    ).runUntil(async () => {
       expect((await cli(['resume', id])).code).toBe(0);
       return resultOf(h.client.workflow.getHandle(id));
     });
@@ -79,7 +83,9 @@ describe('retry-failed on a worker whose store does not hold the failures', () =
     expect(original).toMatchObject({ state: 'completed', succeeded: 7, failed: 5 });
     h.api.configure({ missingIds: [] });
 
-    const paused = await (await h.worker()).runUntil(async () => {
+    const paused = await (
+      await h.worker()
+    ).runUntil(async () => {
       const r = await cli(['retry-failed', 'store-check-original', '--id', 'store-check-redrive', '--task-queue', h.taskQueue]);
       expect(r.errors).toEqual([]);
       return waitForState(h.client.workflow.getHandle('store-check-redrive'), 'paused', 30_000);
@@ -87,7 +93,9 @@ describe('retry-failed on a worker whose store does not hold the failures', () =
     expect(paused.pausedBecause).toContain(`not to this batch's SQLite ${batchStore.identity.path}`);
     expect(paused.processed).toBe(0);
 
-    const redrive = await (await h.worker({ store: batchStore })).runUntil(async () => {
+    const redrive = await (
+      await h.worker({ store: batchStore })
+    ).runUntil(async () => {
       await cli(['resume', 'store-check-redrive']);
       return resultOf(h.client.workflow.getHandle('store-check-redrive'));
     });

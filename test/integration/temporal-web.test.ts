@@ -14,7 +14,10 @@ async function frameTextContaining(page: Page, needle: string, timeoutMs = 30_00
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const frame of page.frames()) {
-      const text = await frame.locator('body').innerText().catch(() => '');
+      const text = await frame
+        .locator('body')
+        .innerText()
+        .catch(() => '');
       if (text.includes(needle)) return text;
     }
     if (Date.now() > deadline) throw new Error(`no frame shows "${needle}"`);
@@ -52,7 +55,9 @@ describe('Temporal Web', () => {
       await page.getByText('User Metadata').first().click();
       try {
         // Temporal Web renders the details (markdown) in a sandboxed frame: read every frame's text.
-        expect(await frameTextContaining(page, 'waiting for tokenRefreshed')).toMatch(/resume from ClientId C-000021 \(1 pending; TokenExpired:401\)\. 20 of 50 processed/);
+        expect(await frameTextContaining(page, 'waiting for tokenRefreshed')).toMatch(
+          /resume from ClientId C-000021 \(1 pending; TokenExpired:401\)\. 20 of 50 processed/,
+        );
       } finally {
         await page.screenshot({ path: SCREENSHOT });
       }

@@ -8,29 +8,32 @@ describe('a batch whose worker dies', () => {
     await h?.close();
   });
 
-  it.each([1, 10])('completes every client after SIGKILLs with %i client(s) per activity; repeats only where a kill fell mid-call, with the same Idempotency-Key', async (clientsPerActivity) => {
-    h = await createHarness({ latencyMs: 15, jitterMs: 10 });
-    const { path, ids } = await h.clientFile(600, { groupSize: 100 });
-    const handle = await h.startBatch(path, { options: { concurrency: 8, callTimeoutMs: 1000, pageSize: 50, clientsPerActivity } });
-    for (const at of [120, 330]) {
-      const w = await spawnWorker(h);
-      await waitForProgress(handle, (p) => p.processed >= at, 120_000);
-      w.child.kill('SIGKILL');
-      expect(await w.exited).toBe('SIGKILL');
-    }
-    await spawnWorker(h);
-    const summary = await resultOf(handle);
+  it.each([1, 10])(
+    'completes every client after SIGKILLs with %i client(s) per activity; repeats only where a kill fell mid-call, with the same Idempotency-Key',
+    async (clientsPerActivity) => {
+      h = await createHarness({ latencyMs: 15, jitterMs: 10 });
+      const { path, ids } = await h.clientFile(600, { groupSize: 100 });
+      const handle = await h.startBatch(path, { options: { concurrency: 8, callTimeoutMs: 1000, pageSize: 50, clientsPerActivity } });
+      for (const at of [120, 330]) {
+        const w = await spawnWorker(h);
+        await waitForProgress(handle, (p) => p.processed >= at, 120_000);
+        w.child.kill('SIGKILL');
+        expect(await w.exited).toBe('SIGKILL');
+      }
+      await spawnWorker(h);
+      const summary = await resultOf(handle);
 
-    const check = h.api.ledger.check(ids);
-    expect(check.missing).toEqual([]);
-    expect(check.unexpected).toEqual([]);
-    expect(check.repeatedWithOtherKey).toEqual([]);
-    // Only calls in flight at a kill (at most `concurrency` per kill) may have been repeated: a chunk resumes
-    // from its last heartbeat, so it too repeats at most the one call it was making.
-    expect(check.repeated.length).toBeLessThanOrEqual(2 * 8);
-    expect(summary).toMatchObject({ state: 'completed', processed: 600, succeeded: 600, failed: 0 });
-    expect(await h.store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: 600, failed: 0 });
-  });
+      const check = h.api.ledger.check(ids);
+      expect(check.missing).toEqual([]);
+      expect(check.unexpected).toEqual([]);
+      expect(check.repeatedWithOtherKey).toEqual([]);
+      // Only calls in flight at a kill (at most `concurrency` per kill) may have been repeated: a chunk resumes
+      // from its last heartbeat, so it too repeats at most the one call it was making.
+      expect(check.repeated.length).toBeLessThanOrEqual(2 * 8);
+      expect(summary).toMatchObject({ state: 'completed', processed: 600, succeeded: 600, failed: 0 });
+      expect(await h.store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: 600, failed: 0 });
+    },
+  );
 
   it('shuts down gracefully on SIGTERM: in-flight calls finish and the batch goes on elsewhere', async () => {
     h = await createHarness({ latencyMs: 30 });

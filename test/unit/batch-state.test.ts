@@ -52,7 +52,12 @@ describe('stateOf', () => {
 
 describe('progressOf and detailsLine', () => {
   it('reads a waiting batch: the resume point, since when and why, in the progress and in Temporal Web’s line', () => {
-    const c = carry({ waitingForToken: true, waitingSince: NOW, pending: [entry(41), entry(43)], counters: { processed: 40, succeeded: 39, failed: 1, duplicates: 0 } });
+    const c = carry({
+      waitingForToken: true,
+      waitingSince: NOW,
+      pending: [entry(41), entry(43)],
+      counters: { processed: 40, succeeded: 39, failed: 1, duplicates: 0 },
+    });
     const p = progressOf('b', c, stateOf(c, undefined), { now: NOW, inFlight: 0, lastTokenError: 'Session already expired.' });
     expect(p).toMatchObject({ state: 'waiting-for-token', resumeFromClientId: 'C-000041', pending: 2, waitingSince: NOW, total: 100, batchRun: 'run-1' });
     expect(detailsLine(p)).toBe(

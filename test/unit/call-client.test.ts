@@ -39,9 +39,13 @@ describe('the callClient activity', () => {
     callTimeoutMs: 2000,
     ...over,
   });
-  const run = (i: CallClientInput, attempt = 1): Promise<CallClientOutput> => new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(acts.callClient, i);
+  const run = (i: CallClientInput, attempt = 1): Promise<CallClientOutput> =>
+    new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(acts.callClient, i);
   const failureOf = async (p: Promise<unknown>) => {
-    const err = await p.then(() => undefined, (e: unknown) => e);
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     return err as ApplicationFailure;
   };

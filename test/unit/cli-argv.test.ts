@@ -6,7 +6,10 @@ import { memoryIO } from '../../src/cli/io';
 async function parse(args: string[]) {
   const calls: Array<{ command: string; args: unknown[] }> = [];
   const record = new Proxy({} as Commands, {
-    get: (_t, command: string) => async (...a: unknown[]) => void calls.push({ command, args: a.slice(0, -1) }),
+    get:
+      (_t, command: string) =>
+      async (...a: unknown[]) =>
+        void calls.push({ command, args: a.slice(0, -1) }),
   });
   const io = memoryIO();
   const code = await main(['node', 'clientsync', ...args], io, record);
@@ -17,12 +20,32 @@ describe('clientsync argv', () => {
   it.each([
     [['server'], 'server', [{ port: 7233, uiPort: 8233 }]],
     [['server', '--port', '7300', '--ui-port', '8300', '--db', 'x.db'], 'server', [{ port: 7300, uiPort: 8300, db: 'x.db' }]],
-    [['server', '--postgres', 'postgres://t@db:5432/temporal', '--ip', '10.0.0.5', '--history-shards', '8'], 'server', [{ postgres: 'postgres://t@db:5432/temporal', ip: '10.0.0.5', historyShards: 8 }]],
-    [['fake-api', '--port', '0', '--expire-after', '150', '--fault-rate', '0.05', '--missing', 'a,b'], 'fakeApi', [{ port: 0, expireAfter: 150, faultRate: 0.05, missingIds: ['a', 'b'], seed: 1 }]],
+    [
+      ['server', '--postgres', 'postgres://t@db:5432/temporal', '--ip', '10.0.0.5', '--history-shards', '8'],
+      'server',
+      [{ postgres: 'postgres://t@db:5432/temporal', ip: '10.0.0.5', historyShards: 8 }],
+    ],
+    [
+      ['fake-api', '--port', '0', '--expire-after', '150', '--fault-rate', '0.05', '--missing', 'a,b'],
+      'fakeApi',
+      [{ port: 0, expireAfter: 150, faultRate: 0.05, missingIds: ['a', 'b'], seed: 1 }],
+    ],
     [['worker', '--max-concurrent-calls', '20', '--rps', '50'], 'worker', [{ taskQueue: 'clientsync', maxConcurrentCalls: 20, rps: 50 }]],
-    [['start', '--clients', 'c.json', '--api-url', 'http://x/', '--concurrency', '8', '--token-stdin', '--wait'], 'start', [{ clients: 'c.json', apiUrl: 'http://x/', concurrency: 8, tokenStdin: true, wait: true, taskQueue: 'clientsync' }]],
-    [['start', '--clients', 'c.csv', '--expired-regex', 'TOKEN_EXPIRED', '--token-file', 't'], 'start', [{ clients: 'c.csv', expiredRegex: 'TOKEN_EXPIRED', tokenFile: 't' }]],
-    [['start', '--clients', 'c.json', '--rps', '50', '--clients-per-activity', '25', '--dry-run'], 'start', [{ rps: 50, clientsPerActivity: 25, dryRun: true }]],
+    [
+      ['start', '--clients', 'c.json', '--api-url', 'http://x/', '--concurrency', '8', '--token-stdin', '--wait'],
+      'start',
+      [{ clients: 'c.json', apiUrl: 'http://x/', concurrency: 8, tokenStdin: true, wait: true, taskQueue: 'clientsync' }],
+    ],
+    [
+      ['start', '--clients', 'c.csv', '--expired-regex', 'TOKEN_EXPIRED', '--token-file', 't'],
+      'start',
+      [{ clients: 'c.csv', expiredRegex: 'TOKEN_EXPIRED', tokenFile: 't' }],
+    ],
+    [
+      ['start', '--clients', 'c.json', '--rps', '50', '--clients-per-activity', '25', '--dry-run'],
+      'start',
+      [{ rps: 50, clientsPerActivity: 25, dryRun: true }],
+    ],
     [['refresh-token', 'b1', '--token-file', 't'], 'refreshToken', ['b1', { tokenFile: 't' }]],
     [['refresh-token', 'b1'], 'refreshToken', ['b1', {}]],
     [['status', 'b1', '--json'], 'status', ['b1', { json: true }]],
@@ -67,7 +90,22 @@ describe('clientsync argv', () => {
   });
 
   it('prints help with exit 0 for every command', async () => {
-    for (const cmd of ['server', 'fake-api', 'worker', 'start', 'refresh-token', 'status', 'list', 'failures', 'results', 'retry-failed', 'pause', 'resume', 'cancel', 'demo']) {
+    for (const cmd of [
+      'server',
+      'fake-api',
+      'worker',
+      'start',
+      'refresh-token',
+      'status',
+      'list',
+      'failures',
+      'results',
+      'retry-failed',
+      'pause',
+      'resume',
+      'cancel',
+      'demo',
+    ]) {
       const r = await parse([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.lines.join('\n')).toContain(`Usage: clientsync ${cmd}`);

@@ -5,7 +5,13 @@ import { postgresTarget, renderClusterConfig, servicePorts } from '../../src/tem
 
 describe('the cluster configuration', () => {
   it('reads the PostgreSQL URL, with visibility beside the named database', () => {
-    expect(postgresTarget('postgres://sync:p%40ss@db.internal:6543/temporal')).toEqual({ host: 'db.internal', port: 6543, user: 'sync', password: 'p@ss', database: 'temporal' });
+    expect(postgresTarget('postgres://sync:p%40ss@db.internal:6543/temporal')).toEqual({
+      host: 'db.internal',
+      port: 6543,
+      user: 'sync',
+      password: 'p@ss',
+      database: 'temporal',
+    });
     expect(() => postgresTarget('postgres://db.internal:5432/')).toThrow(/needs a database name/);
     expect(() => postgresTarget('mysql://db/x')).toThrow(/takes a postgres:\/\/ URL/);
   });
@@ -29,7 +35,9 @@ describe('the cluster configuration', () => {
 
   it('refuses a bad --postgres URL in one line before building or starting anything', async () => {
     const io = memoryIO();
-    await expect(server({ port: 7233, uiPort: 8233, postgres: 'postgres://host:5432/' }, io, Promise.resolve())).rejects.toThrow(/needs a database name in the URL/);
+    await expect(server({ port: 7233, uiPort: 8233, postgres: 'postgres://host:5432/' }, io, Promise.resolve())).rejects.toThrow(
+      /needs a database name in the URL/,
+    );
     expect(io.lines).toEqual([]);
   });
 });

@@ -7,7 +7,12 @@ import { describeStore } from '../../src/store/store-url';
 import { retryUntil } from '../../src/temporal-connection';
 import { SealKeyError } from '../../src/token/seal';
 
-const entry = (level: 'INFO' | 'WARN', message: string, meta: Record<string, unknown>) => ({ level, message, meta, timestampNanos: 1_764_000_000_123_000_000n });
+const entry = (level: 'INFO' | 'WARN', message: string, meta: Record<string, unknown>) => ({
+  level,
+  message,
+  meta,
+  timestampNanos: 1_764_000_000_123_000_000n,
+});
 
 describe('log lines for people', () => {
   it('are one line naming the batch, with the stack of an error only under --debug', () => {
@@ -48,7 +53,10 @@ describe('the results store outage rules', () => {
     health.down(new Error('again'));
     health.up();
     health.up();
-    expect(lines).toEqual([expect.stringMatching(/^results store unreachable \(ECONNREFUSED\)/), expect.stringMatching(/^results store reachable again after \d+ s$/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^results store unreachable \(ECONNREFUSED\)/),
+      expect.stringMatching(/^results store reachable again after \d+ s$/),
+    ]);
   });
 
   it('are described without the password', () => {

@@ -17,19 +17,39 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 /** Characters that trouble a structural scanner: brackets, quotes, escapes, separators, astral and line-separator code points. */
 const tricky = fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', ',', ':', ' ', '\n', 'a', 'Z', '7', 'é', '😀', '\u2028', '\u0000', '/') });
 const text = fc.oneof(tricky, fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })); // binary: lone surrogates too
-const id = fc.oneof(text.filter((s) => s.trim() !== ''), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
+const id = fc.oneof(
+  text.filter((s) => s.trim() !== ''),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+);
 const noise: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
   array: fc.array(tie('value'), { maxLength: 3 }),
   // Nested ClientLists are noise too: only a top-level object's ClientList holds clients.
   object: fc.dictionary(fc.oneof(text, fc.constant('ClientList'), fc.constant('ClientId')), tie('value'), { maxKeys: 3 }),
 })).value;
-const client = fc.tuple(id, fc.dictionary(text.filter((k) => k !== 'ClientId'), noise, { maxKeys: 2 }), fc.boolean()).map(([ClientId, extra, first]) =>
-  first ? { ClientId, ...extra } : { ...extra, ClientId },
-);
-const group = fc.tuple(fc.array(client, { maxLength: 6 }), fc.dictionary(text.filter((k) => k !== 'ClientList'), noise, { maxKeys: 2 }), fc.boolean()).map(
-  ([ClientList, extra, first]) => (first ? { ClientList, ...extra } : { ...extra, ClientList }),
-);
+const client = fc
+  .tuple(
+    id,
+    fc.dictionary(
+      text.filter((k) => k !== 'ClientId'),
+      noise,
+      { maxKeys: 2 },
+    ),
+    fc.boolean(),
+  )
+  .map(([ClientId, extra, first]) => (first ? { ClientId, ...extra } : { ...extra, ClientId }));
+const group = fc
+  .tuple(
+    fc.array(client, { maxLength: 6 }),
+    fc.dictionary(
+      text.filter((k) => k !== 'ClientList'),
+      noise,
+      { maxKeys: 2 },
+    ),
+    fc.boolean(),
+  )
+  .map(([ClientList, extra, first]) => (first ? { ClientList, ...extra } : { ...extra, ClientList }));
 /** A document in the original script's shape, with top-level entries that hold no clients mixed in. */
 const doc = fc.array(fc.oneof({ weight: 3, arbitrary: group }, { weight: 1, arbitrary: noise.filter((v) => !isGroup(v)) }), { maxLength: 6 });
 /** JSON whitespace between tokens: each spot gets none, or a run of space, tab, LF and CR. */
@@ -46,7 +66,9 @@ function serialize(value: unknown, ws: string[]): string {
   const write = (v: unknown): string => {
     if (Array.isArray(v)) return `[${s()}${v.map((x) => `${s()}${write(x)}${s()}`).join(',')}${s()}]`;
     if (v !== null && typeof v === 'object') {
-      return `{${s()}${Object.entries(v).map(([k, x]) => `${s()}${JSON.stringify(k)}${s()}:${s()}${write(x)}${s()}`).join(',')}${s()}}`;
+      return `{${s()}${Object.entries(v)
+        .map(([k, x]) => `${s()}${JSON.stringify(k)}${s()}:${s()}${write(x)}${s()}`)
+        .join(',')}${s()}}`;
     }
     return JSON.stringify(v);
   };

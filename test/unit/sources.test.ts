@@ -93,7 +93,11 @@ describe('the original script format, read page by page', () => {
   });
 
   it('reports duplicates with their counts', async () => {
-    const source = await file('dups.json', '[{"ClientList":[{"ClientId":"a"},{"ClientId":"b"},{"ClientId":"a"},{"ClientId":1},{"ClientId":"1"}]}]', 'seed-json');
+    const source = await file(
+      'dups.json',
+      '[{"ClientList":[{"ClientId":"a"},{"ClientId":"b"},{"ClientId":"a"},{"ClientId":1},{"ClientId":"1"}]}]',
+      'seed-json',
+    );
     const report = await validateSource(source);
     expect(report).toMatchObject({ total: 5, duplicateEntries: 2, firstClientId: 'a' });
     expect(report.duplicates).toEqual([

@@ -1,5 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { CallClientInput, CallClientOutput, CallClientsInput, CallClientsOutput, ClientOutcome, InspectSourceInput, ReadClientsPageInput } from '../../src/activities';
+import type {
+  CallClientInput,
+  CallClientOutput,
+  CallClientsInput,
+  CallClientsOutput,
+  ClientOutcome,
+  InspectSourceInput,
+  ReadClientsPageInput,
+} from '../../src/activities';
 import type { Activities } from '../../src/activities';
 import type { ClientEntry, ClientPage, SourceReport } from '../../src/domain/sources';
 import { FailureTypes } from '../../src/shared';
@@ -41,7 +49,11 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
   const refuseStore = () => {
     if (refusals <= 0) return;
     refusals--;
-    throw ApplicationFailure.create({ type: FailureTypes.StoreMismatch, message: 'worker on mock writes results to SQLite /elsewhere.db on mock (store 00000000)', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureTypes.StoreMismatch,
+      message: 'worker on mock writes results to SQLite /elsewhere.db on mock (store 00000000)',
+      nonRetryable: true,
+    });
   };
   const expired = () => ApplicationFailure.create({ type: FailureTypes.TokenExpired, message: 'Session already expired.', nonRetryable: true });
 

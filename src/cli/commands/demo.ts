@@ -84,7 +84,9 @@ export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress>
       `4. Batch ${batchId} ${final.state}: ${final.succeeded} succeeded, ${final.failed} failed, ${final.tokenRefreshes} token refreshes, ${final.run} run(s).`,
     );
     if (final.failure) io.out(`   Why it failed: ${final.failure}`);
-    io.out(`   The API's ledger: ${opts.clients - check.missing.length} clients called successfully, ${check.missing.length} missing, ${check.repeated.length} called twice.`);
+    io.out(
+      `   The API's ledger: ${opts.clients - check.missing.length} clients called successfully, ${check.missing.length} missing, ${check.repeated.length} called twice.`,
+    );
     const resultsFile = path.join(dir, 'results.json');
     await results(batchId, { out: resultsFile, format: 'json' }, io);
     io.out(`   Temporal Web: ${webUrl(batchId, target.namespace)}`);

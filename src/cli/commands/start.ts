@@ -2,7 +2,17 @@ import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { compileExpiredRegex } from '../../domain/classify';
 import { checkApiUrl } from '../../domain/client-url';
-import { detectFormat, isUrl, probeUrl, SourceError, sourceName, validateSource, type SourceFormat, type SourceRef, type SourceReport } from '../../domain/sources';
+import {
+  detectFormat,
+  isUrl,
+  probeUrl,
+  SourceError,
+  sourceName,
+  validateSource,
+  type SourceFormat,
+  type SourceRef,
+  type SourceReport,
+} from '../../domain/sources';
 import { UserError } from '../../errors';
 import { startBatchWorkflow } from '../../client';
 import type { BatchInput, BatchOptionsInput, StoreIdentity } from '../../shared';
@@ -72,7 +82,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   }
   const token = await readTokenInput(opts, io);
   if (!token && !opts.workerToken && !opts.dryRun) {
-    throw new UserError('no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers\' own)');
+    throw new UserError("no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers' own)");
   }
   const { source, report } = opts.prepared ?? (await readSource(opts));
   // The batch writes to the store this host names; workers with another refuse it, so outcomes never scatter.
@@ -105,7 +115,10 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
   const { input, report } = await prepareStart(opts, io);
   io.out(`${sourceName(opts.clients)}: ${report.total} clients (${source(input)}).`);
   if (report.duplicateEntries > 0) {
-    const sample = report.duplicates.slice(0, 5).map((d) => `${d.id} ×${d.count}`).join(', ');
+    const sample = report.duplicates
+      .slice(0, 5)
+      .map((d) => `${d.id} ×${d.count}`)
+      .join(', ');
     io.err(`warning: ${report.duplicateEntries} duplicate entries (${sample}${report.duplicates.length > 5 ? ', …' : ''}); each ClientId is called once`);
   }
   if (opts.dryRun) {

@@ -28,7 +28,9 @@ export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<voi
       maxConcurrentCalls: opts.maxConcurrentCalls,
       rps: opts.rps,
     });
-    io.out(`clientsync worker polling task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace}); results store: ${describeStore()} (store ${store.identity.id.slice(0, 8)})`);
+    io.out(
+      `clientsync worker polling task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace}); results store: ${describeStore()} (store ${store.identity.id.slice(0, 8)})`,
+    );
     await w.run(); // the SDK's runtime shuts the worker down gracefully on SIGINT/SIGTERM
     io.out('clientsync worker stopped.');
   } finally {

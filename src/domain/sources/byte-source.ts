@@ -28,7 +28,8 @@ function versionOf(res: Response): SourceVersion {
 /** How `now` differs from the version recorded at start, or undefined when it is the same object. */
 function changeOf(recorded: SourceVersion, now: SourceVersion): string | undefined {
   if (recorded.etag && now.etag !== recorded.etag) return `its ETag is ${now.etag ?? 'gone'}, was ${recorded.etag}`;
-  if (!recorded.etag && recorded.lastModified && now.lastModified !== recorded.lastModified) return `it was modified ${now.lastModified ?? '?'}, was ${recorded.lastModified}`;
+  if (!recorded.etag && recorded.lastModified && now.lastModified !== recorded.lastModified)
+    return `it was modified ${now.lastModified ?? '?'}, was ${recorded.lastModified}`;
   if (Number.isFinite(now.size) && now.size !== recorded.size) return `its size is ${now.size} bytes, was ${recorded.size}`;
   return undefined;
 }

@@ -9,7 +9,8 @@ import { SourceError, type ClientEntry, type SourceCursor, type SourceRef } from
 
 const CH = { '[': 0x5b, ']': 0x5d, '{': 0x7b, '}': 0x7d, ',': 0x2c, ':': 0x3a, '"': 0x22 } as const;
 
-type State = 'top-start' | 'top-elem-first' | 'top-elem' | 'top-next' | 'outer-key-first' | 'outer-key' | 'outer-next' | 'list-first' | 'list-elem' | 'list-next';
+type State =
+  'top-start' | 'top-elem-first' | 'top-elem' | 'top-next' | 'outer-key-first' | 'outer-key' | 'outer-next' | 'list-first' | 'list-elem' | 'list-next';
 
 export interface ScannedClient {
   entry: ClientEntry;
@@ -36,7 +37,8 @@ export async function* scanSeedJson(source: SourceRef, cursor: SourceCursor): As
       switch (state) {
         case 'top-start':
           if (b < 0) throw new SourceError('the file is empty; it should be a JSON array of objects with a ClientList');
-          if (b !== CH['[']) throw new SourceError(`${at()}: the top level must be a JSON array of objects with a ClientList (the original script's client_file.json shape)`);
+          if (b !== CH['['])
+            throw new SourceError(`${at()}: the top level must be a JSON array of objects with a ClientList (the original script's client_file.json shape)`);
           await r.next();
           state = 'top-elem-first';
           break;

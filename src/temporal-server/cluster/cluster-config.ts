@@ -30,7 +30,9 @@ export const MAX_FRONTEND_PORT = 32767 - 106;
 /** Each service's gRPC and membership ports, laid out from the frontend's so one setting moves them all. */
 export function servicePorts(port: number): Record<ClusterService, { grpc: number; membership: number; http?: number }> {
   if (port > MAX_FRONTEND_PORT) {
-    throw new Error(`--port ${port} is too high for a cluster: Temporal stores service ports as 16-bit signed numbers; pick one up to ${MAX_FRONTEND_PORT} (the services use it to +106)`);
+    throw new Error(
+      `--port ${port} is too high for a cluster: Temporal stores service ports as 16-bit signed numbers; pick one up to ${MAX_FRONTEND_PORT} (the services use it to +106)`,
+    );
   }
   return {
     frontend: { grpc: port, membership: port + 100, http: port + 10 },

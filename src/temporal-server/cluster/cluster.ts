@@ -78,7 +78,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await Promise.all(Object.values(services).map((s) => s.stop()));
   };
   try {
-    await waitUntil(() => serverAnswers(address, 2000), 180_000, () => `the frontend did not answer at ${address}: ${services.frontend.output().trim().slice(-600)}`);
+    await waitUntil(
+      () => serverAnswers(address, 2000),
+      180_000,
+      () => `the frontend did not answer at ${address}: ${services.frontend.output().trim().slice(-600)}`,
+    );
     await registerNamespace(bins.cli, address);
   } catch (err) {
     await stop();
@@ -121,7 +125,8 @@ async function registerNamespace(cli: string, address: string): Promise<void> {
       const { stdout } = await run(['operator', 'search-attribute', 'list', '--namespace', 'default', '--output', 'json']).catch(() => ({ stdout: '' }));
       const missing = searchAttributeDefinitions.filter(([name]) => !stdout.includes(`"${name}"`));
       if (missing.length === 0 && stdout) return true;
-      for (const [name, type] of missing) await run(['operator', 'search-attribute', 'create', '--namespace', 'default', '--name', name, '--type', type]).catch(() => {});
+      for (const [name, type] of missing)
+        await run(['operator', 'search-attribute', 'create', '--namespace', 'default', '--name', name, '--type', type]).catch(() => {});
       return false;
     },
     60_000,
