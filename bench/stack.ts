@@ -5,15 +5,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { startBatchWorkflow } from '../src/client';
-import { detectFormat } from '../src/domain/sources';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../src/fake-api';
 import type { BatchInput, BatchSummary } from '../src/shared';
 import pg from 'pg';
 import { startCluster } from '../src/temporal-server/cluster/cluster';
 import { startDevServer } from '../src/temporal-server/dev-server';
+import { WORKER_READY } from '../src/cli/commands/worker';
 import { sealToken } from '../src/token/seal';
+import { batchInputFor } from '../test/helpers/batch-input';
 import { freeClusterPort, freePort } from '../test/helpers/ports';
 import { provideTestDatabase } from '../test/helpers/test-deps';
+import { timeVerbose } from '../test/helpers/time-verbose';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -115,7 +117,7 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
       child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       const deadline = Date.now() + 60_000;
-      while (!out.includes('clientsync worker polling')) {
+      while (!out.includes(WORKER_READY)) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`worker did not start: ${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -124,9 +126,7 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
         async peakRssKb() {
           await exited;
           const { readFile } = await import('node:fs/promises');
-          const text = await readFile(timeFile, 'utf8').catch(() => '');
-          const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(text);
-          return m ? Number(m[1]) : undefined;
+          return timeVerbose(await readFile(timeFile, 'utf8').catch(() => '')).peakRssKb;
         },
         async stop() {
           // /usr/bin/time forwards nothing: signal the node process, its only child.
@@ -146,14 +146,7 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
       return w;
     },
     startBatch(file, taskQueue, input = {}) {
-      const full: BatchInput = {
-        batchId: `bench-${randomUUID().slice(0, 8)}`,
-        source: { path: file, format: detectFormat(file) },
-        apiUrl: fake.baseUrl,
-        sealedToken: sealToken(fake.issueToken(), sealKey),
-        ...input,
-      };
-      return startBatchWorkflow(client, full, taskQueue);
+      return startBatchWorkflow(client, batchInputFor(file, fake.baseUrl, sealToken(fake.issueToken(), sealKey), input, 'bench'), taskQueue);
     },
     async close() {
       for (const w of workers) if (w.child.exitCode === null) await w.stop();

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { writeSeedClientFile } from '../../src/fake-api/client-file';
 import type { BatchOptionsInput, BatchSummary } from '../../src/shared';
 import type { Stack } from '../stack';
+import { timeVerbose } from '../../test/helpers/time-verbose';
 
 export const exec = promisify(execFile);
 export const ROOT = path.resolve(__dirname, '../..');
@@ -70,10 +71,8 @@ export async function historyEvents(s: Stack, batchId: string): Promise<number[]
 
 export async function peakRss(args: string[]): Promise<{ kb: number; seconds: number }> {
   const { stderr } = await exec('/usr/bin/time', ['-v', process.execPath, ...args], { maxBuffer: 16 * 1024 * 1024 });
-  const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]);
-  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(stderr);
-  const seconds = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN;
-  return { kb, seconds };
+  const { peakRssKb, seconds } = timeVerbose(stderr);
+  return { kb: peakRssKb ?? NaN, seconds: seconds ?? NaN };
 }
 
 export async function machine(): Promise<string> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timeVerbose } from '../helpers/time-verbose';
 import { defaultClientId, writeSeedClientFile } from '../../src/fake-api/client-file';
 
 const exec = promisify(execFile);
@@ -36,7 +37,7 @@ describe('a 1 GB client file', () => {
     expect(stdout).toContain(`${COUNT} clients (seed-json`);
     expect(stdout).toContain('Dry run: the file is valid; nothing was started.');
     expect(stderr).toContain('warning: 1 duplicate entries (C-000001 ×2); each ClientId is called once');
-    const peakKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]);
+    const peakKb = timeVerbose(stderr).peakRssKb ?? Infinity;
     expect(peakKb * 1024).toBeLessThan(bytes / 3);
   });
 });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterEach } from 'vitest';
+import { WORKER_READY } from '../../src/cli/commands/worker';
 import type { Harness } from './harness';
 import type { Host } from './hosts';
 
@@ -33,7 +34,16 @@ export function spawnCli(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}
 
 /** Runs a TypeScript file of the project in a child process (see spawnCli). */
 export function spawnNode(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
-  const node: [string, string[]] = [process.execPath, ['--import', require.resolve('tsx'), ...args]];
+  return spawnProcess(h, ['--import', require.resolve('tsx'), ...args], env, place);
+}
+
+/** Runs `clientsync …` as installed: bin/clientsync.js over the compiled dist/ (built by `npm test`'s pretest). */
+export function spawnInstalled(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  return spawnProcess(h, [path.join(ROOT, 'bin/clientsync.js'), ...args], env, {});
+}
+
+function spawnProcess(h: Harness, nodeArgs: string[], env: NodeJS.ProcessEnv, place: SpawnPlace): CliProcess {
+  const node: [string, string[]] = [process.execPath, nodeArgs];
   const [command, argv] = place.host ? place.host.wrap(...node) : node;
   const child = spawn(command, argv, {
     cwd: place.cwd ?? h.dir,
@@ -58,7 +68,7 @@ export function spawnNode(h: Harness, args: string[], env: NodeJS.ProcessEnv = {
 
 /** Starts `clientsync worker` on the harness's task queue and waits until it polls. */
 export async function spawnWorker(h: Harness, env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): Promise<CliProcess> {
-  return untilOutput(spawnCli(h, ['worker', '--task-queue', h.taskQueue], env, place), 'clientsync worker polling');
+  return untilOutput(spawnCli(h, ['worker', '--task-queue', h.taskQueue], env, place), WORKER_READY);
 }
 
 /** Waits until the process has printed `marker`; throws with its output if it exits or takes over a minute. */

@@ -7,7 +7,6 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { inject } from 'vitest';
-import { detectFormat } from '../../src/domain/sources';
 import { clientIds, writeSeedClientFile, type ClientFileOptions } from '../../src/fake-api/client-file';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/fake-api';
 import { startBatchWorkflow } from '../../src/client';
@@ -17,6 +16,7 @@ import { batchKey, type BatchKey, type ResultsStore } from '../../src/store/resu
 import { stateKey } from '../../src/search-attributes';
 import { sealToken } from '../../src/token/seal';
 import { createWorker, type BatchWorkerOptions } from '../../src/worker';
+import { batchInputFor } from './batch-input';
 
 // Worker state chatter drowns test output; errors still show.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -71,15 +71,7 @@ export async function createHarness(apiOptions: FakeApiOptions = {}, server: { a
       return { path: file, ids: clientIds(count, opts?.idOf) };
     },
     async startBatch(clientsPath, input = {}) {
-      const batchId = input.batchId ?? `batch-${randomUUID()}`;
-      const full: BatchInput = {
-        batchId,
-        source: { path: clientsPath, format: detectFormat(clientsPath) },
-        apiUrl: api.baseUrl,
-        sealedToken: seal(api.issueToken()),
-        ...input,
-      };
-      return startBatchWorkflow(client, full, taskQueue);
+      return startBatchWorkflow(client, batchInputFor(clientsPath, api.baseUrl, seal(api.issueToken()), input), taskQueue);
     },
     worker: (opts = {}) =>
       createWorker({
@@ -104,12 +96,17 @@ export async function createHarness(apiOptions: FakeApiOptions = {}, server: { a
 export async function waitForProgress(handle: WorkflowHandle, predicate: (p: BatchProgress) => boolean, timeoutMs = 60_000): Promise<BatchProgress> {
   const deadline = Date.now() + timeoutMs;
   let last: BatchProgress | undefined;
+  let failing: { since: number; err: unknown } | undefined;
   while (Date.now() < deadline) {
     try {
       last = await handle.query(progressQuery);
+      failing = undefined;
       if (predicate(last)) return last;
-    } catch {
-      // not started yet, or between runs of continue-as-new
+    } catch (err) {
+      // Not started yet, or between runs of continue-as-new: that passes within seconds. A query that keeps
+      // failing (the batch failed, no worker) is the test's real error, not a timeout.
+      failing ??= { since: Date.now(), err };
+      if (Date.now() - failing.since > 10_000) throw err;
     }
     await new Promise((r) => setTimeout(r, 50));
   }

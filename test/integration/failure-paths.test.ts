@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, beforeEach } from 'vitest';
 import { memoryIO } from '../../src/cli/io';
 import { batchInput } from '../../src/cli/batches';
 import { retryFailed } from '../../src/cli/commands/retry-failed';
@@ -20,6 +20,7 @@ beforeAll(async () => {
     API_TOKEN: h.api.issueToken(),
   });
 });
+beforeEach(() => h.api.ledger.reset()); // the tests share one fake API
 afterAll(async () => {
   process.env = saved;
   await h.close();

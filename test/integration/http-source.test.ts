@@ -1,6 +1,6 @@
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, beforeEach } from 'vitest';
 import { writeSeedClientFile } from '../../src/fake-api/client-file';
 import { createHarness, resultOf, waitForState, type Harness } from '../helpers/harness';
 import { startFileServer, type FileServer } from '../helpers/file-server';
@@ -16,6 +16,7 @@ beforeAll(async () => {
   files = await startFileServer(h.dir);
   session = await operatorSession(h, { API_TOKEN: h.api.issueToken() });
 });
+beforeEach(() => h.api.ledger.reset()); // the tests share one fake API
 
 afterAll(async () => {
   await session.close();

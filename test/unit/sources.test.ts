@@ -88,7 +88,7 @@ describe('the original script format, read page by page', () => {
 
   it('rejects a list with no clients, and a missing file, with the fix', async () => {
     await expect(validateSource(await file('empty.json', '[{"ClientList":[]}]', 'seed-json'))).rejects.toThrow(/has no clients; nothing to call/);
-    await expect(validateSource({ path: path.join(dir, 'nope.json'), format: 'seed-json' })).rejects.toThrow(/does not exist; check the --clients path/);
+    await expect(validateSource({ path: path.join(dir, 'nope.json'), format: 'seed-json' })).rejects.toThrow(/nope\.json does not exist$/);
     await expect(validateSource({ path: dir, format: 'seed-json' })).rejects.toThrow(/is not a file; pass the clients file/);
   });
 

@@ -65,7 +65,10 @@ async function readSource(opts: StartOptions): Promise<{ source: SourceRef; repo
     if (remote) source.version = await probeUrl(source.path);
     return { source, report: await validateSource(source) };
   } catch (err) {
-    if (err instanceof SourceError) throw new UserError(remote ? err.message : `${opts.clients}: ${err.message}`);
+    if (err instanceof SourceError) {
+      const fix = err.notFound ? `; check the --clients ${remote ? 'URL' : 'path'}` : '';
+      throw new UserError(`${remote ? err.message : `${opts.clients}: ${err.message}`}${fix}`);
+    }
     throw err;
   }
 }

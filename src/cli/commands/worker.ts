@@ -1,9 +1,16 @@
+import { getHeapStatistics } from 'node:v8';
 import { installPeopleLogger } from '../../logging';
 import { openResultsStore } from '../../store/results-store';
 import { describeStore } from '../../store/store-url';
 import { connectWorker, temporalTarget } from '../../temporal-connection';
 import { createWorker } from '../../worker';
 import type { CliIO } from '../io';
+
+/** The start of the line a worker prints once it polls: scripts and tests wait for it. */
+export const WORKER_READY = 'clientsync worker polling';
+
+/** V8's heap limit of this process (the old-space cap plus the young generation). */
+const heapLimitMb = () => Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
 
 export interface WorkerCommandOptions {
   taskQueue: string;
@@ -29,7 +36,7 @@ export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<voi
       rps: opts.rps,
     });
     io.out(
-      `clientsync worker polling task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace}); results store: ${describeStore()} (store ${store.identity.id.slice(0, 8)})`,
+      `${WORKER_READY} task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace}); results store: ${describeStore()} (store ${store.identity.id.slice(0, 8)}); heap limit ${heapLimitMb()} MB`,
     );
     await w.run(); // the SDK's runtime shuts the worker down gracefully on SIGINT/SIGTERM
     io.out('clientsync worker stopped.');

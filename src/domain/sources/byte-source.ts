@@ -50,7 +50,7 @@ async function get(url: string, headers: Record<string, string>): Promise<Respon
 export async function probeUrl(url: string): Promise<SourceVersion> {
   const res = await get(url, { range: 'bytes=0-0' });
   await res.body?.cancel();
-  if (res.status === 404) throw new SourceError(`${sourceName(url)} answered 404 Not Found; check the --clients URL`);
+  if (res.status === 404) throw new SourceError(`${sourceName(url)} answered 404 Not Found`, true);
   if (res.status !== 206) {
     throw new SourceError(
       `${sourceName(url)} does not honour Range requests (answered ${res.status}${res.status === 200 ? ' with the whole file' : ''}); serve it from a server that does (S3, GCS, nginx) or copy it to a path every worker can read`,

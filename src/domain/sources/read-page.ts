@@ -36,7 +36,7 @@ export async function checkReadable(path: string): Promise<void> {
   } catch (err) {
     if (err instanceof SourceError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new SourceError(`${path} does not exist; check the --clients path`);
+    if (code === 'ENOENT') throw new SourceError(`${path} does not exist`, true);
     throw new SourceError(`${path} cannot be read (${code ?? (err as Error).message}); check its permissions`);
   }
 }

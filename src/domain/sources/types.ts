@@ -54,6 +54,14 @@ export class SourceError extends Error {
   override name = 'SourceError';
   /** The user fixes it: the CLI exits 2 (see exitCodeOf). */
   readonly exitCode = 2;
+
+  /** `notFound`: no file at the path, or a 404 at the URL; the CLI names the fix (its flag), the workers only the problem. */
+  constructor(
+    message: string,
+    readonly notFound = false,
+  ) {
+    super(message);
+  }
 }
 
 /** The source is no longer the file the batch started over (an HTTP object replaced or resized). */
