@@ -23,7 +23,9 @@ export function progressLine(p: BatchProgress, callsPerSecond: number, width = 3
   const eta = p.state === 'running' && callsPerSecond > 0 && total > 0 ? ` · ETA ${duration((total - p.processed) / callsPerSecond)}` : '';
   const fails = p.failed ? ` · ${p.failed} failed` : '';
   const wait =
-    p.state === 'waiting-for-token' ? ` · resume from ${p.resumeFromClientId} (${p.pending} pending) · run \`clientsync refresh-token ${p.batchId}\`` : '';
+    p.state === 'waiting-for-token'
+      ? ` · resume from ${p.resumeFromClientId} (${p.pending} pending${p.lastTokenError ? `; ${p.lastTokenError}` : ''}) · run \`clientsync refresh-token ${p.batchId}\``
+      : '';
   const paused = p.state === 'paused' && p.pausedBecause ? ` · ${p.pausedBecause}; fix that, then run \`clientsync resume ${p.batchId}\`` : '';
   const why = p.failure ? ` · ${p.failure}` : '';
   return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${wait}${paused}${why}`;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenRefreshedSignal } from '../../src/shared';
-import { spawnWorker } from '../helpers/cli-process';
+import { spawnCli, spawnWorker } from '../helpers/cli-process';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 
 describe('a worker with the wrong sealing key', () => {
@@ -21,6 +21,12 @@ describe('a worker with the wrong sealing key', () => {
       /the token was sealed with key \w{8} but this process has key \w{8}; give the workers the CLI's CLIENTSYNC_SEAL_KEY/,
     );
     expect(waiting).toMatchObject({ processed: 0, failed: 0 });
+    // `status` names both key fingerprints too.
+    const status = spawnCli(h, ['status', handle.workflowId]);
+    expect(await status.exited).toBe(0);
+    expect(status.output()).toMatch(
+      /waiting-for-token · resume from C-000001 \(\d+ pending; the token was sealed with key \w{8} but this process has key \w{8}/,
+    );
     expect(h.api.ledger.requests).toBe(0);
     wrong.child.kill('SIGTERM');
     await wrong.exited;
