@@ -35,7 +35,7 @@ export default defineConfig({
           name: 'cluster',
           include: ['test/cluster/**/*.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
-          testTimeout: 900_000,
+          testTimeout: 1_800_000, // the 20,000-client proof takes ~10 minutes on 2 cores
           hookTimeout: 600_000,
         },
       },
