@@ -8,6 +8,8 @@ import { readPage, SourceError, START_CURSOR, type SourceCursor, type SourceRef 
 // src/domain/sources/seed-json.ts is the one parser written here (stream-json reports no byte offsets).
 // These properties check it against JSON.parse on random documents in the original script's shape.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+/** Each document is written to a file and paged through as the workers read it: about 10 ms a document. */
+const TIMEOUT_MS = Math.max(20_000, RUNS * 60);
 
 let dir: string;
 let n = 0;
@@ -101,41 +103,56 @@ async function pageThrough(content: string, sizes: number[]): Promise<{ ids: str
 }
 
 describe('the seed-format scanner, fuzzed against JSON.parse', () => {
-  it(`pages through any document in the original shape to exactly JSON.parse's ids, in order (${RUNS} documents)`, async () => {
-    await fc.assert(
-      fc.asyncProperty(doc, spacing, fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }), async (value, ws, sizes) => {
-        const content = serialize(value, ws);
-        const { ids, error } = await pageThrough(content, sizes);
-        const expected = expectedIds(content);
-        if (expected.length === 0) return; // no clients: validation refuses it; the reader may yield nothing
-        expect(error).toBeUndefined();
-        expect(ids).toEqual(expected);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    `pages through any document in the original shape to exactly JSON.parse's ids, in order (${RUNS} documents)`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(doc, spacing, fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }), async (value, ws, sizes) => {
+          const content = serialize(value, ws);
+          const { ids, error } = await pageThrough(content, sizes);
+          const expected = expectedIds(content);
+          if (expected.length === 0) return; // no clients: validation refuses it; the reader may yield nothing
+          expect(error).toBeUndefined();
+          expect(ids).toEqual(expected);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it(`refuses a truncated document or one with a stray byte, naming a position, and never yields a wrong id (${RUNS} documents)`, async () => {
-    const stray = fc.constantFrom('{', '}', '[', ']', ',', ':', '"', '\\', 'x', '0');
-    await fc.assert(
-      fc.asyncProperty(doc, spacing, fc.nat(), fc.option(stray, { nil: undefined }), fc.integer({ min: 1, max: 5 }), async (value, ws, cut, byte, pageSize) => {
-        const content = serialize(value, ws);
-        const end = content.lastIndexOf(']');
-        const at = cut % end; // before the closing bracket: the document stays open
-        const broken = byte === undefined ? content.slice(0, at) : content.slice(0, at) + byte + content.slice(at);
-        let valid = true;
-        try {
-          JSON.parse(broken);
-        } catch {
-          valid = false;
-        }
-        fc.pre(!valid); // a byte that keeps the document valid is not a fault
-        const { ids, error } = await pageThrough(broken, [pageSize]);
-        expect(error).toBeInstanceOf(SourceError);
-        expect((error as Error).message).toMatch(/byte \d+|the file is empty/);
-        expect(ids).toEqual(expectedIds(content).slice(0, ids.length));
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    `refuses a truncated document or one with a stray byte, naming a position, and never yields a wrong id (${RUNS} documents)`,
+    async () => {
+      const stray = fc.constantFrom('{', '}', '[', ']', ',', ':', '"', '\\', 'x', '0');
+      await fc.assert(
+        fc.asyncProperty(
+          doc,
+          spacing,
+          fc.nat(),
+          fc.option(stray, { nil: undefined }),
+          fc.integer({ min: 1, max: 5 }),
+          async (value, ws, cut, byte, pageSize) => {
+            const content = serialize(value, ws);
+            const end = content.lastIndexOf(']');
+            const at = cut % end; // before the closing bracket: the document stays open
+            const broken = byte === undefined ? content.slice(0, at) : content.slice(0, at) + byte + content.slice(at);
+            let valid = true;
+            try {
+              JSON.parse(broken);
+            } catch {
+              valid = false;
+            }
+            fc.pre(!valid); // a byte that keeps the document valid is not a fault
+            const { ids, error } = await pageThrough(broken, [pageSize]);
+            expect(error).toBeInstanceOf(SourceError);
+            expect((error as Error).message).toMatch(/byte \d+|the file is empty/);
+            expect(ids).toEqual(expectedIds(content).slice(0, ids.length));
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
