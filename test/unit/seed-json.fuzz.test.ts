@@ -30,28 +30,21 @@ const noise: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   // Nested ClientLists are noise too: only a top-level object's ClientList holds clients.
   object: fc.dictionary(fc.oneof(text, fc.constant('ClientList'), fc.constant('ClientId')), tie('value'), { maxKeys: 3 }),
 })).value;
-const client = fc
-  .tuple(
-    id,
-    fc.dictionary(
-      text.filter((k) => k !== 'ClientId'),
-      noise,
-      { maxKeys: 2 },
-    ),
-    fc.boolean(),
-  )
-  .map(([ClientId, extra, first]) => (first ? { ClientId, ...extra } : { ...extra, ClientId }));
-const group = fc
-  .tuple(
-    fc.array(client, { maxLength: 6 }),
-    fc.dictionary(
-      text.filter((k) => k !== 'ClientList'),
-      noise,
-      { maxKeys: 2 },
-    ),
-    fc.boolean(),
-  )
-  .map(([ClientList, extra, first]) => (first ? { ClientList, ...extra } : { ...extra, ClientList }));
+/** An object holding `key: value` among up to two noise keys, the key first or last. */
+const objectWith = <T>(key: string, value: fc.Arbitrary<T>) =>
+  fc
+    .tuple(
+      value,
+      fc.dictionary(
+        text.filter((k) => k !== key),
+        noise,
+        { maxKeys: 2 },
+      ),
+      fc.boolean(),
+    )
+    .map(([v, extra, first]) => (first ? { [key]: v, ...extra } : { ...extra, [key]: v }));
+const client = objectWith('ClientId', id);
+const group = objectWith('ClientList', fc.array(client, { maxLength: 6 }));
 /** A document in the original script's shape, with top-level entries that hold no clients mixed in. */
 const doc = fc.array(fc.oneof({ weight: 3, arbitrary: group }, { weight: 1, arbitrary: noise.filter((v) => !isGroup(v)) }), { maxLength: 6 });
 /** JSON whitespace between tokens: each spot gets none, or a run of space, tab, LF and CR. */

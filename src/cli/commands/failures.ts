@@ -1,5 +1,5 @@
 import type { CliIO } from '../io';
-import { withCliStore } from '../results-store';
+import { withCliStore } from '../cli-store';
 import { storedBatch } from '../stored-batch';
 
 export interface FailureView {

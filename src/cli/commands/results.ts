@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { UserError } from '../../errors';
-import { openCliStore } from '../results-store';
+import { openCliStore } from '../cli-store';
 import type { CliIO } from '../io';
 import { storedBatch } from '../stored-batch';
 

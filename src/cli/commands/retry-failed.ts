@@ -4,7 +4,7 @@ import { UserError } from '../../errors';
 import { batchKey } from '../../store/results-store';
 import { batchInput, getBatch, isFinal, withClient } from '../batches';
 import type { CliIO } from '../io';
-import { withCliStore } from '../results-store';
+import { withCliStore } from '../cli-store';
 import { storedBatch } from '../stored-batch';
 import type { TokenFlags } from '../token-input';
 import { start, type StartOptions, type StartResult } from './start';

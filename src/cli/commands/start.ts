@@ -19,7 +19,7 @@ import type { BatchInput, BatchOptionsInput, StoreIdentity } from '../../shared'
 import { loadSealKey, sealToken } from '../../token/seal';
 import { webUrl, withClient } from '../batches';
 import type { CliIO } from '../io';
-import { withCliStore } from '../results-store';
+import { withCliStore } from '../cli-store';
 import { readTokenInput, type TokenFlags } from '../token-input';
 import { watchBatch } from './status';
 
