@@ -24,7 +24,7 @@ export class PostgresResultsStore implements ResultsStore {
   static async open(url: string, options: StoreOptions = {}): Promise<PostgresResultsStore> {
     // A bounded connect: during an outage a call fails in seconds and is retried, instead of hanging.
     const pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 5000 });
-    const health = new StoreHealth(options.log);
+    const health = new StoreHealth(options.log, 2000); // one outage, one line each way, even if it flaps as it starts
     // An idle connection that breaks is reported here; without a listener it would kill the process.
     pool.on('error', (err) => health.down(err));
     const id = await migrate(pool);

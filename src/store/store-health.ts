@@ -24,17 +24,27 @@ export function isConnectionError(err: unknown): boolean {
   );
 }
 
-/** Tracks up/down and logs one line at each change. */
+/**
+ * Tracks up/down and logs one line at each change. With `settleMs`, the store counts as back only once it
+ * has answered for that long: a connection that outlived the start of an outage by a moment is not a
+ * recovery, so one outage is one line down and one up.
+ */
 export class StoreHealth {
   private downSince: number | undefined;
+  private upSince: number | undefined;
 
-  constructor(private readonly log: (line: string) => void = () => {}) {}
+  constructor(
+    private readonly log: (line: string) => void = () => {},
+    private readonly settleMs = 0,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Records a connection failure; returns the error callers should throw. */
   down(err: unknown): StoreUnavailableError {
     const why = ((err as Error)?.message ?? String(err)).split('\n')[0];
+    this.upSince = undefined;
     if (this.downSince === undefined) {
-      this.downSince = Date.now();
+      this.downSince = this.now();
       this.log(`results store unreachable (${why}); its calls fail and are retried until it is back`);
     }
     return new StoreUnavailableError(`results store unreachable: ${why}`);
@@ -42,7 +52,10 @@ export class StoreHealth {
 
   up(): void {
     if (this.downSince === undefined) return;
-    this.log(`results store reachable again after ${Math.round((Date.now() - this.downSince) / 1000)} s`);
-    this.downSince = undefined;
+    const at = this.now();
+    this.upSince ??= at;
+    if (at - this.upSince < this.settleMs) return;
+    this.log(`results store reachable again after ${Math.round((this.upSince - this.downSince) / 1000)} s`);
+    this.downSince = this.upSince = undefined;
   }
 }

@@ -59,6 +59,23 @@ describe('the results store outage rules', () => {
     ]);
   });
 
+  it('count a flap as the start of one outage: back only once the store has answered for the settle time', () => {
+    const lines: string[] = [];
+    let now = 0;
+    const health = new StoreHealth(
+      (l) => lines.push(l),
+      2000,
+      () => now,
+    );
+    health.down(new Error('ECONNREFUSED'));
+    now = 1000;
+    health.up(); // a connection that outlived the outage's start by a moment
+    now = 1500;
+    health.down(new Error('terminated'));
+    for (now = 5000; now <= 7000; now += 500) health.up();
+    expect(lines).toEqual([expect.stringMatching(/^results store unreachable \(ECONNREFUSED\)/), 'results store reachable again after 5 s']);
+  });
+
   it('are described without the password', () => {
     expect(describeStore('postgres://sync:s3cret@db.internal:6543/results')).toBe('PostgreSQL db.internal:6543/results as sync');
     expect(describeStore('/data/results.db')).toBe('SQLite /data/results.db');
