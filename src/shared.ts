@@ -23,6 +23,10 @@ export const FailureTypes = {
   SourceChanged: 'SourceChanged',
   /** The worker writes to another results store than the batch's: the batch pauses, naming both. */
   StoreMismatch: 'StoreMismatch',
+  /** The workers have no token provider: an expired token waits for a person, as before automatic refresh. */
+  NoTokenProvider: 'NoTokenProvider',
+  /** The token provider refused (a revoked secret, invalid_grant, the same expired token again): a person acts. */
+  TokenRefused: 'TokenRefused',
 } as const;
 
 /**
@@ -75,6 +79,13 @@ export interface BatchOptions {
   clientsPerActivity: number;
   /** At most this many calls per second for this batch, across all workers (0: no limit). */
   rps: number;
+  /**
+   * On an expired token, and before a token with a known lifetime ends, the workflow asks the workers'
+   * token provider for a new one (refreshToken); a person is needed only when that fails. Off: always wait.
+   */
+  autoRefresh: boolean;
+  /** After an expiry, automatic refreshes at most one per this long (a provider whose tokens die at once cannot spin). */
+  autoRefreshMinIntervalMs: number;
 }
 
 export const DEFAULT_OPTIONS: BatchOptions = {
@@ -86,6 +97,8 @@ export const DEFAULT_OPTIONS: BatchOptions = {
   eventBudget: 5000,
   clientsPerActivity: 1,
   rps: 0,
+  autoRefresh: true,
+  autoRefreshMinIntervalMs: 60_000,
 };
 
 export interface Counters {
@@ -116,6 +129,19 @@ export interface BatchCarry {
   batchRun?: string;
   /** Why the batch paused itself (its source changed); cleared by resume. */
   pausedBecause?: string;
+  /** When the batch's token expires (ms since epoch), and when it was had: a refresh comes before the end. */
+  tokenExpiresAt?: number;
+  tokenObtainedAt?: number;
+  /** The latest rotated refresh token, sealed; it travels with the batch so that each is used once. */
+  sealedRefreshToken?: string;
+  /** Automatic refreshes: how many, how many since the last successful call, when the last reactive one ran. */
+  autoRefresh?: AutoRefreshCarry;
+}
+
+export interface AutoRefreshCarry {
+  count: number;
+  inARow: number;
+  lastReactiveAt?: number;
 }
 
 /** What a starter may set; the rest comes from DEFAULT_OPTIONS. */
@@ -129,6 +155,8 @@ export interface BatchInput {
   apiUrl: string;
   /** The token sealed with the shared key; absent: the workers' own token source. */
   sealedToken?: string;
+  /** When that token expires (ms since epoch), when it is a JWT with `exp`. */
+  tokenExpiresAt?: number;
   /** Client count, when the starter validated the source. */
   total?: number;
   options?: BatchOptionsInput;
@@ -159,6 +187,10 @@ export interface BatchProgress extends Counters {
   pausedBecause?: string | null;
   /** Why a batch ended as failed (Temporal's failure and its innermost cause); absent otherwise. */
   failure?: string;
+  /** When the batch's token expires, when known (ISO time); absent in batches from before automatic refresh. */
+  tokenExpiresAt?: string | null;
+  /** Of tokenRefreshes, those the workers' token provider made without a person. */
+  automaticRefreshes?: number;
 }
 
 export interface BatchSummary extends Counters {
@@ -169,6 +201,8 @@ export interface BatchSummary extends Counters {
   total: number;
   runs: number;
   tokenRefreshes: number;
+  /** Of tokenRefreshes, those made without a person (absent in summaries from before automatic refresh). */
+  automaticRefreshes?: number;
   startedAt: string;
   endedAt: string;
   durationMs: number;
@@ -177,6 +211,8 @@ export interface BatchSummary extends Counters {
 export interface TokenRefreshedInput {
   /** The new token, sealed; absent: workers re-read their own token source. */
   sealedToken?: string;
+  /** When it expires (ms since epoch), when it is a JWT with `exp`. */
+  expiresAt?: number;
 }
 
 export const tokenRefreshedSignal = defineSignal<[TokenRefreshedInput?]>('tokenRefreshed');

@@ -6,11 +6,14 @@ import { expectedFailure } from './expected-failures';
 import { makeSourceActivities } from './source-activities';
 import { checkStore } from './store-check';
 import { Pacer } from './pacer';
+import { makeRefreshToken } from './refresh-token';
 import { TokenResolver } from './token-resolver';
+import { tokenProviderFromEnv, type TokenProvider } from '../token/token-provider';
 
 export type { CallClientInput, CallClientOutput, TransientDetails } from './call-client';
 export type { CallClientsInput, CallClientsOutput, ClientOutcome } from './call-clients';
 export type { ReadClientsPageInput, InspectSourceInput } from './source-activities';
+export type { RefreshTokenInput, RefreshTokenOutput } from './refresh-token';
 
 export interface RecordFailureInput {
   batchId: string;
@@ -32,16 +35,21 @@ export interface ActivityDeps {
   sealKey?: () => Promise<Buffer>;
   /** The worker's own token source; default: API_TOKEN_COMMAND / API_TOKEN_FILE / API_TOKEN. */
   ownToken?: () => Promise<string>;
+  /** Where `refreshToken` gets new tokens; default: from the worker's environment (null: none). */
+  tokenProvider?: TokenProvider | null;
 }
 
 /** The activities a worker registers, bound to its results store and token sources. */
 export function createActivities(deps: ActivityDeps) {
-  const tokens = new TokenResolver(deps.sealKey ?? (() => loadSealKey()), deps.ownToken);
+  const sealKey = deps.sealKey ?? (() => loadSealKey());
+  const tokens = new TokenResolver(sealKey, deps.ownToken);
+  const provider = deps.tokenProvider === undefined ? tokenProviderFromEnv() : (deps.tokenProvider ?? undefined);
   const pacer = new Pacer(); // one per worker: it spaces each batch's calls on this worker
   return {
     ...makeSourceActivities(deps.store),
     callClient: makeCallClient(deps.store, tokens, pacer),
     callClients: makeCallClients(deps.store, tokens, pacer),
+    refreshToken: makeRefreshToken(provider, sealKey),
     /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */
     recordFailure: expectedFailure(async function recordFailure(input: RecordFailureInput): Promise<boolean> {
       checkStore(deps.store, input.store);

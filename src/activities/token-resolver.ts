@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { FailureTypes } from '../shared';
 import { SealKeyError, unsealToken } from '../token/seal';
-import { NoTokenError, readWorkerToken } from '../token/worker-token';
+import { NoTokenError, readWorkerToken } from '../token/token-provider';
 
 /** Turns a batch's sealed token (or none) into the bearer token, caching so no call pays for it twice. */
 export class TokenResolver {

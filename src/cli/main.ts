@@ -88,6 +88,8 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .addOption(new Option('--reset-rate <rate>', 'share of connections reset without an answer').default(0).argParser(rate))
     .option('--missing <ids>', 'comma-separated ids that answer 404', (v: string) => v.split(',').filter(Boolean))
     .addOption(new Option('--seed <n>', 'seed of the fault generator').default(1).argParser(wholeNumber()))
+    .option('--jwks-url <url>', "also accept JWT access tokens signed by the keys at this URL (an authorization server's)")
+    .option('--audience <aud>', 'with --jwks-url: the audience the JWTs must carry')
     .action((o) =>
       commands.fakeApi(
         {
@@ -103,6 +105,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
           resetRate: o.resetRate,
           missingIds: o.missing,
           seed: o.seed,
+          ...(o.jwksUrl ? { jwt: { jwksUrl: o.jwksUrl, ...(o.audience ? { audience: o.audience } : {}) } } : {}),
         },
         io,
       ),
@@ -138,6 +141,8 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
       )
       .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
       .option('--worker-token', "use the workers' own token source instead of passing one")
+      .option('--auto-refresh', "on an expired token, and before a token's known end, get a new one from the workers' token provider (the default)")
+      .option('--no-auto-refresh', 'on an expired token, always wait for a person')
       .option('--dry-run', 'validate the clients file and report; start nothing')
       .option('--wait', 'show progress until the batch ends'),
   ).action(async (o) => void (await commands.start(o, io)));

@@ -14,7 +14,7 @@ function duration(seconds: number): string {
 }
 
 /** One line: bar, processed/total, calls/s, ETA, state, and the resume point while waiting. */
-export function progressLine(p: BatchProgress, callsPerSecond: number, width = 30): string {
+export function progressLine(p: BatchProgress, callsPerSecond: number, width = 30, now = Date.now()): string {
   const total = p.total ?? 0;
   const ratio = total > 0 ? Math.min(1, p.processed / total) : 0;
   const filled = Math.round(ratio * width);
@@ -28,5 +28,6 @@ export function progressLine(p: BatchProgress, callsPerSecond: number, width = 3
       : '';
   const paused = p.state === 'paused' && p.pausedBecause ? ` · ${p.pausedBecause}; fix that, then run \`clientsync resume ${p.batchId}\`` : '';
   const why = p.failure ? ` · ${p.failure}` : '';
-  return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${wait}${paused}${why}`;
+  const expires = p.state === 'running' && p.tokenExpiresAt ? ` · token expires in ${duration(Math.max(0, Date.parse(p.tokenExpiresAt) - now) / 1000)}` : '';
+  return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${expires}${wait}${paused}${why}`;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { Ledger } from './ledger';
 import { seededRandom } from './random';
 
@@ -28,6 +29,11 @@ export interface FakeApiOptions {
   /** Ids that answer 404. */
   missingIds?: Iterable<string>;
   seed?: number;
+  /**
+   * Also accept JWT access tokens signed by the keys at `jwksUrl` (an authorization server's), for
+   * `audience` when given; one past its `exp` gets the original script's 401 "Session already expired."
+   */
+  jwt?: { jwksUrl: string; audience?: string };
 }
 
 export interface FakeApi {
@@ -55,6 +61,8 @@ interface TokenState {
   successes: number;
   issuedAt: number;
   revoked: boolean;
+  /** A JWT's `exp` (ms since epoch). */
+  expiresAt?: number;
 }
 
 const EXPIRED_BODY = { ErrorMessage: 'Session already expired.' };
@@ -81,7 +89,26 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
     return token;
   };
   const isExpired = (t: TokenState) =>
-    t.revoked || (!!opts.expireAfter && t.successes >= opts.expireAfter) || (!!opts.tokenTtlSeconds && Date.now() - t.issuedAt >= opts.tokenTtlSeconds * 1000);
+    t.revoked ||
+    (t.expiresAt !== undefined && Date.now() >= t.expiresAt) ||
+    (!!opts.expireAfter && t.successes >= opts.expireAfter) ||
+    (!!opts.tokenTtlSeconds && Date.now() - t.issuedAt >= opts.tokenTtlSeconds * 1000);
+
+  let jwks: { url: string; keys: ReturnType<typeof createRemoteJWKSet> } | undefined;
+  /** A bearer token the API did not issue: a JWT from the authorization server, checked once and then kept. */
+  const jwtToken = async (bearer: string): Promise<TokenState | 'expired' | undefined> => {
+    const jwt = opts.jwt;
+    if (!jwt) return undefined;
+    if (jwks?.url !== jwt.jwksUrl) jwks = { url: jwt.jwksUrl, keys: createRemoteJWKSet(new URL(jwt.jwksUrl)) };
+    try {
+      const { payload } = await jwtVerify(bearer, jwks.keys, jwt.audience ? { audience: jwt.audience } : {});
+      const state: TokenState = { successes: 0, issuedAt: Date.now(), revoked: false, ...(payload.exp ? { expiresAt: payload.exp * 1000 } : {}) };
+      tokens.set(bearer, state);
+      return state;
+    } catch (err) {
+      return err instanceof joseErrors.JWTExpired ? 'expired' : undefined;
+    }
+  };
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     ledger.answered(status);
@@ -92,8 +119,9 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
 
   const handleClient = async (req: http.IncomingMessage, res: http.ServerResponse, id: string) => {
     ledger.attempt(id);
-    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    const token = auth ? tokens.get(auth[1]!) : undefined;
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const token = bearer ? (tokens.get(bearer) ?? (await jwtToken(bearer))) : undefined;
+    if (token === 'expired') return send(res, 401, EXPIRED_BODY);
     if (!token) return send(res, 401, INVALID_BODY);
 
     // One draw decides the fault, so a seed repeats the same sequence of faults.

@@ -3,6 +3,7 @@
 import type { ClientEntry } from '../domain/sources/types';
 import {
   DEFAULT_OPTIONS,
+  type AutoRefreshCarry,
   type BatchCarry,
   type BatchInput,
   type BatchOptions,
@@ -39,8 +40,34 @@ export function runWouldOverflow(historyLength: number, opts: BatchOptions): boo
   return historyLength + nextPage + HISTORY_COST.handOverMargin > opts.eventBudget;
 }
 
+/**
+ * Bounds on automatic refresh, so a provider that hands out tokens the API rejects cannot spin: at most
+ * `maxInARow` refreshes without a successful call between them, and after an expiry at most one per
+ * `autoRefreshMinIntervalMs` (an option). A token with a known lifetime is refreshed at `proactiveAt` of it.
+ */
+export const AUTO_REFRESH = { maxInARow: 3, proactiveAt: 0.9 } as const;
+
+/** When to refresh the batch's token before it ends (ms since epoch); undefined: its lifetime is unknown. */
+export function proactiveRefreshAt(carry: Pick<BatchCarry, 'tokenExpiresAt' | 'tokenObtainedAt'>): number | undefined {
+  if (carry.tokenExpiresAt === undefined) return undefined;
+  const from = Math.min(carry.tokenObtainedAt ?? carry.tokenExpiresAt, carry.tokenExpiresAt);
+  return from + (carry.tokenExpiresAt - from) * AUTO_REFRESH.proactiveAt;
+}
+
+export type AutoRefreshVerdict = { kind: 'now' } | { kind: 'later'; at: number } | { kind: 'person'; why: string };
+
+/** After an expiry: refresh now, later (the once-a-minute bound), or leave it to a person (the in-a-row bound). */
+export function autoRefreshVerdict(auto: AutoRefreshCarry | undefined, now: number, minIntervalMs: number): AutoRefreshVerdict {
+  if (auto && auto.inARow >= AUTO_REFRESH.maxInARow) {
+    return { kind: 'person', why: `automatic refresh stopped: ${auto.inARow} new tokens in a row met an expiry before any call succeeded` };
+  }
+  const at = (auto?.lastReactiveAt ?? -Infinity) + minIntervalMs;
+  return at > now ? { kind: 'later', at } : { kind: 'now' };
+}
+
 export function initialCarry(input: BatchInput, now: string, batchRun?: string): BatchCarry {
   return {
+    ...(input.tokenExpiresAt ? { tokenExpiresAt: input.tokenExpiresAt, tokenObtainedAt: Date.parse(now) } : {}),
     ...(batchRun ? { batchRun } : {}),
     cursor: undefined,
     counters: { processed: 0, succeeded: 0, failed: 0, duplicates: 0 },
@@ -92,6 +119,8 @@ export function progressOf(
     inFlight: extra.inFlight,
     lastTokenError: extra.lastTokenError,
     pausedBecause: carry.pausedBecause ?? null,
+    tokenExpiresAt: carry.tokenExpiresAt === undefined ? null : new Date(carry.tokenExpiresAt).toISOString(),
+    automaticRefreshes: carry.autoRefresh?.count ?? 0,
   };
 }
 
@@ -121,6 +150,7 @@ export function summaryOf(p: BatchProgress, endedAt: number): BatchSummary {
     total: p.total ?? p.processed,
     runs: p.run,
     tokenRefreshes: p.tokenRefreshes,
+    automaticRefreshes: p.automaticRefreshes ?? 0,
     startedAt: p.startedAt,
     endedAt: new Date(endedAt).toISOString(),
     durationMs: endedAt - Date.parse(p.startedAt),

@@ -13,8 +13,9 @@ import {
   allHandlersFinished,
   log,
   patched,
+  sleep,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities, RefreshTokenInput } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
 import { failedKey, processedKey, stateKey, totalKey } from '../search-attributes';
 import {
@@ -29,12 +30,34 @@ import {
   storeLabel,
 } from '../shared';
 import { failureType, makeApiCalls } from './api-calls';
-import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, runWouldOverflow, stateOf, summaryOf } from './batch-state';
+import {
+  addPending,
+  autoRefreshVerdict,
+  detailsLine,
+  initialCarry,
+  proactiveRefreshAt,
+  progressOf,
+  resolveOptions,
+  runWouldOverflow,
+  stateOf,
+  summaryOf,
+} from './batch-state';
 
 const sourceActivities = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.BadSource, FailureTypes.SourceChanged] },
+});
+
+/** A refusal is final (a person acts); an outage of the token provider is retried for about half a minute. */
+const tokenActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    maximumAttempts: 5,
+    initialInterval: '1 second',
+    maximumInterval: '15 seconds',
+    nonRetryableErrorTypes: [FailureTypes.NoTokenProvider, FailureTypes.TokenRefused, FailureTypes.TokenUnavailable],
+  },
 });
 
 /** Changes made after batches were running; each keeps the old path for histories recorded before it. */
@@ -48,6 +71,8 @@ const Patches = {
   changedSourcePauses: 'changed-source-pauses',
   /** A worker whose results store is not the batch's refuses its activities; the batch pauses, naming both stores. */
   storeMismatchPauses: 'store-mismatch-pauses',
+  /** The workflow gets new tokens from the workers' token provider, before and after an expiry. */
+  autoRefresh: 'auto-refresh',
 } as const;
 
 /**
@@ -65,10 +90,16 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   let finalState: BatchState | undefined;
   let lastTokenError: string | null = null;
   let publishedState: BatchState | undefined;
+  /** A refreshToken activity is running. */
+  let refreshing = false;
+  /** What automatic refresh is doing about the token problem, or why it gave up; shown after lastTokenError. */
+  let refreshNote: string | null = null;
   /** Why a call failed in a way no client outcome covers; ends the batch as failed. */
   let callError: unknown;
 
-  const progress = () => progressOf(input.batchId, carry, stateOf(carry, finalState), { now: new Date().toISOString(), inFlight, lastTokenError });
+  const tokenError = () => [lastTokenError, refreshNote].filter((x) => x !== null).join('; ') || null;
+  const progress = () =>
+    progressOf(input.batchId, carry, stateOf(carry, finalState), { now: new Date().toISOString(), inFlight, lastTokenError: tokenError() });
   /**
    * Mirrors progress into Temporal Web. The details line costs no history event, so it follows every
    * client; search attributes do (one event per upsert), so they follow state changes and page boundaries.
@@ -90,6 +121,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   setHandler(tokenRefreshedSignal, (arg) => {
     // A refresh while not waiting just replaces the token; while waiting it resumes the batch.
     carry.sealedToken = arg?.sealedToken;
+    carry.tokenExpiresAt = arg?.expiresAt;
+    carry.tokenObtainedAt = Date.now();
+    if (carry.autoRefresh) carry.autoRefresh.inARow = 0; // a person's token: the bound starts again
+    refreshNote = null;
     carry.tokenGeneration++;
     carry.tokenRefreshes++;
     carry.waitingForToken = false;
@@ -113,10 +148,110 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       carry.waitingForToken = true;
       carry.waitingSince = new Date().toISOString();
       lastTokenError = reason;
-      log.info('Token expired; waiting for tokenRefreshed', { batchId: input.batchId, resumeFrom: carry.pending[0]?.id });
+      if (autoRefreshOn()) {
+        if (!refreshing) void CancellationScope.nonCancellable(refreshAfterExpiry); // cancelling the batch ends it anyway
+      } else {
+        log.info('Token expired; waiting for tokenRefreshed', { batchId: input.batchId, resumeFrom: carry.pending[0]?.id });
+      }
     }
     publish();
   };
+
+  const autoRefreshOn = () => opts.autoRefresh && patched(Patches.autoRefresh);
+  const autoRefresh = () => (carry.autoRefresh ??= { count: 0, inARow: 0 });
+
+  /**
+   * Asks the workers' token provider for a new token and resumes with it. Returns false when that failed:
+   * after an expiry the batch then waits for a person, and `lastTokenError` says why.
+   */
+  const refreshAutomatically = async (why: RefreshTokenInput['why']): Promise<boolean> => {
+    const generation = carry.tokenGeneration;
+    refreshing = true;
+    if (why === 'expired') autoRefresh().lastReactiveAt = Date.now();
+    try {
+      const current = carry.sealedToken;
+      const out = await tokenActivities.refreshToken({
+        batchId: input.batchId,
+        why,
+        ...(current ? { current } : {}),
+        ...(carry.sealedRefreshToken ? { sealedRefreshToken: carry.sealedRefreshToken } : {}),
+      });
+      if (carry.tokenGeneration !== generation) return true; // a person's refresh came meanwhile: theirs stands
+      carry.sealedToken = out.sealedToken;
+      carry.tokenExpiresAt = out.expiresAt ?? undefined;
+      carry.tokenObtainedAt = Date.now();
+      if (out.sealedRefreshToken) carry.sealedRefreshToken = out.sealedRefreshToken;
+      carry.tokenGeneration++;
+      carry.tokenRefreshes++;
+      autoRefresh().count++;
+      autoRefresh().inARow++;
+      const resumed = carry.waitingForToken ? `; resuming at ClientId ${carry.pending[0]?.id} (${carry.pending.length} pending)` : '';
+      carry.waitingForToken = false;
+      carry.waitingSince = undefined;
+      lastTokenError = null;
+      refreshNote = null;
+      log.info(`New token from ${out.provider} (${why})${resumed}`, { batchId: input.batchId });
+      return true;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      if (carry.tokenGeneration !== generation) return true;
+      const type = failureType(err);
+      const reason = (err as ActivityFailure).cause?.message ?? String(err);
+      if (type === FailureTypes.NoTokenProvider && why === 'initial') return true; // the workers' own token, as before
+      const failed = type === FailureTypes.NoTokenProvider ? `no automatic refresh: ${reason}` : `automatic refresh failed: ${reason}`;
+      if (why === 'initial') {
+        carry.waitingForToken = true;
+        carry.waitingSince = new Date().toISOString();
+      }
+      if (carry.waitingForToken) {
+        refreshNote = failed;
+        log.warn(`The batch waits for a person: ${tokenError()}`, { batchId: input.batchId, resumeFrom: carry.pending[0]?.id ?? null });
+      } else {
+        log.warn(`Could not refresh the token before it ends (${failed}); it is refreshed when it expires`, { batchId: input.batchId });
+      }
+      return false;
+    } finally {
+      refreshing = false;
+      publish();
+    }
+  };
+
+  /** After an expiry: a new token within the bounds (at most one a minute, 3 in a row), else a person's. */
+  const refreshAfterExpiry = async () => {
+    const verdict = autoRefreshVerdict(carry.autoRefresh, Date.now(), opts.autoRefreshMinIntervalMs);
+    if (verdict.kind === 'person') {
+      refreshNote = verdict.why;
+      log.warn(`The batch waits for a person: ${tokenError()}`, { batchId: input.batchId, resumeFrom: carry.pending[0]?.id ?? null });
+      return publish();
+    }
+    if (verdict.kind === 'later') {
+      const generation = carry.tokenGeneration;
+      refreshNote = `automatic refresh at ${new Date(verdict.at).toISOString()} (at most one per ${opts.autoRefreshMinIntervalMs / 1000} s after an expiry)`;
+      publish();
+      await sleep(verdict.at - Date.now());
+      if (!carry.waitingForToken || carry.tokenGeneration !== generation) return; // a person's refresh came first
+    }
+    refreshNote = 'refreshing automatically';
+    publish();
+    await refreshAutomatically('expired');
+  };
+
+  /** Refreshes a token whose lifetime is known before it ends, so calls rarely meet an expiry at all. */
+  const keepTokenFresh = async () => {
+    let failedFor: number | undefined;
+    for (;;) {
+      const expiresAt = carry.tokenExpiresAt;
+      const changed = () => carry.tokenExpiresAt !== expiresAt;
+      const at = proactiveRefreshAt(carry);
+      if (at === undefined || expiresAt === failedFor) await condition(changed);
+      else if (at > Date.now()) await condition(changed, at - Date.now());
+      else {
+        await condition(() => changed() || (!refreshing && !carry.paused && !carry.waitingForToken));
+        if (!changed() && !(await refreshAutomatically('proactive'))) failedFor = expiresAt;
+      }
+    }
+  };
+  if (autoRefreshOn()) void CancellationScope.nonCancellable(keepTokenFresh); // it never ends; the batch's end drops it
 
   /** Pauses the batch itself, saying why; `resume` clears it. */
   const pauseBecause = (reason: string) => {
@@ -147,6 +282,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
 
   const settle = (client: ClientEntry, outcome: 'succeeded' | 'failed' | 'duplicate') => {
     carry.counters.processed++;
+    if (outcome === 'succeeded' && carry.autoRefresh) carry.autoRefresh.inARow = 0;
     if (outcome === 'succeeded') carry.counters.succeeded++;
     else if (outcome === 'failed') carry.counters.failed++;
     else carry.counters.duplicates++;
@@ -200,6 +336,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
         await condition(() => !carry.paused);
       }
     }
+    // A batch without a token of its own gets one from the workers' provider, so its lifetime is known.
+    if (carry.run === 1 && carry.cursor === undefined && !carry.sealedToken && !carry.autoRefresh && autoRefreshOn()) {
+      await refreshAutomatically('initial');
+    }
     publish();
     for (;;) {
       await condition(
@@ -216,7 +356,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       } else if (carry.cursor !== null) {
         // A page boundary: the only place a run may hand over to the next.
         if (runIsFull()) {
-          await condition(() => inFlight === 0 && allHandlersFinished());
+          await condition(() => inFlight === 0 && !refreshing && allHandlersFinished());
           carry.run++;
           return continueAsNew<typeof batchWorkflow>({ ...input, carry });
         }

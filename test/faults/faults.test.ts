@@ -6,7 +6,7 @@ import { seededRandom } from '../../src/fake-api/random';
 import { progressQuery, type BatchSummary } from '../../src/shared';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
 import { spawnWorker } from '../helpers/cli-process';
-import { autoRefresh, createHarness, keyOf, resultOf, waitForProgress, type Harness } from '../helpers/harness';
+import { operatorRefreshes, createHarness, keyOf, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { freePort } from '../helpers/ports';
 
 // Each fault ends with the ledger check: every client succeeded at least once and none is missing; a success
@@ -84,7 +84,7 @@ describe('faults a batch survives', () => {
       options: { concurrency: 8, callTimeoutMs: 500, retry: { maximumAttempts: 10, initialIntervalMs: 50, maximumIntervalMs: 200 } },
     });
     await spawnWorker(h);
-    const refresher = autoRefresh(h, handle);
+    const refresher = operatorRefreshes(h, handle);
     const summary = await resultOf(handle);
     const refreshes = await refresher.stop();
     expect(refreshes).toBeGreaterThanOrEqual(11);

@@ -80,6 +80,7 @@ export async function createHarness(apiOptions: FakeApiOptions = {}, server: { a
         store,
         sealKey: async () => sealKey,
         workflowBundle: { codePath: inject('workflowBundlePath') },
+        tokenProvider: null, // whatever the developer's environment holds, a test's worker has a provider only when it says so
         ...opts,
       }),
     async close() {
@@ -126,7 +127,7 @@ export async function resultOf(handle: WorkflowHandle): Promise<BatchSummary> {
  * Plays the operator: whenever the batch waits for a token, gets a new one from the fake API and sends
  * tokenRefreshed with it sealed. Returns how many refreshes it sent once `stop()` is called.
  */
-export function autoRefresh(h: Harness, handle: WorkflowHandle): { stop(): Promise<number> } {
+export function operatorRefreshes(h: Harness, handle: WorkflowHandle): { stop(): Promise<number> } {
   let running = true;
   let sent = 0;
   const loop = (async () => {

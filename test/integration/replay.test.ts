@@ -4,14 +4,16 @@ import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-uti
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startBatchWorkflow } from '../../src/client';
 import { pauseSignal, resumeSignal } from '../../src/shared';
+import { batchInputFor } from '../helpers/batch-input';
 import { startFileServer } from '../helpers/file-server';
-import { autoRefresh, createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
+import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 
 // Histories recorded from real batches are kept under test/fixtures/histories. Replaying them with the
 // current workflow code fails CI on any change that would break batches already running.
 // Each set is named for the workflow version that made it (v1-…, v2-…); old sets are kept for as long as
-// batches they stand for may run. RECORD_HISTORIES=v4 npx vitest run test/integration/replay.test.ts
+// batches they stand for may run. RECORD_HISTORIES=v6 npx vitest run test/integration/replay.test.ts
 // records this version's set beside them.
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
 const record = process.env.RECORD_HISTORIES;
@@ -32,7 +34,7 @@ describe('recorded batch histories', () => {
       const { path: file } = await h.clientFile(160, { groupSize: 40 });
       const retry = { initialIntervalMs: 20, maximumIntervalMs: 50 };
       const a = await h.startBatch(file, { batchId: `replay-expiry-${Date.now()}`, options: { concurrency: 3, eventBudget: 600, pageSize: 30, retry } });
-      const refresher = autoRefresh(h, a);
+      const refresher = operatorRefreshes(h, a);
       await resultOf(a);
       await refresher.stop();
 
@@ -68,7 +70,23 @@ describe('recorded batch histories', () => {
       await d.cancel();
       await resultOf(d);
 
-      for (const batch of [a, b, c, d]) {
+      // Tokens from the workers' provider (auto-refresh): the batch's first, one before each end, one after each expiry.
+      const taskQueue = `${h.taskQueue}-provider`;
+      const provider = { name: 'the fake API', issue: async () => ({ token: h.api.issueToken(), expiresAt: Date.now() + 1500 }) };
+      const e = await (
+        await h.worker({ taskQueue, tokenProvider: provider })
+      ).runUntil(async () => {
+        const input = batchInputFor(file, h.api.baseUrl, '', { batchId: `replay-auto-refresh-${Date.now()}` });
+        const handle = await startBatchWorkflow(
+          h.client,
+          { ...input, sealedToken: undefined, options: { concurrency: 2, retry, autoRefreshMinIntervalMs: 0 } },
+          taskQueue,
+        );
+        await resultOf(handle);
+        return handle;
+      });
+
+      for (const batch of [a, b, c, d, e]) {
         let run = 0;
         const runs = [];
         for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${batch.workflowId}'` })) runs.push(wf);
@@ -92,6 +110,7 @@ describe('recorded batch histories', () => {
     expect([...fresh.keys()].some((k) => k.startsWith('replay-pause-cancel'))).toBe(true);
     expect([...fresh.keys()].some((k) => k.startsWith('replay-changed-source'))).toBe(true);
     expect([...fresh.keys()].some((k) => k.startsWith('replay-store-mismatch'))).toBe(true);
+    expect([...fresh.keys()].some((k) => k.startsWith('replay-auto-refresh'))).toBe(true);
   });
 
   it("replays this run's own histories", async () => {
@@ -101,8 +120,8 @@ describe('recorded batch histories', () => {
   it('replays the committed histories of earlier versions', async () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
     // v1: before continue-as-new-is-not-failure; v2: with it; v3: outcomes keyed by the first run id too;
-    // v4: a worker on another results store pauses the batch.
-    for (const version of ['v1', 'v2', 'v3', 'v4']) expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
+    // v4: a worker on another results store pauses the batch; v5: automatic token refresh.
+    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5']) expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
     for (const f of files) await replay(await readFile(path.join(FIXTURES, f), 'utf8'), f);
   });
 });

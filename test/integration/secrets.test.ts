@@ -2,11 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { progressQuery } from '../../src/shared';
 import { createHarness, keyOf, resultOf, waitForState, type Harness } from '../helpers/harness';
 import { spawnCli, spawnWorker } from '../helpers/cli-process';
-
-/** History JSON with every payload's base64 `data` decoded, so a plaintext token inside a payload would show. */
-function decodePayloads(json: string): string {
-  return json.replace(/"data":"([A-Za-z0-9+/=]+)"/g, (_m, b64: string) => `"data":${JSON.stringify(Buffer.from(b64, 'base64').toString('utf8'))}`);
-}
+import { historyText } from '../helpers/history-text';
 
 describe('the API token', () => {
   let h: Harness;
@@ -38,14 +34,9 @@ describe('the API token', () => {
     const summary = await resultOf(handle);
     expect(summary).toMatchObject({ state: 'completed', succeeded: 99, failed: 1, tokenRefreshes: 2 });
 
-    const runs: string[] = [];
-    for await (const wf of h.client.workflow.list({ query: `WorkflowId = 'secret-batch'` })) {
-      const run = h.client.workflow.getHandle('secret-batch', wf.runId);
-      runs.push(decodePayloads(JSON.stringify(await run.fetchHistory())), decodePayloads(JSON.stringify(await run.describe())));
-    }
     const failures = JSON.stringify(await h.store.list(keyOf(summary), 'failed'));
     const places = {
-      history: runs.join('\n'),
+      history: await historyText(h, 'secret-batch'),
       worker: worker.output(),
       cli: outputs.join('\n'),
       argv: argvs.flat().join(' '),

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientIds } from '../../src/fake-api/client-file';
 import { pauseSignal, progressQuery, resumeSignal, tokenRefreshedSignal } from '../../src/shared';
-import { autoRefresh, createHarness, keyOf, resultOf, runHistoryLengths, waitForProgress, waitForState, type Harness } from '../helpers/harness';
+import { operatorRefreshes, createHarness, keyOf, resultOf, runHistoryLengths, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 
 const noFailures = { missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] };
 
@@ -53,7 +53,7 @@ describe('signals to a running batch', () => {
       await waitForProgress(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 2);
       await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) });
       await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) }); // twice in a row
-      const refresher = autoRefresh(h, handle);
+      const refresher = operatorRefreshes(h, handle);
       const s = await resultOf(handle);
       await refresher.stop();
       return s;
@@ -68,7 +68,7 @@ describe('signals to a running batch', () => {
     const tokenFile = path.join(h.dir, 'token');
     await writeFile(tokenFile, h.api.issueToken());
     const { path: file, ids } = await h.clientFile(100);
-    const { readWorkerToken } = await import('../../src/token/worker-token');
+    const { readWorkerToken } = await import('../../src/token/token-provider');
     const worker = await h.worker({ ownToken: () => readWorkerToken({ API_TOKEN_FILE: tokenFile }) });
     const summary = await worker.runUntil(async () => {
       const handle = await h.startBatch(file, { sealedToken: undefined });

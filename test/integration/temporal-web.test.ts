@@ -56,7 +56,7 @@ describe('Temporal Web', () => {
       try {
         // Temporal Web renders the details (markdown) in a sandboxed frame: read every frame's text.
         expect(await frameTextContaining(page, 'waiting for tokenRefreshed')).toMatch(
-          /resume from ClientId C-000021 \(1 pending; TokenExpired:401\)\. 20 of 50 processed/,
+          /resume from ClientId C-000021 \(1 pending; TokenExpired:401; no automatic refresh: the workers have no token provider\)\. 20 of 50 processed/,
         );
       } finally {
         await page.screenshot({ path: SCREENSHOT });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeApiOptions } from '../../src/fake-api';
 import type { BatchOptionsInput } from '../../src/shared';
-import { autoRefresh, createHarness, publishedStates, resultOf, runHistories, type Harness } from '../helpers/harness';
+import { operatorRefreshes, createHarness, publishedStates, resultOf, runHistories, type Harness } from '../helpers/harness';
 
 const FAST_RETRY = { maximumAttempts: 10, initialIntervalMs: 50, maximumIntervalMs: 200, backoffCoefficient: 2 };
 
@@ -15,7 +15,7 @@ describe('a batch whose token expires every 150 successful calls', () => {
     const worker = await h.worker();
     return worker.runUntil(async () => {
       const handle = await h.startBatch(path, { options: { retry: FAST_RETRY, ...options } });
-      const refresher = autoRefresh(h, handle);
+      const refresher = operatorRefreshes(h, handle);
       const summary = await resultOf(handle);
       const refreshes = await refresher.stop();
       return { summary, refreshes, ids, handle };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnWorker } from '../helpers/cli-process';
-import { autoRefresh, createHarness, resultOf, type Harness } from '../helpers/harness';
+import { operatorRefreshes, createHarness, resultOf, type Harness } from '../helpers/harness';
 
 describe("the worker's log", () => {
   let h: Harness | undefined;
@@ -11,7 +11,7 @@ describe("the worker's log", () => {
     const { path, ids } = await h.clientFile(80);
     const worker = await spawnWorker(h);
     const handle = await h.startBatch(path, { options: { concurrency: 4, retry: { initialIntervalMs: 20, maximumIntervalMs: 50 } } });
-    const refresher = autoRefresh(h, handle);
+    const refresher = operatorRefreshes(h, handle);
     const summary = await resultOf(handle);
     await refresher.stop();
     expect(summary).toMatchObject({ state: 'completed', succeeded: ids.length - 1, failed: 1 });

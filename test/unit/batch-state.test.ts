@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS, type BatchCarry } from '../../src/shared';
-import { addPending, detailsLine, initialCarry, progressOf, resolveOptions, runWouldOverflow, stateOf, summaryOf } from '../../src/workflows/batch-state';
+import { progressLine } from '../../src/cli/progress-line';
+import {
+  addPending,
+  autoRefreshVerdict,
+  detailsLine,
+  initialCarry,
+  proactiveRefreshAt,
+  progressOf,
+  resolveOptions,
+  runWouldOverflow,
+  stateOf,
+  summaryOf,
+} from '../../src/workflows/batch-state';
 
 const entry = (position: number) => ({ id: `C-${String(position).padStart(6, '0')}`, position, record: {} });
 const NOW = '2026-11-28T10:00:00.000Z';
@@ -75,7 +87,7 @@ describe('progressOf and detailsLine', () => {
 
 describe('summaryOf', () => {
   it('ends with the counters, the runs and the time since the first run started', () => {
-    const c = carry({ run: 3, tokenRefreshes: 2, counters: { processed: 100, succeeded: 97, failed: 2, duplicates: 1 } });
+    const c = carry({ run: 3, tokenRefreshes: 2, autoRefresh: { count: 1, inARow: 0 }, counters: { processed: 100, succeeded: 97, failed: 2, duplicates: 1 } });
     const s = summaryOf(progressOf('b', c, 'completed', { now: NOW, inFlight: 0, lastTokenError: null }), Date.parse(NOW) + 90_000);
     expect(s).toEqual({
       batchId: 'b',
@@ -88,9 +100,40 @@ describe('summaryOf', () => {
       total: 100,
       runs: 3,
       tokenRefreshes: 2,
+      automaticRefreshes: 1,
       startedAt: NOW,
       endedAt: '2026-11-28T10:01:30.000Z',
       durationMs: 90_000,
     });
+  });
+});
+
+describe('automatic refresh bounds', () => {
+  it('refresh a token at 90% of its known lifetime, and not at all when it is unknown', () => {
+    expect(proactiveRefreshAt({ tokenObtainedAt: 1_000, tokenExpiresAt: 21_000 })).toBe(19_000);
+    expect(proactiveRefreshAt({})).toBeUndefined();
+    // A token already past its end when it came (a clock ahead of ours) is refreshed at once, not before it was had.
+    expect(proactiveRefreshAt({ tokenObtainedAt: 5_000, tokenExpiresAt: 4_000 })).toBe(4_000);
+  });
+
+  it('allow a refresh after an expiry now, after the minimum interval, or not at all after 3 in a row', () => {
+    expect(autoRefreshVerdict(undefined, 10_000, 60_000)).toEqual({ kind: 'now' });
+    expect(autoRefreshVerdict({ count: 2, inARow: 1, lastReactiveAt: 9_000 }, 10_000, 60_000)).toEqual({ kind: 'later', at: 69_000 });
+    expect(autoRefreshVerdict({ count: 2, inARow: 1, lastReactiveAt: 9_000 }, 69_000, 60_000)).toEqual({ kind: 'now' });
+    expect(autoRefreshVerdict({ count: 5, inARow: 3 }, 10_000, 0)).toMatchObject({
+      kind: 'person',
+      why: expect.stringMatching(/^automatic refresh stopped: 3 new tokens/),
+    });
+  });
+
+  it('carry a JWT expiry the starter read from the token, and show it in progress', () => {
+    const c = initialCarry(
+      { batchId: 'b', source: { path: 'f.json', format: 'seed-json' }, apiUrl: 'http://api/', tokenExpiresAt: Date.parse(NOW) + 600_000 },
+      NOW,
+    );
+    expect(proactiveRefreshAt(c)).toBe(Date.parse(NOW) + 540_000);
+    const p = progressOf('b', c, 'running', { now: NOW, inFlight: 0, lastTokenError: null });
+    expect(p).toMatchObject({ tokenExpiresAt: '2026-11-28T10:10:00.000Z', automaticRefreshes: 0 });
+    expect(progressLine(p, 10, 10, Date.parse(NOW) + 60_000)).toContain(' · running · token expires in 9m');
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { RefreshTokenInput } from '../../src/activities';
 import { startBatchWorkflow } from '../../src/client';
 import { pauseSignal, progressQuery, resumeSignal, tokenRefreshedSignal, type BatchInput, type BatchProgress, type BatchSummary } from '../../src/shared';
 import { entries, mockActivities, type MockScript } from './mock-activities';
@@ -26,7 +27,7 @@ async function withBatch<T>(
   list: ReturnType<typeof entries>,
   script: MockScript,
   options: BatchInput['options'],
-  fn: (handle: WorkflowHandle, called: string[], firstRunId: string, started: string[]) => Promise<T>,
+  fn: (handle: WorkflowHandle, called: string[], firstRunId: string, started: string[], refreshes: RefreshTokenInput[]) => Promise<T>,
 ): Promise<T> {
   const taskQueue = `wf-${randomUUID()}`;
   const mock = mockActivities(list, script);
@@ -34,7 +35,7 @@ async function withBatch<T>(
   return worker.runUntil(async () => {
     const input: BatchInput = { batchId: `wf-${randomUUID()}`, source: { path: 'mock.json', format: 'jsonl' }, apiUrl: 'http://api.invalid/', options };
     const handle = await startBatchWorkflow(client, input, taskQueue);
-    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started);
+    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started, mock.refreshes);
   });
 }
 
@@ -123,5 +124,78 @@ describe('the batch workflow, activities mocked', () => {
       expect(summary).toMatchObject({ state: 'completed', succeeded: 20 });
       expect(called).toEqual(list.map((c) => c.id));
     });
+  });
+});
+
+describe('automatic token refresh, activities mocked', () => {
+  it('refreshes at each expiry without a person and resumes at exactly the clients that met it', async () => {
+    const list = entries(40);
+    const options = { concurrency: 4, pageSize: 8, autoRefreshMinIntervalMs: 0 };
+    await withBatch(list, { expireAfter: 10, callMs: 5, provider: {} }, options, async (handle, called, _run, started, refreshes) => {
+      const summary = (await handle.result()) as BatchSummary;
+      // The batch had no token: one at the start, then one per expiry (after 10, 20 and 30 successes).
+      expect(refreshes.map((r) => r.why)).toEqual(['initial', 'expired', 'expired', 'expired']);
+      expect(summary).toMatchObject({ state: 'completed', succeeded: 40, failed: 0, tokenRefreshes: 4, automaticRefreshes: 4 });
+      expect([...called].sort()).toEqual(list.map((c) => c.id)); // each once
+      // Each refresh after an expiry hands the expired token back, so the provider can refuse the same one.
+      expect(refreshes[1]!.current).toBe('sealed-1');
+      // Only the calls in flight at each of the 3 expiries (at most `concurrency`) ran twice.
+      expect(started.length).toBeLessThanOrEqual(40 + 3 * options.concurrency);
+    });
+  });
+
+  it('refreshes a token with a known lifetime before it ends, so no call meets an expiry', async () => {
+    const list = entries(60);
+    await withBatch(list, { callMs: 50, provider: { lifetimeMs: 1000 } }, { concurrency: 1 }, async (handle, _called, _run, _started, refreshes) => {
+      const running = await until(handle, (p) => p.automaticRefreshes! >= 2);
+      expect(Date.parse(running.tokenExpiresAt!)).toBeGreaterThan(Date.now() - 1000);
+      const summary = (await handle.result()) as BatchSummary;
+      expect(summary).toMatchObject({ state: 'completed', succeeded: 60 });
+      expect(refreshes[0]!.why).toBe('initial');
+      expect(refreshes.slice(1).every((r) => r.why === 'proactive')).toBe(true);
+      expect(refreshes.length).toBeGreaterThanOrEqual(3); // ~3 s of calls, a token every ~0.9 s
+    });
+  });
+
+  it("waits for a person, saying why, when the provider refuses; a person's token resumes it", async () => {
+    const list = entries(30);
+    await withBatch(list, { expireAfter: 10, provider: { refusesFrom: 2 } }, { concurrency: 2, autoRefreshMinIntervalMs: 0 }, async (handle, called) => {
+      const waiting = await until(handle, (p) => p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('automatic refresh failed'));
+      expect(waiting.lastTokenError).toBe('Session already expired.; automatic refresh failed: the authorization server refused: invalid_client');
+      expect(called.length).toBe(10);
+      await handle.signal(tokenRefreshedSignal, {});
+      await until(handle, (p) => p.tokenRefreshes === 2 && p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('refused'));
+      await handle.signal(tokenRefreshedSignal, {});
+      const summary = (await handle.result()) as BatchSummary;
+      expect(summary).toMatchObject({ state: 'completed', succeeded: 30, tokenRefreshes: 3, automaticRefreshes: 1 });
+    });
+  });
+
+  it('stops after 3 new tokens in a row that meet an expiry before any call succeeds', async () => {
+    const list = entries(20);
+    await withBatch(list, { provider: { deadFrom: 1 } }, { concurrency: 1, autoRefreshMinIntervalMs: 0 }, async (handle, called, _run, _started, refreshes) => {
+      const waiting = await until(handle, (p) => p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('stopped'));
+      expect(waiting.lastTokenError).toMatch(/automatic refresh stopped: 3 new tokens in a row met an expiry before any call succeeded$/);
+      expect(refreshes.length).toBe(3); // the initial token and two after expiries, every one dead
+      expect(called).toEqual([]);
+      await handle.cancel();
+    });
+  });
+
+  it('spaces refreshes after an expiry by the minimum interval', async () => {
+    const list = entries(12);
+    await withBatch(
+      list,
+      { expireAfter: 4, provider: {} },
+      { concurrency: 1, autoRefreshMinIntervalMs: 1500 },
+      async (handle, _called, _run, _started, refreshes) => {
+        const waiting = await until(handle, (p) => !!p.lastTokenError?.includes('automatic refresh at'));
+        expect(waiting.lastTokenError).toMatch(/at most one per 1\.5 s after an expiry/);
+        const summary = (await handle.result()) as BatchSummary;
+        expect(summary).toMatchObject({ state: 'completed', succeeded: 12, automaticRefreshes: 3 });
+        expect(refreshes.map((r) => r.why)).toEqual(['initial', 'expired', 'expired']);
+        expect(Date.parse(summary.endedAt) - Date.parse(summary.startedAt)).toBeGreaterThanOrEqual(1500);
+      },
+    );
   });
 });

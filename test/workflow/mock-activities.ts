@@ -7,6 +7,8 @@ import type {
   ClientOutcome,
   InspectSourceInput,
   ReadClientsPageInput,
+  RefreshTokenInput,
+  RefreshTokenOutput,
 } from '../../src/activities';
 import type { Activities } from '../../src/activities';
 import type { ClientEntry, ClientPage, SourceReport } from '../../src/domain/sources';
@@ -19,6 +21,15 @@ export interface MockScript {
   callMs?: number;
   /** Calls refused as by a worker on another results store, before any other answer. */
   storeMismatches?: number;
+  /** The workers' token provider (absent: none). */
+  provider?: {
+    /** Each token it gives lives this long (absent: it does not say). */
+    lifetimeMs?: number;
+    /** From this refresh on (1-based) it refuses, as after a revoked secret. */
+    refusesFrom?: number;
+    /** From this refresh on its tokens are dead on arrival: the first call meets an expiry. */
+    deadFrom?: number;
+  };
 }
 
 /**
@@ -33,11 +44,15 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
   const settled = new Set<string>();
   const successesByGeneration = new Map<number, number>();
   let refusals = script.storeMismatches ?? 0;
+  const refreshes: RefreshTokenInput[] = [];
+  /** Generations whose tokens are dead on arrival, by the sealed token the mock gave. */
+  const deadTokens = new Set<string>();
 
-  async function call(client: ClientEntry, generation: number): Promise<ClientOutcome | 'expired'> {
+  async function call(client: ClientEntry, generation: number, sealedToken?: string): Promise<ClientOutcome | 'expired'> {
     started.push(client.id);
     if (script.callMs) await new Promise((r) => setTimeout(r, script.callMs));
     if (settled.has(client.id)) return 'duplicate';
+    if (sealedToken && deadTokens.has(sealedToken)) return 'expired';
     const used = successesByGeneration.get(generation) ?? 0;
     if (script.expireAfter && used >= script.expireAfter) return 'expired';
     successesByGeneration.set(generation, used + 1);
@@ -69,7 +84,7 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
     },
     async callClient(input: CallClientInput): Promise<CallClientOutput> {
       refuseStore();
-      const outcome = await call(input.client, input.tokenGeneration);
+      const outcome = await call(input.client, input.tokenGeneration, input.sealedToken);
       if (outcome === 'expired') throw expired();
       return { outcome };
     },
@@ -77,7 +92,7 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
       refuseStore();
       const outcomes: ClientOutcome[] = [];
       for (const [i, client] of input.clients.entries()) {
-        const outcome = await call(client, input.tokenGeneration);
+        const outcome = await call(client, input.tokenGeneration, input.sealedToken);
         if (outcome === 'expired') return { outcomes, pendingFrom: i, tokenProblem: 'Session already expired.' };
         outcomes.push(outcome);
       }
@@ -86,8 +101,20 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
     async recordFailure(): Promise<boolean> {
       return true;
     },
+    async refreshToken(input: RefreshTokenInput): Promise<RefreshTokenOutput> {
+      const provider = script.provider;
+      if (!provider) throw ApplicationFailure.create({ type: FailureTypes.NoTokenProvider, message: 'the workers have no token provider', nonRetryable: true });
+      refreshes.push(input);
+      const n = refreshes.length;
+      if (provider.refusesFrom && n >= provider.refusesFrom) {
+        throw ApplicationFailure.create({ type: FailureTypes.TokenRefused, message: 'the authorization server refused: invalid_client', nonRetryable: true });
+      }
+      const sealedToken = `sealed-${n}`;
+      if (provider.deadFrom && n >= provider.deadFrom) deadTokens.add(sealedToken);
+      return { sealedToken, expiresAt: provider.lifetimeMs ? Date.now() + provider.lifetimeMs : null, provider: 'mock provider' };
+    },
   };
-  return { activities, called, started };
+  return { activities, called, started, refreshes };
 }
 
 /** Entries C-000001 … in source order; `repeat` adds an entry whose id was seen before, at the end. */

@@ -1,5 +1,6 @@
 import { tokenRefreshedSignal, progressQuery, type BatchProgress } from '../../shared';
 import { loadSealKey, sealToken } from '../../token/seal';
+import { jwtExpiry } from '../../token/token-expiry';
 import { getRunningBatch, withClient } from '../batches';
 import type { CliIO } from '../io';
 import { progressLine } from '../progress-line';
@@ -14,7 +15,8 @@ export async function refreshToken(batchId: string, flags: TokenFlags, io: CliIO
   const sealedToken = token ? sealToken(token, await loadSealKey({ create: true })) : undefined;
   return withClient(async (client) => {
     const { handle } = await getRunningBatch(client, batchId, 'refresh');
-    await handle.signal(tokenRefreshedSignal, sealedToken ? { sealedToken } : {});
+    const expiresAt = token ? jwtExpiry(token) : undefined;
+    await handle.signal(tokenRefreshedSignal, sealedToken ? { sealedToken, ...(expiresAt ? { expiresAt } : {}) } : {});
     io.out(token ? `Sent tokenRefreshed to ${batchId} with a new token.` : `Sent tokenRefreshed to ${batchId}; workers will re-read their own token source.`);
     const progress = await handle.query(progressQuery);
     io.out(progressLine(progress, 0));

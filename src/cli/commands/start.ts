@@ -17,6 +17,7 @@ import { UserError } from '../../errors';
 import { startBatchWorkflow } from '../../client';
 import type { BatchInput, BatchOptionsInput, StoreIdentity } from '../../shared';
 import { loadSealKey, sealToken } from '../../token/seal';
+import { jwtExpiry } from '../../token/token-expiry';
 import { webUrl, withClient } from '../batches';
 import type { CliIO } from '../io';
 import { withCliStore } from '../cli-store';
@@ -36,10 +37,12 @@ export interface StartOptions extends TokenFlags {
   eventBudget?: number;
   clientsPerActivity?: number;
   rps?: number;
+  /** false (--no-auto-refresh): an expired token always waits for a person, even when the workers have a token provider. */
+  autoRefresh?: boolean;
   /** Validate and report only. */
   dryRun?: boolean;
   taskQueue?: string;
-  /** Use the workers' own token source (API_TOKEN / API_TOKEN_FILE / API_TOKEN_COMMAND on the workers). */
+  /** Use the workers' own token source (their token provider, or API_TOKEN). */
   workerToken?: boolean;
   wait?: boolean;
   /** Set by retry-failed: the batch this one redrives. */
@@ -99,6 +102,8 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   if (opts.eventBudget !== undefined) options.eventBudget = opts.eventBudget;
   if (opts.clientsPerActivity !== undefined) options.clientsPerActivity = opts.clientsPerActivity;
   if (opts.rps !== undefined) options.rps = opts.rps;
+  if (opts.autoRefresh !== undefined) options.autoRefresh = opts.autoRefresh;
+  const expiresAt = token ? jwtExpiry(token) : undefined;
   const batchId = opts.id ?? `batch-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(36).slice(2, 6)}`;
   const input: BatchInput = {
     batchId,
@@ -107,6 +112,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
     total: report.total,
     options,
     ...(token && !opts.dryRun ? { sealedToken: sealToken(token, await loadSealKey({ create: true })) } : {}),
+    ...(expiresAt && !opts.dryRun ? { tokenExpiresAt: expiresAt } : {}),
     ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
     ...(store ? { store } : {}),
   };

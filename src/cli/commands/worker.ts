@@ -1,8 +1,10 @@
 import { getHeapStatistics } from 'node:v8';
+import { UserError } from '../../errors';
 import { installPeopleLogger } from '../../logging';
 import { openResultsStore } from '../../store/results-store';
 import { describeStore } from '../../store/store-url';
 import { connectWorker, temporalTarget } from '../../temporal-connection';
+import { TokenRefusedError, tokenProviderFromEnv, type TokenProvider } from '../../token/token-provider';
 import { createWorker } from '../../worker';
 import type { CliIO } from '../io';
 
@@ -20,9 +22,20 @@ export interface WorkerCommandOptions {
   debug?: boolean;
 }
 
+/** The token provider of the worker's environment; its settings are checked before anything starts. */
+function workerTokenProvider(): TokenProvider | undefined {
+  try {
+    return tokenProviderFromEnv();
+  } catch (err) {
+    if (err instanceof TokenRefusedError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
 /** `clientsync worker`: runs batches until SIGINT/SIGTERM, then lets in-flight calls finish. */
 export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<void> {
   installPeopleLogger({ debug: opts.debug, write: io.err });
+  const tokenProvider = workerTokenProvider();
   const target = temporalTarget();
   const connection = await connectWorker(target);
   const store = await openResultsStore(undefined, { log: (line) => io.err(line) });
@@ -34,9 +47,10 @@ export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<voi
       store,
       maxConcurrentCalls: opts.maxConcurrentCalls,
       rps: opts.rps,
+      tokenProvider: tokenProvider ?? null,
     });
     io.out(
-      `${WORKER_READY} task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace}); results store: ${describeStore()} (store ${store.identity.id.slice(0, 8)}); heap limit ${heapLimitMb()} MB`,
+      `${WORKER_READY} task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace}); results store: ${describeStore()} (store ${store.identity.id.slice(0, 8)}); heap limit ${heapLimitMb()} MB; token provider: ${tokenProvider?.name ?? 'none (an expired token waits for a person)'}`,
     );
     await w.run(); // the SDK's runtime shuts the worker down gracefully on SIGINT/SIGTERM
     io.out('clientsync worker stopped.');
