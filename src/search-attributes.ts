@@ -7,6 +7,8 @@ export const stateKey = defineSearchAttributeKey('ClientsyncState', SearchAttrib
 export const processedKey = defineSearchAttributeKey('ClientsyncProcessed', SearchAttributeType.INT);
 export const failedKey = defineSearchAttributeKey('ClientsyncFailed', SearchAttributeType.INT);
 export const totalKey = defineSearchAttributeKey('ClientsyncTotal', SearchAttributeType.INT);
+/** Since when the batch waits for a person (unset otherwise): `ClientsyncWaitingSince < "…"` lists long waits. */
+export const waitingSinceKey = defineSearchAttributeKey('ClientsyncWaitingSince', SearchAttributeType.DATETIME);
 
 /** name=Type pairs, as `temporal server start-dev --search-attribute` wants them. */
 export const searchAttributeDefinitions: ReadonlyArray<readonly [string, string]> = [
@@ -14,4 +16,5 @@ export const searchAttributeDefinitions: ReadonlyArray<readonly [string, string]
   [processedKey.name, 'Int'],
   [failedKey.name, 'Int'],
   [totalKey.name, 'Int'],
+  [waitingSinceKey.name, 'Datetime'],
 ];

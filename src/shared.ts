@@ -86,6 +86,11 @@ export interface BatchOptions {
   autoRefresh: boolean;
   /** After an expiry, automatic refreshes at most one per this long (a provider whose tokens die at once cannot spin). */
   autoRefreshMinIntervalMs: number;
+  /** While the batch waits for a person, the alert is sent again this often. */
+  notifyEveryMs: number;
+  /** How long the batch waits for a person before `onWaitTimeout` (0: no limit). */
+  waitTimeoutMs: number;
+  onWaitTimeout: 'keep-waiting' | 'cancel' | 'fail';
 }
 
 export const DEFAULT_OPTIONS: BatchOptions = {
@@ -99,6 +104,9 @@ export const DEFAULT_OPTIONS: BatchOptions = {
   rps: 0,
   autoRefresh: true,
   autoRefreshMinIntervalMs: 60_000,
+  notifyEveryMs: 30 * 60_000,
+  waitTimeoutMs: 0,
+  onWaitTimeout: 'keep-waiting',
 };
 
 export interface Counters {
@@ -164,6 +172,10 @@ export interface BatchInput {
   retryOf?: string;
   /** The results store the batch writes to; workers with another refuse its activities (absent: from before the check). */
   store?: StoreIdentity;
+  /** Where alerts go (`start --notify`), sealed like the token: a webhook URL is a secret. Absent: the workers' CLIENTSYNC_NOTIFY_URL. */
+  sealedNotifyUrl?: string;
+  /** The batch in Temporal Web, for alerts. */
+  webUrl?: string;
   /** Set only by continue-as-new. */
   carry?: BatchCarry;
 }
@@ -191,6 +203,8 @@ export interface BatchProgress extends Counters {
   tokenExpiresAt?: string | null;
   /** Of tokenRefreshes, those the workers' token provider made without a person. */
   automaticRefreshes?: number;
+  /** Since when the batch waits for a person (a token nobody could refresh, a pause it made itself); null otherwise. */
+  waitingForPersonSince?: string | null;
 }
 
 export interface BatchSummary extends Counters {

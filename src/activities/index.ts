@@ -6,6 +6,7 @@ import { expectedFailure } from './expected-failures';
 import { makeSourceActivities } from './source-activities';
 import { checkStore } from './store-check';
 import { Pacer } from './pacer';
+import { makeNotify } from './notify';
 import { makeRefreshToken } from './refresh-token';
 import { TokenResolver } from './token-resolver';
 import { tokenProviderFromEnv, type TokenProvider } from '../token/token-provider';
@@ -14,6 +15,7 @@ export type { CallClientInput, CallClientOutput, TransientDetails } from './call
 export type { CallClientsInput, CallClientsOutput, ClientOutcome } from './call-clients';
 export type { ReadClientsPageInput, InspectSourceInput } from './source-activities';
 export type { RefreshTokenInput, RefreshTokenOutput } from './refresh-token';
+export type { NotifyInput, NotifyOutput } from './notify';
 
 export interface RecordFailureInput {
   batchId: string;
@@ -50,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
     callClient: makeCallClient(deps.store, tokens, pacer),
     callClients: makeCallClients(deps.store, tokens, pacer),
     refreshToken: makeRefreshToken(provider, sealKey),
+    notify: makeNotify(sealKey),
     /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */
     recordFailure: expectedFailure(async function recordFailure(input: RecordFailureInput): Promise<boolean> {
       checkStore(deps.store, input.store);

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf } from '../errors';
 import { DEFAULT_TASK_QUEUE } from '../shared';
 import { processIO, type CliIO } from './io';
-import { port, positiveNumber, rate, wholeNumber } from './parse';
+import { duration, port, positiveNumber, rate, webhookUrl, wholeNumber } from './parse';
 
 /** The command functions, injectable so argv parsing can be table-tested without running anything. */
 export interface Commands {
@@ -143,6 +143,15 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
       .option('--worker-token', "use the workers' own token source instead of passing one")
       .option('--auto-refresh', "on an expired token, and before a token's known end, get a new one from the workers' token provider (the default)")
       .option('--no-auto-refresh', 'on an expired token, always wait for a person')
+      .addOption(
+        new Option(
+          '--notify <url>',
+          'POST a JSON alert here when the batch needs a person, while it waits, and when it ends (default: env CLIENTSYNC_NOTIFY_URL on the workers)',
+        ).argParser(webhookUrl),
+      )
+      .addOption(new Option('--notify-every <duration>', 'while it waits for a person, alert again this often (default 30m)').argParser(duration))
+      .addOption(new Option('--wait-timeout <duration>', 'how long to wait for a person before --on-wait-timeout').argParser(duration))
+      .addOption(new Option('--on-wait-timeout <action>', 'after --wait-timeout (default keep-waiting)').choices(['keep-waiting', 'cancel', 'fail']))
       .option('--dry-run', 'validate the clients file and report; start nothing')
       .option('--wait', 'show progress until the batch ends'),
   ).action(async (o) => void (await commands.start(o, io)));

@@ -1,3 +1,5 @@
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { InvalidArgumentError } from 'commander';
 
 /** commander parsers that turn bad values into one-line errors naming the flag's expectation. */
@@ -23,3 +25,27 @@ export function positiveNumber(value: string): number {
 }
 
 export const port = wholeNumber(0, 65535);
+
+/** A duration as Temporal writes them (`90s`, `30m`, `2h`, `1d`, `1.5 hours`), in milliseconds. */
+export function duration(value: string): number {
+  let ms: number;
+  try {
+    ms = msToNumber(value as Duration);
+  } catch {
+    throw new InvalidArgumentError('expected a duration such as 90s, 30m, 2h or 1d');
+  }
+  if (!Number.isFinite(ms) || ms < 1000) throw new InvalidArgumentError('expected a duration of at least 1s, such as 90s, 30m, 2h or 1d');
+  return ms;
+}
+
+/** An http(s) URL to POST alerts to. */
+export function webhookUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('expected an http(s) URL to POST alerts to, e.g. a Slack incoming webhook');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError('expected an http(s) URL to POST alerts to');
+  return value;
+}

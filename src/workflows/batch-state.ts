@@ -101,7 +101,7 @@ export function progressOf(
   batchId: string,
   carry: BatchCarry,
   state: BatchState,
-  extra: { now: string; inFlight: number; lastTokenError: string | null },
+  extra: { now: string; inFlight: number; lastTokenError: string | null; waitingForPersonSince?: string | null },
 ): BatchProgress {
   return {
     batchId,
@@ -121,6 +121,7 @@ export function progressOf(
     pausedBecause: carry.pausedBecause ?? null,
     tokenExpiresAt: carry.tokenExpiresAt === undefined ? null : new Date(carry.tokenExpiresAt).toISOString(),
     automaticRefreshes: carry.autoRefresh?.count ?? 0,
+    waitingForPersonSince: extra.waitingForPersonSince ?? null,
   };
 }
 

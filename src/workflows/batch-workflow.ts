@@ -1,6 +1,8 @@
 import {
   type ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   condition,
   ContinueAsNew,
   continueAsNew,
@@ -17,7 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, RefreshTokenInput } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
-import { failedKey, processedKey, stateKey, totalKey } from '../search-attributes';
+import { failedKey, processedKey, stateKey, totalKey, waitingSinceKey } from '../search-attributes';
 import {
   FailureTypes,
   pauseSignal,
@@ -29,6 +31,7 @@ import {
   type BatchSummary,
   storeLabel,
 } from '../shared';
+import { alertOf, type AlertEvent } from './alert';
 import { failureType, makeApiCalls } from './api-calls';
 import {
   addPending,
@@ -60,6 +63,12 @@ const tokenActivities = proxyActivities<Activities>({
   },
 });
 
+/** An alert that fails is retried for about a minute, then given up with a warning: it never fails the batch. */
+const alertActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5, initialInterval: '2 seconds', maximumInterval: '30 seconds', nonRetryableErrorTypes: [FailureTypes.TokenUnavailable] },
+});
+
 /** Changes made after batches were running; each keeps the old path for histories recorded before it. */
 const Patches = {
   continueAsNewIsNotFailure: 'continue-as-new-is-not-failure',
@@ -73,6 +82,8 @@ const Patches = {
   storeMismatchPauses: 'store-mismatch-pauses',
   /** The workflow gets new tokens from the workers' token provider, before and after an expiry. */
   autoRefresh: 'auto-refresh',
+  /** A person is alerted when the batch needs one and when it ends; ClientsyncWaitingSince; the wait timeout. */
+  alerts: 'alerts',
 } as const;
 
 /**
@@ -94,12 +105,22 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   let refreshing = false;
   /** What automatic refresh is doing about the token problem, or why it gave up; shown after lastTokenError. */
   let refreshNote: string | null = null;
+  /** The batch waits for a person: since when and why; each wait is an episode with its own alerts. */
+  let personWait: { since: number; reason: string; episode: number } | undefined;
+  let episodes = 0;
+  /** Ends the batch from inside (the wait timeout's cancel or fail). */
+  let stopBecause: Error | undefined;
   /** Why a call failed in a way no client outcome covers; ends the batch as failed. */
   let callError: unknown;
 
   const tokenError = () => [lastTokenError, refreshNote].filter((x) => x !== null).join('; ') || null;
   const progress = () =>
-    progressOf(input.batchId, carry, stateOf(carry, finalState), { now: new Date().toISOString(), inFlight, lastTokenError: tokenError() });
+    progressOf(input.batchId, carry, stateOf(carry, finalState), {
+      now: new Date().toISOString(),
+      inFlight,
+      lastTokenError: tokenError(),
+      waitingForPersonSince: personWait ? new Date(personWait.since).toISOString() : null,
+    });
   /**
    * Mirrors progress into Temporal Web. The details line costs no history event, so it follows every
    * client; search attributes do (one event per upsert), so they follow state changes and page boundaries.
@@ -125,6 +146,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     carry.tokenObtainedAt = Date.now();
     if (carry.autoRefresh) carry.autoRefresh.inARow = 0; // a person's token: the bound starts again
     refreshNote = null;
+    personCame();
     carry.tokenGeneration++;
     carry.tokenRefreshes++;
     carry.waitingForToken = false;
@@ -138,6 +160,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   setHandler(resumeSignal, () => {
     carry.paused = false;
     carry.pausedBecause = undefined;
+    personCame();
     publish();
   });
 
@@ -152,6 +175,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
         if (!refreshing) void CancellationScope.nonCancellable(refreshAfterExpiry); // cancelling the batch ends it anyway
       } else {
         log.info('Token expired; waiting for tokenRefreshed', { batchId: input.batchId, resumeFrom: carry.pending[0]?.id });
+        needPerson(reason);
       }
     }
     publish();
@@ -206,6 +230,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       if (carry.waitingForToken) {
         refreshNote = failed;
         log.warn(`The batch waits for a person: ${tokenError()}`, { batchId: input.batchId, resumeFrom: carry.pending[0]?.id ?? null });
+        needPerson(tokenError()!);
       } else {
         log.warn(`Could not refresh the token before it ends (${failed}); it is refreshed when it expires`, { batchId: input.batchId });
       }
@@ -222,6 +247,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     if (verdict.kind === 'person') {
       refreshNote = verdict.why;
       log.warn(`The batch waits for a person: ${tokenError()}`, { batchId: input.batchId, resumeFrom: carry.pending[0]?.id ?? null });
+      needPerson(tokenError()!);
       return publish();
     }
     if (verdict.kind === 'later') {
@@ -253,11 +279,86 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   };
   if (autoRefreshOn()) void CancellationScope.nonCancellable(keepTokenFresh); // it never ends; the batch's end drops it
 
+  /** Tells a person, through the workers' notify activity; a failed alert is a warning, never the batch's failure. */
+  const sendAlert = async (event: AlertEvent, extra: { reason?: string | null; timeout?: string } = {}) => {
+    const alert = alertOf(event, progress(), {
+      reason: extra.reason !== undefined ? extra.reason : (personWait?.reason ?? null),
+      waitingSince: personWait ? new Date(personWait.since).toISOString() : null,
+      webUrl: input.webUrl ?? null,
+      now: new Date().toISOString(),
+      ...(extra.timeout ? { timeout: extra.timeout } : {}),
+    });
+    try {
+      await alertActivities.notify({ ...(input.sealedNotifyUrl ? { sealedUrl: input.sealedNotifyUrl } : {}), alert });
+    } catch (err) {
+      log.warn(`Could not send the ${event} alert: ${(err as ActivityFailure).cause?.message ?? String(err)}`, { batchId: input.batchId });
+    }
+  };
+
+  /** The batch now needs a person (a token nobody could refresh, a pause it made itself): alert, and keep count. */
+  const needPerson = (reason: string) => {
+    if (personWait || !patched(Patches.alerts)) return;
+    personWait = { since: Date.now(), reason, episode: ++episodes };
+    upsertSearchAttributes([{ key: waitingSinceKey, value: new Date(personWait.since) }]);
+    const episode = personWait.episode;
+    void CancellationScope.nonCancellable(() => watchPersonWait(episode));
+  };
+  /** A person acted (a refresh, a resume): the wait is over. */
+  const personCame = () => {
+    if (!personWait) return;
+    personWait = undefined;
+    upsertSearchAttributes([{ key: waitingSinceKey, value: null }]);
+  };
+
+  /** The first alert of a wait, a reminder every notifyEvery, and the wait timeout's action. */
+  const watchPersonWait = async (episode: number) => {
+    const over = () => personWait?.episode !== episode;
+    await sendAlert('waiting-for-person');
+    const since = personWait?.since ?? Date.now();
+    let nextReminder = since + opts.notifyEveryMs;
+    const timeoutAt = opts.waitTimeoutMs > 0 ? since + opts.waitTimeoutMs : Infinity;
+    let timedOut = false;
+    while (!over()) {
+      const next = Math.min(nextReminder, timedOut ? Infinity : timeoutAt);
+      if (await condition(over, Math.max(1, next - Date.now()))) return;
+      if (!timedOut && Date.now() >= timeoutAt) {
+        timedOut = true;
+        await onWaitTimeout();
+      } else {
+        await sendAlert('still-waiting');
+        nextReminder += opts.notifyEveryMs;
+      }
+    }
+  };
+
+  /** The last alert: how the batch ended (a person may be waiting for it overnight). Sent even when cancelled. */
+  const alertEnded = async (reason: string | null) => {
+    if (!patched(Patches.alerts)) return;
+    personCame();
+    await CancellationScope.nonCancellable(() => sendAlert('ended', { reason }));
+  };
+
+  const onWaitTimeout = async () => {
+    const waited = `${Math.round(opts.waitTimeoutMs / 1000)} s`;
+    const action = { 'keep-waiting': 'it keeps waiting', cancel: 'the batch is cancelled', fail: 'the batch fails' }[opts.onWaitTimeout];
+    log.warn(`The batch waited for a person longer than ${waited}; ${action}`, { batchId: input.batchId });
+    await sendAlert('wait-timeout', { timeout: action });
+    if (opts.onWaitTimeout === 'cancel') stopBecause = new CancelledFailure(`waited for a person longer than ${waited}`);
+    if (opts.onWaitTimeout === 'fail') {
+      stopBecause = ApplicationFailure.create({
+        type: 'WaitTimeout',
+        nonRetryable: true,
+        message: `waited for a person longer than ${waited}: ${personWait?.reason}`,
+      });
+    }
+  };
+
   /** Pauses the batch itself, saying why; `resume` clears it. */
   const pauseBecause = (reason: string) => {
     if (!carry.pausedBecause) log.warn(`The batch paused: ${reason}`, { batchId: input.batchId });
     carry.paused = true;
     carry.pausedBecause ??= reason;
+    needPerson(carry.pausedBecause);
     publish();
   };
 
@@ -333,7 +434,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
         carry.total = (await sourceActivities.inspectSource({ source: input.source })).total;
       } catch (err) {
         if (!pausedFor(err)) throw err;
-        await condition(() => !carry.paused);
+        await condition(() => !carry.paused || stopBecause !== undefined);
+        if (stopBecause) throw stopBecause;
       }
     }
     // A batch without a token of its own gets one from the workers' provider, so its lifetime is known.
@@ -345,10 +447,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       await condition(
         () =>
           callError !== undefined ||
+          stopBecause !== undefined ||
           (canStart() && (carry.pending.length > 0 || !sourceDone())) ||
           (inFlight === 0 && carry.pending.length === 0 && sourceDone()),
       );
       if (callError !== undefined) throw callError;
+      if (stopBecause) throw stopBecause;
       if (carry.pending.length > 0 && canStart()) {
         start(carry.pending.splice(0, opts.clientsPerActivity));
       } else if (buffer.length > 0) {
@@ -382,6 +486,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       await CancellationScope.nonCancellable(() => condition(() => inFlight === 0));
       finalState = 'failed';
       publish();
+      await alertEnded(failureMessage(err));
       throw err;
     }
     // Cancelled: let in-flight calls finish and record, then end with the summary so far.
@@ -389,5 +494,14 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     finalState = 'cancelled';
   }
   publish('always');
-  return summaryOf(progress(), Date.now());
+  const summary = summaryOf(progress(), Date.now());
+  await alertEnded(finalState === 'cancelled' ? (stopBecause?.message ?? 'cancelled by a person') : null);
+  return summary;
+}
+
+/** An ended batch's failure as people read it: the innermost cause's message. */
+function failureMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
 }

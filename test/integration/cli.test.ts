@@ -52,7 +52,7 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     expect((await cli(['status', id])).err).toMatch(/no batch with id/);
   });
 
-  it('needs a token, a valid --api-url and a valid --expired-regex, naming the fix', async () => {
+  it('needs a token, a valid --api-url, a valid --expired-regex and a wait timeout for its action, naming the fix', async () => {
     const { path: file } = await h.clientFile(3);
     expect((await cli(['start', '--clients', file])).err).toMatch(/no API token: set API_TOKEN, or pass --token-file F or --token-stdin/);
     const bad = await cli(['start', '--clients', file, '--api-url', 'nope', '--token-stdin'], 'tok');
@@ -61,6 +61,8 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     expect(re).toMatchObject({ code: 2, err: expect.stringMatching(/--expired-regex "\(" is not a valid regular expression/) });
     const tf = await cli(['start', '--clients', file, '--token-file', path.join(h.dir, 'nope')]);
     expect(tf).toMatchObject({ code: 2, err: expect.stringMatching(/--token-file .*nope cannot be read \(ENOENT\)/) });
+    const wt = await cli(['start', '--clients', file, '--on-wait-timeout', 'cancel', '--token-stdin'], 'tok');
+    expect(wt).toMatchObject({ code: 2, err: expect.stringMatching(/--on-wait-timeout cancel needs --wait-timeout, e.g. --wait-timeout 2h/) });
   });
 
   it('says which batch id is unknown, and how to find the right one', async () => {

@@ -13,7 +13,7 @@ import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForSta
 // Histories recorded from real batches are kept under test/fixtures/histories. Replaying them with the
 // current workflow code fails CI on any change that would break batches already running.
 // Each set is named for the workflow version that made it (v1-…, v2-…); old sets are kept for as long as
-// batches they stand for may run. RECORD_HISTORIES=v6 npx vitest run test/integration/replay.test.ts
+// batches they stand for may run. RECORD_HISTORIES=v7 npx vitest run test/integration/replay.test.ts
 // records this version's set beside them.
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
 const record = process.env.RECORD_HISTORIES;
@@ -120,8 +120,8 @@ describe('recorded batch histories', () => {
   it('replays the committed histories of earlier versions', async () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
     // v1: before continue-as-new-is-not-failure; v2: with it; v3: outcomes keyed by the first run id too;
-    // v4: a worker on another results store pauses the batch; v5: automatic token refresh.
-    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5']) expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
+    // v4: a worker on another results store pauses the batch; v5: automatic token refresh; v6: alerts.
+    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6']) expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
     for (const f of files) await replay(await readFile(path.join(FIXTURES, f), 'utf8'), f);
   });
 });

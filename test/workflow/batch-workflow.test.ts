@@ -3,6 +3,8 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RefreshTokenInput } from '../../src/activities';
+import { waitingSinceKey } from '../../src/search-attributes';
+import type { Alert } from '../../src/workflows/alert';
 import { startBatchWorkflow } from '../../src/client';
 import { pauseSignal, progressQuery, resumeSignal, tokenRefreshedSignal, type BatchInput, type BatchProgress, type BatchSummary } from '../../src/shared';
 import { entries, mockActivities, type MockScript } from './mock-activities';
@@ -27,15 +29,22 @@ async function withBatch<T>(
   list: ReturnType<typeof entries>,
   script: MockScript,
   options: BatchInput['options'],
-  fn: (handle: WorkflowHandle, called: string[], firstRunId: string, started: string[], refreshes: RefreshTokenInput[]) => Promise<T>,
+  fn: (handle: WorkflowHandle, called: string[], firstRunId: string, started: string[], refreshes: RefreshTokenInput[], alerts: Alert[]) => Promise<T>,
+  input: Partial<BatchInput> = {},
 ): Promise<T> {
   const taskQueue = `wf-${randomUUID()}`;
   const mock = mockActivities(list, script);
   const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: mock.activities });
   return worker.runUntil(async () => {
-    const input: BatchInput = { batchId: `wf-${randomUUID()}`, source: { path: 'mock.json', format: 'jsonl' }, apiUrl: 'http://api.invalid/', options };
-    const handle = await startBatchWorkflow(client, input, taskQueue);
-    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started, mock.refreshes);
+    const batch: BatchInput = {
+      batchId: `wf-${randomUUID()}`,
+      source: { path: 'mock.json', format: 'jsonl' },
+      apiUrl: 'http://api.invalid/',
+      options,
+      ...input,
+    };
+    const handle = await startBatchWorkflow(client, batch, taskQueue);
+    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started, mock.refreshes, mock.alerts);
   });
 }
 
@@ -197,5 +206,87 @@ describe('automatic token refresh, activities mocked', () => {
         expect(Date.parse(summary.endedAt) - Date.parse(summary.startedAt)).toBeGreaterThanOrEqual(1500);
       },
     );
+  });
+});
+
+describe('alerts for a person, activities mocked', () => {
+  const webUrl = 'http://localhost:8233/namespaces/default/workflows/x';
+
+  it('alerts when the batch needs a person, reminds while it waits, marks ClientsyncWaitingSince, and alerts at the end', async () => {
+    const list = entries(20);
+    const options = { concurrency: 1, notifyEveryMs: 700 };
+    await withBatch(
+      list,
+      { expireAfter: 10 },
+      options,
+      async (handle, _called, _run, _started, _refreshes, alerts) => {
+        const waiting = await until(handle, (p) => p.state === 'waiting-for-token' && p.waitingForPersonSince !== null);
+        await until(handle, () => alerts.filter((a) => a.event === 'still-waiting').length >= 2);
+        const since = (await handle.describe()).typedSearchAttributes.get(waitingSinceKey);
+        expect(since?.toISOString()).toBe(waiting.waitingForPersonSince);
+        expect(alerts[0]).toMatchObject({
+          event: 'waiting-for-person',
+          batchId: handle.workflowId,
+          state: 'waiting-for-token',
+          reason: 'Session already expired.; no automatic refresh: the workers have no token provider',
+          resumeFromClientId: 'C-000011',
+          processed: 10,
+          total: 20,
+          webUrl,
+          resumeCommand: `clientsync refresh-token ${handle.workflowId}`,
+        });
+        expect(alerts[0]!.text).toBe(
+          `clientsync batch ${handle.workflowId} is waiting for a person: Session already expired.; no automatic refresh: the workers have no token provider. ` +
+            `10 of 20 processed (10 succeeded, 0 failed); it resumes at ClientId C-000011. Fix that, then run \`clientsync refresh-token ${handle.workflowId}\`. <${webUrl}|Temporal Web>`,
+        );
+        await handle.signal(tokenRefreshedSignal, {});
+        const summary = (await handle.result()) as BatchSummary;
+        expect(summary.state).toBe('completed');
+        const reminders = alerts.filter((a) => a.event === 'still-waiting').length;
+        expect(alerts.map((a) => a.event)).toEqual(['waiting-for-person', ...Array<string>(reminders).fill('still-waiting'), 'ended']);
+        expect(alerts.at(-1)).toMatchObject({ state: 'completed', processed: 20, reason: null, resumeCommand: null });
+        expect((await handle.describe()).typedSearchAttributes.get(waitingSinceKey)).toBeUndefined();
+      },
+      { webUrl },
+    );
+  });
+
+  it.each([
+    ['cancel', 'cancelled'],
+    ['fail', 'failed'],
+  ] as const)('ends the batch after the wait timeout with --on-wait-timeout %s', async (action, state) => {
+    const list = entries(10);
+    await withBatch(
+      list,
+      { expireAfter: 4 },
+      { concurrency: 1, waitTimeoutMs: 1000, onWaitTimeout: action },
+      async (handle, called, _run, _started, _refreshes, alerts) => {
+        const outcome = await (handle.result() as Promise<BatchSummary>).then(
+          (s) => s.state,
+          () => 'failed',
+        );
+        expect(outcome).toBe(state);
+        expect(called.length).toBe(4);
+        expect(alerts.map((a) => a.event)).toEqual(['waiting-for-person', 'wait-timeout', 'ended']);
+        expect(alerts[1]!.text).toMatch(action === 'cancel' ? /; the batch is cancelled\./ : /; the batch fails\./);
+        expect(alerts[2]).toMatchObject({ state, reason: expect.stringMatching(/^waited for a person longer than 1 s/) });
+      },
+    );
+  });
+
+  it('alerts when the batch pauses itself, not when an operator pauses it', async () => {
+    const list = entries(10);
+    await withBatch(list, { storeMismatches: 1 }, { concurrency: 1 }, async (handle, _called, _run, _started, _refreshes, alerts) => {
+      await until(handle, (p) => p.state === 'paused');
+      await handle.signal(resumeSignal);
+      await until(handle, (p) => p.state === 'running' && p.processed > 2);
+      await handle.signal(pauseSignal);
+      await until(handle, (p) => p.state === 'paused');
+      await handle.signal(resumeSignal);
+      await handle.result();
+      expect(alerts.map((a) => a.event)).toEqual(['waiting-for-person', 'ended']);
+      expect(alerts[0]).toMatchObject({ state: 'paused', resumeCommand: `clientsync resume ${handle.workflowId}` });
+      expect(alerts[0]!.reason).toMatch(/^a worker on mock writes results to/);
+    });
   });
 });

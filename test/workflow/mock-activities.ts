@@ -7,9 +7,12 @@ import type {
   ClientOutcome,
   InspectSourceInput,
   ReadClientsPageInput,
+  NotifyInput,
+  NotifyOutput,
   RefreshTokenInput,
   RefreshTokenOutput,
 } from '../../src/activities';
+import type { Alert } from '../../src/workflows/alert';
 import type { Activities } from '../../src/activities';
 import type { ClientEntry, ClientPage, SourceReport } from '../../src/domain/sources';
 import { FailureTypes } from '../../src/shared';
@@ -45,6 +48,7 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
   const successesByGeneration = new Map<number, number>();
   let refusals = script.storeMismatches ?? 0;
   const refreshes: RefreshTokenInput[] = [];
+  const alerts: Alert[] = [];
   /** Generations whose tokens are dead on arrival, by the sealed token the mock gave. */
   const deadTokens = new Set<string>();
 
@@ -101,6 +105,10 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
     async recordFailure(): Promise<boolean> {
       return true;
     },
+    async notify(input: NotifyInput): Promise<NotifyOutput> {
+      alerts.push(input.alert);
+      return { sentTo: 'http://alerts.mock' };
+    },
     async refreshToken(input: RefreshTokenInput): Promise<RefreshTokenOutput> {
       const provider = script.provider;
       if (!provider) throw ApplicationFailure.create({ type: FailureTypes.NoTokenProvider, message: 'the workers have no token provider', nonRetryable: true });
@@ -114,7 +122,7 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
       return { sealedToken, expiresAt: provider.lifetimeMs ? Date.now() + provider.lifetimeMs : null, provider: 'mock provider' };
     },
   };
-  return { activities, called, started, refreshes };
+  return { activities, called, started, refreshes, alerts };
 }
 
 /** Entries C-000001 … in source order; `repeat` adds an entry whose id was seen before, at the end. */

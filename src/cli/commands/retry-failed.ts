@@ -42,5 +42,17 @@ export async function retryFailed(batchId: string, opts: RetryFailedOptions, io:
   io.out(`Retrying ${count} failed clients of ${batchId} as ${newId}.`);
   const { tokenFile, tokenStdin, taskQueue, workerToken } = opts;
   const flags = { tokenFile, tokenStdin, taskQueue, workerToken };
-  return start({ ...flags, clients: prepared.source.path, id: newId, apiUrl: original.apiUrl, baseOptions: original.options, retryOf: batchId, prepared }, io);
+  return start(
+    {
+      ...flags,
+      clients: prepared.source.path,
+      id: newId,
+      apiUrl: original.apiUrl,
+      baseOptions: original.options,
+      retryOf: batchId,
+      prepared,
+      baseSealedNotifyUrl: original.sealedNotifyUrl,
+    },
+    io,
+  );
 }

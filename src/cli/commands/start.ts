@@ -39,6 +39,13 @@ export interface StartOptions extends TokenFlags {
   rps?: number;
   /** false (--no-auto-refresh): an expired token always waits for a person, even when the workers have a token provider. */
   autoRefresh?: boolean;
+  /** Where alerts go (sealed into the batch), how often while it waits, and how long it waits for a person. */
+  notify?: string;
+  notifyEvery?: number;
+  waitTimeout?: number;
+  onWaitTimeout?: BatchOptionsInput['onWaitTimeout'];
+  /** Set by retry-failed: the redriven batch's alert URL, sealed. */
+  baseSealedNotifyUrl?: string;
   /** Validate and report only. */
   dryRun?: boolean;
   taskQueue?: string;
@@ -86,6 +93,9 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   } catch (err) {
     throw new UserError((err as Error).message);
   }
+  if (opts.onWaitTimeout && opts.onWaitTimeout !== 'keep-waiting' && !(opts.waitTimeout ?? opts.baseOptions?.waitTimeoutMs)) {
+    throw new UserError(`--on-wait-timeout ${opts.onWaitTimeout} needs --wait-timeout, e.g. --wait-timeout 2h`);
+  }
   const token = await readTokenInput(opts, io);
   if (!token && !opts.workerToken && !opts.dryRun) {
     throw new UserError("no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers' own)");
@@ -103,6 +113,10 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   if (opts.clientsPerActivity !== undefined) options.clientsPerActivity = opts.clientsPerActivity;
   if (opts.rps !== undefined) options.rps = opts.rps;
   if (opts.autoRefresh !== undefined) options.autoRefresh = opts.autoRefresh;
+  if (opts.notifyEvery !== undefined) options.notifyEveryMs = opts.notifyEvery;
+  if (opts.waitTimeout !== undefined) options.waitTimeoutMs = opts.waitTimeout;
+  if (opts.onWaitTimeout !== undefined) options.onWaitTimeout = opts.onWaitTimeout;
+  const sealedNotifyUrl = opts.notify && !opts.dryRun ? sealToken(opts.notify, await loadSealKey({ create: true })) : opts.baseSealedNotifyUrl;
   const expiresAt = token ? jwtExpiry(token) : undefined;
   const batchId = opts.id ?? `batch-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(36).slice(2, 6)}`;
   const input: BatchInput = {
@@ -113,6 +127,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
     options,
     ...(token && !opts.dryRun ? { sealedToken: sealToken(token, await loadSealKey({ create: true })) } : {}),
     ...(expiresAt && !opts.dryRun ? { tokenExpiresAt: expiresAt } : {}),
+    ...(sealedNotifyUrl ? { sealedNotifyUrl } : {}),
     ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
     ...(store ? { store } : {}),
   };
@@ -135,17 +150,17 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
     return { batchId: input.batchId, report, webUrl: '' };
   }
   return withClient(async (client, namespace) => {
+    input.webUrl = webUrl(input.batchId, namespace);
     const handle = await startBatchWorkflow(client, input, opts.taskQueue).catch((err: unknown) => {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw new UserError(`a batch with id ${input.batchId} already exists; pick another --id (\`clientsync status ${input.batchId}\` shows it)`);
       }
       throw err;
     });
-    const url = webUrl(input.batchId, namespace);
     io.out(`Started batch ${handle.workflowId}`);
-    io.out(`Temporal Web: ${url}`);
+    io.out(`Temporal Web: ${input.webUrl}`);
     if (opts.wait) await watchBatch(client, input.batchId, io);
-    return { batchId: input.batchId, report, webUrl: url };
+    return { batchId: input.batchId, report, webUrl: input.webUrl };
   });
 }
 
