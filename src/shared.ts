@@ -1,6 +1,6 @@
 // Definitions shared by the workflow, the activities, the worker and the CLI.
 // Workflow code imports this file, so it must stay free of Node built-ins and I/O.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ClientEntry, SourceCursor, SourceRef } from './domain/sources/types';
 
 export const DEFAULT_TASK_QUEUE = 'clientsync';
@@ -150,6 +150,8 @@ export interface AutoRefreshCarry {
   count: number;
   inARow: number;
   lastReactiveAt?: number;
+  /** A refreshToken found no token provider on the workers: a refresh without a token cannot help. */
+  noProvider?: boolean;
 }
 
 /** What a starter may set; the rest comes from DEFAULT_OPTIONS. */
@@ -230,6 +232,18 @@ export interface TokenRefreshedInput {
 }
 
 export const tokenRefreshedSignal = defineSignal<[TokenRefreshedInput?]>('tokenRefreshed');
+
+/** What `refresh-token` is told: whether the batch was waiting and resumed, and where. */
+export interface RefreshTokenReply {
+  resumed: boolean;
+  pending: number;
+  resumeFromClientId: string | null;
+  /** For people: `Resumed batch X: 8 pending, resume from C-001601`, or `the batch was not waiting; token replaced`. */
+  message: string;
+}
+
+/** `tokenRefreshed` with an answer: its validator refuses a token the workers could not use, so it never enters history. */
+export const refreshTokenUpdate = defineUpdate<RefreshTokenReply, [TokenRefreshedInput]>('refreshToken');
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const progressQuery = defineQuery<BatchProgress>('progress');

@@ -65,6 +65,31 @@ export function autoRefreshVerdict(auto: AutoRefreshCarry | undefined, now: numb
   return at > now ? { kind: 'later', at } : { kind: 'now' };
 }
 
+/**
+ * Why a refresh should be refused before it enters history, or null: a sealed token that is not one, or
+ * sealed with another key than the batch's; or no token while the workers are known to have no provider.
+ * The workflow cannot unseal (no key, no crypto), but the key id is in the clear.
+ */
+export function refreshRefusal(carry: Pick<BatchCarry, 'sealedToken' | 'autoRefresh'>, batchKeyId: string | undefined, sealedToken?: string): string | null {
+  if (!sealedToken) {
+    return carry.autoRefresh?.noProvider
+      ? 'a refresh without a token cannot help: the workers have no token provider; pass the token (--token-file F or --token-stdin)'
+      : null;
+  }
+  const [prefix, keyId, ...rest] = sealedToken.split('.');
+  if (prefix !== 'cs1' || !/^[0-9a-f]{8}$/.test(keyId ?? '') || rest.length !== 3)
+    return 'the token is not sealed by clientsync; send it with `clientsync refresh-token`';
+  if (batchKeyId && keyId !== batchKeyId) {
+    return `the token was sealed with key ${keyId} but this batch's tokens use key ${batchKeyId}; run refresh-token with the CLIENTSYNC_SEAL_KEY or key file the workers have`;
+  }
+  return null;
+}
+
+/** The sealing key id of a sealed token (its second part), which every token of one batch shares. */
+export function sealedKeyId(sealedToken: string | undefined): string | undefined {
+  return sealedToken?.split('.')[1];
+}
+
 export function initialCarry(input: BatchInput, now: string, batchRun?: string): BatchCarry {
   return {
     ...(input.tokenExpiresAt ? { tokenExpiresAt: input.tokenExpiresAt, tokenObtainedAt: Date.parse(now) } : {}),

@@ -24,8 +24,10 @@ import {
   FailureTypes,
   pauseSignal,
   progressQuery,
+  refreshTokenUpdate,
   resumeSignal,
   tokenRefreshedSignal,
+  type TokenRefreshedInput,
   type BatchInput,
   type BatchState,
   type BatchSummary,
@@ -40,8 +42,10 @@ import {
   initialCarry,
   proactiveRefreshAt,
   progressOf,
+  refreshRefusal,
   resolveOptions,
   runWouldOverflow,
+  sealedKeyId,
   stateOf,
   summaryOf,
 } from './batch-state';
@@ -139,8 +143,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   };
 
   setHandler(progressQuery, progress);
-  setHandler(tokenRefreshedSignal, (arg) => {
-    // A refresh while not waiting just replaces the token; while waiting it resumes the batch.
+  /** A person's refresh (signal or update). While not waiting it just replaces the token; while waiting it resumes the batch. */
+  const acceptRefresh = (arg?: TokenRefreshedInput) => {
     carry.sealedToken = arg?.sealedToken;
     carry.tokenExpiresAt = arg?.expiresAt;
     carry.tokenObtainedAt = Date.now();
@@ -152,7 +156,30 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     carry.waitingForToken = false;
     carry.waitingSince = undefined;
     publish();
-  });
+  };
+  setHandler(tokenRefreshedSignal, acceptRefresh);
+  // Every token of a batch is sealed with one key: the first one's (the starter's, or a worker's refresh).
+  const batchKeyId = () => sealedKeyId(input.sealedToken ?? carry.sealedToken);
+  setHandler(
+    refreshTokenUpdate,
+    (arg) => {
+      const resumed = carry.waitingForToken;
+      const pending = carry.pending.length;
+      const resumeFromClientId = carry.pending[0]?.id ?? null;
+      acceptRefresh(arg);
+      const paused = carry.paused ? `; it is paused: run \`clientsync resume ${input.batchId}\`` : '';
+      const message = resumed
+        ? `Resumed batch ${input.batchId}: ${pending} pending, resume from ${resumeFromClientId}${paused}`
+        : `the batch was not waiting; token replaced${paused}`;
+      return { resumed, pending, resumeFromClientId, message };
+    },
+    {
+      validator: (arg) => {
+        const refusal = refreshRefusal(carry, batchKeyId(), arg.sealedToken);
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
   setHandler(pauseSignal, () => {
     carry.paused = true;
     publish();
@@ -221,6 +248,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       if (carry.tokenGeneration !== generation) return true;
       const type = failureType(err);
       const reason = (err as ActivityFailure).cause?.message ?? String(err);
+      if (type === FailureTypes.NoTokenProvider) autoRefresh().noProvider = true;
       if (type === FailureTypes.NoTokenProvider && why === 'initial') return true; // the workers' own token, as before
       const failed = type === FailureTypes.NoTokenProvider ? `no automatic refresh: ${reason}` : `automatic refresh failed: ${reason}`;
       if (why === 'initial') {

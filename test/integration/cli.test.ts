@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, beforeEach } from 'vitest';
 import { createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
 import { freePort } from '../helpers/ports';
+import { progressQuery } from '../../src/shared';
 import { cli, operatorSession } from '../helpers/in-process-cli';
+import { historyText } from '../helpers/history-text';
 
 let h: Harness;
 let session: { close(): Promise<void> };
@@ -144,11 +147,31 @@ describe('an operator session', () => {
     expect(waiting.resumeFromClientId).toMatch(/^C-0000\d\d$/);
     expect((await cli(['status', 'ops-1'])).out).toMatch(/waiting-for-token .*· resume from C-0000\d\d .*clientsync refresh-token ops-1/);
 
+    // A token sealed with another key, or no token while the workers have no provider, is refused before it enters history.
+    await waitForProgress(handle, (p) => !!p.lastTokenError?.includes('no automatic refresh'));
+    const ownKey = process.env.CLIENTSYNC_SEAL_KEY;
+    process.env.CLIENTSYNC_SEAL_KEY = randomBytes(32).toString('base64'); // another host's key
+    const otherKey = await cli(['refresh-token', 'ops-1', '--token-stdin'], h.api.issueToken()).finally(() => (process.env.CLIENTSYNC_SEAL_KEY = ownKey));
+    expect(otherKey).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(
+        /^clientsync: batch ops-1 refused the refresh: the token was sealed with key \w{8} but this batch's tokens use key \w{8}; run refresh-token with the CLIENTSYNC_SEAL_KEY/,
+      ),
+    });
+    const empty = await cli(['refresh-token', 'ops-1']);
+    expect(empty).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/refused the refresh: a refresh without a token cannot help: the workers have no token provider/),
+    });
+    expect((await handle.query(progressQuery)).tokenRefreshes).toBe(0);
+    expect(await historyText(h, 'ops-1')).not.toContain('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE'); // refused before history
+
     for (let i = 0; i < 2; i++) {
       if (i > 0) await waitForProgress(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === i);
+      const before = await handle.query(progressQuery);
       const refreshed = await cli(['refresh-token', 'ops-1', '--token-stdin'], h.api.issueToken());
       expect(refreshed.code).toBe(0);
-      expect(refreshed.out).toContain('Sent tokenRefreshed to ops-1 with a new token.');
+      expect(refreshed.out).toContain(`Resumed batch ops-1: ${before.pending} pending, resume from ${before.resumeFromClientId}`);
     }
     await resultOf(handle);
     const done = JSON.parse((await cli(['status', 'ops-1', '--json'])).out);

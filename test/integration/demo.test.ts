@@ -25,7 +25,7 @@ describe('npm run demo', () => {
     expect(out, out).toContain(`Starting the Temporal dev server on 127.0.0.1:${port}`);
     expect(out).toMatch(/Starting a batch over 2000 clients/);
     expect(out).toMatch(/The token expired: the batch is waiting for tokenRefreshed, resume from ClientId C-\d{6}\./);
-    expect(out).toMatch(/Sent tokenRefreshed to demo-\w+ with a new token\./);
+    expect(out).toMatch(/Resumed batch demo-\w+: \d+ pending, resume from C-\d{6}/);
     expect(out).toMatch(/Batch demo-\w+ completed: 2000 succeeded, 0 failed, [1-9]\d* token refreshes/);
     expect(out).toContain("The API's ledger: 2000 clients called successfully, 0 missing, 0 called twice.");
     expect(out).toMatch(new RegExp(`Temporal Web: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/demo-\\w+`));

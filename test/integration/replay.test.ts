@@ -5,7 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBatchWorkflow } from '../../src/client';
-import { pauseSignal, resumeSignal } from '../../src/shared';
+import { pauseSignal, refreshTokenUpdate, resumeSignal } from '../../src/shared';
 import { batchInputFor } from '../helpers/batch-input';
 import { startFileServer } from '../helpers/file-server';
 import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
@@ -13,7 +13,7 @@ import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForSta
 // Histories recorded from real batches are kept under test/fixtures/histories. Replaying them with the
 // current workflow code fails CI on any change that would break batches already running.
 // Each set is named for the workflow version that made it (v1-…, v2-…); old sets are kept for as long as
-// batches they stand for may run. RECORD_HISTORIES=v7 npx vitest run test/integration/replay.test.ts
+// batches they stand for may run. RECORD_HISTORIES=v8 npx vitest run test/integration/replay.test.ts
 // records this version's set beside them.
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
 const record = process.env.RECORD_HISTORIES;
@@ -67,6 +67,10 @@ describe('recorded batch histories', () => {
         options: { concurrency: 2 },
       });
       await waitForState(d, 'paused');
+      // A person's refresh through the Update while the batch is not waiting: recorded as an accepted Update.
+      expect((await d.executeUpdate(refreshTokenUpdate, { args: [{ sealedToken: h.seal(h.api.issueToken()) }] })).message).toBe(
+        'the batch was not waiting; token replaced; it is paused: run `clientsync resume ' + d.workflowId + '`',
+      );
       await d.cancel();
       await resultOf(d);
 
@@ -120,8 +124,8 @@ describe('recorded batch histories', () => {
   it('replays the committed histories of earlier versions', async () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
     // v1: before continue-as-new-is-not-failure; v2: with it; v3: outcomes keyed by the first run id too;
-    // v4: a worker on another results store pauses the batch; v5: automatic token refresh; v6: alerts.
-    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6']) expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
+    // v4: a worker on another results store pauses the batch; v5: automatic token refresh; v6: alerts; v7: the refreshToken Update.
+    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7']) expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
     for (const f of files) await replay(await readFile(path.join(FIXTURES, f), 'utf8'), f);
   });
 });

@@ -8,8 +8,10 @@ import {
   initialCarry,
   proactiveRefreshAt,
   progressOf,
+  refreshRefusal,
   resolveOptions,
   runWouldOverflow,
+  sealedKeyId,
   stateOf,
   summaryOf,
 } from '../../src/workflows/batch-state';
@@ -135,5 +137,26 @@ describe('automatic refresh bounds', () => {
     const p = progressOf('b', c, 'running', { now: NOW, inFlight: 0, lastTokenError: null });
     expect(p).toMatchObject({ tokenExpiresAt: '2026-11-28T10:10:00.000Z', automaticRefreshes: 0 });
     expect(progressLine(p, 10, 10, Date.parse(NOW) + 60_000)).toContain(' · running · token expires in 9m');
+  });
+});
+
+describe("the refreshToken Update's validator", () => {
+  const key = 'ab12cd34';
+  const sealed = (id: string) => `cs1.${id}.aXY.dGFn.Y3Q`;
+  it('takes a token sealed with the batch key, and no token unless the workers are known to have no provider', () => {
+    expect(refreshRefusal({}, key, sealed(key))).toBeNull();
+    expect(refreshRefusal({}, undefined, sealed('9f8e7d6c'))).toBeNull(); // a batch with no token yet: any key
+    expect(refreshRefusal({}, key, undefined)).toBeNull();
+    expect(refreshRefusal({ autoRefresh: { count: 0, inARow: 0, noProvider: true } }, key, undefined)).toMatch(
+      /the workers have no token provider; pass the token/,
+    );
+  });
+
+  it('refuses a token sealed with another key, or not sealed at all, naming the fix', () => {
+    expect(refreshRefusal({}, key, sealed('9f8e7d6c'))).toBe(
+      "the token was sealed with key 9f8e7d6c but this batch's tokens use key ab12cd34; run refresh-token with the CLIENTSYNC_SEAL_KEY or key file the workers have",
+    );
+    expect(refreshRefusal({}, key, 'plain-token')).toMatch(/not sealed by clientsync/);
+    expect(sealedKeyId(sealed(key))).toBe(key);
   });
 });

@@ -1,4 +1,6 @@
-import { tokenRefreshedSignal, progressQuery, type BatchProgress } from '../../shared';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { UserError } from '../../errors';
+import { progressQuery, refreshTokenUpdate, tokenRefreshedSignal, type BatchProgress, type TokenRefreshedInput } from '../../shared';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { jwtExpiry } from '../../token/token-expiry';
 import { getRunningBatch, withClient } from '../batches';
@@ -7,19 +9,32 @@ import { progressLine } from '../progress-line';
 import { readTokenInput, type TokenFlags } from '../token-input';
 
 /**
- * `clientsync refresh-token`: sends tokenRefreshed with the new token sealed; with no token, the
- * workers re-read their own token source. Prints the batch's state afterwards.
+ * `clientsync refresh-token`: hands the batch a new token (sealed) through the `refreshToken` Update, which
+ * refuses a token the workers could not use and says what happened; with no token, the workers ask their own
+ * source again. A batch from before the Update gets the `tokenRefreshed` signal instead.
  */
 export async function refreshToken(batchId: string, flags: TokenFlags, io: CliIO): Promise<BatchProgress> {
   const token = await readTokenInput(flags, io);
-  const sealedToken = token ? sealToken(token, await loadSealKey({ create: true })) : undefined;
+  const expiresAt = token ? jwtExpiry(token) : undefined;
+  const arg: TokenRefreshedInput = token ? { sealedToken: sealToken(token, await loadSealKey({ create: true })), ...(expiresAt ? { expiresAt } : {}) } : {};
   return withClient(async (client) => {
     const { handle } = await getRunningBatch(client, batchId, 'refresh');
-    const expiresAt = token ? jwtExpiry(token) : undefined;
-    await handle.signal(tokenRefreshedSignal, sealedToken ? { sealedToken, ...(expiresAt ? { expiresAt } : {}) } : {});
-    io.out(token ? `Sent tokenRefreshed to ${batchId} with a new token.` : `Sent tokenRefreshed to ${batchId}; workers will re-read their own token source.`);
+    io.out(await send(handle, arg, batchId, !!token));
     const progress = await handle.query(progressQuery);
     io.out(progressLine(progress, 0));
     return progress;
   });
+}
+
+/** The Update's answer, or the signal's for a batch that has no Update handler. */
+async function send(handle: WorkflowHandle, arg: TokenRefreshedInput, batchId: string, withToken: boolean): Promise<string> {
+  try {
+    return (await handle.executeUpdate(refreshTokenUpdate, { args: [arg] })).message;
+  } catch (err) {
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    const reason = err.cause?.message ?? err.message;
+    if (!reason.startsWith('No registered handler for update')) throw new UserError(`batch ${batchId} refused the refresh: ${reason}`);
+  }
+  await handle.signal(tokenRefreshedSignal, arg);
+  return withToken ? `Sent tokenRefreshed to ${batchId} with a new token.` : `Sent tokenRefreshed to ${batchId}; workers will re-read their own token source.`;
 }
