@@ -1,9 +1,11 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { compileExpiredRegex } from '../../domain/classify';
 import { checkApiUrl } from '../../domain/client-url';
 import {
   detectFormat,
+  fileVersion,
   isUrl,
   probeUrl,
   SourceError,
@@ -66,13 +68,22 @@ export interface StartResult {
   webUrl: string;
 }
 
+/** A path that is a file; anything else is left to validation, which names the problem. */
+const isFile = (p: string) =>
+  stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+
 /** Checks the clients file (or URL) to the end, and says what the batch will read. */
 async function readSource(opts: StartOptions): Promise<{ source: SourceRef; report: SourceReport }> {
   const remote = isUrl(opts.clients);
   const source: SourceRef = { path: remote ? opts.clients : path.resolve(opts.clients), format: opts.format ?? detectFormat(opts.clients) };
   try {
-    // A URL's size and ETag are recorded now, so a page read later from a changed object is refused.
+    // A URL's size and ETag, or a file's size and SHA-256, are recorded now, so a page read later from a changed one is refused.
+    // Validation reads the recorded version, so a file changed while it is validated is refused too.
     if (remote) source.version = await probeUrl(source.path);
+    else if (await isFile(source.path)) source.version = await fileVersion(source.path);
     return { source, report: await validateSource(source) };
   } catch (err) {
     if (err instanceof SourceError) {

@@ -1,8 +1,11 @@
 // Where a source's bytes come from: a file every worker can open, or an HTTP(S) URL read with Range
 // requests (S3 and GCS presigned URLs included), so no host has to hold the file. The byte cursor is the
 // file offset or the Range start alike.
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { SourceChangedError, SourceError, type SourceRef, type SourceVersion } from './types';
 
 export function isUrl(path: string): boolean {
@@ -61,9 +64,53 @@ export async function probeUrl(url: string): Promise<SourceVersion> {
   return version;
 }
 
-/** The bytes of `source` from `start` on. An HTTP source that is no longer the object recorded at start is refused. */
+/** Per path, the size and mtime at which this process last found the file equal to the recorded version. */
+const verified = new Map<string, string>();
+
+/**
+ * A local file as it is at start: its size, modification time and SHA-256 (one streaming pass), recorded in
+ * the batch so that a worker never reads a page from a file that was rewritten, truncated or appended to.
+ */
+export async function fileVersion(path: string): Promise<SourceVersion> {
+  const s = await stat(path);
+  const sha256 = await sha256Of(path);
+  verified.set(path, `${sha256}:${s.size}:${s.mtimeMs}`);
+  return { size: s.size, lastModified: s.mtime.toISOString(), sha256 };
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * Refuses a local file that is no longer the one recorded at start. The size is checked on every read; the
+ * content is hashed again only when the size or mtime moved since this process last checked it, so a copy
+ * of the file on another host (another mtime, same bytes) is accepted once and then costs one stat per page.
+ * Appends count as a change too: the added clients were never validated, counted or checked for duplicates.
+ */
+export async function assertFileUnchanged(source: SourceRef): Promise<void> {
+  const recorded = source.version;
+  if (!recorded?.sha256 || isUrl(source.path)) return;
+  const now = await stat(source.path).catch(() => undefined);
+  if (!now) return; // a missing file fails the read itself, naming it
+  const changed = (how: string) =>
+    new SourceChangedError(`${source.path} changed since the batch started (${how}); its clients are not read from a different file`);
+  if (now.size !== recorded.size) throw changed(`its size is ${now.size} bytes, was ${recorded.size}`);
+  const seen = `${recorded.sha256}:${now.size}:${now.mtimeMs}`;
+  if (verified.get(source.path) === seen) return;
+  const sha256 = await sha256Of(source.path);
+  if (sha256 !== recorded.sha256) throw changed(`same size, other content: SHA-256 ${sha256.slice(0, 12)}…, was ${recorded.sha256.slice(0, 12)}…`);
+  verified.set(source.path, seen);
+}
+
+/** The bytes of `source` from `start` on. A source that is no longer the file or object recorded at start is refused. */
 export async function openBytes(source: SourceRef, start: number, highWaterMark = 256 * 1024): Promise<NodeJS.ReadableStream & { destroy(): void }> {
-  if (!isUrl(source.path)) return createReadStream(source.path, { start, highWaterMark });
+  if (!isUrl(source.path)) {
+    await assertFileUnchanged(source);
+    return createReadStream(source.path, { start, highWaterMark });
+  }
   const recorded = source.version ?? (await probeUrl(source.path));
   if (start >= recorded.size) {
     const head = await get(source.path, { range: 'bytes=0-0' });

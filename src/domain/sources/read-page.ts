@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { isUrl, probeUrl } from './byte-source';
+import { assertFileUnchanged, isUrl, probeUrl } from './byte-source';
 import { scanCsv } from './csv';
 import { scanJsonLines } from './jsonl';
 import { scanSeedJson, type ScannedClient } from './seed-json';
@@ -47,6 +47,12 @@ export async function checkReadable(path: string): Promise<void> {
  */
 export async function readPage(source: SourceRef, cursor: SourceCursor, pageSize: number): Promise<ClientPage> {
   if (!isUrl(source.path)) await checkReadable(source.path);
+  const page = await collectPage(source, cursor, pageSize);
+  await assertFileUnchanged(source); // rewritten while the page was read: its clients are not used
+  return page;
+}
+
+async function collectPage(source: SourceRef, cursor: SourceCursor, pageSize: number): Promise<ClientPage> {
   const clients: ClientPage['clients'] = [];
   let nextCursor: SourceCursor | undefined;
   const scan = scanSource(source, cursor);

@@ -31,6 +31,8 @@ export interface SourceVersion {
   size: number;
   etag?: string;
   lastModified?: string;
+  /** A local file's SHA-256 at start: copies of it on several hosts are the same file, a rewrite of it is not. */
+  sha256?: string;
 }
 
 export interface SourceRef {

@@ -1,4 +1,4 @@
-import { sourceName } from './byte-source';
+import { isUrl, sourceName } from './byte-source';
 import { checkReadable, scanSource } from './read-page';
 import { IdTally } from './id-tally';
 import { SourceError, type SourceRef } from './types';
@@ -17,7 +17,7 @@ export interface SourceReport {
  * never the records, so it stays flat however large the file.
  */
 export async function validateSource(source: SourceRef): Promise<SourceReport> {
-  if (!source.version) await checkReadable(source.path);
+  if (!source.version || !isUrl(source.path)) await checkReadable(source.path);
   const tally = new IdTally();
   try {
     let total = 0;
