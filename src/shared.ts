@@ -91,7 +91,27 @@ export interface BatchOptions {
   /** How long the batch waits for a person before `onWaitTimeout` (0: no limit). */
   waitTimeoutMs: number;
   onWaitTimeout: 'keep-waiting' | 'cancel' | 'fail';
+  /** The batch trips when failed clients exceed this (a count, or a percentage of those processed); null: never. */
+  maxFailures: MaxFailures | null;
+  /** A percentage threshold applies once this many clients are processed. */
+  minSample: number;
+  onMaxFailures: 'pause' | 'fail';
 }
+
+/** `--max-failures N` or `P%`, as Step Functions' ToleratedFailureCount / ToleratedFailurePercentage. */
+export type MaxFailures = { count: number } | { percent: number };
+
+/** What `clientsync set` changes while a batch runs; absent fields stay as they are. */
+export interface LimitsChange {
+  concurrency?: number;
+  rps?: number;
+  maxFailures?: MaxFailures | null;
+  minSample?: number;
+  onMaxFailures?: BatchOptions['onMaxFailures'];
+}
+
+/** The limits in force, as `status` shows them. */
+export type Limits = Required<Omit<LimitsChange, 'maxFailures'>> & { maxFailures: MaxFailures | null };
 
 export const DEFAULT_OPTIONS: BatchOptions = {
   concurrency: 4,
@@ -107,6 +127,9 @@ export const DEFAULT_OPTIONS: BatchOptions = {
   notifyEveryMs: 30 * 60_000,
   waitTimeoutMs: 0,
   onWaitTimeout: 'keep-waiting',
+  maxFailures: null,
+  minSample: 100,
+  onMaxFailures: 'pause',
 };
 
 export interface Counters {
@@ -207,6 +230,8 @@ export interface BatchProgress extends Counters {
   automaticRefreshes?: number;
   /** Since when the batch waits for a person (a token nobody could refresh, a pause it made itself); null otherwise. */
   waitingForPersonSince?: string | null;
+  /** The limits in force (`clientsync set` changes them); absent in batches from before `set`. */
+  limits?: Limits;
 }
 
 export interface BatchSummary extends Counters {
@@ -241,6 +266,9 @@ export interface RefreshTokenReply {
   /** For people: `Resumed batch X: 8 pending, resume from C-001601`, or `the batch was not waiting; token replaced`. */
   message: string;
 }
+
+/** `clientsync set`: new limits for a running batch, validated, recorded in history; the reply says what changed. */
+export const setLimitsUpdate = defineUpdate<{ message: string; limits: Limits }, [LimitsChange]>('setLimits');
 
 /** `tokenRefreshed` with an answer: its validator refuses a token the workers could not use, so it never enters history. */
 export const refreshTokenUpdate = defineUpdate<RefreshTokenReply, [TokenRefreshedInput]>('refreshToken');

@@ -2,13 +2,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf } from '../errors';
 import { DEFAULT_TASK_QUEUE } from '../shared';
 import { processIO, type CliIO } from './io';
-import { duration, port, positiveNumber, rate, webhookUrl, wholeNumber } from './parse';
+import { duration, maxFailures, nonNegativeNumber, port, positiveNumber, rate, webhookUrl, wholeNumber } from './parse';
 
 /** The command functions, injectable so argv parsing can be table-tested without running anything. */
 export interface Commands {
   server: typeof import('./commands/server').server;
   fakeApi: typeof import('./commands/fake-api').fakeApi;
   worker: typeof import('./commands/worker').worker;
+  set: typeof import('./commands/set').set;
   start: typeof import('./commands/start').start;
   refreshToken: typeof import('./commands/refresh-token').refreshToken;
   status: typeof import('./commands/status').status;
@@ -37,6 +38,7 @@ const realCommands: Commands = {
   pause: async (...a) => (await import('./commands/pause')).pause(...a),
   resume: async (...a) => (await import('./commands/pause')).resume(...a),
   cancel: async (...a) => (await import('./commands/cancel')).cancel(...a),
+  set: async (...a) => (await import('./commands/set')).set(...a),
   demo: async (...a) => (await import('./commands/demo')).demo(...a),
 };
 
@@ -152,6 +154,9 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
       .addOption(new Option('--notify-every <duration>', 'while it waits for a person, alert again this often (default 30m)').argParser(duration))
       .addOption(new Option('--wait-timeout <duration>', 'how long to wait for a person before --on-wait-timeout').argParser(duration))
       .addOption(new Option('--on-wait-timeout <action>', 'after --wait-timeout (default keep-waiting)').choices(['keep-waiting', 'cancel', 'fail']))
+      .addOption(new Option('--max-failures <n|p%>', 'pause (or fail) the batch when failed clients exceed N, or P% of those processed').argParser(maxFailures))
+      .addOption(new Option('--min-sample <n>', 'a percentage --max-failures applies once N clients are processed (default 100)').argParser(wholeNumber(1)))
+      .addOption(new Option('--on-max-failures <action>', 'what --max-failures does (default pause)').choices(['pause', 'fail']))
       .option('--dry-run', 'validate the clients file and report; start nothing')
       .option('--wait', 'show progress until the batch ends'),
   ).action(async (o) => void (await commands.start(o, io)));
@@ -159,6 +164,18 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
   tokenOptions(program.command('refresh-token').description('send tokenRefreshed with a new token').argument('<batchId>')).action(
     async (id: string, o) => void (await commands.refreshToken(id, o, io)),
   );
+
+  program
+    .command('set')
+    .description("change a running batch's limits (recorded in its history)")
+    .argument('<batchId>')
+    .addOption(new Option('--concurrency <n>', 'calls in flight at once').argParser(wholeNumber(1, 1000)))
+    .addOption(new Option('--rps <r>', 'at most R calls per second across all workers (0: no limit)').argParser(nonNegativeNumber))
+    .addOption(new Option('--max-failures <n|p%>', 'failed clients past which the batch pauses or fails').argParser(maxFailures))
+    .option('--no-max-failures', 'no failure threshold')
+    .addOption(new Option('--min-sample <n>', 'a percentage --max-failures applies once N clients are processed').argParser(wholeNumber(1)))
+    .addOption(new Option('--on-max-failures <action>', 'what --max-failures does').choices(['pause', 'fail']))
+    .action(async (id: string, o) => void (await commands.set(id, { ...o, maxFailures: o.maxFailures === false ? null : o.maxFailures }, io)));
 
   program
     .command('status')

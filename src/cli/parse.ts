@@ -1,6 +1,7 @@
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { InvalidArgumentError } from 'commander';
+import type { MaxFailures } from '../shared';
 
 /** commander parsers that turn bad values into one-line errors naming the flag's expectation. */
 export function wholeNumber(min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -26,6 +27,12 @@ export function positiveNumber(value: string): number {
 
 export const port = wholeNumber(0, 65535);
 
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of 0 or more');
+  return n;
+}
+
 /** A duration as Temporal writes them (`90s`, `30m`, `2h`, `1d`, `1.5 hours`), in milliseconds. */
 export function duration(value: string): number {
   let ms: number;
@@ -48,4 +55,16 @@ export function webhookUrl(value: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError('expected an http(s) URL to POST alerts to');
   return value;
+}
+
+/** `--max-failures`: a count (`50`) or a percentage of the clients processed (`5%`). */
+export function maxFailures(value: string): MaxFailures {
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(value);
+  if (percent) {
+    const p = Number(percent[1]);
+    if (p >= 100) throw new InvalidArgumentError('expected a percentage below 100%, e.g. 5%');
+    return { percent: p };
+  }
+  if (/^\d+$/.test(value)) return { count: Number(value) };
+  throw new InvalidArgumentError('expected a number of clients (e.g. 50) or a percentage (e.g. 5%)');
 }

@@ -42,9 +42,9 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     nextSlotAt = at + 1000 / opts.rps;
     return at;
   };
-  const pacedOptions: ActivityOptions = opts.rps
-    ? { ...callOptions, startToCloseTimeout: opts.callTimeoutMs + 5_000 + Math.ceil((opts.concurrency * 1000) / opts.rps) }
-    : callOptions;
+  // Read at each call: `clientsync set` may change rps and concurrency while the batch runs.
+  const pacedOptions = (): ActivityOptions =>
+    opts.rps ? { ...callOptions, startToCloseTimeout: opts.callTimeoutMs + 5_000 + Math.ceil((opts.concurrency * 1000) / opts.rps) } : callOptions;
   // A chunk retries its clients itself; Temporal retries the chunk only when its worker is lost (no heartbeat).
   const chunkOptions: ActivityOptions = {
     startToCloseTimeout: '1 day',
@@ -70,7 +70,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     const { sealedToken, generation } = hooks.token();
     try {
       const notBefore = slot();
-      const out = await callClient.executeWithOptions({ ...pacedOptions, summary: `ClientId ${client.id}` }, [
+      const out = await callClient.executeWithOptions({ ...pacedOptions(), summary: `ClientId ${client.id}` }, [
         { ...common(), client, sealedToken, tokenGeneration: generation, ...(notBefore ? { notBefore, minGapMs: 1000 / opts.rps } : {}) },
       ]);
       hooks.settle(client, out.outcome);

@@ -4,6 +4,10 @@ import type { ClientEntry } from '../domain/sources/types';
 import {
   DEFAULT_OPTIONS,
   type AutoRefreshCarry,
+  type Counters,
+  type Limits,
+  type LimitsChange,
+  type MaxFailures,
   type BatchCarry,
   type BatchInput,
   type BatchOptions,
@@ -63,6 +67,51 @@ export function autoRefreshVerdict(auto: AutoRefreshCarry | undefined, now: numb
   }
   const at = (auto?.lastReactiveAt ?? -Infinity) + minIntervalMs;
   return at > now ? { kind: 'later', at } : { kind: 'now' };
+}
+
+/** `5` or `2.5%`, as `--max-failures` shows it. */
+export function maxFailuresText(m: MaxFailures | null): string {
+  if (!m) return 'none';
+  return 'count' in m ? `${m.count}` : `${m.percent}%`;
+}
+
+/**
+ * Why the batch trips (failed clients exceed the threshold, strictly), or null. A percentage counts the
+ * clients processed so far, once `minSample` of them are; token problems never fail a client, so never count.
+ */
+export function failureThresholdTrip(c: Counters, opts: Pick<BatchOptions, 'maxFailures' | 'minSample'>): string | null {
+  const m = opts.maxFailures;
+  if (!m) return null;
+  const processed = c.succeeded + c.failed;
+  if ('count' in m) return c.failed > m.count ? `${c.failed} clients failed, more than --max-failures ${m.count}` : null;
+  if (processed < opts.minSample) return null;
+  const rate = (100 * c.failed) / processed;
+  return rate > m.percent ? `${c.failed} of ${processed} clients failed (${rate.toFixed(1)}%), more than --max-failures ${m.percent}%` : null;
+}
+
+/** Why a `set` should be refused, or null. */
+export function limitsChangeRefusal(change: LimitsChange): string | null {
+  const whole = (v: number | undefined, min: number, max: number) => v === undefined || (Number.isInteger(v) && v >= min && v <= max);
+  if (!whole(change.concurrency, 1, 1000)) return '--concurrency must be a whole number from 1 to 1000';
+  if (change.rps !== undefined && !(Number.isFinite(change.rps) && change.rps >= 0)) return '--rps must be 0 (no limit) or more';
+  if (!whole(change.minSample, 1, Number.MAX_SAFE_INTEGER)) return '--min-sample must be a whole number of at least 1';
+  const m = change.maxFailures;
+  if (m && 'count' in m && !whole(m.count, 0, Number.MAX_SAFE_INTEGER)) return '--max-failures must be a whole number or a percentage such as 5%';
+  if (m && 'percent' in m && !(m.percent >= 0 && m.percent < 100)) return '--max-failures as a percentage must be from 0% to below 100%';
+  if (change.onMaxFailures !== undefined && !['pause', 'fail'].includes(change.onMaxFailures)) return '--on-max-failures must be pause or fail';
+  return null;
+}
+
+export function limitsOf(opts: BatchOptions): Limits {
+  return { concurrency: opts.concurrency, rps: opts.rps, maxFailures: opts.maxFailures, minSample: opts.minSample, onMaxFailures: opts.onMaxFailures };
+}
+
+/** `concurrency 8, 20 calls/s, max failures 5% (after 100)`, for status and set's reply. */
+export function limitsLine(l: Limits): string {
+  const rps = l.rps ? `${l.rps} calls/s` : 'no rate limit';
+  const after = l.maxFailures && 'percent' in l.maxFailures ? ` after ${l.minSample}` : '';
+  const then = l.maxFailures ? `, then ${l.onMaxFailures}` : '';
+  return `concurrency ${l.concurrency}, ${rps}, max failures ${maxFailuresText(l.maxFailures)}${after}${then}`;
 }
 
 /**
@@ -126,7 +175,7 @@ export function progressOf(
   batchId: string,
   carry: BatchCarry,
   state: BatchState,
-  extra: { now: string; inFlight: number; lastTokenError: string | null; waitingForPersonSince?: string | null },
+  extra: { now: string; inFlight: number; lastTokenError: string | null; waitingForPersonSince?: string | null; limits?: Limits },
 ): BatchProgress {
   return {
     batchId,
@@ -147,6 +196,7 @@ export function progressOf(
     tokenExpiresAt: carry.tokenExpiresAt === undefined ? null : new Date(carry.tokenExpiresAt).toISOString(),
     automaticRefreshes: carry.autoRefresh?.count ?? 0,
     waitingForPersonSince: extra.waitingForPersonSince ?? null,
+    ...(extra.limits ? { limits: extra.limits } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ import {
   progressQuery,
   refreshTokenUpdate,
   resumeSignal,
+  setLimitsUpdate,
+  type LimitsChange,
   tokenRefreshedSignal,
   type TokenRefreshedInput,
   type BatchInput,
@@ -39,7 +41,11 @@ import {
   addPending,
   autoRefreshVerdict,
   detailsLine,
+  failureThresholdTrip,
   initialCarry,
+  limitsChangeRefusal,
+  limitsLine,
+  limitsOf,
   proactiveRefreshAt,
   progressOf,
   refreshRefusal,
@@ -88,6 +94,8 @@ const Patches = {
   autoRefresh: 'auto-refresh',
   /** A person is alerted when the batch needs one and when it ends; ClientsyncWaitingSince; the wait timeout. */
   alerts: 'alerts',
+  /** Failed clients past --max-failures pause or fail the batch. */
+  maxFailures: 'max-failures',
 } as const;
 
 /**
@@ -124,6 +132,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       inFlight,
       lastTokenError: tokenError(),
       waitingForPersonSince: personWait ? new Date(personWait.since).toISOString() : null,
+      limits: limitsOf(opts),
     });
   /**
    * Mirrors progress into Temporal Web. The details line costs no history event, so it follows every
@@ -415,8 +424,38 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     if (outcome === 'succeeded') carry.counters.succeeded++;
     else if (outcome === 'failed') carry.counters.failed++;
     else carry.counters.duplicates++;
+    if (outcome === 'failed') checkFailureThreshold();
     publish();
   };
+
+  /** Failed clients past --max-failures pause the batch (an operator fixes the cause, or raises it with `set`) or fail it. */
+  const checkFailureThreshold = () => {
+    if (carry.paused || stopBecause) return;
+    const trip = failureThresholdTrip(carry.counters, opts);
+    if (!trip || !patched(Patches.maxFailures)) return;
+    if (opts.onMaxFailures === 'fail') stopBecause = ApplicationFailure.create({ type: 'MaxFailures', nonRetryable: true, message: trip });
+    else pauseBecause(`${trip}; fix the cause and resume, or raise it with \`clientsync set ${input.batchId} --max-failures …\``);
+  };
+
+  setHandler(
+    setLimitsUpdate,
+    (change) => {
+      const before = limitsLine(limitsOf(opts));
+      const given = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) as LimitsChange;
+      Object.assign(opts, given);
+      input.options = { ...input.options, ...given }; // carried by continue-as-new
+      const limits = limitsOf(opts);
+      log.info(`Limits changed: ${limitsLine(limits)}`, { batchId: input.batchId });
+      publish();
+      return { message: `Batch ${input.batchId}: ${limitsLine(limits)} (was ${before})`, limits };
+    },
+    {
+      validator: (change) => {
+        const refusal = limitsChangeRefusal(change);
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
 
   const calls = makeApiCalls(input, opts, carry.batchRun, {
     token: () => ({ sealedToken: carry.sealedToken, generation: carry.tokenGeneration }),

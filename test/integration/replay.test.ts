@@ -5,7 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBatchWorkflow } from '../../src/client';
-import { pauseSignal, refreshTokenUpdate, resumeSignal } from '../../src/shared';
+import { pauseSignal, refreshTokenUpdate, resumeSignal, setLimitsUpdate } from '../../src/shared';
 import { batchInputFor } from '../helpers/batch-input';
 import { startFileServer } from '../helpers/file-server';
 import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
@@ -13,7 +13,7 @@ import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForSta
 // Histories recorded from real batches are kept under test/fixtures/histories. Replaying them with the
 // current workflow code fails CI on any change that would break batches already running.
 // Each set is named for the workflow version that made it (v1-…, v2-…); old sets are kept for as long as
-// batches they stand for may run. RECORD_HISTORIES=v8 npx vitest run test/integration/replay.test.ts
+// batches they stand for may run. RECORD_HISTORIES=v9 npx vitest run test/integration/replay.test.ts
 // records this version's set beside them.
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
 const record = process.env.RECORD_HISTORIES;
@@ -90,7 +90,19 @@ describe('recorded batch histories', () => {
         return handle;
       });
 
-      for (const batch of [a, b, c, d, e]) {
+      // A failure past --max-failures pauses the batch (max-failures); `set` lifts the threshold, resume completes it.
+      const f = await h.startBatch(file, {
+        batchId: `replay-max-failures-${Date.now()}`,
+        options: { concurrency: 2, retry, maxFailures: { count: 0 }, eventBudget: 5000 },
+      });
+      await waitForState(f, 'paused');
+      await f.executeUpdate(setLimitsUpdate, { args: [{ maxFailures: null }] });
+      await f.signal(resumeSignal);
+      const refreshF = operatorRefreshes(h, f);
+      await resultOf(f);
+      await refreshF.stop();
+
+      for (const batch of [a, b, c, d, e, f]) {
         let run = 0;
         const runs = [];
         for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${batch.workflowId}'` })) runs.push(wf);
@@ -115,6 +127,7 @@ describe('recorded batch histories', () => {
     expect([...fresh.keys()].some((k) => k.startsWith('replay-changed-source'))).toBe(true);
     expect([...fresh.keys()].some((k) => k.startsWith('replay-store-mismatch'))).toBe(true);
     expect([...fresh.keys()].some((k) => k.startsWith('replay-auto-refresh'))).toBe(true);
+    expect([...fresh.keys()].some((k) => k.startsWith('replay-max-failures'))).toBe(true);
   });
 
   it("replays this run's own histories", async () => {
@@ -124,8 +137,10 @@ describe('recorded batch histories', () => {
   it('replays the committed histories of earlier versions', async () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
     // v1: before continue-as-new-is-not-failure; v2: with it; v3: outcomes keyed by the first run id too;
-    // v4: a worker on another results store pauses the batch; v5: automatic token refresh; v6: alerts; v7: the refreshToken Update.
-    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7']) expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
+    // v4: a worker on another results store pauses the batch; v5: automatic token refresh; v6: alerts; v7: the refreshToken Update;
+    // v8: --max-failures and the setLimits Update.
+    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8'])
+      expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
     for (const f of files) await replay(await readFile(path.join(FIXTURES, f), 'utf8'), f);
   });
 });

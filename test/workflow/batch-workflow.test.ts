@@ -6,7 +6,16 @@ import type { RefreshTokenInput } from '../../src/activities';
 import { waitingSinceKey } from '../../src/search-attributes';
 import type { Alert } from '../../src/workflows/alert';
 import { startBatchWorkflow } from '../../src/client';
-import { pauseSignal, progressQuery, resumeSignal, tokenRefreshedSignal, type BatchInput, type BatchProgress, type BatchSummary } from '../../src/shared';
+import {
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  setLimitsUpdate,
+  tokenRefreshedSignal,
+  type BatchInput,
+  type BatchProgress,
+  type BatchSummary,
+} from '../../src/shared';
 import { entries, mockActivities, type MockScript } from './mock-activities';
 
 // The batch workflow against the real dev server, with its activities mocked: its bookkeeping (resume
@@ -287,6 +296,58 @@ describe('alerts for a person, activities mocked', () => {
       expect(alerts.map((a) => a.event)).toEqual(['waiting-for-person', 'ended']);
       expect(alerts[0]).toMatchObject({ state: 'paused', resumeCommand: `clientsync resume ${handle.workflowId}` });
       expect(alerts[0]!.reason).toMatch(/^a worker on mock writes results to/);
+    });
+  });
+});
+
+describe('a failure threshold and limits changed while the batch runs, activities mocked', () => {
+  it('pauses when failed clients exceed --max-failures N, alerts, and goes on after `set` raises it and a resume', async () => {
+    const list = entries(40);
+    await withBatch(list, { failEvery: 4 }, { concurrency: 1, maxFailures: { count: 3 } }, async (handle, _called, _run, _started, _refreshes, alerts) => {
+      const paused = await until(handle, (p) => p.state === 'paused');
+      expect(paused).toMatchObject({ failed: 4, processed: 16 }); // strictly more than 3
+      expect(paused.pausedBecause).toBe(
+        `4 clients failed, more than --max-failures 3; fix the cause and resume, or raise it with \`clientsync set ${handle.workflowId} --max-failures …\``,
+      );
+      expect(alerts[0]).toMatchObject({ event: 'waiting-for-person', state: 'paused' });
+      const reply = await handle.executeUpdate(setLimitsUpdate, { args: [{ maxFailures: { count: 100 } }] });
+      expect(reply.message).toBe(
+        `Batch ${handle.workflowId}: concurrency 1, no rate limit, max failures 100, then pause (was concurrency 1, no rate limit, max failures 3, then pause)`,
+      );
+      await handle.signal(resumeSignal);
+      const summary = (await handle.result()) as BatchSummary;
+      expect(summary).toMatchObject({ state: 'completed', processed: 40, failed: 10 });
+    });
+  });
+
+  it('applies a percentage once --min-sample clients are processed, and fails the batch with --on-max-failures fail', async () => {
+    const list = entries(40);
+    const options = { concurrency: 1, maxFailures: { percent: 30 }, minSample: 20, onMaxFailures: 'fail' as const };
+    await withBatch(list, { failEvery: 2 }, options, async (handle, called) => {
+      const err = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(err).toBeDefined();
+      expect(called.length).toBe(20); // 50% failed from the start, but only the 20th client makes the sample
+      const p = await handle.query(progressQuery);
+      expect(p).toMatchObject({ state: 'failed', processed: 20, failed: 10 });
+    });
+  });
+
+  it('changes concurrency through `set`, recorded in history and shown in progress; refuses a bad value', async () => {
+    const list = entries(200);
+    await withBatch(list, { callMs: 20 }, { concurrency: 1 }, async (handle) => {
+      await until(handle, (p) => p.processed >= 5);
+      await expect(handle.executeUpdate(setLimitsUpdate, { args: [{ concurrency: 0 }] })).rejects.toThrow();
+      await handle.executeUpdate(setLimitsUpdate, { args: [{ concurrency: 8, rps: 0 }] });
+      const p = await until(handle, (x) => x.inFlight > 1);
+      expect(p.limits).toMatchObject({ concurrency: 8, rps: 0 });
+      expect(p.inFlight).toBeLessThanOrEqual(8);
+      await handle.result();
+      const events = (await handle.fetchHistory()).events ?? [];
+      const accepted = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+      expect(accepted).toHaveLength(1); // the refused one never entered history
     });
   });
 });

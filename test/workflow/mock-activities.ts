@@ -22,6 +22,8 @@ export interface MockScript {
   expireAfter?: number;
   /** Each call takes this long. */
   callMs?: number;
+  /** Every Nth client (1-based) fails, as a 404 would. */
+  failEvery?: number;
   /** Calls refused as by a worker on another results store, before any other answer. */
   storeMismatches?: number;
   /** The workers' token provider (absent: none). */
@@ -62,7 +64,7 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
     successesByGeneration.set(generation, used + 1);
     settled.add(client.id);
     called.push(client.id);
-    return 'succeeded';
+    return script.failEvery && (client.position + 1) % script.failEvery === 0 ? 'failed' : 'succeeded';
   }
 
   const refuseStore = () => {

@@ -17,7 +17,7 @@ import {
 } from '../../domain/sources';
 import { UserError } from '../../errors';
 import { startBatchWorkflow } from '../../client';
-import type { BatchInput, BatchOptionsInput, StoreIdentity } from '../../shared';
+import type { BatchInput, BatchOptions, BatchOptionsInput, StoreIdentity } from '../../shared';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { jwtExpiry } from '../../token/token-expiry';
 import { webUrl, withClient } from '../batches';
@@ -46,6 +46,9 @@ export interface StartOptions extends TokenFlags {
   notifyEvery?: number;
   waitTimeout?: number;
   onWaitTimeout?: BatchOptionsInput['onWaitTimeout'];
+  maxFailures?: BatchOptions['maxFailures'];
+  minSample?: number;
+  onMaxFailures?: BatchOptions['onMaxFailures'];
   /** Set by retry-failed: the redriven batch's alert URL, sealed. */
   baseSealedNotifyUrl?: string;
   /** Validate and report only. */
@@ -127,6 +130,9 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   if (opts.notifyEvery !== undefined) options.notifyEveryMs = opts.notifyEvery;
   if (opts.waitTimeout !== undefined) options.waitTimeoutMs = opts.waitTimeout;
   if (opts.onWaitTimeout !== undefined) options.onWaitTimeout = opts.onWaitTimeout;
+  if (opts.maxFailures !== undefined) options.maxFailures = opts.maxFailures;
+  if (opts.minSample !== undefined) options.minSample = opts.minSample;
+  if (opts.onMaxFailures !== undefined) options.onMaxFailures = opts.onMaxFailures;
   const sealedNotifyUrl = opts.notify && !opts.dryRun ? sealToken(opts.notify, await loadSealKey({ create: true })) : opts.baseSealedNotifyUrl;
   const expiresAt = token ? jwtExpiry(token) : undefined;
   const batchId = opts.id ?? `batch-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(36).slice(2, 6)}`;

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { BatchProgress } from '../../shared';
 import { getBatch, isFinal, withClient } from '../batches';
 import type { CliIO } from '../io';
+import { limitsLine } from '../../workflows/batch-state';
 import { progressLine, rateBetween } from '../progress-line';
 
 export interface StatusOptions {
@@ -23,6 +24,7 @@ export async function status(batchId: string, opts: StatusOptions, io: CliIO): P
     if (opts.watch) return watchBatch(client, batchId, io, opts);
     const { progress } = await getBatch(client, batchId);
     io.out(opts.json ? JSON.stringify(progress) : progressLine(progress, 0));
+    if (!opts.json && progress.limits && !isFinal(progress)) io.out(`limits: ${limitsLine(progress.limits)}`);
     return progress;
   });
 }

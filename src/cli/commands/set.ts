@@ -1,0 +1,26 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { UserError } from '../../errors';
+import { setLimitsUpdate, type LimitsChange } from '../../shared';
+import { getRunningBatch, withClient } from '../batches';
+import type { CliIO } from '../io';
+
+/** `clientsync set`: changes a running batch's limits through the `setLimits` Update; the change is recorded in its history. */
+export async function set(batchId: string, change: LimitsChange, io: CliIO): Promise<string> {
+  if (Object.values(change).every((v) => v === undefined)) {
+    throw new UserError('nothing to set: pass --concurrency, --rps, --max-failures, --min-sample or --on-max-failures');
+  }
+  return withClient(async (client) => {
+    const { handle } = await getRunningBatch(client, batchId, 'set');
+    try {
+      const { message } = await handle.executeUpdate(setLimitsUpdate, { args: [change] });
+      io.out(message);
+      return message;
+    } catch (err) {
+      if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+      const reason = err.cause?.message ?? err.message;
+      if (reason.startsWith('No registered handler for update'))
+        throw new UserError(`batch ${batchId} was started by a clientsync without \`set\`; its limits cannot change`);
+      throw new UserError(`batch ${batchId} refused the change: ${reason}`);
+    }
+  });
+}

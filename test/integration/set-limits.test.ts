@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
+import { cli, operatorSession } from '../helpers/in-process-cli';
+
+/** The most calls in any `windowMs` window, as calls per second. */
+function busiestRate(times: number[], windowMs: number): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best / (windowMs / 1000);
+}
+
+describe('clientsync set', () => {
+  let h: Harness;
+  let session: { close(): Promise<void> };
+  beforeAll(async () => {
+    h = await createHarness({ latencyMs: 5 });
+    session = await operatorSession(h);
+  });
+  afterAll(async () => {
+    await session?.close();
+    await h?.close();
+  });
+
+  it("paces a running batch: after `set --rps 20` the API's busiest 5 s window is at most 21 calls/s", async () => {
+    const { path } = await h.clientFile(3000);
+    const start = await cli(
+      ['start', '--clients', path, '--id', 'set-rps', '--concurrency', '8', '--task-queue', h.taskQueue, '--token-stdin'],
+      h.api.issueToken(),
+    );
+    expect(start.code).toBe(0);
+    const handle = h.client.workflow.getHandle('set-rps');
+    await waitForProgress(handle, (p) => p.processed >= 100);
+    const before = busiestRate([...h.api.ledger.successTimes], 1000);
+
+    const set = await cli(['set', 'set-rps', '--rps', '20']);
+    expect(set).toMatchObject({
+      code: 0,
+      out: 'Batch set-rps: concurrency 8, 20 calls/s, max failures none (was concurrency 8, no rate limit, max failures none)',
+    });
+    const setAt = Date.now();
+    await new Promise((r) => setTimeout(r, 12_000));
+    expect((await cli(['status', 'set-rps'])).out).toContain('limits: concurrency 8, 20 calls/s, max failures none');
+    await cli(['cancel', 'set-rps']);
+    await resultOf(handle);
+
+    // Calls already on their way when the change arrived may land in its first second.
+    const after = h.api.ledger.successTimes.filter((t) => t >= setAt + 1000);
+    const busiest = busiestRate(after, 5000);
+    console.log(
+      `set --rps 20: before ${before.toFixed(0)} calls/s (busiest second); after, busiest 5 s window ${busiest.toFixed(1)} calls/s over ${after.length} calls`,
+    );
+    expect(before).toBeGreaterThan(40); // the limit is what slowed it
+    expect(busiest).toBeLessThanOrEqual(21);
+    expect(after.length).toBeGreaterThan(150); // and it kept going at about 20/s
+  });
+
+  it('refuses a bad value or nothing to set in one line, and a batch that has ended', async () => {
+    expect(await cli(['set', 'set-rps'])).toMatchObject({ code: 2, err: expect.stringMatching(/nothing to set: pass --concurrency/) });
+    expect(await cli(['set', 'set-rps', '--concurrency', '0'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/expected a whole number from 1 to 1000/),
+    });
+    expect(await cli(['set', 'set-rps', '--max-failures', 'many'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/expected a number of clients \(e\.g\. 50\) or a percentage/),
+    });
+    expect(await cli(['set', 'set-rps', '--rps', '5'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/batch set-rps has already ended \(cancelled\); there is nothing to set/),
+    });
+  });
+});
