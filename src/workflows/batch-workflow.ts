@@ -151,6 +151,14 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     ]);
   };
 
+  /** A person acted (a refresh, a resume): the wait is over. Defined before the handlers that call it: a signal
+   * sent before this run started is delivered as soon as its handler is set. */
+  const personCame = () => {
+    if (!personWait) return;
+    personWait = undefined;
+    upsertSearchAttributes([{ key: waitingSinceKey, value: null }]);
+  };
+
   setHandler(progressQuery, progress);
   /** A person's refresh (signal or update). While not waiting it just replaces the token; while waiting it resumes the batch. */
   const acceptRefresh = (arg?: TokenRefreshedInput) => {
@@ -339,12 +347,6 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     upsertSearchAttributes([{ key: waitingSinceKey, value: new Date(personWait.since) }]);
     const episode = personWait.episode;
     void CancellationScope.nonCancellable(() => watchPersonWait(episode));
-  };
-  /** A person acted (a refresh, a resume): the wait is over. */
-  const personCame = () => {
-    if (!personWait) return;
-    personWait = undefined;
-    upsertSearchAttributes([{ key: waitingSinceKey, value: null }]);
   };
 
   /** The first alert of a wait, a reminder every notifyEvery, and the wait timeout's action. */

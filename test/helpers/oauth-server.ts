@@ -18,6 +18,8 @@ export interface OAuthServer {
   issued(): number;
   /** Gives the client a new secret: the old one is refused from now on (invalid_client). */
   revokeSecret(): Promise<void>;
+  /** A refresh token for the client, as a person's sign-in would have left (offline_access); each is good once. */
+  mintRefreshToken(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -33,8 +35,10 @@ export async function startOAuthServer(options: { ttlSeconds: number }): Promise
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const provider = new Provider(issuer, {
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'test', alg: 'RS256', use: 'sig' }] },
-    ttl: { ClientCredentials: options.ttlSeconds },
-    scopes: ['clients:read'],
+    ttl: { ClientCredentials: options.ttlSeconds, AccessToken: options.ttlSeconds },
+    scopes: ['openid', 'offline_access', 'clients:read'],
+    rotateRefreshToken: true,
+    findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -56,10 +60,10 @@ export async function startOAuthServer(options: { ttlSeconds: number }): Promise
     await provider.Client.adapter.upsert(clientId, {
       client_id: clientId,
       client_secret: secret,
-      grant_types: ['client_credentials'],
-      redirect_uris: [],
-      response_types: [],
-      scope: 'clients:read',
+      grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
+      redirect_uris: ['https://operator.example/callback'],
+      response_types: ['code'],
+      scope: 'openid offline_access clients:read',
       token_endpoint_auth_method: 'client_secret_basic',
     });
     return secret;
@@ -72,6 +76,13 @@ export async function startOAuthServer(options: { ttlSeconds: number }): Promise
     clientSecret: await register(),
     issued: () => issued,
     revokeSecret: async () => void (await register()),
+    mintRefreshToken: async () => {
+      const grant = new provider.Grant({ accountId: 'operator', clientId });
+      grant.addOIDCScope('openid offline_access');
+      const grantId = await grant.save();
+      const client = await provider.Client.find(clientId);
+      return new provider.RefreshToken({ client, accountId: 'operator', grantId, scope: 'openid offline_access', gty: 'authorization_code' }).save();
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   return self;

@@ -68,6 +68,19 @@ describe("the workers' token provider", () => {
       expect(issued.expiresAt! - Date.now()).toBeLessThanOrEqual(60_000);
     });
 
+    it('uses the refresh-token grant when given one: rotated, each refresh token is good once, the latest one next', async () => {
+      const first = await oauth.mintRefreshToken();
+      const provider = tokenProviderFromEnv({ ...env(), API_OAUTH_REFRESH_TOKEN: first })!;
+      expect(provider.name).toMatch(/^OAuth refresh token at /);
+      const a = await provider.issue();
+      expect(a.refreshToken).toBeDefined();
+      expect(a.refreshToken).not.toBe(first);
+      const b = await provider.issue(a.refreshToken);
+      expect(b.token).not.toBe(a.token);
+      expect(b.expiresAt! - Date.now()).toBeGreaterThan(50_000);
+      await expect(provider.issue(first)).rejects.toThrow(/the authorization server refused: invalid_grant/);
+    });
+
     it('calls a revoked secret a refusal (invalid_client) and an unreachable server an outage', async () => {
       const provider = tokenProviderFromEnv(env())!;
       await oauth.revokeSecret();
@@ -111,6 +124,14 @@ describe('the refreshToken activity', () => {
     expect(unsealToken(a.sealedToken, key)).toBe('t1');
     expect(unsealToken(b.sealedToken, key)).toBe('t1');
     expect(a).toMatchObject({ expiresAt: 123, provider: 'test' });
+    expect(a.sealedRefreshToken).toBeUndefined();
+    const rotating: TokenProvider = { name: 'r', issue: async (rt) => ({ token: `for-${rt}`, refreshToken: `after-${rt}` }) };
+    const out = await run(
+      makeRefreshToken(rotating, async () => key),
+      { batchId: 'b', why: 'expired', sealedRefreshToken: sealToken('rt1', key) },
+    );
+    expect(unsealToken(out.sealedToken, key)).toBe('for-rt1'); // the batch's latest refresh token was used…
+    expect(unsealToken(out.sealedRefreshToken!, key)).toBe('after-rt1'); // …and the rotated one comes back sealed
     expect(a.sealedToken).not.toContain('t1');
   });
 

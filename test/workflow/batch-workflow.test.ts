@@ -309,6 +309,7 @@ describe('a failure threshold and limits changed while the batch runs, activitie
       expect(paused.pausedBecause).toBe(
         `4 clients failed, more than --max-failures 3; fix the cause and resume, or raise it with \`clientsync set ${handle.workflowId} --max-failures …\``,
       );
+      await until(handle, () => alerts.length > 0); // the alert is an activity of its own
       expect(alerts[0]).toMatchObject({ event: 'waiting-for-person', state: 'paused' });
       const reply = await handle.executeUpdate(setLimitsUpdate, { args: [{ maxFailures: { count: 100 } }] });
       expect(reply.message).toBe(
