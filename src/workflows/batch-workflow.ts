@@ -436,7 +436,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     const trip = failureThresholdTrip(carry.counters, opts);
     if (!trip || !patched(Patches.maxFailures)) return;
     if (opts.onMaxFailures === 'fail') stopBecause = ApplicationFailure.create({ type: 'MaxFailures', nonRetryable: true, message: trip });
-    else pauseBecause(`${trip}; fix the cause and resume, or raise it with \`clientsync set ${input.batchId} --max-failures …\``);
+    else pauseBecause(`${trip} (or raise it: \`clientsync set ${input.batchId} --max-failures …\`)`);
   };
 
   setHandler(

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { cli, operatorSession } from '../helpers/in-process-cli';
 
@@ -23,6 +23,7 @@ describe('clientsync set', () => {
     await session?.close();
     await h?.close();
   });
+  beforeEach(() => h.api.ledger.reset()); // the tests share the API and its client ids
 
   it("paces a running batch: after `set --rps 20` the API's busiest 5 s window is at most 21 calls/s", async () => {
     const { path } = await h.clientFile(3000);
@@ -55,6 +56,33 @@ describe('clientsync set', () => {
     expect(before).toBeGreaterThan(40); // the limit is what slowed it
     expect(busiest).toBeLessThanOrEqual(21);
     expect(after.length).toBeGreaterThan(150); // and it kept going at about 20/s
+  });
+
+  it('pauses a batch whose failed clients exceed --max-failures, says why, and finishes after `set` raises it and `resume`', async () => {
+    const { path, ids } = await h.clientFile(120);
+    const missing = ids.filter((_, i) => i % 10 === 9); // 12 clients answer 404
+    h.api.configure({ missingIds: missing });
+    try {
+      const start = await cli(
+        ['start', '--clients', path, '--id', 'max-failures', '--max-failures', '3', '--concurrency', '2', '--task-queue', h.taskQueue, '--token-stdin'],
+        h.api.issueToken(),
+      );
+      expect(start.code).toBe(0);
+      const handle = h.client.workflow.getHandle('max-failures');
+      const paused = await waitForProgress(handle, (p) => p.state === 'paused');
+      expect(paused.failed).toBe(4); // strictly more than 3
+      expect((await cli(['status', 'max-failures'])).out).toContain(
+        'paused · 4 failed · 4 clients failed, more than --max-failures 3 (or raise it: `clientsync set max-failures --max-failures …`); fix that, then run `clientsync resume max-failures`',
+      );
+      expect((await cli(['set', 'max-failures', '--max-failures', '10%'])).code).toBe(0);
+      expect((await cli(['resume', 'max-failures'])).code).toBe(0);
+      const summary = await resultOf(handle);
+      expect(summary).toMatchObject({ state: 'completed', processed: 120, succeeded: 108, failed: 12 });
+      const ok = ids.filter((id) => !missing.includes(id));
+      expect(h.api.ledger.check(ok)).toMatchObject({ missing: [], repeated: [] });
+    } finally {
+      h.api.configure({ missingIds: [] });
+    }
   });
 
   it('refuses a bad value or nothing to set in one line, and a batch that has ended', async () => {
