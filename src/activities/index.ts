@@ -35,7 +35,7 @@ export interface ActivityDeps {
   store: ResultsStore;
   /** The sealing key; default: loaded (not created) on first use. */
   sealKey?: () => Promise<Buffer>;
-  /** The worker's own token source; default: API_TOKEN_COMMAND / API_TOKEN_FILE / API_TOKEN. */
+  /** The worker's own token, for a batch that carries none; default: its token provider's, else API_TOKEN. */
   ownToken?: () => Promise<string>;
   /** Where `refreshToken` gets new tokens; default: from the worker's environment (null: none). */
   tokenProvider?: TokenProvider | null;

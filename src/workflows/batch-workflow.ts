@@ -563,9 +563,9 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     finalState = 'cancelled';
   }
   publish('always');
-  const summary = summaryOf(progress(), Date.now());
+  const endedAt = Date.now();
   await alertEnded(finalState === 'cancelled' ? (stopBecause?.message ?? 'cancelled by a person') : null);
-  return summary;
+  return summaryOf(progress(), endedAt); // after the alert: a refresh signalled meanwhile still counts
 }
 
 /** An ended batch's failure as people read it: the innermost cause's message. */

@@ -71,7 +71,8 @@ describe('the batch workflow, activities mocked', () => {
   it('waits at an expiry, then resumes first at exactly the clients that met it, in source order', async () => {
     const list = entries(40);
     await withBatch(list, { expireAfter: 10, callMs: 5 }, { concurrency: 4, pageSize: 8 }, async (handle, called, _run, started) => {
-      const waiting = await until(handle, (p) => p.state === 'waiting-for-token');
+      // Once the calls in flight at the expiry are back (and the refresh found no provider), the pending list is final.
+      const waiting = await until(handle, (p) => p.state === 'waiting-for-token' && p.inFlight === 0 && !!p.lastTokenError?.includes('no automatic refresh'));
       const succeededBefore = called.length;
       expect(succeededBefore).toBe(10);
       // The calls that met the expiry wait in pending, the earliest first; nothing new starts while waiting.
