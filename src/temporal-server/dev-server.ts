@@ -68,8 +68,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   await mkdir(path.dirname(path.resolve(options.dbFile)), { recursive: true });
   const args = devServerArgs({ port, uiPort, dbFile: path.resolve(options.dbFile), headless: options.headless });
   const child = spawn(binary.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The first lines say why it stopped (a Go panic's message comes before its stack); the last, where.
+  let head = '';
   let output = '';
   const keep = (chunk: Buffer) => {
+    if (head.length < 1200) head = (head + chunk.toString()).slice(0, 1200);
     output = (output + chunk.toString()).slice(-4000);
   };
   child.stdout?.on('data', keep);
@@ -79,7 +82,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const deadline = Date.now() + 60_000;
   while (!(await serverAnswers(address, 500))) {
-    if (exited !== null) throw new Error(`the Temporal dev server exited with code ${exited}: ${output.trim().slice(-800)}`);
+    if (exited !== null) {
+      const tail = output.trim().slice(-800);
+      throw new Error(`the Temporal dev server exited with code ${exited}: ${head.trim()}${tail && !head.includes(tail) ? ` … ${tail}` : ''}`);
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the Temporal dev server did not answer at ${address} within 60 s: ${output.trim().slice(-800)}`);

@@ -32,7 +32,13 @@ export default async function setup(project: TestProject) {
   let address = process.env.TEMPORAL_ADDRESS;
   let uiUrl: string | null = null;
   if (!address) {
-    server = await startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, 'temporal.db') });
+    const start = async () => startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, `temporal-${Date.now()}.db`) });
+    // Once in CI the dev server died at start with a Go panic, right after the fault tier; a second start, on new
+    // ports and a new file, tells a passing hiccup from a real fault (which fails again, with its message).
+    server = await start().catch(async (err: Error) => {
+      console.log(`The dev server failed to start (${err.message.split('\n')[0]}); starting it once more`);
+      return start();
+    });
     address = server.address;
     uiUrl = server.uiUrl ?? null;
   }
