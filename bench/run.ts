@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { cluster, machine, million, rateLimits, resumeLatency, scaleOut, sourceScaling, throughput, type Row } from './scenarios';
+import { cluster, commands, machine, million, rateLimits, resumeLatency, scaleOut, sourceScaling, throughput, type Row } from './scenarios';
 
 // npm run bench [-- --quick] [-- --only throughput,resume]
 // Every scenario starts its own dev server, fake API and worker process, and reports ratios against a
@@ -9,6 +9,7 @@ import { cluster, machine, million, rateLimits, resumeLatency, scaleOut, sourceS
 const SCENARIOS: Record<string, (quick: boolean) => Promise<Row[]>> = {
   throughput,
   resume: resumeLatency,
+  commands,
   sources: sourceScaling,
   'rate-limits': rateLimits,
   'scale-out': scaleOut,

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { startBatchWorkflow } from '../src/client';
-import { startFakeApi, type FakeApi, type FakeApiOptions } from '../src/fake-api';
+import { Ledger, type FakeApiOptions } from '../src/fake-api';
 import type { BatchInput, BatchSummary } from '../src/shared';
 import pg from 'pg';
 import { startCluster } from '../src/temporal-server/cluster/cluster';
@@ -26,6 +26,94 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * The fake clients API as a process of its own (`clientsync fake-api`), so that its CPU shows apart from
+ * the worker's and the bench's. Driven over HTTP: tokens, the ledger, knobs.
+ */
+export interface BenchApi {
+  origin: string;
+  baseUrl: string;
+  issueToken(): Promise<string>;
+  ledger(): Promise<Ledger>;
+  resetLedger(): Promise<void>;
+  configure(changes: Partial<FakeApiOptions>): Promise<void>;
+  /** The API process's CPU time so far (user + system), in seconds. */
+  cpuSeconds(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Flags of `clientsync fake-api` for the knobs a benchmark sets at start. */
+function fakeApiFlags(o: FakeApiOptions): string[] {
+  const flags: Array<[string, number | undefined]> = [
+    ['--latency-ms', o.latencyMs],
+    ['--jitter-ms', o.jitterMs],
+    ['--expire-after', o.expireAfter],
+    ['--token-ttl', o.tokenTtlSeconds],
+    ['--seed', o.seed],
+  ];
+  return flags.flatMap(([flag, v]) => (v === undefined ? [] : [flag, String(v)]));
+}
+
+export async function startApiProcess(options: FakeApiOptions): Promise<BenchApi> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/run.js'), 'fake-api', '--port', '0', ...fakeApiFlags(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const origin = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const url = /on (http:\/\/[\d.:]+)\/clients\//.exec(out)?.[1];
+      if (url) resolve(url);
+    });
+    child.once('exit', (code) => reject(new Error(`fake-api exited (${code}) before listening: ${out}`)));
+  });
+  const post = async (p: string, body?: unknown) => {
+    const res = await fetch(`${origin}${p}`, { method: 'POST', ...(body ? { body: JSON.stringify(body) } : {}) });
+    if (!res.ok) throw new Error(`fake-api ${p}: ${res.status}`);
+    return res;
+  };
+  return {
+    origin,
+    baseUrl: `${origin}/clients/`,
+    issueToken: async () => ((await (await post('/token')).json()) as { token: string }).token,
+    ledger: async () => Ledger.fromJSON((await (await fetch(`${origin}/_stats`)).json()) as Parameters<typeof Ledger.fromJSON>[0]),
+    resetLedger: async () => void (await post('/_reset')),
+    configure: async (changes) => void (await post('/_configure', changes)),
+    cpuSeconds: () => treeCpuSeconds([child.pid!]),
+    async close() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** BENCH_CPU_PROF=DIR profiles each worker with V8's sampler (bench/cpu-profile.ts reads the files). */
+function profileArgs(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
+}
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
+const CLOCK_TICKS = 100;
+
+/** CPU time (user + system, all threads) of the live processes under `roots`, themselves included, in seconds. */
+export async function treeCpuSeconds(roots: number[]): Promise<number> {
+  const procs: Array<{ pid: number; ppid: number; ticks: number }> = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    if (fields.length > 12) procs.push({ pid: Number(entry), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  const inTree = new Set(roots);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) if (!inTree.has(p.pid) && inTree.has(p.ppid)) grew = inTree.add(p.pid) !== undefined;
+  }
+  return procs.filter((p) => inTree.has(p.pid)).reduce((sum, p) => sum + p.ticks, 0) / CLOCK_TICKS;
+}
+
 /** One Temporal (dev server, or a cluster on PostgreSQL), one fake API, a client: what every benchmark runs against. */
 export interface Stack {
   dir: string;
@@ -33,9 +121,13 @@ export interface Stack {
   /** What the CLI and the workers of this stack need in their environment (server, key, results store). */
   env: NodeJS.ProcessEnv;
   client: Client;
-  api: FakeApi;
+  api: BenchApi;
   sealKey: Buffer;
+  /** The first token the API issued; tokens do not expire unless the API was started to make them. */
+  token: string;
   startWorker(taskQueue: string, args?: string[]): Promise<WorkerProcess>;
+  /** CPU seconds so far of the dev server (NaN on a cluster), the worker processes and the API process. */
+  cpu(): Promise<{ server: number; workers: number; api: number }>;
   startBatch(file: string, taskQueue: string, input?: Partial<BatchInput>): Promise<WorkflowHandle>;
   close(): Promise<void>;
 }
@@ -46,7 +138,7 @@ export interface StackOptions {
 }
 
 /** The Temporal server of a stack: the SQLite dev server, or a cluster and results store in databases of its own. */
-async function startTemporal(dir: string, cluster: boolean): Promise<{ address: string; storeUrl?: string; stop(): Promise<void> }> {
+async function startTemporal(dir: string, cluster: boolean): Promise<{ address: string; storeUrl?: string; child?: ChildProcess; stop(): Promise<void> }> {
   if (!cluster) return startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, 'temporal.db'), headless: true });
   const database = await provideTestDatabase((line) => console.log(line));
   const name = `cs_bench_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
@@ -80,7 +172,8 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
   const server = await startTemporal(dir, opts.cluster === true);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
-  const fake = await startFakeApi({ seed: 3, ...api });
+  const fake = await startApiProcess({ seed: 3, ...api });
+  const token = await fake.issueToken();
   const sealKey = randomBytes(32);
   const workers: WorkerProcess[] = [];
   const env: NodeJS.ProcessEnv = {
@@ -97,18 +190,23 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
     client,
     api: fake,
     sealKey,
+    token,
+    async cpu() {
+      const live = workers.filter((w) => w.child.exitCode === null).map((w) => w.child.pid!);
+      return {
+        server: server.child ? await treeCpuSeconds([server.child.pid!]) : NaN,
+        workers: await treeCpuSeconds(live),
+        api: await fake.cpuSeconds(),
+      };
+    },
     async startWorker(taskQueue, args = []) {
       const timeFile = path.join(dir, `time-${randomUUID()}.txt`);
       const child = spawn(
         '/usr/bin/time',
-        ['-v', '-o', timeFile, process.execPath, path.join(ROOT, 'dist/cli/run.js'), 'worker', '--task-queue', taskQueue, ...args],
+        ['-v', '-o', timeFile, process.execPath, ...profileArgs(), path.join(ROOT, 'dist/cli/run.js'), 'worker', '--task-queue', taskQueue, ...args],
         {
-          env: {
-            ...process.env,
-            ...env,
-            // As README advises for workers: a heap cap makes V8 collect instead of growing (568 → 337 MB peak RSS).
-            NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=192`.trim(),
-          },
+          // As a user starts it: no NODE_OPTIONS; the worker caps its own heap (src/cli/heap-cap.ts).
+          env: { ...process.env, ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
@@ -125,7 +223,6 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
         child,
         async peakRssKb() {
           await exited;
-          const { readFile } = await import('node:fs/promises');
           return timeVerbose(await readFile(timeFile, 'utf8').catch(() => '')).peakRssKb;
         },
         async stop() {
@@ -146,7 +243,7 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
       return w;
     },
     startBatch(file, taskQueue, input = {}) {
-      return startBatchWorkflow(client, batchInputFor(file, fake.baseUrl, sealToken(fake.issueToken(), sealKey), input, 'bench'), taskQueue);
+      return startBatchWorkflow(client, batchInputFor(file, fake.baseUrl, sealToken(token, sealKey), input, 'bench'), taskQueue);
     },
     async close() {
       for (const w of workers) if (w.child.exitCode === null) await w.stop();

@@ -55,7 +55,7 @@ export async function timeCliBatch(s: Stack, file: string, taskQueue: string, fl
   const id = `bench-cli-${randomUUID().slice(0, 8)}`;
   const began = Date.now();
   const args = ['start', '--clients', file, '--id', id, '--api-url', s.api.baseUrl, '--task-queue', taskQueue, ...flags];
-  await exec(process.execPath, [path.join(ROOT, 'dist/cli/run.js'), ...args], { env: { ...process.env, ...s.env, API_TOKEN: s.api.issueToken() } });
+  await exec(process.execPath, [path.join(ROOT, 'dist/cli/run.js'), ...args], { env: { ...process.env, ...s.env, API_TOKEN: s.token } });
   const summary = (await s.client.workflow.getHandle(id).result()) as BatchSummary;
   return { rate: summary.processed / ((Date.now() - began) / 1000), summary };
 }

@@ -7,3 +7,4 @@ export { resumeLatency } from './resume';
 export { scaleOut } from './scale-out';
 export { sourceScaling } from './sources';
 export { throughput } from './throughput';
+export { commands } from './commands';

@@ -17,7 +17,7 @@ export async function million(): Promise<Row[]> {
     const events = await historyEvents(s, summary.batchId);
     await worker.stop();
     const rss = await worker.peakRssKb();
-    const check = s.api.ledger.check(clientIds(n));
+    const check = (await s.api.ledger()).check(clientIds(n));
     return [
       {
         scenario: 'a million clients (0 ms API)',

@@ -27,9 +27,9 @@ export async function rateLimits(quick: boolean): Promise<Row[]> {
       ['worker --rps 50 (server-side, per task queue)', 'tq-rps', { concurrency: 20 }, 50],
     ];
     for (const [name, queue, options, limit] of cases) {
-      s.api.ledger.reset();
+      await s.api.resetLedger();
       await timeBatch(s, await clientFile(n), queue, n, options);
-      const times = [...s.api.ledger.successTimes].sort((a, b) => a - b);
+      const times = [...(await s.api.ledger()).successTimes].sort((a, b) => a - b);
       const avg = (times.length - 1) / ((times[times.length - 1]! - times[0]!) / 1000);
       const peak1 = busiestWindow(times, 1000);
       const peak5 = busiestWindow(times, 5000);
@@ -41,13 +41,13 @@ export async function rateLimits(quick: boolean): Promise<Row[]> {
         verdict: peak5 <= limit * 1.05 ? 'pass' : 'FAIL',
       });
     }
-    s.api.ledger.reset();
+    await s.api.resetLedger();
     const clean = await timeBatch(s, await clientFile(n), 'tq', n, { concurrency: 20 });
-    s.api.configure({ rateLimitRate: 0.1, retryAfterSeconds: 1 });
+    await s.api.configure({ rateLimitRate: 0.1, retryAfterSeconds: 1 });
     const limited = await timeBatch(s, await clientFile(n), 'tq', n, { concurrency: 20 });
     rows.push({
       scenario: 'rate limits (10 ms API)',
-      measure: `10% of calls answered 429 Retry-After: 1 (${s.api.ledger.statusCounts['429'] ?? 0} 429s; ${limited.summary.failed} clients failed)`,
+      measure: `10% of calls answered 429 Retry-After: 1 (${(await s.api.ledger()).statusCounts['429'] ?? 0} 429s; ${limited.summary.failed} clients failed)`,
       value: `${fmt(limited.rate)} calls/s`,
       ratio: fmt(limited.rate / clean.rate, 2),
       target: '0 failed, slower',

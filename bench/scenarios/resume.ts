@@ -17,10 +17,12 @@ export async function resumeLatency(quick: boolean): Promise<Row[]> {
         const p = await handle.query(progressQuery).catch(() => undefined);
         if (p?.state === 'completed') break;
         if (p?.state === 'waiting-for-token' && p.inFlight === 0) {
+          const sealedToken = sealToken(await s.api.issueToken(), s.sealKey);
           const sentAt = Date.now();
-          await handle.signal(tokenRefreshedSignal, { sealedToken: sealToken(s.api.issueToken(), s.sealKey) });
-          while (!s.api.ledger.successTimes.some((t) => t >= sentAt)) await new Promise((r) => setTimeout(r, 2));
-          latencies.push(s.api.ledger.successTimes.find((t) => t >= sentAt)! - sentAt);
+          await handle.signal(tokenRefreshedSignal, { sealedToken });
+          let first: number | undefined;
+          while ((first = (await s.api.ledger()).successTimes.find((t) => t >= sentAt)) === undefined) await new Promise((r) => setTimeout(r, 5));
+          latencies.push(first - sentAt);
         }
         await new Promise((r) => setTimeout(r, 10));
       }

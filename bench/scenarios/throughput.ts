@@ -1,18 +1,93 @@
 import { clientIds } from '../../src/fake-api/client-file';
 import { plainLoop } from '../plain-loop';
-import { startStack } from '../stack';
-import { type Row, fmt, clientFile, timeBatch, historyEvents } from './common';
+import { startStack, type Stack } from '../stack';
+import { type Row, fmt, clientFile, timeBatch, timeCliBatch, historyEvents } from './common';
 
-/** Target 1: calls/s near the API's limit, against a plain fetch loop in the same run. */
+/** Calls/s near the API's limit, against a plain fetch loop in the same run: direct, then as a user runs it. */
 export async function throughput(quick: boolean): Promise<Row[]> {
+  return [...(await direct(quick)), ...(await endToEnd(quick))];
+}
+
+/** A plain loop over n ids of the stack's API: calls/s, and CPU per call (µs) of the loop and of the API. */
+async function plainLoopRun(s: Stack, n: number, concurrency: number): Promise<{ rate: number; loopUs: number; apiUs: number }> {
+  const ids = clientIds(n);
+  const began = Date.now();
+  const cpu = process.cpuUsage();
+  const api = await s.api.cpuSeconds();
+  await plainLoop(ids, s.api.baseUrl, s.token, concurrency);
+  const used = process.cpuUsage(cpu);
+  const apiUs = (((await s.api.cpuSeconds()) - api) / n) * 1e6;
+  return { rate: n / ((Date.now() - began) / 1000), loopUs: (used.user + used.system) / n, apiUs };
+}
+
+async function plainRate(s: Stack, n: number, concurrency: number): Promise<number> {
+  return (await plainLoopRun(s, n, concurrency)).rate;
+}
+
+/**
+ * Issue 12's targets 1–3, end to end: `clientsync start` (validation, workflow start, the workflow's own
+ * inspection) until `completed`, against a plain loop run in the same stack just before.
+ */
+export async function endToEnd(quick: boolean, latencies = [50, 0]): Promise<Row[]> {
+  const rows: Row[] = [];
+  const cases: Array<{ latencyMs: number; concurrency: number; loopN: number; runs: Array<[number, number, number]> }> = [
+    // [clients per activity, clients, target ratio]
+    {
+      latencyMs: 50,
+      concurrency: 20,
+      loopN: quick ? 1000 : 5000,
+      runs: [
+        [25, quick ? 2000 : 10_000, 0.9],
+        [1, quick ? 1000 : 3000, 0.6],
+      ],
+    },
+    { latencyMs: 0, concurrency: 32, loopN: quick ? 20_000 : 100_000, runs: [[100, quick ? 20_000 : 100_000, 0.5]] },
+  ];
+  for (const c of cases.filter((x) => latencies.includes(x.latencyMs))) {
+    const scenario = `end to end through the CLI (${c.latencyMs} ms API, c=${c.concurrency})`;
+    const s = await startStack({ latencyMs: c.latencyMs });
+    try {
+      const loop = await plainLoopRun(s, c.loopN, c.concurrency);
+      const base = loop.rate;
+      rows.push({
+        scenario,
+        measure: `plain Node loop, fetch ×${c.concurrency}, ${c.loopN} clients (baseline; CPU per client: loop ${fmt(loop.loopUs, 0)} µs, API ${fmt(loop.apiUs, 0)} µs)`,
+        value: `${fmt(base)} calls/s`,
+        ratio: '1.00',
+      });
+      await s.startWorker('tq');
+      for (const [k, n, target] of c.runs) {
+        const before = await s.cpu();
+        const flags = ['--concurrency', String(c.concurrency), '--clients-per-activity', String(k)];
+        const { rate, summary } = await timeCliBatch(s, await clientFile(n), 'tq', flags);
+        const after = await s.cpu();
+        // Where the machine's CPU went, per client: what says which process limits the rate.
+        const perClient = (key: keyof typeof after) => `${fmt(((after[key] - before[key]) / summary.processed) * 1e6, 0)} µs`;
+        const ratio = rate / base;
+        rows.push({
+          scenario,
+          measure: `clientsync start, ${k === 1 ? '1 client/activity' : `${k} clients/activity`}, ${n.toLocaleString('en-US')} clients (CPU per client: worker ${perClient('workers')}, Temporal ${perClient('server')}, API ${perClient('api')})`,
+          value: `${fmt(rate)} calls/s`,
+          ratio: fmt(ratio, 2),
+          target: `≥ ${fmt(target, 2)}`,
+          verdict: ratio >= target && summary.succeeded === n ? 'pass' : 'FAIL',
+        });
+      }
+    } finally {
+      await s.close();
+    }
+  }
+  return rows;
+}
+
+/** The workflow started directly (total given, no CLI), by concurrency and clients per activity. */
+async function direct(quick: boolean): Promise<Row[]> {
   const n = quick ? 1000 : 5000;
   const s = await startStack({ latencyMs: 50 });
   const rows: Row[] = [];
   try {
     const ids = clientIds(n);
-    let began = Date.now();
-    await plainLoop(ids, s.api.baseUrl, s.api.issueToken(), 20);
-    const base = n / ((Date.now() - began) / 1000);
+    const base = await plainRate(s, n, 20);
     rows.push({
       scenario: 'throughput (50 ms API, c=20)',
       measure: `plain Node loop, fetch ×20, ${n} clients (baseline)`,
@@ -20,8 +95,8 @@ export async function throughput(quick: boolean): Promise<Row[]> {
       ratio: '1.00',
     });
     const seedN = quick ? 40 : 100;
-    began = Date.now();
-    await plainLoop(ids.slice(0, seedN), s.api.baseUrl, s.api.issueToken(), 1);
+    const began = Date.now();
+    await plainLoop(ids.slice(0, seedN), s.api.baseUrl, s.token, 1);
     const seed = seedN / ((Date.now() - began) / 1000);
     rows.push({
       scenario: 'throughput (50 ms API, c=20)',

@@ -28,10 +28,16 @@ export interface CallClientsOutput {
   tokenProblem?: string;
 }
 
-/** Heartbeat details: how far the chunk got, so a retry after a crash resumes exactly there. */
+/**
+ * Heartbeat details: how far the chunk got, for people (Temporal Web shows them). A retry does not need
+ * them: the store's claims say which clients already have their outcome.
+ */
 interface ChunkProgress {
-  outcomes: ClientOutcome[];
+  done: number;
 }
+
+/** Least time between a chunk's heartbeats: each one is encoded and handed to the SDK, and a busy chunk finishes several clients a millisecond. */
+const HEARTBEAT_EVERY_MS = 1000;
 
 /** Exponential backoff as Temporal's retry policy computes it. */
 export function backoffMs(retry: RetryOptions, attempt: number): number {
@@ -39,42 +45,50 @@ export function backoffMs(retry: RetryOptions, attempt: number): number {
 }
 
 /** Sleeps in slices, heartbeating, so a long backoff never looks like a dead worker. */
-async function sleepHeartbeating(ms: number, progress: ChunkProgress): Promise<void> {
+async function sleepHeartbeating(ms: number, progress: () => ChunkProgress): Promise<void> {
   const ctx = Context.current();
   for (let left = ms; left > 0; left -= 2000) {
-    ctx.heartbeat(progress);
+    ctx.heartbeat(progress());
     await ctx.sleep(Math.min(left, 2000));
   }
 }
 
 /**
  * Calls a chunk of clients one after another in one activity (the `clientsPerActivity` mode), for
- * throughput: a few history events per chunk instead of per client. Exact resume is kept by heartbeating
- * the outcomes so far, and an expired token ends the chunk reporting exactly which clients are pending.
+ * throughput: a few history events per chunk instead of per client. The chunk claims its clients in one
+ * transaction, and the claims of a retry after a crash say exactly which clients already have an outcome
+ * (written right after each answer), so none of them is called again. An expired token ends the chunk
+ * reporting exactly which clients are pending.
  */
 export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pacer = new Pacer()) {
   return expectedFailure(async function callClients(input: CallClientsInput): Promise<CallClientsOutput> {
     const ctx = Context.current();
     checkStore(store, input.store);
     const key = batchKey(input.batchId, input.batchRun);
-    const progress: ChunkProgress = { outcomes: [...((ctx.info.heartbeatDetails as ChunkProgress | undefined)?.outcomes ?? [])] };
+    const outcomes: ClientOutcome[] = [];
+    const progress = () => ({ done: outcomes.length });
+    let heartbeatAt = 0;
+    const beat = () => {
+      const now = Date.now();
+      if (now - heartbeatAt < HEARTBEAT_EVERY_MS) return;
+      heartbeatAt = now;
+      ctx.heartbeat(progress());
+    };
+    const claims = await store.claimAll(key, input.clients);
     const { batchId } = input;
     let lastCallAt = 0;
-    for (let i = progress.outcomes.length; i < input.clients.length; i++) {
+    for (let i = 0; i < input.clients.length; i++) {
       const client = input.clients[i]!;
-      // Heartbeats are throttled, so after a crash the store, written right after each answer, is the exact
-      // record of how far the chunk got: a client with an outcome is not called again.
-      const settled = settledByClaim(await store.claim(key, client.id, client.position, client.record));
+      const settled = settledByClaim(claims[i]!);
       if (settled) {
-        progress.outcomes.push(settled);
-        ctx.heartbeat(progress);
+        outcomes.push(settled);
         continue;
       }
       let token: string;
       try {
         token = await tokens.resolve(input.sealedToken, input.tokenGeneration);
       } catch (err) {
-        if (err instanceof ApplicationFailure) return { outcomes: progress.outcomes, pendingFrom: i, tokenProblem: err.message };
+        if (err instanceof ApplicationFailure) return { outcomes, pendingFrom: i, tokenProblem: err.message };
         throw err;
       }
       for (let attempt = 1; ; attempt++) {
@@ -87,24 +101,24 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pace
         const { verdict, status, body } = await callApi({ ...input, clientId: client.id, token });
         if (verdict.kind === 'token-expired') {
           ctx.log.info(outcomeLine.tokenExpired(client.id, verdict.reason));
-          return { outcomes: progress.outcomes, pendingFrom: i, tokenProblem: verdict.reason };
+          return { outcomes, pendingFrom: i, tokenProblem: verdict.reason };
         }
         if (verdict.kind === 'success') {
           await store.recordSuccess(key, client.id, body, status ?? 200, attempt);
-          progress.outcomes.push('succeeded');
+          outcomes.push('succeeded');
           break;
         }
         if (verdict.kind === 'fail' || attempt >= input.retry.maximumAttempts) {
           await store.recordFailure(key, client.id, verdict.reason, status, attempt);
           ctx.log.info(outcomeLine.failed(client.id, verdict.reason));
-          progress.outcomes.push('failed');
+          outcomes.push('failed');
           break;
         }
         ctx.log.info(outcomeLine.retrying(client.id, verdict.reason, attempt));
         await sleepHeartbeating(verdict.retryAfterMs ?? backoffMs(input.retry, attempt), progress);
       }
-      ctx.heartbeat(progress);
+      beat();
     }
-    return { outcomes: progress.outcomes, pendingFrom: null };
+    return { outcomes, pendingFrom: null };
   });
 }

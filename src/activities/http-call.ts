@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import { request, type Dispatcher } from 'undici';
 import { classifyRequestError, classifyResponse, type Verdict } from '../domain/classify';
 import { clientUrl } from '../domain/client-url';
 
@@ -26,26 +28,36 @@ export function idempotencyKey(batchId: string, clientId: string): string {
   return `${encodeURIComponent(batchId)}:${encodeURIComponent(clientId)}`;
 }
 
-/** One HTTP call for one client, classified. Never throws for HTTP or network trouble: that is in the verdict. */
+/**
+ * One HTTP call for one client, classified. Never throws for HTTP or network trouble: that is in the verdict.
+ * undici's `request`, not `fetch`: the same client underneath without the WHATWG streams, about a third of
+ * fetch's CPU per call (bench/README.md), which at a fast API is most of what a worker spends.
+ */
 export async function callApi(call: HttpCall): Promise<HttpAnswer> {
+  // A total timeout, as fetch with AbortSignal.timeout had, with a plain timer: cheaper per call.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), call.callTimeoutMs);
   try {
-    const res = await fetch(clientUrl(call.apiUrl, call.clientId), {
-      method: call.method,
+    const res = await request(clientUrl(call.apiUrl, call.clientId), {
+      method: call.method as Dispatcher.HttpMethod,
       headers: {
         authorization: `Bearer ${call.token}`,
         'cache-control': 'no-cache',
         'idempotency-key': idempotencyKey(call.batchId, call.clientId),
         accept: 'application/json',
       },
-      signal: AbortSignal.timeout(call.callTimeoutMs),
+      signal: abort.signal,
     });
-    const body = await res.text();
+    const body = await res.body.text();
+    const retryAfter = res.headers['retry-after'];
     const verdict = classifyResponse(
-      { status: res.status, statusText: res.statusText, body, retryAfter: res.headers.get('retry-after') },
+      { status: res.statusCode, statusText: STATUS_CODES[res.statusCode] ?? '', body, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter },
       { expiredRegex: call.expiredRegex },
     );
-    return { verdict, status: res.status, body };
+    return { verdict, status: res.statusCode, body };
   } catch (err) {
     return { verdict: classifyRequestError(err), status: null, body: '' };
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -78,8 +78,9 @@ export function classifyResponse(res: ResponseFacts, rule: ExpiryRule = {}): Ver
 
 /** A call that got no answer: timeouts and network errors are transient. */
 export function classifyRequestError(err: unknown): Verdict {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  // fetch wraps the cause (TypeError "fetch failed"); undici's request throws it with its code.
+  const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { kind: 'retry', reason: 'Timeout' };
-  const detail = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+  const detail = e?.cause?.code ?? e?.code ?? e?.cause?.message ?? e?.message ?? String(err);
   return { kind: 'retry', reason: `RequestError:${detail}` };
 }

@@ -78,9 +78,10 @@ export class Ledger {
   }
 
   /** A ledger from a `GET /_stats` body (a fake API in another process). */
-  static fromJSON(json: { requests: number; statusCounts: Record<string, number>; clients: Record<string, ClientRecord> }): Ledger {
+  static fromJSON(json: { requests: number; statusCounts: Record<string, number>; clients: Record<string, ClientRecord>; successTimes?: number[] }): Ledger {
     const ledger = new Ledger();
     ledger.requests = json.requests;
+    ledger.successTimes = json.successTimes ?? [];
     Object.assign(ledger.statusCounts, json.statusCounts);
     for (const [id, rec] of Object.entries(json.clients)) ledger.clients.set(id, rec);
     return ledger;
@@ -90,6 +91,6 @@ export class Ledger {
   toJSON(): object {
     const clients: Record<string, ClientRecord> = {};
     for (const [id, rec] of this.clients) clients[id] = rec;
-    return { requests: this.requests, successes: this.totalSuccesses, statusCounts: this.statusCounts, clients };
+    return { requests: this.requests, successes: this.totalSuccesses, statusCounts: this.statusCounts, clients, successTimes: this.successTimes };
   }
 }

@@ -168,6 +168,7 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
       return send(res, 200, { token: issueToken(), expiresAfterCalls: opts.expireAfter ?? 0, ttlSeconds: opts.tokenTtlSeconds ?? 0 });
     }
     if (req.method === 'GET' && url.pathname === '/_stats') return send(res, 200, ledger);
+    if (req.method === 'POST' && url.pathname === '/_reset') return (ledger.reset(), res.writeHead(204).end());
     if (req.method === 'POST' && url.pathname === '/_configure') {
       // The knobs of a fake API that runs in another process (a test's network host); the port and address stay.
       let body = '';

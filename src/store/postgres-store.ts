@@ -2,10 +2,30 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { StoreIdentity } from '../shared';
 import type { ResultsStore, StoreOptions } from './results-store';
-import { claimOf, countsOf, PAGE, storeSql, toRow, type BatchKey, type BatchRun, type ClaimResult, type ClientOutcomeRow, type Outcome } from './rows';
+import {
+  claimOf,
+  claimsOf,
+  countsOf,
+  PAGE,
+  storeSql,
+  toRow,
+  type BatchKey,
+  type BatchRun,
+  type ClaimEntry,
+  type ClaimResult,
+  type ClientOutcomeRow,
+  type Outcome,
+} from './rows';
 import { isConnectionError, StoreHealth } from './store-health';
 
 const SQL = storeSql((n) => `$${n}`);
+
+/** A chunk's claims in one statement: id, run, client ids[], positions[], records[], now. A repeated id inserts once. */
+const CLAIM_ALL = `INSERT INTO client_results (batch_id, batch_run, client_id, position, outcome, record, updated_at)
+  SELECT $1, $2, c, p, 'in-progress', r, $6 FROM unnest($3::text[], $4::bigint[], $5::text[]) AS t(c, p, r)
+  ON CONFLICT DO NOTHING RETURNING client_id, position`;
+/** id, run, client ids[] */
+const EXISTING_ALL = `SELECT client_id, position, outcome FROM client_results WHERE batch_id = $1 AND batch_run = $2 AND client_id = ANY($3)`;
 
 /**
  * The same store on PostgreSQL (RESULTS_DATABASE_URL=postgres://…), for workers on several machines. An
@@ -39,6 +59,21 @@ export class PostgresResultsStore implements ResultsStore {
     const inserted = await this.query(SQL.claim, [batch.id, batch.run, clientId, position, JSON.stringify(record), now]);
     if (inserted.rowCount === 1) return 'first';
     return claimOf((await this.query(SQL.existing, [batch.id, batch.run, clientId])).rows[0], position);
+  }
+
+  async claimAll(batch: BatchKey, entries: readonly ClaimEntry[]): Promise<ClaimResult[]> {
+    const now = new Date().toISOString();
+    await this.register(batch, now);
+    const ids = entries.map((e) => e.id);
+    const values = [batch.id, batch.run, ids, entries.map((e) => e.position), entries.map((e) => JSON.stringify(e.record)), now];
+    const inserted = new Set((await this.query(CLAIM_ALL, values)).rows.map((r: { client_id: string; position: string }) => `${r.position}\n${r.client_id}`));
+    const existing = inserted.size === entries.length ? [] : (await this.query(EXISTING_ALL, [batch.id, batch.run, ids])).rows;
+    const byId = new Map(existing.map((r: { client_id: string; position: unknown; outcome: unknown }) => [r.client_id, r]));
+    return claimsOf(
+      entries,
+      (e) => inserted.has(`${e.position}\n${e.id}`),
+      (id) => byId.get(id),
+    );
   }
 
   async recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void> {

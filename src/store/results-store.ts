@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { stateDir } from '../paths';
 import type { StoreIdentity } from '../shared';
-import type { BatchKey, BatchRun, ClaimResult, ClientOutcomeRow, Outcome } from './rows';
+import type { BatchKey, BatchRun, ClaimEntry, ClaimResult, ClientOutcomeRow, Outcome } from './rows';
 
-export { batchKey, settledByClaim, type BatchKey, type BatchRun, type ClaimResult, type ClientOutcomeRow } from './rows';
+export { batchKey, settledByClaim, type BatchKey, type BatchRun, type ClaimEntry, type ClaimResult, type ClientOutcomeRow } from './rows';
 
 /**
  * Per-client outcomes of every batch: SQLite by default, PostgreSQL with RESULTS_DATABASE_URL. Rows belong
@@ -14,6 +14,8 @@ export interface ResultsStore {
   readonly identity: StoreIdentity;
   /** Claims a ClientId for the entry at `position`, saying what an earlier attempt left (see ClaimResult). */
   claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult>;
+  /** Claims a chunk's entries at once (one transaction, or one statement): what `claim` says of each, in order. */
+  claimAll(batch: BatchKey, entries: readonly ClaimEntry[]): Promise<ClaimResult[]>;
   recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void>;
   /** Marks the client failed; with `keepSuccess`, a recorded success stands. True when the row now says failed. */
   recordFailure(batch: BatchKey, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess?: boolean): Promise<boolean>;

@@ -48,10 +48,26 @@ export type Outcome = ClientOutcomeRow['outcome'];
  */
 export type ClaimResult = 'first' | 'again' | 'succeeded' | 'failed' | 'duplicate';
 
+/** One entry of the source to claim: a ClientId at its position, with its record. */
+export interface ClaimEntry {
+  id: string;
+  position: number;
+  record: Record<string, unknown>;
+}
+
 /** What a claim found when the row already existed. */
 export function claimOf(existing: { position: unknown; outcome: unknown } | undefined, position: number): ClaimResult {
   if (!existing || Number(existing.position) !== position) return 'duplicate';
   return existing.outcome === 'succeeded' || existing.outcome === 'failed' ? existing.outcome : 'again';
+}
+
+/** What `claim` says of each entry, given which were inserted now and the rows that were there before. */
+export function claimsOf(
+  entries: readonly ClaimEntry[],
+  inserted: (e: ClaimEntry, index: number) => boolean,
+  existing: (id: string) => { position: unknown; outcome: unknown } | undefined,
+): ClaimResult[] {
+  return entries.map((e, i) => (inserted(e, i) ? 'first' : claimOf(existing(e.id), e.position)));
 }
 
 /** The outcome a claim already settles, so the client is not called: a duplicate, or one a crashed attempt recorded. */

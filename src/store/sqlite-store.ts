@@ -5,7 +5,20 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoreIdentity } from '../shared';
 import type { ResultsStore } from './results-store';
-import { claimOf, countsOf, PAGE, storeSql, toRow, type BatchKey, type BatchRun, type ClaimResult, type ClientOutcomeRow, type Outcome } from './rows';
+import {
+  claimOf,
+  claimsOf,
+  countsOf,
+  PAGE,
+  storeSql,
+  toRow,
+  type BatchKey,
+  type BatchRun,
+  type ClaimEntry,
+  type ClaimResult,
+  type ClientOutcomeRow,
+  type Outcome,
+} from './rows';
 
 const SQL = storeSql((n) => `@p${n}`);
 
@@ -24,6 +37,7 @@ export class SqliteResultsStore implements ResultsStore {
   private readonly registered = new Set<string>();
 
   readonly identity: StoreIdentity;
+  private readonly writes: GroupCommit;
 
   private constructor(
     private readonly db: Database.Database,
@@ -31,6 +45,7 @@ export class SqliteResultsStore implements ResultsStore {
   ) {
     this.sql = Object.fromEntries(Object.entries(SQL).map(([k, text]) => [k, db.prepare(text)])) as typeof this.sql;
     const id = String(this.sql.storeId.pluck().get());
+    this.writes = new GroupCommit(db, this.sql.success);
     this.identity = { id, kind: 'sqlite', host: hostname(), path: file === ':memory:' ? file : path.resolve(file) };
   }
 
@@ -51,8 +66,23 @@ export class SqliteResultsStore implements ResultsStore {
     return claimOf(this.sql.existing.get(params(batch.id, batch.run, clientId)) as { position: number; outcome: string } | undefined, position);
   }
 
-  async recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void> {
-    this.sql.success.run(params(batch.id, batch.run, clientId, data, status, attempts, new Date().toISOString()));
+  async claimAll(batch: BatchKey, entries: readonly ClaimEntry[]): Promise<ClaimResult[]> {
+    const now = new Date().toISOString();
+    this.register(batch, now);
+    return this.db.transaction(() => {
+      const inserted = entries.map((e) => this.sql.claim.run(params(batch.id, batch.run, e.id, e.position, JSON.stringify(e.record), now)).changes === 1);
+      const existing = (id: string) => this.sql.existing.get(params(batch.id, batch.run, id)) as { position: number; outcome: string } | undefined;
+      return claimsOf(entries, (_, i) => inserted[i]!, existing);
+    })();
+  }
+
+  /**
+   * Group commit: the successes that arrive in one turn of the event loop are written in one transaction, so
+   * a busy worker pays for one commit per turn instead of one per client. Each caller's promise settles once
+   * its row is committed, so no chunk goes on before its outcome is durable.
+   */
+  recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void> {
+    return this.writes.add(params(batch.id, batch.run, clientId, data, status, attempts, new Date().toISOString()));
   }
 
   async recordFailure(batch: BatchKey, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
@@ -92,6 +122,33 @@ export class SqliteResultsStore implements ResultsStore {
     if (this.registered.has(k)) return;
     this.sql.registerBatch.run(params(batch.id, batch.run, now));
     this.registered.add(k);
+  }
+}
+
+/** Runs the statements queued in one turn of the event loop in one transaction (see recordSuccess). */
+class GroupCommit {
+  private queue: Array<{ args: Record<string, unknown>; done: () => void; failed: (err: unknown) => void }> = [];
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly statement: Database.Statement,
+  ) {}
+
+  add(args: Record<string, unknown>): Promise<void> {
+    if (this.queue.length === 0) setImmediate(() => this.flush());
+    return new Promise((done, failed) => this.queue.push({ args, done, failed }));
+  }
+
+  private flush(): void {
+    const group = this.queue;
+    this.queue = [];
+    try {
+      this.db.transaction(() => group.forEach((w) => this.statement.run(w.args)))();
+    } catch (err) {
+      // SQLITE_BUSY or SQLITE_FULL: nothing of the group is written, and each caller's activity is retried.
+      return group.forEach((w) => w.failed(err));
+    }
+    group.forEach((w) => w.done());
   }
 }
 

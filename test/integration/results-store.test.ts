@@ -35,6 +35,23 @@ describe.each([
     expect((await store.list(b, 'succeeded')).map((r) => r.clientId)).toEqual(['c1']);
   });
 
+  it('claims a chunk at once, each entry as claim would: first, again, its outcome, or duplicate (also within the chunk)', async () => {
+    const store = await open();
+    stores.push(store);
+    const b = batchKey(`b-${randomUUID()}`, randomUUID());
+    const entry = (id: string, position: number) => ({ id, position, record: { ClientId: id } });
+    await store.claim(b, 'done', 0, { ClientId: 'done' });
+    await store.recordSuccess(b, 'done', '{}', 200, 1);
+    await store.claim(b, 'lost', 1, { ClientId: 'lost' });
+    await store.claim(b, 'bad', 2, { ClientId: 'bad' });
+    await store.recordFailure(b, 'bad', 'HTTP404:x', 404, 1);
+    const chunk = [entry('done', 0), entry('lost', 1), entry('bad', 2), entry('new', 3), entry('new', 4), entry('done', 5)];
+    expect(await store.claimAll(b, chunk)).toEqual(['succeeded', 'again', 'failed', 'first', 'duplicate', 'duplicate']);
+    expect(await store.claimAll(b, chunk.slice(3, 4))).toEqual(['again']);
+    expect(await store.count(b)).toEqual({ 'in-progress': 2, succeeded: 1, failed: 1 });
+    expect(await store.claimAll(b, [])).toEqual([]);
+  });
+
   it('overwrites a record on retry, never adding a second one', async () => {
     const store = await open();
     stores.push(store);
