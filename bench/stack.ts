@@ -203,7 +203,7 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
       const timeFile = path.join(dir, `time-${randomUUID()}.txt`);
       const child = spawn(
         '/usr/bin/time',
-        ['-v', '-o', timeFile, process.execPath, ...profileArgs(), path.join(ROOT, 'dist/cli/run.js'), 'worker', '--task-queue', taskQueue, ...args],
+        ['-v', '-o', timeFile, process.execPath, ...profileArgs(), path.join(ROOT, 'bin/clientsync.js'), 'worker', '--task-queue', taskQueue, ...args],
         {
           // As a user starts it: no NODE_OPTIONS; the worker caps its own heap (src/cli/heap-cap.ts).
           env: { ...process.env, ...env },
