@@ -77,6 +77,8 @@ export interface BatchOptions {
    * More: a chunk called one after another in one activity, for throughput; resume stays exact.
    */
   clientsPerActivity: number;
+  /** One client per local activity, in the worker that runs the batch: a marker per client in history. */
+  localCalls: boolean;
   /** At most this many calls per second for this batch, across all workers (0: no limit). */
   rps: number;
   /**
@@ -121,6 +123,7 @@ export const DEFAULT_OPTIONS: BatchOptions = {
   method: 'GET',
   eventBudget: 5000,
   clientsPerActivity: 1,
+  localCalls: false,
   rps: 0,
   autoRefresh: true,
   autoRefreshMinIntervalMs: 60_000,

@@ -24,7 +24,9 @@ export async function createWorker(opts: BatchWorkerOptions): Promise<Worker> {
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: createActivities(opts),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentCalls ?? 100,
+    maxConcurrentLocalActivityExecutions: opts.maxConcurrentCalls ?? 100,
     // Global for the task queue (enforced by the server) and, for a single worker, smoothed locally too.
+    // Local calls (--local-calls) never reach the task queue: the batch's own --rps paces them.
     maxTaskQueueActivitiesPerSecond: opts.rps,
     maxActivitiesPerSecond: opts.rps,
     // Long enough for in-flight calls (15 s timeout by default) to finish on SIGTERM.

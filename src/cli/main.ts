@@ -118,7 +118,11 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .description('run batches: workflows and API calls (Ctrl-C lets in-flight calls finish)')
     .option('--task-queue <queue>', 'task queue', DEFAULT_TASK_QUEUE)
     .addOption(new Option('--max-concurrent-calls <n>', 'API calls this worker runs at once').default(100).argParser(wholeNumber(1)))
-    .addOption(new Option('--rps <r>', 'calls per second across all workers of the task queue').argParser(positiveNumber))
+    .addOption(
+      new Option('--rps <r>', 'calls per second across all workers of the task queue (a --local-calls batch keeps its own start --rps)').argParser(
+        positiveNumber,
+      ),
+    )
     .action((o) => commands.worker({ ...o, debug: program.opts().debug === true }, io));
 
   tokenOptions(
@@ -140,6 +144,10 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
         new Option('--clients-per-activity <k>', 'clients per API activity (default 1: each call its own activity); more for throughput').argParser(
           wholeNumber(1, 1000),
         ),
+      )
+      .option(
+        '--local-calls',
+        'call each client in a local activity of the worker running the batch: one history event per client, faster; calls stay on that worker',
       )
       .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
       .option('--worker-token', "use the workers' own token source instead of passing one")
@@ -215,6 +223,10 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
       .description('start a new batch over the failed clients of an ended batch')
       .argument('<batchId>')
       .option('--id <batchId>', 'id of the new batch')
+      .option(
+        '--local-calls',
+        'call each client in a local activity of the worker running the batch: one history event per client, faster; calls stay on that worker',
+      )
       .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
       .option('--worker-token', "use the workers' own token source")
       .addOption(runOption()),

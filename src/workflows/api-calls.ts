@@ -1,7 +1,8 @@
 // How the batch workflow runs its API activities: one client per activity (the default, each listed in
-// Temporal Web) or a chunk per activity (--clients-per-activity, for throughput). Deterministic code only.
-import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { Activities, ClientOutcome, TransientDetails } from '../activities';
+// Temporal Web), one client per local activity (--local-calls: a marker per client, in the worker that runs
+// the batch) or a chunk per activity (--clients-per-activity, for throughput). Deterministic code only.
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities, CallClientOutput, ClientOutcome, TransientDetails } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
 import { FailureTypes, type BatchInput, type BatchOptions } from '../shared';
 
@@ -14,9 +15,15 @@ export interface CallHooks {
   storeProblem(clients: ClientEntry[], reason: string): boolean;
 }
 
+/** The ApplicationFailure behind an activity's failure: an activity's comes in an ActivityFailure, a local activity's as is. */
+export function applicationFailure(err: unknown): ApplicationFailure | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? cause : undefined;
+}
+
 /** The ApplicationFailure type behind an activity's failure. */
 export function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+  return applicationFailure(err)?.type ?? undefined;
 }
 
 export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: string | undefined, hooks: CallHooks) {
@@ -31,7 +38,9 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
       nonRetryableErrorTypes: [FailureTypes.TokenExpired, FailureTypes.TokenUnavailable],
     },
   };
-  const { callClient, recordFailure } = proxyActivities<Activities>(callOptions);
+  const { callClient: remoteCall, recordFailure } = proxyActivities<Activities>(callOptions);
+  // The worker retries a local call itself for a minute (no events), then through timers in history.
+  const callClient = opts.localCalls ? proxyLocalActivities<Activities>(callOptions).callClient : remoteCall;
   // --rps with one client per activity: each call gets a start time 1/rps after the previous one, and the
   // activity waits for it. The workflow is the batch's one dispatcher, so the pace holds across all workers
   // without a timer per call. Calls wait at most `concurrency` slots ahead, so the timeout grows by that much.
@@ -56,7 +65,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
   const batch = { batchId: input.batchId, ...(batchRun ? { batchRun } : {}), ...(input.store ? { store: input.store.id } : {}) };
   /** A worker refused the clients because its store is not the batch's: they wait, pending. */
   const refusedByStore = (err: unknown, clients: ClientEntry[]): boolean =>
-    failureType(err) === FailureTypes.StoreMismatch && hooks.storeProblem(clients, (err as ActivityFailure).cause?.message ?? FailureTypes.StoreMismatch);
+    failureType(err) === FailureTypes.StoreMismatch && hooks.storeProblem(clients, applicationFailure(err)?.message ?? FailureTypes.StoreMismatch);
   const common = () => ({
     ...batch,
     apiUrl: input.apiUrl,
@@ -65,39 +74,62 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     expiredRegex: opts.expiredRegex,
   });
 
+  /** Starts one client's call: an activity, or a local activity in --local-calls. */
+  function call(client: ClientEntry, sealedToken: string | undefined, generation: number): Promise<CallClientOutput> {
+    const notBefore = slot();
+    return callClient.executeWithOptions({ ...pacedOptions(), summary: `ClientId ${client.id}` }, [
+      { ...common(), client, sealedToken, tokenGeneration: generation, ...(notBefore ? { notBefore, minGapMs: 1000 / opts.rps } : {}) },
+    ]);
+  }
+
   /** One client, one activity; Temporal's retry policy handles transient answers. */
   async function single(client: ClientEntry): Promise<void> {
     const { sealedToken, generation } = hooks.token();
     try {
-      const notBefore = slot();
-      const out = await callClient.executeWithOptions({ ...pacedOptions(), summary: `ClientId ${client.id}` }, [
-        { ...common(), client, sealedToken, tokenGeneration: generation, ...(notBefore ? { notBefore, minGapMs: 1000 / opts.rps } : {}) },
-      ]);
-      hooks.settle(client, out.outcome);
+      hooks.settle(client, (await call(client, sealedToken, generation)).outcome);
     } catch (err) {
-      const type = failureType(err);
-      if (type === FailureTypes.TokenExpired || type === FailureTypes.TokenUnavailable) {
-        hooks.tokenProblem(client, generation, (err as ActivityFailure).cause?.message ?? type);
-        return;
-      }
-      if (refusedByStore(err, [client])) return;
-      // Retries ran out (or the call failed in a way the activity could not record): the client failed.
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as TransientDetails | undefined) : undefined;
-      try {
-        await recordFailure({
-          ...batch,
-          clientId: client.id,
-          reason: cause?.message ?? String(err),
-          status: details?.status ?? null,
-          attempts: opts.retry.maximumAttempts,
-        });
-      } catch (recordErr) {
-        if (refusedByStore(recordErr, [client])) return;
-        throw recordErr;
-      }
-      hooks.settle(client, 'failed');
+      await callFailed(client, generation, err);
     }
+  }
+
+  /**
+   * --local-calls: a wave of clients, each in a local activity, all at once. Their outcomes are handled in
+   * the wave's order once every call has ended: replay hands a worker's local results over in other groups
+   * than the first run did, and the next commands must not depend on that grouping.
+   */
+  async function wave(clients: ClientEntry[]): Promise<void> {
+    const { sealedToken, generation } = hooks.token();
+    const results = await Promise.allSettled(clients.map((client) => call(client, sealedToken, generation)));
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'fulfilled') hooks.settle(clients[i]!, result.value.outcome);
+      else await callFailed(clients[i]!, generation, result.reason);
+    }
+  }
+
+  /** A token problem makes the client pending; anything else that outlived its retries fails it, recorded. */
+  async function callFailed(client: ClientEntry, generation: number, err: unknown): Promise<void> {
+    const type = failureType(err);
+    if (type === FailureTypes.TokenExpired || type === FailureTypes.TokenUnavailable) {
+      hooks.tokenProblem(client, generation, applicationFailure(err)?.message ?? type);
+      return;
+    }
+    if (refusedByStore(err, [client])) return;
+    // Retries ran out (or the call failed in a way the activity could not record): the client failed.
+    const cause = err instanceof ActivityFailure ? err.cause : applicationFailure(err);
+    const details = applicationFailure(err)?.details?.[0] as TransientDetails | undefined;
+    try {
+      await recordFailure({
+        ...batch,
+        clientId: client.id,
+        reason: cause?.message ?? String(err),
+        status: details?.status ?? null,
+        attempts: opts.retry.maximumAttempts,
+      });
+    } catch (recordErr) {
+      if (refusedByStore(recordErr, [client])) return;
+      throw recordErr;
+    }
+    hooks.settle(client, 'failed');
   }
 
   /** A chunk in one activity; its result says which clients ended how and where a token problem began. */
@@ -131,5 +163,5 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     }
   }
 
-  return { single, chunk };
+  return { single, wave, chunk };
 }

@@ -24,6 +24,9 @@ import {
  */
 export const HISTORY_COST = {
   eventsPerActivity: 6,
+  /** A local call is one marker; its workflow task and an occasional retry timer are shared with others. */
+  eventsPerLocalCall: 2,
+  pageSizingEventsPerLocalCall: 3,
   handOverMargin: 50,
   /** Pages are sized more cautiously (8 per activity, 100 kept for the run's own events), so a page always fits in a fresh run. */
   pageSizingEventsPerActivity: 8,
@@ -32,15 +35,18 @@ export const HISTORY_COST = {
 
 export function resolveOptions(partial: BatchOptionsInput | undefined): BatchOptions {
   const o = { ...DEFAULT_OPTIONS, ...partial, retry: { ...DEFAULT_OPTIONS.retry, ...partial?.retry } };
-  o.clientsPerActivity = Math.max(1, Math.floor(o.clientsPerActivity));
-  const activitiesPerRun = Math.floor((o.eventBudget - HISTORY_COST.pageSizingReserve) / HISTORY_COST.pageSizingEventsPerActivity);
+  // A local call is one client by nature: it cannot heartbeat a chunk's progress.
+  o.clientsPerActivity = o.localCalls ? 1 : Math.max(1, Math.floor(o.clientsPerActivity));
+  const perActivity = o.localCalls ? HISTORY_COST.pageSizingEventsPerLocalCall : HISTORY_COST.pageSizingEventsPerActivity;
+  const activitiesPerRun = Math.floor((o.eventBudget - HISTORY_COST.pageSizingReserve) / perActivity);
   o.pageSize = Math.max(1, Math.min(o.pageSize, activitiesPerRun * o.clientsPerActivity));
   return o;
 }
 
 /** Whether a run of `historyLength` events has no room for one more page of activities. */
 export function runWouldOverflow(historyLength: number, opts: BatchOptions): boolean {
-  const nextPage = Math.ceil(opts.pageSize / opts.clientsPerActivity) * HISTORY_COST.eventsPerActivity;
+  const perActivity = opts.localCalls ? HISTORY_COST.eventsPerLocalCall : HISTORY_COST.eventsPerActivity;
+  const nextPage = Math.ceil(opts.pageSize / opts.clientsPerActivity) * perActivity;
   return historyLength + nextPage + HISTORY_COST.handOverMargin > opts.eventBudget;
 }
 

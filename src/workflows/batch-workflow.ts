@@ -96,6 +96,8 @@ const Patches = {
   alerts: 'alerts',
   /** Failed clients past --max-failures pause or fail the batch. */
   maxFailures: 'max-failures',
+  /** --local-calls: each client a local activity (a marker in history) in the worker that runs the batch. */
+  localCalls: 'local-calls',
 } as const;
 
 /**
@@ -104,7 +106,8 @@ const Patches = {
  * Its position (cursor, counters, pending clients) survives continue-as-new at page boundaries.
  */
 export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
-  const opts = resolveOptions(input.options);
+  // Asked only of batches started with --local-calls, so other histories gain no marker.
+  const opts = resolveOptions({ ...input.options, localCalls: input.options?.localCalls === true && patched(Patches.localCalls) });
   // The key is chosen once, in the first run, and carried: every run of one batch writes under the same key.
   const carry =
     input.carry ?? initialCarry(input, new Date().toISOString(), patched(Patches.outcomesKeyedByFirstRun) ? workflowInfo().firstExecutionRunId : undefined);
@@ -470,7 +473,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     inFlight++;
     void CancellationScope.nonCancellable(async () => {
       try {
-        await (clients.length === 1 && opts.clientsPerActivity === 1 ? calls.single(clients[0]!) : calls.chunk(clients));
+        if (opts.localCalls) await calls.wave(clients);
+        else await (clients.length === 1 && opts.clientsPerActivity === 1 ? calls.single(clients[0]!) : calls.chunk(clients));
       } catch (err) {
         // Before this patch the rejection went unhandled and the workflow task failed again and again.
         if (!patched(Patches.callFailureFailsBatch)) throw err;
@@ -481,7 +485,9 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     });
   };
 
-  const canStart = () => !carry.paused && !carry.waitingForToken && inFlight < opts.concurrency;
+  // --local-calls runs one wave of `concurrency` calls at a time; otherwise `concurrency` activities run at once.
+  const canStart = () => !carry.paused && !carry.waitingForToken && inFlight < (opts.localCalls ? 1 : opts.concurrency);
+  const perStart = () => (opts.localCalls ? opts.concurrency : opts.clientsPerActivity);
   const sourceDone = () => carry.cursor === null && buffer.length === 0;
   /** Leaves room in this run for one more page of calls. */
   const runIsFull = () => workflowInfo().continueAsNewSuggested || runWouldOverflow(workflowInfo().historyLength, opts);
@@ -523,9 +529,9 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       if (callError !== undefined) throw callError;
       if (stopBecause) throw stopBecause;
       if (carry.pending.length > 0 && canStart()) {
-        start(carry.pending.splice(0, opts.clientsPerActivity));
+        start(carry.pending.splice(0, perStart()));
       } else if (buffer.length > 0) {
-        start(buffer.splice(0, opts.clientsPerActivity));
+        start(buffer.splice(0, perStart()));
       } else if (carry.cursor !== null) {
         // A page boundary: the only place a run may hand over to the next.
         if (runIsFull()) {

@@ -55,7 +55,7 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     expect((await cli(['status', id])).err).toMatch(/no batch with id/);
   });
 
-  it('needs a token, a valid --api-url, a valid --expired-regex and a wait timeout for its action, naming the fix', async () => {
+  it('needs a token, a valid --api-url, a valid --expired-regex, a wait timeout for its action and one call mode, naming the fix', async () => {
     const { path: file } = await h.clientFile(3);
     expect((await cli(['start', '--clients', file])).err).toMatch(/no API token: set API_TOKEN, or pass --token-file F or --token-stdin/);
     const bad = await cli(['start', '--clients', file, '--api-url', 'nope', '--token-stdin'], 'tok');
@@ -66,6 +66,8 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     expect(tf).toMatchObject({ code: 2, err: expect.stringMatching(/--token-file .*nope cannot be read \(ENOENT\)/) });
     const wt = await cli(['start', '--clients', file, '--on-wait-timeout', 'cancel', '--token-stdin'], 'tok');
     expect(wt).toMatchObject({ code: 2, err: expect.stringMatching(/--on-wait-timeout cancel needs --wait-timeout, e.g. --wait-timeout 2h/) });
+    const lc = await cli(['start', '--clients', file, '--local-calls', '--clients-per-activity', '5', '--token-stdin'], 'tok');
+    expect(lc).toMatchObject({ code: 2, err: expect.stringMatching(/--local-calls runs one client per local activity: drop --clients-per-activity/) });
   });
 
   it('says which batch id is unknown, and how to find the right one', async () => {

@@ -1,4 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { FakeApiOptions } from '../../src/fake-api';
 import type { BatchOptionsInput } from '../../src/shared';
 import { operatorRefreshes, createHarness, publishedStates, resultOf, runHistories, type Harness } from '../helpers/harness';
@@ -52,6 +54,32 @@ describe('a batch whose token expires every 150 successful calls', () => {
     expectEveryClientOnce(ids);
     expect(refreshes).toBe(6);
     expect(summary).toMatchObject({ state: 'completed', processed: 1000, succeeded: 1000, failed: 0 });
+  });
+
+  it('does the same with --local-calls: one marker per client, named for it, and no activity tasks for the calls', async () => {
+    const eventBudget = 700;
+    const { summary, refreshes, ids, handle } = await runExpiringBatch({ faultRate: 0.05 }, { concurrency: 8, localCalls: true, eventBudget, pageSize: 100 });
+    expectEveryClientOnce(ids);
+    expect(h.api.ledger.statusCounts['503']).toBeGreaterThan(20);
+    expect(refreshes).toBe(6);
+    expect(summary).toMatchObject({ state: 'completed', processed: 1000, succeeded: 1000, failed: 0, tokenRefreshes: 6 });
+    const histories = await runHistories(h, handle.workflowId);
+    // Local calls resolve inside a workflow task, not through history events: each run must still replay.
+    for (const history of histories) await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history);
+    const events = histories.map((history) => history.events ?? []);
+    expect(events.length).toBeGreaterThan(1); // continued as new, each run within its budget
+    for (const run of events) expect(run.length).toBeLessThan(eventBudget);
+    const all = events.flat();
+    const scheduled = all.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callClient');
+    expect(scheduled).toEqual([]);
+    // A marker per call, success or expiry, each with its ClientId as its summary in Temporal Web.
+    const named = new Set(
+      all
+        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && e.userMetadata?.summary)
+        .map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata!.summary!)),
+    );
+    expect(ids.every((id) => named.has(`ClientId ${id}`))).toBe(true);
+    expect(all.length / ids.length).toBeLessThan(2);
   });
 
   it('continues as new several times within its event budget', async () => {

@@ -8,12 +8,16 @@ describe('a batch whose worker dies', () => {
     await h?.close();
   });
 
-  it.each([1, 10])(
-    'completes every client after SIGKILLs with %i client(s) per activity; repeats only where a kill fell mid-call, with the same Idempotency-Key',
-    async (clientsPerActivity) => {
+  it.each([
+    [1, false],
+    [10, false],
+    [1, true],
+  ])(
+    'completes every client after SIGKILLs with %i client(s) per activity (local calls: %s); repeats only where a kill fell mid-call, with the same Idempotency-Key',
+    async (clientsPerActivity, localCalls) => {
       h = await createHarness({ latencyMs: 15, jitterMs: 10 });
       const { path, ids } = await h.clientFile(600, { groupSize: 100 });
-      const handle = await h.startBatch(path, { options: { concurrency: 8, callTimeoutMs: 1000, pageSize: 50, clientsPerActivity } });
+      const handle = await h.startBatch(path, { options: { concurrency: 8, callTimeoutMs: 1000, pageSize: 50, clientsPerActivity, localCalls } });
       for (const at of [120, 330]) {
         const w = await spawnWorker(h);
         await waitForProgress(handle, (p) => p.processed >= at, 120_000);
@@ -28,7 +32,8 @@ describe('a batch whose worker dies', () => {
       expect(check.unexpected).toEqual([]);
       expect(check.repeatedWithOtherKey).toEqual([]);
       // Only calls in flight at a kill (at most `concurrency` per kill) may have been repeated: a chunk resumes
-      // from its last heartbeat, so it too repeats at most the one call it was making.
+      // from its last heartbeat, so it too repeats at most the one call it was making. Local calls whose markers
+      // a kill lost run again on the next worker, and the store answers them without a call.
       expect(check.repeated.length).toBeLessThanOrEqual(2 * 8);
       expect(summary).toMatchObject({ state: 'completed', processed: 600, succeeded: 600, failed: 0 });
       expect(await h.store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: 600, failed: 0 });

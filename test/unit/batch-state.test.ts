@@ -35,6 +35,9 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ pageSize: 10_000, eventBudget: 900, clientsPerActivity: 25 }).pageSize).toBe(2500);
     expect(resolveOptions({ pageSize: 50, eventBudget: 900 }).pageSize).toBe(50);
     expect(resolveOptions({ clientsPerActivity: 0.5 }).clientsPerActivity).toBe(1);
+    // A local call is one client and about one event: (900 - 100) / 3.
+    expect(resolveOptions({ pageSize: 10_000, eventBudget: 900, localCalls: true }).pageSize).toBe(266);
+    expect(resolveOptions({ localCalls: true, clientsPerActivity: 25 }).clientsPerActivity).toBe(1);
   });
 });
 
@@ -44,6 +47,8 @@ describe('runWouldOverflow', () => {
     expect(runWouldOverflow(370, opts)).toBe(false); // 370 + 30 × 6 + 50 = 600
     expect(runWouldOverflow(371, opts)).toBe(true);
     expect(runWouldOverflow(371, resolveOptions({ eventBudget: 600, pageSize: 30, clientsPerActivity: 10 }))).toBe(false); // 3 activities
+    expect(runWouldOverflow(490, resolveOptions({ eventBudget: 600, pageSize: 30, localCalls: true }))).toBe(false); // 490 + 30 × 2 + 50 = 600
+    expect(runWouldOverflow(491, resolveOptions({ eventBudget: 600, pageSize: 30, localCalls: true }))).toBe(true);
   });
 });
 

@@ -64,6 +64,7 @@ describe('clientsync argv', () => {
       [{ notify: 'https://hooks.slack.com/services/T/B/x', notifyEvery: 900_000, waitTimeout: 7_200_000, onWaitTimeout: 'fail' }],
     ],
     [['start', '--clients', 'c.json', '--no-auto-refresh'], 'start', [{ autoRefresh: false }]],
+    [['start', '--clients', 'c.json', '--local-calls'], 'start', [{ localCalls: true }]],
     [
       ['start', '--clients', 'c.json', '--max-failures', '5%', '--min-sample', '200', '--on-max-failures', 'fail'],
       'start',

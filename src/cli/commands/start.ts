@@ -38,6 +38,7 @@ export interface StartOptions extends TokenFlags {
   expiredRegex?: string;
   eventBudget?: number;
   clientsPerActivity?: number;
+  localCalls?: boolean;
   rps?: number;
   /** false (--no-auto-refresh): an expired token always waits for a person, even when the workers have a token provider. */
   autoRefresh?: boolean;
@@ -110,6 +111,9 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   if (opts.onWaitTimeout && opts.onWaitTimeout !== 'keep-waiting' && !(opts.waitTimeout ?? opts.baseOptions?.waitTimeoutMs)) {
     throw new UserError(`--on-wait-timeout ${opts.onWaitTimeout} needs --wait-timeout, e.g. --wait-timeout 2h`);
   }
+  if (opts.localCalls && (opts.clientsPerActivity ?? 1) > 1) {
+    throw new UserError('--local-calls runs one client per local activity: drop --clients-per-activity, or drop --local-calls to call in chunks');
+  }
   const token = await readTokenInput(opts, io);
   if (!token && !opts.workerToken && !opts.dryRun) {
     throw new UserError("no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers' own)");
@@ -125,6 +129,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   if (opts.expiredRegex !== undefined) options.expiredRegex = opts.expiredRegex;
   if (opts.eventBudget !== undefined) options.eventBudget = opts.eventBudget;
   if (opts.clientsPerActivity !== undefined) options.clientsPerActivity = opts.clientsPerActivity;
+  if (opts.localCalls) options.localCalls = true;
   if (opts.rps !== undefined) options.rps = opts.rps;
   if (opts.autoRefresh !== undefined) options.autoRefresh = opts.autoRefresh;
   if (opts.notifyEvery !== undefined) options.notifyEveryMs = opts.notifyEvery;
