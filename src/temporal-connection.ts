@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+// Types only: the worker package (its native core) loads in connectWorker, so client commands start without it.
+import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
 import { RuntimeError } from './errors';
 
 export interface TemporalTarget {
@@ -82,6 +83,7 @@ export async function connectClient(target = temporalTarget()): Promise<{ client
 
 /** The worker's connection. */
 export async function connectWorker(target = temporalTarget()): Promise<NativeConnection> {
+  const { NativeConnection } = await import('@temporalio/worker');
   try {
     return await retryUntil(() => NativeConnection.connect(target.options), connectDeadlineMs(), waitingNotice(target));
   } catch (err) {
