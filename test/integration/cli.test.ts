@@ -216,6 +216,10 @@ describe('an operator session', () => {
     expect(cancelled.out).toMatch(/^Cancelled ops-2: \d+ of 300 processed/);
     expect(JSON.parse((await cli(['status', 'ops-2', '--json'])).out).state).toBe('cancelled');
     expect(await cli(['pause', 'ops-2'])).toMatchObject({ code: 2, err: 'clientsync: batch ops-2 has already ended (cancelled); there is nothing to pause' });
+    expect(await cli(['refresh-token', 'ops-2', '--token-stdin'], h.api.issueToken())).toMatchObject({
+      code: 2,
+      err: 'clientsync: batch ops-2 has already ended (cancelled); there is nothing to refresh',
+    });
     h.api.configure({ latencyMs: 0 });
   });
 

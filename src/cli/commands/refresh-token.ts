@@ -18,8 +18,14 @@ export async function refreshToken(batchId: string, flags: TokenFlags, io: CliIO
   const expiresAt = token ? jwtExpiry(token) : undefined;
   const arg: TokenRefreshedInput = token ? { sealedToken: sealToken(token, await loadSealKey({ create: true })), ...(expiresAt ? { expiresAt } : {}) } : {};
   return withClient(async (client) => {
-    const { handle } = await getRunningBatch(client, batchId, 'refresh');
-    io.out(await send(handle, arg, batchId, !!token));
+    const handle = client.workflow.getHandle(batchId);
+    // The Update goes first: the batch resumes on it, and asking its state before would delay that by two
+    // round trips. When it cannot be delivered, the state says why (no such batch, or it has ended).
+    const message = await send(handle, arg, batchId, !!token).catch(async (err: unknown) => {
+      if (!(err instanceof UserError)) await getRunningBatch(client, batchId, 'refresh');
+      throw err;
+    });
+    io.out(message);
     const progress = await handle.query(progressQuery);
     io.out(progressLine(progress, 0));
     return progress;
