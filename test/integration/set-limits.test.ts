@@ -74,7 +74,9 @@ describe('clientsync set', () => {
       expect((await cli(['status', 'max-failures'])).out).toContain(
         'paused · 4 failed · 4 clients failed, more than --max-failures 3 (or raise it: `clientsync set max-failures --max-failures …`); fix that, then run `clientsync resume max-failures`',
       );
-      expect((await cli(['set', 'max-failures', '--max-failures', '10%'])).code).toBe(0);
+      // 12 of 120 fail in the end (10%); two calls run at once, so a failure can settle before the success
+      // listed ahead of it (11 of 109 is past 10%). 20% leaves room for that order.
+      expect((await cli(['set', 'max-failures', '--max-failures', '20%'])).code).toBe(0);
       expect((await cli(['resume', 'max-failures'])).code).toBe(0);
       const summary = await resultOf(handle);
       expect(summary).toMatchObject({ state: 'completed', processed: 120, succeeded: 108, failed: 12 });
