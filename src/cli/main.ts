@@ -223,10 +223,6 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
       .description('start a new batch over the failed clients of an ended batch')
       .argument('<batchId>')
       .option('--id <batchId>', 'id of the new batch')
-      .option(
-        '--local-calls',
-        'call each client in a local activity of the worker running the batch: one history event per client, faster; calls stay on that worker',
-      )
       .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
       .option('--worker-token', "use the workers' own token source")
       .addOption(runOption()),

@@ -108,6 +108,8 @@ describe('clientsync argv', () => {
     [['start', '--api-url', 'http://x/'], /required option '--clients <file>' not specified/],
     [['start', '--clients', 'c.json', '--concurrency', '0'], /expected a whole number from 1 to 1000/],
     [['start', '--clients', 'c.json', '--token', 'secret'], /unknown option '--token'/],
+    // A redrive keeps the original batch's options, --local-calls among them; it takes no flag it would ignore.
+    [['retry-failed', 'b1', '--local-calls'], /unknown option '--local-calls'/],
     [['results', 'b1', '--format', 'xml'], /argument 'xml' is invalid. Allowed choices are json, jsonl/],
     [['start', '--clients', 'c.json', '--notify', 'slack'], /expected an http\(s\) URL to POST alerts to/],
     [['start', '--clients', 'c.json', '--max-failures', '100%'], /expected a percentage below 100%/],
