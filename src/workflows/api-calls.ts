@@ -108,15 +108,16 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
 
   /** A token problem makes the client pending; anything else that outlived its retries fails it, recorded. */
   async function callFailed(client: ClientEntry, generation: number, err: unknown): Promise<void> {
-    const type = failureType(err);
+    const failure = applicationFailure(err);
+    const type = failure?.type;
     if (type === FailureTypes.TokenExpired || type === FailureTypes.TokenUnavailable) {
-      hooks.tokenProblem(client, generation, applicationFailure(err)?.message ?? type);
+      hooks.tokenProblem(client, generation, failure?.message ?? type);
       return;
     }
     if (refusedByStore(err, [client])) return;
     // Retries ran out (or the call failed in a way the activity could not record): the client failed.
-    const cause = err instanceof ActivityFailure ? err.cause : applicationFailure(err);
-    const details = applicationFailure(err)?.details?.[0] as TransientDetails | undefined;
+    const cause = err instanceof ActivityFailure ? err.cause : failure;
+    const details = failure?.details?.[0] as TransientDetails | undefined;
     try {
       await recordFailure({
         ...batch,
