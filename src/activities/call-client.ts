@@ -6,6 +6,7 @@ import { batchKey, settledByClaim, type ResultsStore } from '../store/results-st
 import { expectedFailure, outcomeLine } from './expected-failures';
 import { callApi } from './http-call';
 import { checkStore } from './store-check';
+import { CallGate } from './call-gate';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
 
@@ -28,6 +29,11 @@ export interface CallClientInput {
   notBefore?: number;
   /** …and at least this long after the batch's previous call on this worker. */
   minGapMs?: number;
+  /**
+   * --local-calls, a wave larger than the batch's concurrency: this worker makes at most this many of the
+   * batch's calls at once (see CallGate). Absent: the workflow bounds the calls itself.
+   */
+  concurrency?: number;
 }
 
 export interface CallClientOutput {
@@ -41,15 +47,41 @@ export interface TransientDetails {
   status: number | null;
 }
 
+/** A token problem: the client waits, pending, for a new token (not retried, not a failure). */
+function tokenExpired(reason: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureTypes.TokenExpired,
+    message: reason,
+    nonRetryable: true,
+    category: ApplicationFailureCategory.BENIGN,
+  });
+}
+
 /** One HTTP call for one client; the verdict decides between a result, a retry and a token wait. */
-export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer = new Pacer()) {
+export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer = new Pacer(), gate = new CallGate()) {
   return expectedFailure(async function callClient(input: CallClientInput): Promise<CallClientOutput> {
+    const key = batchKey(input.batchId, input.batchRun);
+    checkStore(store, input.store);
+    const settled = settledByClaim(await store.claim(key, input.client.id, input.client.position, input.client.record));
+    if (settled) return { outcome: settled };
+    if (input.concurrency === undefined) return call(input);
+    // One batch's calls on this worker: a reused id is another batch, with token generations of its own.
+    const gateKey = `${key.run}/${key.id}`;
+    const leave = await gate.enter(gateKey, input.concurrency);
+    try {
+      // Another call found this token expired: this one would too.
+      const expired = gate.expiredFor(gateKey, input.tokenGeneration);
+      if (expired !== undefined) throw tokenExpired(expired);
+      return await call(input, (reason) => gate.tokenExpired(gateKey, input.tokenGeneration, reason));
+    } finally {
+      leave();
+    }
+  });
+
+  async function call(input: CallClientInput, onExpired?: (reason: string) => void): Promise<CallClientOutput> {
     const { batchId, client } = input;
     const key = batchKey(batchId, input.batchRun);
     const { attempt } = Context.current().info;
-    checkStore(store, input.store);
-    const settled = settledByClaim(await store.claim(key, client.id, client.position, client.record));
-    if (settled) return { outcome: settled };
     const token = await tokens.resolve(input.sealedToken, input.tokenGeneration);
     if (input.notBefore !== undefined) {
       const wait = pacer.reserve(batchId, input.notBefore, input.minGapMs ?? 0);
@@ -76,12 +108,8 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
         return { outcome: 'failed', status: status ?? undefined, reason: verdict.reason };
       case 'token-expired':
         Context.current().log.info(outcomeLine.tokenExpired(client.id, verdict.reason));
-        throw ApplicationFailure.create({
-          type: FailureTypes.TokenExpired,
-          message: verdict.reason,
-          nonRetryable: true,
-          category: ApplicationFailureCategory.BENIGN,
-        });
+        onExpired?.(verdict.reason);
+        throw tokenExpired(verdict.reason);
       case 'retry':
         Context.current().log.info(outcomeLine.retrying(client.id, verdict.reason, attempt));
         throw ApplicationFailure.create({
@@ -92,5 +120,5 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
           nextRetryDelay: verdict.retryAfterMs,
         });
     }
-  });
+  }
 }

@@ -25,6 +25,9 @@ export class Ledger {
   readonly statusCounts: Record<string, number> = {};
   requests = 0;
   successTimes: number[] = [];
+  /** Client requests not yet answered, and the most there were at once: what a batch's concurrency allows. */
+  inFlight = 0;
+  maxInFlight = 0;
 
   private record(id: string): ClientRecord {
     let rec = this.clients.get(id);
@@ -38,6 +41,12 @@ export class Ledger {
   attempt(id: string): void {
     this.requests++;
     this.record(id).attempts++;
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+  }
+
+  /** A client request was answered, or its connection closed. */
+  ended(): void {
+    this.inFlight--;
   }
 
   answered(status: number): void {
@@ -75,12 +84,20 @@ export class Ledger {
     for (const k of Object.keys(this.statusCounts)) delete this.statusCounts[k];
     this.requests = 0;
     this.successTimes = [];
+    this.maxInFlight = this.inFlight;
   }
 
   /** A ledger from a `GET /_stats` body (a fake API in another process). */
-  static fromJSON(json: { requests: number; statusCounts: Record<string, number>; clients: Record<string, ClientRecord>; successTimes?: number[] }): Ledger {
+  static fromJSON(json: {
+    requests: number;
+    statusCounts: Record<string, number>;
+    clients: Record<string, ClientRecord>;
+    successTimes?: number[];
+    maxInFlight?: number;
+  }): Ledger {
     const ledger = new Ledger();
     ledger.requests = json.requests;
+    ledger.maxInFlight = json.maxInFlight ?? 0;
     ledger.successTimes = json.successTimes ?? [];
     Object.assign(ledger.statusCounts, json.statusCounts);
     for (const [id, rec] of Object.entries(json.clients)) ledger.clients.set(id, rec);
@@ -91,6 +108,13 @@ export class Ledger {
   toJSON(): object {
     const clients: Record<string, ClientRecord> = {};
     for (const [id, rec] of this.clients) clients[id] = rec;
-    return { requests: this.requests, successes: this.totalSuccesses, statusCounts: this.statusCounts, clients, successTimes: this.successTimes };
+    return {
+      requests: this.requests,
+      successes: this.totalSuccesses,
+      statusCounts: this.statusCounts,
+      clients,
+      successTimes: this.successTimes,
+      maxInFlight: this.maxInFlight,
+    };
   }
 }

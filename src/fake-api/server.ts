@@ -119,6 +119,7 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
 
   const handleClient = async (req: http.IncomingMessage, res: http.ServerResponse, id: string) => {
     ledger.attempt(id);
+    res.once('close', () => ledger.ended());
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const token = bearer ? (tokens.get(bearer) ?? (await jwtToken(bearer))) : undefined;
     if (token === 'expired') return send(res, 401, EXPIRED_BODY);

@@ -26,7 +26,15 @@ export function failureType(err: unknown): string | undefined {
   return applicationFailure(err)?.type ?? undefined;
 }
 
-export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: string | undefined, hooks: CallHooks) {
+/**
+ * --local-calls: a wave is this many rounds of the batch's concurrency. The worker's gate runs `concurrency`
+ * of them at a time, so what each wave costs besides its calls (handing them to the worker, the workflow
+ * activation between waves) is paid once per this many rounds, not once per round.
+ */
+export const LOCAL_WAVE_ROUNDS = 5;
+
+/** `gatedWaves`: --local-calls waves of LOCAL_WAVE_ROUNDS rounds, bounded by the worker's gate (see CallGate). */
+export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: string | undefined, hooks: CallHooks, gatedWaves = false) {
   const callOptions: ActivityOptions = {
     // The margin covers the store write after the answer; a lost worker's call is retried after this long.
     startToCloseTimeout: opts.callTimeoutMs + 5_000,
@@ -51,9 +59,15 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     nextSlotAt = at + 1000 / opts.rps;
     return at;
   };
-  // Read at each call: `clientsync set` may change rps and concurrency while the batch runs.
-  const pacedOptions = (): ActivityOptions =>
-    opts.rps ? { ...callOptions, startToCloseTimeout: opts.callTimeoutMs + 5_000 + Math.ceil((opts.concurrency * 1000) / opts.rps) } : callOptions;
+  // Read at each call: `clientsync set` may change rps and concurrency while the batch runs. A call may wait
+  // its turn: a gated wave's last call waits for its rounds before it, a paced call for `concurrency` slots
+  // (a wave's worth) before it.
+  const pacedOptions = (): ActivityOptions => {
+    const rounds = gatedWaves ? LOCAL_WAVE_ROUNDS : 1;
+    if (rounds === 1 && !opts.rps) return callOptions;
+    const paceMs = opts.rps ? Math.ceil((opts.concurrency * rounds * 1000) / opts.rps) : 0;
+    return { ...callOptions, startToCloseTimeout: opts.callTimeoutMs * rounds + 5_000 + paceMs };
+  };
   // A chunk retries its clients itself; Temporal retries the chunk only when its worker is lost (no heartbeat).
   const chunkOptions: ActivityOptions = {
     startToCloseTimeout: '1 day',
@@ -78,7 +92,14 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
   function call(client: ClientEntry, sealedToken: string | undefined, generation: number): Promise<CallClientOutput> {
     const notBefore = slot();
     return callClient.executeWithOptions({ ...pacedOptions(), summary: `ClientId ${client.id}` }, [
-      { ...common(), client, sealedToken, tokenGeneration: generation, ...(notBefore ? { notBefore, minGapMs: 1000 / opts.rps } : {}) },
+      {
+        ...common(),
+        client,
+        sealedToken,
+        tokenGeneration: generation,
+        ...(notBefore ? { notBefore, minGapMs: 1000 / opts.rps } : {}),
+        ...(gatedWaves ? { concurrency: opts.concurrency } : {}),
+      },
     ]);
   }
 
@@ -93,9 +114,10 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
   }
 
   /**
-   * --local-calls: a wave of clients, each in a local activity, all at once. Their outcomes are handled in
-   * the wave's order once every call has ended: replay hands a worker's local results over in other groups
-   * than the first run did, and the next commands must not depend on that grouping.
+   * --local-calls: a wave of clients, each in a local activity, all started at once (the worker's gate keeps
+   * a gated wave to `concurrency` calls at a time). Their outcomes are handled in the wave's order once every
+   * call has ended: replay hands a worker's local results over in other groups than the first run did, and
+   * the next commands must not depend on that grouping.
    */
   async function wave(clients: ClientEntry[]): Promise<void> {
     const { sealedToken, generation } = hooks.token();

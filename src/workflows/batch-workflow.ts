@@ -36,7 +36,7 @@ import {
   storeLabel,
 } from '../shared';
 import { alertOf, type AlertEvent } from './alert';
-import { failureType, makeApiCalls } from './api-calls';
+import { failureType, LOCAL_WAVE_ROUNDS, makeApiCalls } from './api-calls';
 import {
   addPending,
   autoRefreshVerdict,
@@ -98,6 +98,8 @@ const Patches = {
   maxFailures: 'max-failures',
   /** --local-calls: each client a local activity (a marker in history) in the worker that runs the batch. */
   localCalls: 'local-calls',
+  /** --local-calls: waves of several rounds of `concurrency`, which the worker's gate runs `concurrency` at a time. */
+  gatedLocalWaves: 'gated-local-waves',
 } as const;
 
 /**
@@ -108,6 +110,7 @@ const Patches = {
 export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   // Asked only of batches started with --local-calls, so other histories gain no marker.
   const opts = resolveOptions({ ...input.options, localCalls: input.options?.localCalls === true && patched(Patches.localCalls) });
+  const gatedWaves = opts.localCalls && patched(Patches.gatedLocalWaves);
   // The key is chosen once, in the first run, and carried: every run of one batch writes under the same key.
   const carry =
     input.carry ?? initialCarry(input, new Date().toISOString(), patched(Patches.outcomesKeyedByFirstRun) ? workflowInfo().firstExecutionRunId : undefined);
@@ -462,12 +465,18 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     },
   );
 
-  const calls = makeApiCalls(input, opts, carry.batchRun, {
-    token: () => ({ sealedToken: carry.sealedToken, generation: carry.tokenGeneration }),
-    settle,
-    tokenProblem: onTokenProblem,
-    storeProblem: onStoreProblem,
-  });
+  const calls = makeApiCalls(
+    input,
+    opts,
+    carry.batchRun,
+    {
+      token: () => ({ sealedToken: carry.sealedToken, generation: carry.tokenGeneration }),
+      settle,
+      tokenProblem: onTokenProblem,
+      storeProblem: onStoreProblem,
+    },
+    gatedWaves,
+  );
   /** Runs one activity to its end; in-flight calls finish even when the batch is cancelled, so nothing is half-recorded. */
   const start = (clients: ClientEntry[]) => {
     inFlight++;
@@ -485,9 +494,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     });
   };
 
-  // --local-calls runs one wave of `concurrency` calls at a time; otherwise `concurrency` activities run at once.
+  // --local-calls runs one wave at a time, of `concurrency` calls or (gated) several rounds of them;
+  // otherwise `concurrency` activities run at once.
   const canStart = () => !carry.paused && !carry.waitingForToken && inFlight < (opts.localCalls ? 1 : opts.concurrency);
-  const perStart = () => (opts.localCalls ? opts.concurrency : opts.clientsPerActivity);
+  const perStart = () => (opts.localCalls ? opts.concurrency * (gatedWaves ? LOCAL_WAVE_ROUNDS : 1) : opts.clientsPerActivity);
   const sourceDone = () => carry.cursor === null && buffer.length === 0;
   /** Leaves room in this run for one more page of calls. */
   const runIsFull = () => workflowInfo().continueAsNewSuggested || runWouldOverflow(workflowInfo().historyLength, opts);

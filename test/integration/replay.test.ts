@@ -102,7 +102,7 @@ describe('recorded batch histories', () => {
       await resultOf(f);
       await refreshF.stop();
 
-      // --local-calls (local-calls): waves of local activities, an expiry and a refresh, then continue-as-new.
+      // --local-calls (local-calls; gated-local-waves from v10): waves of local activities, an expiry and a refresh, then continue-as-new.
       const g = await h.startBatch(file, {
         batchId: `replay-local-calls-${Date.now()}`,
         options: { concurrency: 4, retry, localCalls: true, eventBudget: 250, pageSize: 40 },
@@ -148,8 +148,8 @@ describe('recorded batch histories', () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
     // v1: before continue-as-new-is-not-failure; v2: with it; v3: outcomes keyed by the first run id too;
     // v4: a worker on another results store pauses the batch; v5: automatic token refresh; v6: alerts; v7: the refreshToken Update;
-    // v8: --max-failures and the setLimits Update; v9: --local-calls.
-    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9'])
+    // v8: --max-failures and the setLimits Update; v9: --local-calls; v10: its waves of several rounds, gated by the worker.
+    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10'])
       expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
     for (const f of files) await replay(await readFile(path.join(FIXTURES, f), 'utf8'), f);
   });

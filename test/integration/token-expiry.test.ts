@@ -58,11 +58,19 @@ describe('a batch whose token expires every 150 successful calls', () => {
 
   it('does the same with --local-calls: one marker per client, named for it, and no activity tasks for the calls', async () => {
     const eventBudget = 700;
-    const { summary, refreshes, ids, handle } = await runExpiringBatch({ faultRate: 0.05 }, { concurrency: 8, localCalls: true, eventBudget, pageSize: 100 });
+    const { summary, refreshes, ids, handle } = await runExpiringBatch(
+      { faultRate: 0.05, latencyMs: 10 },
+      { concurrency: 8, localCalls: true, eventBudget, pageSize: 100 },
+    );
     expectEveryClientOnce(ids);
     expect(h.api.ledger.statusCounts['503']).toBeGreaterThan(20);
     expect(refreshes).toBe(6);
     expect(summary).toMatchObject({ state: 'completed', processed: 1000, succeeded: 1000, failed: 0, tokenRefreshes: 6 });
+    // A wave holds several rounds of 8 calls; the worker's gate still lets the API see 8 at most, and after
+    // an expiry only the calls already in flight met it: the rest of the wave waited, pending, uncalled.
+    expect(h.api.ledger.maxInFlight).toBeLessThanOrEqual(8);
+    expect(h.api.ledger.maxInFlight).toBeGreaterThan(1);
+    expect(h.api.ledger.statusCounts['401']).toBeLessThanOrEqual(6 * 8);
     const histories = await runHistories(h, handle.workflowId);
     // Local calls resolve inside a workflow task, not through history events: each run must still replay.
     for (const history of histories) await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history);

@@ -101,4 +101,34 @@ describe('the callClient activity', () => {
   it("uses the worker's own token source when the batch carries none", async () => {
     expect((await run(input('own', 0, { sealedToken: undefined }))).outcome).toBe('succeeded');
   });
+
+  describe("in a --local-calls wave larger than the batch's concurrency", () => {
+    const wave = (n: number, over: Partial<CallClientInput>) =>
+      Array.from({ length: n }, (_, i) =>
+        run(input(`w${i}`, i, over)).then(
+          (out) => out,
+          (err: unknown) => err as ApplicationFailure,
+        ),
+      );
+
+    it("makes at most `concurrency` of the batch's calls at once", async () => {
+      api.configure({ latencyMs: 20 });
+      const outs = await Promise.all(wave(12, { concurrency: 3 }));
+      expect(outs).toEqual(Array(12).fill({ outcome: 'succeeded', status: 200 }));
+      expect(api.ledger.maxInFlight).toBe(3);
+    });
+
+    it('ends the calls waiting with an expired token pending, without calling; a new token calls', async () => {
+      api.configure({ expireAfter: 2 });
+      const sealedToken = sealToken(api.issueToken(), key);
+      const outs = await Promise.all(wave(5, { concurrency: 1, sealedToken }));
+      expect(outs.slice(0, 2)).toEqual(Array(2).fill({ outcome: 'succeeded', status: 200 }));
+      for (const f of outs.slice(2)) expect(f).toMatchObject({ type: 'TokenExpired', nonRetryable: true, message: 'TokenExpired:401' });
+      expect(api.ledger.requests).toBe(3); // w3 and w4 never reached the API
+      expect(api.ledger.clients.has('w3')).toBe(false);
+      // The next generation's token is not the expired one: its calls go through.
+      const fresh = sealToken(api.issueToken(), key);
+      expect(await run(input('w3', 3, { concurrency: 1, sealedToken: fresh, tokenGeneration: 1 }))).toEqual({ outcome: 'succeeded', status: 200 });
+    });
+  });
 });
