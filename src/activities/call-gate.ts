@@ -10,7 +10,7 @@ interface BatchGate {
 /**
  * --local-calls hands the worker a wave of several times a batch's concurrency at once; the gate lets
  * `concurrency` of that batch's calls run at a time, the others waiting in the wave's order. So the API
- * sees the batch's concurrency, and a wave's slowest call no longer holds back the rest.
+ * sees the batch's concurrency, and a slow call holds up one place instead of the wave's other calls.
  *
  * A call that finds the token expired tells the gate: the calls still waiting with that token then end
  * pending without calling, as a chunk's rest does.

@@ -60,8 +60,8 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     return at;
   };
   // Read at each call: `clientsync set` may change rps and concurrency while the batch runs. A call may wait
-  // its turn: a gated wave's last call waits for its rounds before it, a paced call for `concurrency` slots
-  // (a wave's worth) before it.
+  // its turn: in a gated wave behind the rounds before it (a call's timeout at most, each), and with --rps
+  // behind the slots of the calls started with it (1/rps each).
   const pacedOptions = (): ActivityOptions => {
     const rounds = gatedWaves ? LOCAL_WAVE_ROUNDS : 1;
     if (rounds === 1 && !opts.rps) return callOptions;
