@@ -126,6 +126,9 @@ describe('the callClient activity', () => {
       for (const f of outs.slice(2)) expect(f).toMatchObject({ type: 'TokenExpired', nonRetryable: true, message: 'TokenExpired:401' });
       expect(api.ledger.requests).toBe(3); // w3 and w4 never reached the API
       expect(api.ledger.clients.has('w3')).toBe(false);
+      // A call retried once the gate has emptied (after a 503, say) still knows: no request either.
+      expect(await failureOf(run(input('w3', 3, { concurrency: 1, sealedToken }), 2))).toMatchObject({ type: 'TokenExpired' });
+      expect(api.ledger.requests).toBe(3);
       // The next generation's token is not the expired one: its calls go through.
       const fresh = sealToken(api.issueToken(), key);
       expect(await run(input('w3', 3, { concurrency: 1, sealedToken: fresh, tokenGeneration: 1 }))).toEqual({ outcome: 'succeeded', status: 200 });
