@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { commandName } from './command-line';
 
 // A worker bounds its own heap. Without a cap V8 keeps garbage it could collect, and a long batch grows a
 // worker to 600 MB and more (bench/README.md: 619 MB at 100,000 clients; 346 MB at a million with a cap).
@@ -12,8 +13,7 @@ const PARENT = 'CLIENTSYNC_HEAP_CAP_PARENT';
 
 /** The node arguments that run this command again with the cap; undefined unless it is `worker` without a cap already. */
 export function cappedWorkerArgs(argv: readonly string[], execArgv: readonly string[], env: NodeJS.ProcessEnv): string[] | undefined {
-  const command = argv.slice(2).find((a) => !a.startsWith('-'));
-  if (command !== 'worker' || env[PARENT]) return undefined;
+  if (commandName(argv) !== 'worker' || env[PARENT]) return undefined;
   if ([...execArgv, env.NODE_OPTIONS ?? ''].some((a) => a.includes('--max-old-space-size'))) return undefined;
   return [...execArgv, `--max-old-space-size=${WORKER_HEAP_MB}`, ...argv.slice(1)];
 }

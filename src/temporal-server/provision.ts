@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { copyFile, cp, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '../errors';
+import { machineCacheDir } from '../paths';
 
 const exec = promisify(execFile);
 
@@ -74,10 +74,9 @@ export interface ResolvedBinary {
 
 /** Where builds are cached: the git-ignored temporal/bin of this clone, then one shared by every clone on the machine. */
 export function cacheDirs(): { project: string; machine: string } {
-  const cacheHome = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
   return {
     project: path.join(TEMPORAL_MODULE_DIR, 'bin'),
-    machine: path.join(cacheHome, 'clientsync', `temporal-${TEMPORAL_CLI_VERSION}`),
+    machine: path.join(machineCacheDir(), `temporal-${TEMPORAL_CLI_VERSION}`),
   };
 }
 

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BUNDLE_FILE, runsFromBundle, UNBUNDLED_COMMANDS } from '../../src/cli/bundle';
 
 const DIST = path.resolve(__dirname, '../../dist/cli/commands');
 
@@ -18,5 +20,24 @@ describe('what a client command loads', () => {
     expect(files.some((f) => f.includes('/node_modules/@temporalio/client/'))).toBe(true);
     expect(files.filter((f) => /\/node_modules\/@temporalio\/(worker|core-bridge)\//.test(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('/node_modules/jose/dist/webapi/index.js'))).toEqual([]);
+  });
+});
+
+// The installed CLI runs client commands from one bundle (src/cli/bundle.ts): it must hold the only copy of
+// the Temporal packages that such a command loads, or `instanceof` fails between two copies.
+describe('the bundled CLI', () => {
+  const builtBundle = BUNDLE_FILE.replace(`${path.sep}src${path.sep}`, `${path.sep}dist${path.sep}`);
+  const required = () => [...readFileSync(builtBundle, 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
+
+  it('leaves out only the worker package among the Temporal ones, and only the unbundled commands among its own', () => {
+    expect(new Set(required().filter((r) => r.startsWith('@temporalio/')))).toEqual(new Set(['@temporalio/worker']));
+    expect(new Set(required().filter((r) => r.startsWith('.')))).toEqual(new Set(UNBUNDLED_COMMANDS.map((c) => `./commands/${c}`)));
+  });
+
+  it('runs every command from the bundle but the unbundled ones, which load the worker package or run servers', () => {
+    const argv = (...words: string[]) => ['/usr/bin/node', '/app/bin/clientsync.js', ...words];
+    for (const command of ['status', 'refresh-token', 'start', 'list', 'set', 'cancel']) expect(runsFromBundle(argv('--debug', command, 'x'))).toBe(true);
+    expect(runsFromBundle(argv())).toBe(true); // help
+    for (const command of ['worker', 'server', 'demo', 'fake-api']) expect(runsFromBundle(argv('--debug', command, '--port', '1'))).toBe(false);
   });
 });
