@@ -66,7 +66,9 @@ export async function connectClient(target = temporalTarget()): Promise<{ client
       async (timeoutMs) => {
         // connect() has had the server answer GetSystemInfo before it returns: one round trip, not two.
         const connection = await Connection.connect({ ...target.options, connectTimeout: timeoutMs } as Parameters<typeof Connection.connect>[0]);
-        return { client: new Client({ connection, namespace: target.namespace }), connection, target };
+        // A query to an ended batch is refused at once (its result says how it ended), not replayed on a worker.
+        const client = new Client({ connection, namespace: target.namespace, workflow: { queryRejectCondition: 'NOT_OPEN' } });
+        return { client, connection, target };
       },
       connectDeadlineMs(),
       waitingNotice(target),

@@ -1,13 +1,13 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { QueryRejectedError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { UserError } from '../errors';
 import { connectClient } from '../temporal-connection';
 import { FINAL_STATES, progressQuery, type BatchInput, type BatchProgress, type BatchSummary } from '../shared';
 
 export interface BatchView {
   handle: WorkflowHandle;
-  /** Temporal's own status: RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, … */
-  status: string;
+  /** Whether the batch's workflow still runs: signals and Updates reach only a running batch. */
+  running: boolean;
   progress: BatchProgress;
 }
 
@@ -15,36 +15,42 @@ export interface BatchView {
 export async function getBatch(client: Client, batchId: string): Promise<BatchView> {
   const handle = client.workflow.getHandle(batchId);
   for (let attempt = 1; ; attempt++) {
-    const status = await describeStatus(handle, batchId);
-    if (status !== 'RUNNING') return { handle, status, progress: await finishedProgress(handle, batchId, status) };
-    const progress = await handle.query(progressQuery);
+    const progress = await queryRunning(handle, batchId);
+    if (!progress) return { handle, running: false, progress: await finishedProgress(handle, batchId) };
     // A run's last workflow task can answer with a final state just before the run closes (or, in batches
     // started before the continue-as-new fix, hands over to the next run): ask again rather than report it.
-    if (!FINAL_STATES.has(progress.state) || attempt >= 50) return { handle, status, progress };
+    if (!FINAL_STATES.has(progress.state) || attempt >= 50) return { handle, running: true, progress };
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-async function describeStatus(handle: WorkflowHandle, batchId: string): Promise<string> {
+/**
+ * A running batch's progress in one round trip, or undefined once it has ended: the CLI's client has the
+ * server refuse queries to closed workflows (temporal-connection.ts), rather than replay them on a worker.
+ */
+async function queryRunning(handle: WorkflowHandle, batchId: string): Promise<BatchProgress | undefined> {
   try {
-    return (await handle.describe()).status.name;
+    return await handle.query(progressQuery);
   } catch (err) {
+    if (err instanceof QueryRejectedError) return undefined;
     if (err instanceof WorkflowNotFoundError) throw new UserError(`no batch with id ${batchId}; \`clientsync list\` shows the batches`);
     throw err;
   }
 }
 
 /** A finished batch answers from its result, so no worker is needed to replay it. */
-async function finishedProgress(handle: WorkflowHandle, batchId: string, status: string): Promise<BatchProgress> {
+async function finishedProgress(handle: WorkflowHandle, batchId: string): Promise<BatchProgress> {
   let summary: BatchSummary | undefined;
   let failure: string | undefined;
+  let cancelled = false;
   try {
     summary = (await handle.result()) as BatchSummary;
   } catch (err) {
-    // failed, terminated or timed out: no summary, but the reason
-    failure = failureMessage(err);
+    // cancelled before it could end with a summary, failed, terminated or timed out: no summary, but the reason
+    if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) cancelled = true;
+    else failure = failureMessage(err);
   }
-  const state = summary?.state ?? (status === 'CANCELED' ? 'cancelled' : 'failed');
+  const state = summary?.state ?? (cancelled ? 'cancelled' : 'failed');
   return {
     batchId,
     batchRun: summary?.batchRun ?? null,
@@ -105,7 +111,7 @@ export async function withClient<T>(fn: (client: Client, namespace: string) => P
 /** Like getBatch, but refuses a batch that has already ended: signals to it would be lost. */
 export async function getRunningBatch(client: Client, batchId: string, verb: string): Promise<BatchView> {
   const view = await getBatch(client, batchId);
-  if (view.status !== 'RUNNING') {
+  if (!view.running) {
     throw new UserError(`batch ${batchId} has already ended (${view.progress.state}); there is nothing to ${verb}`);
   }
   return view;

@@ -1,9 +1,9 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { UserError } from '../../errors';
-import { progressQuery, refreshTokenUpdate, tokenRefreshedSignal, type BatchProgress, type TokenRefreshedInput } from '../../shared';
+import { refreshTokenUpdate, tokenRefreshedSignal, type BatchProgress, type TokenRefreshedInput } from '../../shared';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { jwtExpiry } from '../../token/token-expiry';
-import { getRunningBatch, withClient } from '../batches';
+import { getBatch, getRunningBatch, withClient } from '../batches';
 import type { CliIO } from '../io';
 import { progressLine } from '../progress-line';
 import { readTokenInput, type TokenFlags } from '../token-input';
@@ -26,7 +26,7 @@ export async function refreshToken(batchId: string, flags: TokenFlags, io: CliIO
       throw err;
     });
     io.out(message);
-    const progress = await handle.query(progressQuery);
+    const { progress } = await getBatch(client, batchId);
     io.out(progressLine(progress, 0));
     return progress;
   });
