@@ -40,6 +40,7 @@ import { failureType, LOCAL_WAVE_ROUNDS, makeApiCalls } from './api-calls';
 import {
   addPending,
   autoRefreshVerdict,
+  chunkSize,
   detailsLine,
   failureThresholdTrip,
   initialCarry,
@@ -52,6 +53,7 @@ import {
   resolveOptions,
   runWouldOverflow,
   sealedKeyId,
+  sizedChunksExtra,
   stateOf,
   summaryOf,
 } from './batch-state';
@@ -100,6 +102,8 @@ const Patches = {
   localCalls: 'local-calls',
   /** --local-calls: waves of several rounds of `concurrency`, which the worker's gate runs `concurrency` at a time. */
   gatedLocalWaves: 'gated-local-waves',
+  /** --clients-per-activity: chunks sized so that slots do not idle (see chunkSize). */
+  sizedChunks: 'sized-chunks',
 } as const;
 
 /**
@@ -111,6 +115,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   // Asked only of batches started with --local-calls, so other histories gain no marker.
   const opts = resolveOptions({ ...input.options, localCalls: input.options?.localCalls === true && patched(Patches.localCalls) });
   const gatedWaves = opts.localCalls && patched(Patches.gatedLocalWaves);
+  const sizedChunks = opts.clientsPerActivity > 1 && patched(Patches.sizedChunks);
   // The key is chosen once, in the first run, and carried: every run of one batch writes under the same key.
   const carry =
     input.carry ?? initialCarry(input, new Date().toISOString(), patched(Patches.outcomesKeyedByFirstRun) ? workflowInfo().firstExecutionRunId : undefined);
@@ -497,10 +502,16 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   // --local-calls runs one wave at a time, of `concurrency` calls or (gated) several rounds of them;
   // otherwise `concurrency` activities run at once.
   const canStart = () => !carry.paused && !carry.waitingForToken && inFlight < (opts.localCalls ? 1 : opts.concurrency);
-  const perStart = () => (opts.localCalls ? opts.concurrency * (gatedWaves ? LOCAL_WAVE_ROUNDS : 1) : opts.clientsPerActivity);
+  const perStart = () => {
+    if (opts.localCalls) return opts.concurrency * (gatedWaves ? LOCAL_WAVE_ROUNDS : 1);
+    if (!sizedChunks) return opts.clientsPerActivity;
+    const left = carry.cursor === null ? buffer.length + carry.pending.length : undefined; // the whole source read
+    return chunkSize(opts.clientsPerActivity, opts.concurrency, inFlight, left);
+  };
   const sourceDone = () => carry.cursor === null && buffer.length === 0;
-  /** Leaves room in this run for one more page of calls. */
-  const runIsFull = () => workflowInfo().continueAsNewSuggested || runWouldOverflow(workflowInfo().historyLength, opts);
+  /** Leaves room in this run for one more page of calls, split as finely as sized chunks may split it. */
+  const extraChunks = sizedChunks ? sizedChunksExtra(opts.clientsPerActivity, opts.concurrency) : 0;
+  const runIsFull = () => workflowInfo().continueAsNewSuggested || runWouldOverflow(workflowInfo().historyLength, opts, extraChunks);
 
   /** The next page; undefined when the batch paused instead (its source changed), and a resume reads it again. */
   const readPage = async () => {

@@ -13,7 +13,7 @@ import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForSta
 // Histories recorded from real batches are kept under test/fixtures/histories. Replaying them with the
 // current workflow code fails CI on any change that would break batches already running.
 // Each set is named for the workflow version that made it (v1-…, v2-…); old sets are kept for as long as
-// batches they stand for may run. RECORD_HISTORIES=v10 npx vitest run test/integration/replay.test.ts
+// batches they stand for may run. RECORD_HISTORIES=v11 npx vitest run test/integration/replay.test.ts
 // records this version's set beside them.
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
 const record = process.env.RECORD_HISTORIES;
@@ -111,7 +111,16 @@ describe('recorded batch histories', () => {
       await resultOf(g);
       await refreshG.stop();
 
-      for (const batch of [a, b, c, d, e, f, g]) {
+      // --clients-per-activity (sized-chunks from v11): staggered chunks, an expiry and a refresh, the end shared out, continue-as-new.
+      const k = await h.startBatch(file, {
+        batchId: `replay-chunks-${Date.now()}`,
+        options: { concurrency: 3, retry, clientsPerActivity: 5, eventBudget: 300, pageSize: 30 },
+      });
+      const refreshK = operatorRefreshes(h, k);
+      await resultOf(k);
+      await refreshK.stop();
+
+      for (const batch of [a, b, c, d, e, f, g, k]) {
         let run = 0;
         const runs = [];
         for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${batch.workflowId}'` })) runs.push(wf);
@@ -138,6 +147,7 @@ describe('recorded batch histories', () => {
     expect([...fresh.keys()].some((k) => k.startsWith('replay-auto-refresh'))).toBe(true);
     expect([...fresh.keys()].some((k) => k.startsWith('replay-max-failures'))).toBe(true);
     expect([...fresh.keys()].filter((k) => k.startsWith('replay-local-calls')).length).toBeGreaterThan(1);
+    expect([...fresh.keys()].filter((k) => k.startsWith('replay-chunks')).length).toBeGreaterThan(1);
   });
 
   it("replays this run's own histories", async () => {
@@ -148,8 +158,9 @@ describe('recorded batch histories', () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
     // v1: before continue-as-new-is-not-failure; v2: with it; v3: outcomes keyed by the first run id too;
     // v4: a worker on another results store pauses the batch; v5: automatic token refresh; v6: alerts; v7: the refreshToken Update;
-    // v8: --max-failures and the setLimits Update; v9: --local-calls; v10: its waves of several rounds, gated by the worker.
-    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10'])
+    // v8: --max-failures and the setLimits Update; v9: --local-calls; v10: its waves of several rounds, gated by the worker;
+    // v11: chunks sized so that slots do not idle, and a batch of chunks among the scenarios.
+    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10', 'v11'])
       expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
     for (const f of files) await replay(await readFile(path.join(FIXTURES, f), 'utf8'), f);
   });

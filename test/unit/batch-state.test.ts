@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS, type BatchCarry } from '../../src/shared';
 import { progressLine } from '../../src/cli/progress-line';
 import {
   addPending,
+  chunkSize,
   autoRefreshVerdict,
   detailsLine,
   initialCarry,
@@ -11,6 +13,7 @@ import {
   refreshRefusal,
   resolveOptions,
   runWouldOverflow,
+  sizedChunksExtra,
   sealedKeyId,
   stateOf,
   summaryOf,
@@ -49,6 +52,44 @@ describe('runWouldOverflow', () => {
     expect(runWouldOverflow(371, resolveOptions({ eventBudget: 600, pageSize: 30, clientsPerActivity: 10 }))).toBe(false); // 3 activities
     expect(runWouldOverflow(490, resolveOptions({ eventBudget: 600, pageSize: 30, localCalls: true }))).toBe(false); // 490 + 30 × 2 + 50 = 600
     expect(runWouldOverflow(491, resolveOptions({ eventBudget: 600, pageSize: 30, localCalls: true }))).toBe(true);
+    const chunks = resolveOptions({ eventBudget: 600, pageSize: 30, clientsPerActivity: 10 });
+    expect(runWouldOverflow(472, chunks, 4)).toBe(false); // 472 + (3 + 4) × 6 + 50 = 564: room for 4 more chunks
+    expect(runWouldOverflow(509, chunks, 4)).toBe(true); // 509 + 42 + 50 = 601
+  });
+});
+
+describe('chunkSize', () => {
+  it('sizes chunks that start together by their place, so they end spread over a chunk, and a lone start at full size', () => {
+    const together = Array.from({ length: 20 }, (_, inFlight) => chunkSize(25, 20, inFlight));
+    expect(together).toEqual([2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 14, 15, 17, 18, 19, 20, 22, 23, 24, 25]);
+    expect(chunkSize(25, 20, 19)).toBe(25); // the steady state: one slot frees, one chunk starts
+    expect(chunkSize(25, 20, 40)).toBe(25); // more in flight than allowed (after `set --concurrency` lowered it)
+    expect(chunkSize(100, 1, 0)).toBe(100);
+    expect(chunkSize(2, 64, 0)).toBe(1);
+  });
+
+  it('shares out the end of the source, so the slots finish together and a small batch uses all of them', () => {
+    expect(chunkSize(25, 20, 19, 1000)).toBe(25);
+    expect(chunkSize(25, 20, 19, 300)).toBe(15);
+    expect(chunkSize(25, 20, 19, 7)).toBe(1);
+    expect(chunkSize(25, 20, 0, 100)).toBe(2); // a small batch's first start: staggered still
+    const sizes: number[] = [];
+    for (let left = 100, inFlight = 0; left > 0; inFlight = Math.min(inFlight + 1, 19)) left -= sizes[sizes.push(chunkSize(25, 20, inFlight, left)) - 1]!;
+    expect(sizes.length).toBeGreaterThanOrEqual(20); // every slot gets some of the 100 clients, not 4 chunks of 25
+    expect(sizes.reduce((a, b) => a + b)).toBe(100);
+  });
+
+  it('splits a page into at most sizedChunksExtra more chunks than full ones, however the page meets a start or the end', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 128 }), fc.integer({ min: 1, max: 5000 }), fc.boolean(), (k, c, page, last) => {
+        // Worst case: every slot starts at once (inFlight 0…c-1, then a lone start at a time), the page is the source's last.
+        let chunks = 0;
+        for (let left = page, inFlight = 0; left > 0; inFlight = Math.min(inFlight + 1, c - 1), chunks++) {
+          left -= chunkSize(k, c, inFlight, last ? left : undefined);
+        }
+        return chunks <= Math.ceil(page / k) + sizedChunksExtra(k, c);
+      }),
+    );
   });
 });
 

@@ -38,7 +38,15 @@ async function withBatch<T>(
   list: ReturnType<typeof entries>,
   script: MockScript,
   options: BatchInput['options'],
-  fn: (handle: WorkflowHandle, called: string[], firstRunId: string, started: string[], refreshes: RefreshTokenInput[], alerts: Alert[]) => Promise<T>,
+  fn: (
+    handle: WorkflowHandle,
+    called: string[],
+    firstRunId: string,
+    started: string[],
+    refreshes: RefreshTokenInput[],
+    alerts: Alert[],
+    chunkSizes: number[],
+  ) => Promise<T>,
   input: Partial<BatchInput> = {},
 ): Promise<T> {
   const taskQueue = `wf-${randomUUID()}`;
@@ -53,7 +61,7 @@ async function withBatch<T>(
       ...input,
     };
     const handle = await startBatchWorkflow(client, batch, taskQueue);
-    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started, mock.refreshes, mock.alerts);
+    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started, mock.refreshes, mock.alerts, mock.chunkSizes);
   });
 }
 
@@ -129,6 +137,33 @@ describe('the batch workflow, activities mocked', () => {
       expect(summary.state).toBe('cancelled');
       expect(summary.processed).toBe(called.length);
       expect(summary.processed).toBeLessThan(400);
+    });
+  });
+
+  it('staggers chunks that start together, at the start and after a wait for a token, and calls each client once', async () => {
+    const list = entries(120);
+    const options = { concurrency: 4, clientsPerActivity: 8, pageSize: 40 };
+    await withBatch(list, { expireAfter: 70, callMs: 2 }, options, async (handle, called, _run, _started, _refreshes, _alerts, chunkSizes) => {
+      await until(handle, (p) => p.state === 'waiting-for-token' && p.inFlight === 0 && !!p.lastTokenError?.includes('no automatic refresh'));
+      // Started together, chunks are sized by their place, so they end one after another, not together.
+      expect(chunkSizes.slice(0, 4)).toEqual([2, 4, 6, 8]);
+      const beforeWait = chunkSizes.length;
+      await handle.signal(tokenRefreshedSignal, {});
+      const summary = (await handle.result()) as BatchSummary;
+      expect(chunkSizes[beforeWait]).toBe(2); // every slot starts again at once: staggered again
+      expect(Math.max(...chunkSizes)).toBe(8);
+      expect(summary).toMatchObject({ state: 'completed', succeeded: 120, tokenRefreshes: 1 });
+      expect([...called].sort()).toEqual(list.map((c) => c.id)); // each once
+    });
+  });
+
+  it('shares out the end of the source over the slots, so a small batch uses all of them', async () => {
+    const list = entries(12);
+    await withBatch(list, { callMs: 5 }, { concurrency: 4, clientsPerActivity: 8 }, async (handle, called, _run, _started, _refreshes, _alerts, chunkSizes) => {
+      expect(await handle.result()).toMatchObject({ state: 'completed', succeeded: 12 });
+      expect(chunkSizes.slice(0, 4)).toEqual([2, 3, 2, 2]); // staggered, and no more than a share of what is left: not 8 and 4
+      expect(chunkSizes.reduce((a, b) => a + b)).toBe(12);
+      expect([...called].sort()).toEqual(list.map((c) => c.id));
     });
   });
 
