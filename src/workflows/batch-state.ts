@@ -59,11 +59,13 @@ export function chunkSize(clientsPerActivity: number, concurrency: number, inFli
 }
 
 /**
- * At most how many more chunks than full ones chunkSize makes of one page: a staggered start splits one round
- * into `concurrency` chunks, and the end of the source, shared out, adds about `concurrency` × ln(K).
+ * At most how many more chunks than full ones chunkSize makes of a page: a staggered start splits one round
+ * into `concurrency` chunks, and the end of the source, shared out, adds about `concurrency` × ln(K). No
+ * chunk is empty, so a page never makes more chunks than it has clients.
  */
-export function sizedChunksExtra(clientsPerActivity: number, concurrency: number): number {
-  return concurrency * (1 + Math.ceil(Math.log(clientsPerActivity)));
+export function sizedChunksExtra(clientsPerActivity: number, concurrency: number, pageSize: number): number {
+  const fullChunks = Math.ceil(pageSize / clientsPerActivity);
+  return Math.min(concurrency * (1 + Math.ceil(Math.log(clientsPerActivity))), pageSize - fullChunks);
 }
 
 /** Whether a run of `historyLength` events has no room for one more page of activities (and `extraActivities`). */

@@ -509,9 +509,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     return chunkSize(opts.clientsPerActivity, opts.concurrency, inFlight, left);
   };
   const sourceDone = () => carry.cursor === null && buffer.length === 0;
-  /** Leaves room in this run for one more page of calls, split as finely as sized chunks may split it. */
-  const extraChunks = sizedChunks ? sizedChunksExtra(opts.clientsPerActivity, opts.concurrency) : 0;
-  const runIsFull = () => workflowInfo().continueAsNewSuggested || runWouldOverflow(workflowInfo().historyLength, opts, extraChunks);
+  /**
+   * Leaves room in this run for one more page of calls, split as finely as sized chunks may split it. A run
+   * reads at least one page whatever that room: page sizes only guarantee that a page of full chunks fits.
+   */
+  const extraChunks = sizedChunks ? sizedChunksExtra(opts.clientsPerActivity, opts.concurrency, opts.pageSize) : 0;
+  let pagesThisRun = 0;
+  const runIsFull = () => workflowInfo().continueAsNewSuggested || runWouldOverflow(workflowInfo().historyLength, opts, pagesThisRun > 0 ? extraChunks : 0);
 
   /** The next page; undefined when the batch paused instead (its source changed), and a resume reads it again. */
   const readPage = async () => {
@@ -561,6 +565,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
           return continueAsNew<typeof batchWorkflow>({ ...input, carry });
         }
         const page = await readPage();
+        pagesThisRun++;
         if (!page) continue; // paused: the source changed
         buffer = page.clients;
         carry.cursor = page.nextCursor ?? null;

@@ -79,6 +79,12 @@ describe('chunkSize', () => {
     expect(sizes.reduce((a, b) => a + b)).toBe(100);
   });
 
+  it('reserves no more chunks for a page than it has clients', () => {
+    expect(sizedChunksExtra(25, 20, 200)).toBe(100); // 20 × (1 + ⌈ln 25⌉)
+    expect(sizedChunksExtra(100, 256, 200)).toBe(198); // 200 clients make at most 200 chunks, 2 of them full
+    expect(sizedChunksExtra(25, 20, 10)).toBe(9);
+  });
+
   it('splits a page into at most sizedChunksExtra more chunks than full ones, however the page meets a start or the end', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 128 }), fc.integer({ min: 1, max: 5000 }), fc.boolean(), (k, c, page, last) => {
@@ -87,7 +93,7 @@ describe('chunkSize', () => {
         for (let left = page, inFlight = 0; left > 0; inFlight = Math.min(inFlight + 1, c - 1), chunks++) {
           left -= chunkSize(k, c, inFlight, last ? left : undefined);
         }
-        return chunks <= Math.ceil(page / k) + sizedChunksExtra(k, c);
+        return chunks <= Math.ceil(page / k) + sizedChunksExtra(k, c, page);
       }),
     );
   });

@@ -167,6 +167,18 @@ describe('the batch workflow, activities mocked', () => {
     });
   });
 
+  it('reads at least a page in every run, even when the finest split of one would pass the event budget', async () => {
+    const list = entries(300);
+    // A page of 100 in chunks of 25 may be split into 100 chunks, 600 events: more than the whole budget.
+    const options = { concurrency: 20, clientsPerActivity: 25, pageSize: 100, eventBudget: 200 };
+    await withBatch(list, {}, options, async (handle, called) => {
+      const summary = (await handle.result()) as BatchSummary;
+      expect(summary).toMatchObject({ state: 'completed', succeeded: 300 });
+      expect(summary.runs).toBeGreaterThanOrEqual(3);
+      expect([...called].sort()).toEqual(list.map((c) => c.id));
+    });
+  });
+
   it.each([1, 5])('pauses when a worker refuses the clients for its store, and calls them after resume (%i per activity)', async (k) => {
     const list = entries(20);
     await withBatch(list, { storeMismatches: 1 }, { concurrency: 1, clientsPerActivity: k }, async (handle, called) => {
