@@ -2,11 +2,11 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { ClientEntry } from '../domain/sources/types';
 import { FailureTypes } from '../shared';
-import { batchKey, settledByClaim, type ResultsStore } from '../store/results-store';
+import { batchKey, settledByClaim, type BatchKey, type ResultsStore } from '../store/results-store';
+import { CallGate } from './call-gate';
 import { expectedFailure, outcomeLine } from './expected-failures';
 import { callApi } from './http-call';
 import { checkStore } from './store-check';
-import { CallGate } from './call-gate';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
 
@@ -64,7 +64,7 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
     checkStore(store, input.store);
     const settled = settledByClaim(await store.claim(key, input.client.id, input.client.position, input.client.record));
     if (settled) return { outcome: settled };
-    if (input.concurrency === undefined) return call(input);
+    if (input.concurrency === undefined) return call(input, key);
     // One batch's calls on this worker: a reused id is another batch, with token generations of its own.
     const gateKey = `${key.run}/${key.id}`;
     const leave = await gate.enter(gateKey, input.concurrency);
@@ -72,15 +72,15 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
       // Another call found this token expired: this one would too.
       const expired = gate.expiredFor(gateKey, input.tokenGeneration);
       if (expired !== undefined) throw tokenExpired(expired);
-      return await call(input, (reason) => gate.tokenExpired(gateKey, input.tokenGeneration, reason));
+      return await call(input, key, (reason) => gate.tokenExpired(gateKey, input.tokenGeneration, reason));
     } finally {
       leave();
     }
   });
 
-  async function call(input: CallClientInput, onExpired?: (reason: string) => void): Promise<CallClientOutput> {
+  /** The call itself, once the client is claimed (and, in a gated wave, has its place). */
+  async function call(input: CallClientInput, key: BatchKey, onExpired?: (reason: string) => void): Promise<CallClientOutput> {
     const { batchId, client } = input;
-    const key = batchKey(batchId, input.batchRun);
     const { attempt } = Context.current().info;
     const token = await tokens.resolve(input.sealedToken, input.tokenGeneration);
     if (input.notBefore !== undefined) {

@@ -5,7 +5,6 @@ import { makeCallClients } from './call-clients';
 import { expectedFailure } from './expected-failures';
 import { makeSourceActivities } from './source-activities';
 import { checkStore } from './store-check';
-import { CallGate } from './call-gate';
 import { Pacer } from './pacer';
 import { makeNotify } from './notify';
 import { makeRefreshToken } from './refresh-token';
@@ -50,7 +49,7 @@ export function createActivities(deps: ActivityDeps) {
   const pacer = new Pacer(); // one per worker: it spaces each batch's calls on this worker
   return {
     ...makeSourceActivities(deps.store),
-    callClient: makeCallClient(deps.store, tokens, pacer, new CallGate()),
+    callClient: makeCallClient(deps.store, tokens, pacer),
     callClients: makeCallClients(deps.store, tokens, pacer),
     refreshToken: makeRefreshToken(provider, sealKey),
     notify: makeNotify(sealKey),

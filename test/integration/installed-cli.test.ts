@@ -4,22 +4,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnInstalled } from '../helpers/cli-process';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
+import { operatorSession } from '../helpers/in-process-cli';
 
 // The commands people run in loops, as installed (bin/clientsync.js): they load the CLI and the Temporal
 // client from one bundle, through V8's code cache (src/cli/bundle.ts), and must work exactly as from source.
 let h: Harness;
-let stopWorker: () => Promise<void>;
+let session: { close(): Promise<void> };
 beforeAll(async () => {
   h = await createHarness({ expireAfter: 20, latencyMs: 1 });
-  const worker = await h.worker();
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-  };
+  session = await operatorSession(h); // a worker on the harness's queue, and API_BASE_URL for `start`
 });
 afterAll(async () => {
-  await stopWorker();
+  await session.close();
   await h.close();
 });
 
@@ -37,7 +33,6 @@ describe('client commands as installed', () => {
         XDG_CACHE_HOME: cacheHome,
         NODE_OPTIONS: `--require ${preload}`,
         LOADED_REPORT: report,
-        API_BASE_URL: h.api.baseUrl,
       });
       if (stdin !== undefined) p.child.stdin!.end(stdin);
       const code = await p.exited;
