@@ -104,6 +104,8 @@ const Patches = {
   gatedLocalWaves: 'gated-local-waves',
   /** --clients-per-activity: chunks sized so that slots do not idle (see chunkSize). */
   sizedChunks: 'sized-chunks',
+  /** A batch that ends while a refreshToken activity runs waits for it (up to 10 s), so its summary counts that token. */
+  endAfterRefresh: 'end-after-refresh',
 } as const;
 
 /**
@@ -594,6 +596,9 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     await CancellationScope.nonCancellable(() => condition(() => inFlight === 0));
     finalState = 'cancelled';
   }
+  // A refresh before the token's end may still be running: its token was asked for, so it counts. A provider
+  // that is down (the activity retrying) does not hold up the end for more than a short while.
+  if (refreshing && patched(Patches.endAfterRefresh)) await CancellationScope.nonCancellable(() => condition(() => !refreshing, '10 seconds'));
   publish('always');
   const endedAt = Date.now();
   await alertEnded(finalState === 'cancelled' ? (stopBecause?.message ?? 'cancelled by a person') : null);

@@ -6,6 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBatchWorkflow } from '../../src/client';
 import { pauseSignal, refreshTokenUpdate, resumeSignal, setLimitsUpdate } from '../../src/shared';
+import type { TokenProvider } from '../../src/token/token-provider';
 import { batchInputFor } from '../helpers/batch-input';
 import { startFileServer } from '../helpers/file-server';
 import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
@@ -13,7 +14,7 @@ import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForSta
 // Histories recorded from real batches are kept under test/fixtures/histories. Replaying them with the
 // current workflow code fails CI on any change that would break batches already running.
 // Each set is named for the workflow version that made it (v1-…, v2-…); old sets are kept for as long as
-// batches they stand for may run. RECORD_HISTORIES=v11 npx vitest run test/integration/replay.test.ts
+// batches they stand for may run. RECORD_HISTORIES=v12 npx vitest run test/integration/replay.test.ts
 // records this version's set beside them.
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
 const record = process.env.RECORD_HISTORIES;
@@ -74,21 +75,31 @@ describe('recorded batch histories', () => {
       await d.cancel();
       await resultOf(d);
 
+      /** A batch without a token of its own, run by a worker whose token provider is `provider`. */
+      const withProvider = async (name: string, source: string, provider: TokenProvider) =>
+        (await h.worker({ taskQueue: `${h.taskQueue}-${name}`, tokenProvider: provider })).runUntil(async () => {
+          const input = batchInputFor(source, h.api.baseUrl, '', { batchId: `replay-${name}-${Date.now()}` });
+          const options = { concurrency: 2, retry, autoRefreshMinIntervalMs: 0 };
+          const handle = await startBatchWorkflow(h.client, { ...input, sealedToken: undefined, options }, `${h.taskQueue}-${name}`);
+          await resultOf(handle);
+          return handle;
+        });
       // Tokens from the workers' provider (auto-refresh): the batch's first, one before each end, one after each expiry.
-      const taskQueue = `${h.taskQueue}-provider`;
-      const provider = { name: 'the fake API', issue: async () => ({ token: h.api.issueToken(), expiresAt: Date.now() + 1500 }) };
-      const e = await (
-        await h.worker({ taskQueue, tokenProvider: provider })
-      ).runUntil(async () => {
-        const input = batchInputFor(file, h.api.baseUrl, '', { batchId: `replay-auto-refresh-${Date.now()}` });
-        const handle = await startBatchWorkflow(
-          h.client,
-          { ...input, sealedToken: undefined, options: { concurrency: 2, retry, autoRefreshMinIntervalMs: 0 } },
-          taskQueue,
-        );
-        await resultOf(handle);
-        return handle;
+      const e = await withProvider('auto-refresh', file, {
+        name: 'the fake API',
+        issue: async () => ({ token: h.api.issueToken(), expiresAt: Date.now() + 1500 }),
       });
+      // A refresh still running when the batch ends (end-after-refresh from v12): the first token is due for
+      // refresh at once, and the provider takes 3 s over the next, longer than the 40 calls.
+      let issued = 0;
+      const slowProvider = {
+        name: 'a slow provider',
+        issue: async () => {
+          if (issued++ > 0) await new Promise((r) => setTimeout(r, 3000));
+          return { token: h.api.issueToken(), expiresAt: Date.now() + (issued === 1 ? 1 : 60_000) };
+        },
+      };
+      const m = await withProvider('end-after-refresh', (await h.clientFile(40)).path, slowProvider);
 
       // A failure past --max-failures pauses the batch (max-failures); `set` lifts the threshold, resume completes it.
       const f = await h.startBatch(file, {
@@ -120,7 +131,7 @@ describe('recorded batch histories', () => {
       await resultOf(k);
       await refreshK.stop();
 
-      for (const batch of [a, b, c, d, e, f, g, k]) {
+      for (const batch of [a, b, c, d, e, f, g, k, m]) {
         let run = 0;
         const runs = [];
         for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${batch.workflowId}'` })) runs.push(wf);
@@ -148,6 +159,7 @@ describe('recorded batch histories', () => {
     expect([...fresh.keys()].some((k) => k.startsWith('replay-max-failures'))).toBe(true);
     expect([...fresh.keys()].filter((k) => k.startsWith('replay-local-calls')).length).toBeGreaterThan(1);
     expect([...fresh.keys()].filter((k) => k.startsWith('replay-chunks')).length).toBeGreaterThan(1);
+    expect(fresh.get('replay-end-after-refresh-run1')).toContain('end-after-refresh');
   });
 
   it("replays this run's own histories", async () => {
@@ -159,8 +171,9 @@ describe('recorded batch histories', () => {
     // v1: before continue-as-new-is-not-failure; v2: with it; v3: outcomes keyed by the first run id too;
     // v4: a worker on another results store pauses the batch; v5: automatic token refresh; v6: alerts; v7: the refreshToken Update;
     // v8: --max-failures and the setLimits Update; v9: --local-calls; v10: its waves of several rounds, gated by the worker;
-    // v11: chunks sized so that slots do not idle, and a batch of chunks among the scenarios.
-    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10', 'v11'])
+    // v11: chunks sized so that slots do not idle, and a batch of chunks among the scenarios;
+    // v12: a batch that ends while a refresh runs waits for it.
+    for (const version of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10', 'v11', 'v12'])
       expect(files.filter((f) => f.startsWith(`${version}-`)).length).toBeGreaterThanOrEqual(3);
     for (const f of files) await replay(await readFile(path.join(FIXTURES, f), 'utf8'), f);
   });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, defaultPayloadConverter, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RefreshTokenInput } from '../../src/activities';
+import type { CallClientInput, RefreshTokenInput } from '../../src/activities';
 import { waitingSinceKey } from '../../src/search-attributes';
 import type { Alert } from '../../src/workflows/alert';
 import { startBatchWorkflow } from '../../src/client';
@@ -65,6 +65,19 @@ async function withBatch<T>(
   });
 }
 
+/** The clients of the callClient activities this run scheduled, in its order, split at each tokenRefreshed signal. */
+async function scheduledCalls(handle: WorkflowHandle): Promise<{ beforeSignal: string[]; afterSignal: string[][] }> {
+  const groups: string[][] = [[]];
+  for (const event of (await handle.fetchHistory()).events ?? []) {
+    if (event.workflowExecutionSignaledEventAttributes?.signalName === tokenRefreshedSignal.name) groups.push([]);
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name !== 'callClient') continue;
+    const input = defaultPayloadConverter.fromPayload<CallClientInput>(scheduled.input!.payloads![0]!);
+    groups.at(-1)!.push(input.client.id);
+  }
+  return { beforeSignal: groups[0]!, afterSignal: groups.slice(1) };
+}
+
 async function until(handle: WorkflowHandle, predicate: (p: BatchProgress) => boolean): Promise<BatchProgress> {
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -81,18 +94,20 @@ describe('the batch workflow, activities mocked', () => {
     await withBatch(list, { expireAfter: 10, callMs: 5 }, { concurrency: 4, pageSize: 8 }, async (handle, called, _run, started) => {
       // Once the calls in flight at the expiry are back (and the refresh found no provider), the pending list is final.
       const waiting = await until(handle, (p) => p.state === 'waiting-for-token' && p.inFlight === 0 && !!p.lastTokenError?.includes('no automatic refresh'));
-      const succeededBefore = called.length;
-      expect(succeededBefore).toBe(10);
-      // The calls that met the expiry wait in pending, the earliest first; nothing new starts while waiting.
-      expect(waiting.resumeFromClientId).toBe(list[succeededBefore]!.id);
+      expect(called.length).toBe(10);
+      // Calls start in source order, 4 at a time, so the started ones are a prefix of the file. Which of them
+      // met the expiry depends on which answered first: the ones that did not succeed.
       const pending = waiting.pending;
       expect(pending).toBeGreaterThanOrEqual(1);
       expect(pending).toBeLessThanOrEqual(4);
-      const startsBefore = started.length;
+      expect(new Set(started)).toEqual(new Set(list.slice(0, 10 + pending).map((c) => c.id)));
+      const metExpiry = list.filter((c) => !called.includes(c.id)).slice(0, pending);
+      // The calls that met the expiry wait in pending, the earliest first; nothing new starts while waiting.
+      expect(waiting.resumeFromClientId).toBe(metExpiry[0]!.id);
       await handle.signal(tokenRefreshedSignal, {});
       await until(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 1);
-      // After the refresh the pending clients start first, in source order: exactly the next ids of the file.
-      expect(started.slice(startsBefore, startsBefore + pending)).toEqual(list.slice(succeededBefore, succeededBefore + pending).map((c) => c.id));
+      // After the refresh the workflow schedules the pending clients first, in source order.
+      expect((await scheduledCalls(handle)).afterSignal[0]!.slice(0, pending)).toEqual(metExpiry.map((c) => c.id));
       await handle.signal(tokenRefreshedSignal, {});
       await until(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 2);
       await handle.signal(tokenRefreshedSignal, {});
@@ -220,6 +235,18 @@ describe('automatic token refresh, activities mocked', () => {
       expect(refreshes[0]!.why).toBe('initial');
       expect(refreshes.slice(1).every((r) => r.why === 'proactive')).toBe(true);
       expect(refreshes.length).toBeGreaterThanOrEqual(3); // ~3 s of calls, a token every ~0.9 s
+    });
+  });
+
+  it('ends after a refresh still running at the end, and counts its token', async () => {
+    const list = entries(10);
+    // The first token lives 600 ms, so its refresh starts at ~540 ms of a ~1 s batch and answers at ~2.5 s.
+    const provider = { lifetimeMs: 600, slowFrom: 2, slowMs: 2000 };
+    await withBatch(list, { callMs: 100, provider }, { concurrency: 1 }, async (handle, called, _run, _started, refreshes) => {
+      const summary = (await handle.result()) as BatchSummary;
+      expect(called).toEqual(list.map((c) => c.id));
+      expect(refreshes.map((r) => r.why)).toEqual(['initial', 'proactive']);
+      expect(summary).toMatchObject({ state: 'completed', succeeded: 10, tokenRefreshes: 2, automaticRefreshes: 2 });
     });
   });
 

@@ -34,6 +34,9 @@ export interface MockScript {
     refusesFrom?: number;
     /** From this refresh on its tokens are dead on arrival: the first call meets an expiry. */
     deadFrom?: number;
+    /** From this refresh on it answers after `slowMs`. */
+    slowFrom?: number;
+    slowMs?: number;
   };
 }
 
@@ -119,6 +122,7 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
       if (!provider) throw ApplicationFailure.create({ type: FailureTypes.NoTokenProvider, message: 'the workers have no token provider', nonRetryable: true });
       refreshes.push(input);
       const n = refreshes.length;
+      if (provider.slowFrom && n >= provider.slowFrom) await new Promise((r) => setTimeout(r, provider.slowMs));
       if (provider.refusesFrom && n >= provider.refusesFrom) {
         throw ApplicationFailure.create({ type: FailureTypes.TokenRefused, message: 'the authorization server refused: invalid_client', nonRetryable: true });
       }
