@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, defaultPayloadConverter, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { CallClientInput, RefreshTokenInput } from '../../src/activities';
+import type { CallClientInput, CallClientsInput, RefreshTokenInput } from '../../src/activities';
 import { waitingSinceKey } from '../../src/search-attributes';
 import type { Alert } from '../../src/workflows/alert';
 import { startBatchWorkflow } from '../../src/client';
@@ -38,15 +38,7 @@ async function withBatch<T>(
   list: ReturnType<typeof entries>,
   script: MockScript,
   options: BatchInput['options'],
-  fn: (
-    handle: WorkflowHandle,
-    called: string[],
-    firstRunId: string,
-    started: string[],
-    refreshes: RefreshTokenInput[],
-    alerts: Alert[],
-    chunkSizes: number[],
-  ) => Promise<T>,
+  fn: (handle: WorkflowHandle, called: string[], firstRunId: string, started: string[], refreshes: RefreshTokenInput[], alerts: Alert[]) => Promise<T>,
   input: Partial<BatchInput> = {},
 ): Promise<T> {
   const taskQueue = `wf-${randomUUID()}`;
@@ -61,22 +53,24 @@ async function withBatch<T>(
       ...input,
     };
     const handle = await startBatchWorkflow(client, batch, taskQueue);
-    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started, mock.refreshes, mock.alerts, mock.chunkSizes);
+    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started, mock.refreshes, mock.alerts);
   });
 }
 
-/** The clients of the callClient activities this run scheduled, in its order, split at each tokenRefreshed signal. */
-async function scheduledCalls(handle: WorkflowHandle): Promise<{ beforeSignal: string[]; afterSignal: string[][] }> {
-  const groups: string[][] = [[]];
+/**
+ * The inputs of the `type` activities the batch's current run scheduled, in the workflow's order, in groups
+ * split at each tokenRefreshed signal. The order the mock sees them in is the order the worker got them.
+ */
+async function scheduled<T>(handle: WorkflowHandle, type: 'callClient' | 'callClients'): Promise<T[][]> {
+  const groups: T[][] = [[]];
   for (const event of (await handle.fetchHistory()).events ?? []) {
     if (event.workflowExecutionSignaledEventAttributes?.signalName === tokenRefreshedSignal.name) groups.push([]);
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name !== 'callClient') continue;
-    const input = defaultPayloadConverter.fromPayload<CallClientInput>(scheduled.input!.payloads![0]!);
-    groups.at(-1)!.push(input.client.id);
+    const attributes = event.activityTaskScheduledEventAttributes;
+    if (attributes?.activityType?.name === type) groups.at(-1)!.push(defaultPayloadConverter.fromPayload<T>(attributes.input!.payloads![0]!));
   }
-  return { beforeSignal: groups[0]!, afterSignal: groups.slice(1) };
+  return groups;
 }
+const chunkSizes = async (handle: WorkflowHandle) => (await scheduled<CallClientsInput>(handle, 'callClients')).map((g) => g.map((c) => c.clients.length));
 
 async function until(handle: WorkflowHandle, predicate: (p: BatchProgress) => boolean): Promise<BatchProgress> {
   const deadline = Date.now() + 20_000;
@@ -107,7 +101,8 @@ describe('the batch workflow, activities mocked', () => {
       await handle.signal(tokenRefreshedSignal, {});
       await until(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 1);
       // After the refresh the workflow schedules the pending clients first, in source order.
-      expect((await scheduledCalls(handle)).afterSignal[0]!.slice(0, pending)).toEqual(metExpiry.map((c) => c.id));
+      const afterRefresh = (await scheduled<CallClientInput>(handle, 'callClient'))[1]!;
+      expect(afterRefresh.slice(0, pending).map((c) => c.client.id)).toEqual(metExpiry.map((c) => c.id));
       await handle.signal(tokenRefreshedSignal, {});
       await until(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 2);
       await handle.signal(tokenRefreshedSignal, {});
@@ -133,7 +128,7 @@ describe('the batch workflow, activities mocked', () => {
       expect(summary).toMatchObject({ state: 'completed', processed: 152, succeeded: 150, duplicates: 2, failed: 0, tokenRefreshes: 2, total: 152 });
       // The store key is the first run's id in every run.
       expect(summary.batchRun).toBe(firstRunId);
-      expect(called).toEqual(list.slice(0, 150).map((c) => c.id)); // concurrency 3, expiries: still each once
+      expect([...called].sort()).toEqual(list.slice(0, 150).map((c) => c.id)); // concurrency 3, expiries: still each once
     });
   });
 
@@ -158,15 +153,15 @@ describe('the batch workflow, activities mocked', () => {
   it('staggers chunks that start together, at the start and after a wait for a token, and calls each client once', async () => {
     const list = entries(120);
     const options = { concurrency: 4, clientsPerActivity: 8, pageSize: 40 };
-    await withBatch(list, { expireAfter: 70, callMs: 2 }, options, async (handle, called, _run, _started, _refreshes, _alerts, chunkSizes) => {
+    await withBatch(list, { expireAfter: 70, callMs: 2 }, options, async (handle, called) => {
       await until(handle, (p) => p.state === 'waiting-for-token' && p.inFlight === 0 && !!p.lastTokenError?.includes('no automatic refresh'));
       // Started together, chunks are sized by their place, so they end one after another, not together.
-      expect(chunkSizes.slice(0, 4)).toEqual([2, 4, 6, 8]);
-      const beforeWait = chunkSizes.length;
+      expect((await chunkSizes(handle))[0]!.slice(0, 4)).toEqual([2, 4, 6, 8]);
       await handle.signal(tokenRefreshedSignal, {});
       const summary = (await handle.result()) as BatchSummary;
-      expect(chunkSizes[beforeWait]).toBe(2); // every slot starts again at once: staggered again
-      expect(Math.max(...chunkSizes)).toBe(8);
+      const [, afterWait] = await chunkSizes(handle);
+      expect(afterWait![0]).toBe(2); // every slot starts again at once: staggered again
+      expect(Math.max(...afterWait!)).toBe(8);
       expect(summary).toMatchObject({ state: 'completed', succeeded: 120, tokenRefreshes: 1 });
       expect([...called].sort()).toEqual(list.map((c) => c.id)); // each once
     });
@@ -174,10 +169,11 @@ describe('the batch workflow, activities mocked', () => {
 
   it('shares out the end of the source over the slots, so a small batch uses all of them', async () => {
     const list = entries(12);
-    await withBatch(list, { callMs: 5 }, { concurrency: 4, clientsPerActivity: 8 }, async (handle, called, _run, _started, _refreshes, _alerts, chunkSizes) => {
+    await withBatch(list, { callMs: 5 }, { concurrency: 4, clientsPerActivity: 8 }, async (handle, called) => {
       expect(await handle.result()).toMatchObject({ state: 'completed', succeeded: 12 });
-      expect(chunkSizes.slice(0, 4)).toEqual([2, 3, 2, 2]); // staggered, and no more than a share of what is left: not 8 and 4
-      expect(chunkSizes.reduce((a, b) => a + b)).toBe(12);
+      const [sizes] = await chunkSizes(handle);
+      expect(sizes!.slice(0, 4)).toEqual([2, 3, 2, 2]); // staggered, and no more than a share of what is left: not 8 and 4
+      expect(sizes!.reduce((a, b) => a + b)).toBe(12);
       expect([...called].sort()).toEqual(list.map((c) => c.id));
     });
   });

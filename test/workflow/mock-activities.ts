@@ -49,8 +49,6 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
   const called: string[] = [];
   /** Every call's id as it started, expired ones too. */
   const started: string[] = [];
-  /** The size of each chunk (--clients-per-activity), in the order the chunks started. */
-  const chunkSizes: number[] = [];
   const settled = new Set<string>();
   const successesByGeneration = new Map<number, number>();
   let refusals = script.storeMismatches ?? 0;
@@ -101,7 +99,6 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
     },
     async callClients(input: CallClientsInput): Promise<CallClientsOutput> {
       refuseStore();
-      chunkSizes.push(input.clients.length);
       const outcomes: ClientOutcome[] = [];
       for (const [i, client] of input.clients.entries()) {
         const outcome = await call(client, input.tokenGeneration, input.sealedToken);
@@ -131,7 +128,7 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
       return { sealedToken, expiresAt: provider.lifetimeMs ? Date.now() + provider.lifetimeMs : null, provider: 'mock provider' };
     },
   };
-  return { activities, called, started, refreshes, alerts, chunkSizes };
+  return { activities, called, started, refreshes, alerts };
 }
 
 /** Entries C-000001 … in source order; `repeat` adds an entry whose id was seen before, at the end. */
