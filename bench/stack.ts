@@ -3,7 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { openConnection } from '../src/temporal-connection';
 import { startBatchWorkflow } from '../src/client';
 import { Ledger, type FakeApiOptions } from '../src/fake-api';
 import type { BatchInput, BatchSummary } from '../src/shared';
@@ -170,7 +171,7 @@ async function startTemporal(dir: string, cluster: boolean): Promise<{ address: 
 export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-bench-'));
   const server = await startTemporal(dir, opts.cluster === true);
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await openConnection({ address: server.address });
   const client = new Client({ connection });
   const fake = await startApiProcess({ seed: 3, ...api });
   const token = await fake.issueToken();

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 // Types only: the worker package (its native core) loads in connectWorker, so client commands start without it.
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
@@ -38,26 +38,68 @@ export function connectDeadlineMs(env: NodeJS.ProcessEnv = process.env): number 
 }
 
 /**
- * Runs `attempt` until it succeeds or the deadline passes, waiting a little longer after each failure. The
- * first attempt starts at once, so a healthy connect is as fast as before.
+ * Runs `attempt` until it succeeds, the deadline passes or `signal` aborts, waiting a little longer after each
+ * failure (at most 2 s). The first attempt starts at once, so a healthy connect is as fast as before.
  */
-export async function retryUntil<T>(attempt: (timeoutMs: number) => Promise<T>, deadlineMs: number, onFirstFailure: () => void = () => {}): Promise<T> {
+export async function retryUntil<T>(
+  attempt: (timeoutMs: number) => Promise<T>,
+  deadlineMs: number,
+  onFirstFailure: () => void = () => {},
+  signal?: AbortSignal,
+): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
     const left = deadline - Date.now();
     try {
       return await attempt(Math.max(1000, Math.min(left, 10_000)));
     } catch (err) {
-      if (Date.now() + wait >= deadline) throw err;
+      if (Date.now() + wait >= deadline || signal?.aborted) throw err;
       if (wait === 250) onFirstFailure();
-      await new Promise((r) => setTimeout(r, wait));
+      await new Promise((r) => {
+        const timer = setTimeout(r, wait);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), r(undefined)), { once: true });
+      });
+      if (signal?.aborted) throw signal.reason;
     }
   }
 }
 
 /** Said once when the first attempt fails, so a person knows why the command has not answered yet. */
-const waitingNotice = (target: TemporalTarget) => () =>
-  void process.stderr.write(`clientsync: waiting for Temporal at ${target.address} (up to ${Math.round(connectDeadlineMs() / 1000)} s)…\n`);
+const waitingNotice = (target: TemporalTarget, deadlineMs: number) => () =>
+  void process.stderr.write(
+    `clientsync: waiting for Temporal at ${target.address} (${Number.isFinite(deadlineMs) ? `up to ${Math.round(deadlineMs / 1000)} s` : 'until it answers'})…\n`,
+  );
+
+/**
+ * Channel arguments of every grpc-js connection clientsync opens. grpc-js shares a subchannel among channels
+ * with the same target and arguments, and its reconnect backoff grows (to 120 s) while any channel holds it:
+ * a connection made before a server started would make every later one wait out that backoff. A local pool
+ * gives each connection a subchannel of its own, and the 2 s cap has one held across an outage notice the
+ * server within seconds of its return.
+ */
+export const CHANNEL_ARGS = { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_reconnect_backoff_ms': 2000 } as const;
+
+/** Connects (the server has answered GetSystemInfo) or closes the channel it opened: Connection.connect leaves it open. */
+export async function openConnection(options: ConnectionOptions): Promise<Connection> {
+  const connection = Connection.lazy({ ...options, channelArgs: { ...CHANNEL_ARGS, ...options.channelArgs } });
+  try {
+    await connection.ensureConnected();
+    return connection;
+  } catch (err) {
+    await connection.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** True when a Temporal frontend answers at `address` within `timeoutMs`; it leaves no connection open. */
+export async function serverAnswers(address: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    await (await openConnection({ address, connectTimeout: timeoutMs })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A client for starting, signalling and querying batches. */
 export async function connectClient(target = temporalTarget()): Promise<{ client: Client; connection: Connection; target: TemporalTarget }> {
@@ -65,25 +107,30 @@ export async function connectClient(target = temporalTarget()): Promise<{ client
     return await retryUntil(
       async (timeoutMs) => {
         // connect() has had the server answer GetSystemInfo before it returns: one round trip, not two.
-        const connection = await Connection.connect({ ...target.options, connectTimeout: timeoutMs } as Parameters<typeof Connection.connect>[0]);
+        const connection = await openConnection({ ...target.options, connectTimeout: timeoutMs } as ConnectionOptions);
         // A query to an ended batch is refused at once (its result says how it ended), not replayed on a worker.
         const client = new Client({ connection, namespace: target.namespace, workflow: { queryRejectCondition: 'NOT_OPEN' } });
         return { client, connection, target };
       },
       connectDeadlineMs(),
-      waitingNotice(target),
+      waitingNotice(target, connectDeadlineMs()),
     );
   } catch (err) {
     throw unreachable(target, err);
   }
 }
 
-/** The worker's connection. */
-export async function connectWorker(target = temporalTarget()): Promise<NativeConnection> {
+/**
+ * The worker's connection. A worker is a service that may start before its server, so `wait: 'forever'`
+ * keeps trying (every 2 s at most) until Temporal answers or `signal` aborts.
+ */
+export async function connectWorker(target = temporalTarget(), opts: { wait?: 'forever'; signal?: AbortSignal } = {}): Promise<NativeConnection> {
   const { NativeConnection } = await import('@temporalio/worker');
+  const deadlineMs = opts.wait === 'forever' && !process.env.CLIENTSYNC_CONNECT_TIMEOUT ? Infinity : connectDeadlineMs();
   try {
-    return await retryUntil(() => NativeConnection.connect(target.options), connectDeadlineMs(), waitingNotice(target));
+    return await retryUntil(() => NativeConnection.connect(target.options), deadlineMs, waitingNotice(target, deadlineMs), opts.signal);
   } catch (err) {
+    if (opts.signal?.aborted) throw err;
     throw unreachable(target, err);
   }
 }

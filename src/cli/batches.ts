@@ -2,6 +2,7 @@ import { QueryRejectedError, WorkflowFailedError, WorkflowNotFoundError, type Cl
 import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { UserError } from '../errors';
 import { connectClient } from '../temporal-connection';
+import { recordedUiUrl } from '../temporal-server/server-record';
 import { FINAL_STATES, progressQuery, type BatchInput, type BatchProgress, type BatchSummary } from '../shared';
 
 export interface BatchView {
@@ -92,17 +93,25 @@ export async function batchInput(handle: WorkflowHandle): Promise<BatchInput> {
   return defaultPayloadConverter.fromPayload<BatchInput>(payload);
 }
 
-/** Temporal Web's page for a batch. TEMPORAL_UI_URL overrides the dev server's default. */
-export function webUrl(batchId: string, namespace: string, env = process.env): string {
-  const base = (env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, '');
-  return `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(batchId)}`;
+/**
+ * Temporal Web's page for a batch: under TEMPORAL_UI_URL, else under the Web of the server that clientsync
+ * started at `address`; undefined when neither is known (a guessed port would be a wrong link).
+ */
+export function webUrl(batchId: string, namespace: string, address: string, env = process.env): string | undefined {
+  const base = (env.TEMPORAL_UI_URL || recordedUiUrl(address))?.replace(/\/$/, '');
+  return base && `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(batchId)}`;
+}
+
+/** The line that gives a batch's page, or says how to get one. */
+export function webLine(url: string | undefined, address: string): string {
+  return url ? `Temporal Web: ${url}` : `Temporal Web: unknown for the server at ${address}; set TEMPORAL_UI_URL to its address for links`;
 }
 
 /** Runs `fn` with a connected client and always closes the connection. */
-export async function withClient<T>(fn: (client: Client, namespace: string) => Promise<T>): Promise<T> {
+export async function withClient<T>(fn: (client: Client, namespace: string, address: string) => Promise<T>): Promise<T> {
   const { client, connection, target } = await connectClient();
   try {
-    return await fn(client, target.namespace);
+    return await fn(client, target.namespace, target.address);
   } finally {
     await connection.close();
   }

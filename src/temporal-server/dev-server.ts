@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { searchAttributeDefinitions } from '../search-attributes';
+import { serverAnswers } from '../temporal-connection';
 import { resolveTemporalBinary } from './provision';
+import { recordServer } from './server-record';
+import { spawnTied } from './tied-spawn';
 
 export interface DevServerOptions {
   /** gRPC port (default 7233). */
@@ -23,20 +25,6 @@ export interface DevServer {
   child: ChildProcess;
   /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
   stop(): Promise<void>;
-}
-
-/** True when a Temporal frontend answers at `address` within `timeoutMs`. */
-export async function serverAnswers(address: string, timeoutMs = 1000): Promise<boolean> {
-  let connection: Connection | undefined;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
-    await connection.workflowService.getSystemInfo({});
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await connection?.close().catch(() => {});
-  }
 }
 
 /** The arguments of `temporal server start-dev`, bound to loopback with the project's search attributes. */
@@ -67,7 +55,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const binary = await resolveTemporalBinary(options.log);
   await mkdir(path.dirname(path.resolve(options.dbFile)), { recursive: true });
   const args = devServerArgs({ port, uiPort, dbFile: path.resolve(options.dbFile), headless: options.headless });
-  const child = spawn(binary.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTied(binary.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // The first lines say why it stopped (a Go panic's message comes before its stack); the last, where.
   let head = '';
   let output = '';
@@ -92,6 +80,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+  const uiUrl = options.headless ? undefined : `http://127.0.0.1:${uiPort}`;
+  const forget = recordServer(address, uiUrl);
+  void exitPromise.then(forget);
   const stop = async () => {
     if (exited !== null) return;
     child.kill('SIGTERM');
@@ -99,5 +90,5 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await exitPromise;
     clearTimeout(timer);
   };
-  return { address, uiUrl: options.headless ? undefined : `http://127.0.0.1:${uiPort}`, child, stop };
+  return { address, uiUrl, child, stop };
 }

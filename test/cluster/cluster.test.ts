@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { progressQuery } from '../../src/shared';
 import { batchKey, openResultsStore } from '../../src/store/results-store';
 import { startCluster, type Cluster } from '../../src/temporal-server/cluster/cluster';
-import { serverAnswers } from '../../src/temporal-server/dev-server';
+import { serverAnswers } from '../../src/temporal-connection';
 import { Ledger } from '../../src/fake-api/ledger';
 import { spawnCli, spawnNode, spawnWorker, untilOutput } from '../helpers/cli-process';
 import { createHarness, keyOf, resultOf, waitForProgress, type Harness } from '../helpers/harness';

@@ -27,22 +27,25 @@ export interface SpawnPlace {
   cwd?: string;
 }
 
+/** What a spawned command is wired to: a harness, or the same four facts without one. */
+type Wiring = Pick<Harness, 'address' | 'sealKey' | 'storePath' | 'dir'>;
+
 /** Runs `clientsync …` from source in a child process, wired to the harness's server, key and store. */
-export function spawnCli(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
+export function spawnCli(h: Wiring, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
   return spawnNode(h, [path.join(ROOT, 'src/cli/run.ts'), ...args], env, place);
 }
 
 /** Runs a TypeScript file of the project in a child process (see spawnCli). */
-export function spawnNode(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
+export function spawnNode(h: Wiring, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
   return spawnProcess(h, ['--import', require.resolve('tsx'), ...args], env, place);
 }
 
 /** Runs `clientsync …` as installed: bin/clientsync.js over the compiled dist/ (built by `npm test`'s pretest). */
-export function spawnInstalled(h: Harness, args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+export function spawnInstalled(h: Wiring, args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
   return spawnProcess(h, [path.join(ROOT, 'bin/clientsync.js'), ...args], env, {});
 }
 
-function spawnProcess(h: Harness, nodeArgs: string[], env: NodeJS.ProcessEnv, place: SpawnPlace): CliProcess {
+function spawnProcess(h: Wiring, nodeArgs: string[], env: NodeJS.ProcessEnv, place: SpawnPlace): CliProcess {
   const node: [string, string[]] = [process.execPath, nodeArgs];
   const [command, argv] = place.host ? place.host.wrap(...node) : node;
   const child = spawn(command, argv, {
@@ -71,11 +74,11 @@ export async function spawnWorker(h: Harness, env: NodeJS.ProcessEnv = {}, place
   return untilOutput(spawnCli(h, ['worker', '--task-queue', h.taskQueue], env, place), WORKER_READY);
 }
 
-/** Waits until the process has printed `marker`; throws with its output if it exits or takes over a minute. */
-export async function untilOutput(p: CliProcess, marker: string): Promise<CliProcess> {
-  const deadline = Date.now() + 60_000;
+/** Waits until the process has printed `marker`; throws with its output if it exits or takes over `ms` (a minute). */
+export async function untilOutput(p: CliProcess, marker: string, ms = 60_000): Promise<CliProcess> {
+  const deadline = Date.now() + ms;
   while (!p.output().includes(marker)) {
-    if (Date.now() > deadline) throw new Error(`no "${marker}" within 60 s: ${p.output()}`);
+    if (Date.now() > deadline) throw new Error(`no "${marker}" within ${ms / 1000} s: ${p.output()}`);
     const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r(undefined), 100))]);
     if (code !== undefined) throw new Error(`exited (${code}) before "${marker}": ${p.output()}`);
   }

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { openConnection } from '../../src/temporal-connection';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
@@ -45,7 +46,7 @@ export async function createHarness(apiOptions: FakeApiOptions = {}, server: { a
   const address = server.address ?? inject('temporalAddress');
   const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-it-'));
   const connection = await NativeConnection.connect({ address });
-  const clientConnection = await Connection.connect({ address });
+  const clientConnection = await openConnection({ address });
   const client = new Client({ connection: clientConnection });
   const api = await startFakeApi({ seed: 7, ...apiOptions });
   const storePath = path.join(dir, 'results.db');

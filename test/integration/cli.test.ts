@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, beforeEach } from 'vitest';
 import { createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
 import { freePort } from '../helpers/ports';
-import { progressQuery } from '../../src/shared';
+import { progressQuery, tokenRefreshedSignal } from '../../src/shared';
 import { cli, operatorSession } from '../helpers/in-process-cli';
 import { historyText } from '../helpers/history-text';
 
@@ -128,6 +128,27 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
   });
 });
 
+describe('clientsync list', () => {
+  it('shows a batch that continued as new once, from its latest run, in the table and in --json', async () => {
+    const { path: file } = await h.clientFile(60);
+    // The token expires every 25 calls, and a small history budget hands over to a new run after about 40 clients.
+    const handle = await h.startBatch(file, { options: { concurrency: 2, pageSize: 10, eventBudget: 250 } });
+    try {
+      await waitForState(handle, 'waiting-for-token');
+      await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) });
+      await waitForProgress(handle, (p) => p.run >= 2 && p.state === 'waiting-for-token');
+      const rows = (JSON.parse((await cli(['list', '--json'])).out) as Array<{ batchId: string; status: string }>).filter(
+        (r) => r.batchId === handle.workflowId,
+      );
+      expect(rows).toEqual([expect.objectContaining({ status: 'RUNNING' })]);
+      const table = (await cli(['list'])).out.split('\n').filter((line) => line.startsWith(`${handle.workflowId}\t`));
+      expect(table).toHaveLength(1);
+    } finally {
+      await handle.terminate();
+    }
+  });
+});
+
 describe('an operator session', () => {
   it('starts, waits for a token, refreshes it, lists, shows failures, exports results and redrives the failures', async () => {
     const { path: file, ids } = await h.clientFile(60);
@@ -137,7 +158,8 @@ describe('an operator session', () => {
     expect(started.code).toBe(0);
     expect(started.out).toContain('60 clients');
     expect(started.out).toContain('Started batch ops-1');
-    expect(started.out).toContain('Temporal Web: http://localhost:8233/namespaces/default/workflows/ops-1');
+    // A server that clientsync did not start: its Web's address is not guessed.
+    expect(started.out).toContain(`Temporal Web: unknown for the server at ${h.address}; set TEMPORAL_UI_URL to its address for links`);
 
     const again = await cli(['start', '--clients', file, '--id', 'ops-1', '--token-file', tokenFile, '--task-queue', h.taskQueue]);
     expect(again).toMatchObject({ code: 2, err: expect.stringMatching(/a batch with id ops-1 already exists; pick another --id/) });

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { serverAnswers } from '../../src/temporal-server/dev-server';
+import { serverAnswers } from '../../src/temporal-connection';
 import { freePort } from '../helpers/ports';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -28,6 +28,8 @@ describe('npm run demo', () => {
     expect(out).toMatch(/Resumed batch demo-\w+: \d+ pending, resume from C-\d{6}/);
     expect(out).toMatch(/Batch demo-\w+ completed: 2000 succeeded, 0 failed, [1-9]\d* token refreshes/);
     expect(out).toContain("The API's ledger: 2000 clients called successfully, 0 missing, 0 called twice.");
+    // The workers have no token provider: no status line promises an automatic refresh that will not come.
+    expect(out).not.toMatch(/automatic refresh at/);
     expect(out).toMatch(new RegExp(`Temporal Web: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/demo-\\w+`));
     expect(code).toBe(0);
     // The output is the story: a progress line every few seconds off a terminal, no stack traces (it was 578 lines).

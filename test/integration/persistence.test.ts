@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { openConnection } from '../../src/temporal-connection';
 import { NativeConnection } from '@temporalio/worker';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { memoryIO } from '../../src/cli/io';
@@ -10,7 +11,7 @@ import { startFakeApi } from '../../src/fake-api';
 import { writeSeedClientFile, clientIds } from '../../src/fake-api/client-file';
 import { BATCH_WORKFLOW_TYPE, tokenRefreshedSignal, type BatchInput, type BatchSummary } from '../../src/shared';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';
-import { serverAnswers } from '../../src/temporal-server/dev-server';
+import { serverAnswers } from '../../src/temporal-connection';
 import { sealToken } from '../../src/token/seal';
 import { createWorker } from '../../src/worker';
 import { freePort } from '../helpers/ports';
@@ -55,7 +56,7 @@ describe('clientsync server', () => {
     const expired = api.issueToken();
     api.expireAllTokens();
     let nc = await NativeConnection.connect({ address: srv.address });
-    let conn = await Connection.connect({ address: srv.address });
+    let conn = await openConnection({ address: srv.address });
     const input: BatchInput = {
       batchId: 'persisted',
       source: { path: clients, format: 'seed-json' },
@@ -78,7 +79,7 @@ describe('clientsync server', () => {
 
     srv = await runServer(opts);
     nc = await NativeConnection.connect({ address: srv.address });
-    conn = await Connection.connect({ address: srv.address });
+    conn = await openConnection({ address: srv.address });
     worker = await createWorker({ connection: nc, taskQueue: 'persist', store, sealKey: async () => key, workflowBundle: bundle });
     const summary = await worker.runUntil(async () => {
       const handle = new Client({ connection: conn }).workflow.getHandle('persisted');

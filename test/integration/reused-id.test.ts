@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { openConnection } from '../../src/temporal-connection';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { memoryIO } from '../../src/cli/io';
@@ -51,7 +52,7 @@ describe('a batch id reused after Temporal forgot it', () => {
 
     // 3. The same id over the same file: every client is called, none answered from the first batch's record.
     const nc = await NativeConnection.connect({ address: second.address });
-    const conn = await Connection.connect({ address: second.address });
+    const conn = await openConnection({ address: second.address });
     try {
       const worker = await createWorker({
         connection: nc,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, defaultPayloadConverter, type WorkflowHandle } from '@temporalio/client';
+import { Client, defaultPayloadConverter, type WorkflowHandle } from '@temporalio/client';
+import { openConnection } from '../../src/temporal-connection';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CallClientInput, CallClientsInput, RefreshTokenInput } from '../../src/activities';
@@ -26,7 +27,7 @@ let client: Client;
 let connection: NativeConnection;
 beforeAll(async () => {
   connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+  client = new Client({ connection: await openConnection({ address: inject('temporalAddress') }) });
 });
 afterAll(async () => {
   await client.connection.close();

@@ -5,11 +5,11 @@ import { startFakeApi } from '../../fake-api';
 import { stateDir } from '../../paths';
 import type { BatchProgress } from '../../shared';
 import { openResultsStore } from '../../store/results-store';
-import { serverAnswers, startDevServer, type DevServer } from '../../temporal-server/dev-server';
-import { connectWorker, temporalTarget } from '../../temporal-connection';
+import { startDevServer, type DevServer } from '../../temporal-server/dev-server';
+import { connectWorker, serverAnswers, temporalTarget } from '../../temporal-connection';
 import { createWorker } from '../../worker';
 import { installPeopleLogger } from '../../logging';
-import { webUrl, withClient } from '../batches';
+import { webLine, webUrl, withClient } from '../batches';
 import { untilSignal, type CliIO } from '../io';
 import { refreshToken } from './refresh-token';
 import { results } from './results';
@@ -45,8 +45,6 @@ export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress>
     io.out(`1. Starting the Temporal dev server on 127.0.0.1:${port}…`);
     const uiPort = Number(process.env.TEMPORAL_UI_PORT) || 8233;
     server = await startDevServer({ port, uiPort, dbFile: path.join(stateDir(), 'temporal.db'), log: io.out });
-    // Links printed from here on point at this server's Web UI.
-    process.env.TEMPORAL_UI_URL ??= server.uiUrl;
   }
   const expireAfter = Math.max(50, Math.ceil(opts.clients / 2.5));
   const api = await startFakeApi({ expireAfter, latencyMs: 3, jitterMs: 4, seed: 42 });
@@ -89,7 +87,7 @@ export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress>
     );
     const resultsFile = path.join(dir, 'results.json');
     await results(batchId, { out: resultsFile, format: 'json' }, io);
-    io.out(`   Temporal Web: ${webUrl(batchId, target.namespace)}`);
+    io.out(`   ${webLine(webUrl(batchId, target.namespace, target.address), target.address)}`);
     if (opts.keep) {
       io.out('--keep: the server, worker and fake API keep running; Ctrl-C stops them.');
       await untilSignal();

@@ -13,13 +13,19 @@ export interface ListedBatch {
   startTime: string;
 }
 
-/** `clientsync list`: batches from a visibility query, newest first, with state and progress. */
+/**
+ * `clientsync list`: batches from a visibility query, newest first, with state and progress. Visibility has a
+ * row per run, and a batch that continued as new has several: each batch is shown once, from its latest run.
+ */
 export async function list(opts: { json?: boolean; limit?: number }, io: CliIO): Promise<ListedBatch[]> {
   return withClient(async (client) => {
-    const rows: ListedBatch[] = [];
+    const latest = new Map<string, ListedBatch & { runStart: number }>();
     for await (const wf of client.workflow.list({ query: `WorkflowType = '${BATCH_WORKFLOW_TYPE}'` })) {
+      const seen = latest.get(wf.workflowId);
+      if (seen && seen.runStart >= wf.startTime.getTime()) continue;
+      if (!seen && latest.size >= (opts.limit ?? 50)) break;
       const sa = wf.typedSearchAttributes;
-      rows.push({
+      latest.set(wf.workflowId, {
         batchId: wf.workflowId,
         status: wf.status.name,
         state: sa.get(stateKey) ?? null,
@@ -27,9 +33,10 @@ export async function list(opts: { json?: boolean; limit?: number }, io: CliIO):
         total: sa.get(totalKey) ?? null,
         failed: sa.get(failedKey) ?? null,
         startTime: wf.startTime.toISOString(),
+        runStart: wf.startTime.getTime(),
       });
-      if (rows.length >= (opts.limit ?? 50)) break;
     }
+    const rows = [...latest.values()].sort((a, b) => b.runStart - a.runStart).map(({ runStart: _, ...row }) => row);
     if (opts.json) io.out(JSON.stringify(rows));
     else if (rows.length === 0) io.out('No batches yet. `clientsync start --clients FILE --api-url URL` starts one.');
     else {

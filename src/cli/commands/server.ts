@@ -3,7 +3,8 @@ import { UserError } from '../../errors';
 import { stateDir } from '../../paths';
 import { resolveClusterBinaries, startCluster } from '../../temporal-server/cluster/cluster';
 import { postgresTarget, servicePorts } from '../../temporal-server/cluster/cluster-config';
-import { serverAnswers, startDevServer } from '../../temporal-server/dev-server';
+import { startDevServer } from '../../temporal-server/dev-server';
+import { serverAnswers } from '../../temporal-connection';
 import { resolveTemporalBinary } from '../../temporal-server/provision';
 import { untilSignal, type CliIO } from '../io';
 

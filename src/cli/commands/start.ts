@@ -20,7 +20,7 @@ import { startBatchWorkflow } from '../../client';
 import type { BatchInput, BatchOptions, BatchOptionsInput, StoreIdentity } from '../../shared';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { jwtExpiry } from '../../token/token-expiry';
-import { webUrl, withClient } from '../batches';
+import { webLine, webUrl, withClient } from '../batches';
 import type { CliIO } from '../io';
 import { withCliStore } from '../cli-store';
 import { readTokenInput, type TokenFlags } from '../token-input';
@@ -69,7 +69,8 @@ export interface StartOptions extends TokenFlags {
 export interface StartResult {
   batchId: string;
   report: SourceReport;
-  webUrl: string;
+  /** Temporal Web's page for the batch, when the server's Web is known. */
+  webUrl?: string;
 }
 
 /** A path that is a file; anything else is left to validation, which names the problem. */
@@ -169,10 +170,11 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
   }
   if (opts.dryRun) {
     io.out('Dry run: the file is valid; nothing was started.');
-    return { batchId: input.batchId, report, webUrl: '' };
+    return { batchId: input.batchId, report };
   }
-  return withClient(async (client, namespace) => {
-    input.webUrl = webUrl(input.batchId, namespace);
+  return withClient(async (client, namespace, address) => {
+    const url = webUrl(input.batchId, namespace, address);
+    if (url) input.webUrl = url;
     const handle = await startBatchWorkflow(client, input, opts.taskQueue).catch((err: unknown) => {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw new UserError(`a batch with id ${input.batchId} already exists; pick another --id (\`clientsync status ${input.batchId}\` shows it)`);
@@ -180,9 +182,9 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
       throw err;
     });
     io.out(`Started batch ${handle.workflowId}`);
-    io.out(`Temporal Web: ${input.webUrl}`);
+    io.out(webLine(url, address));
     if (opts.wait) await watchBatch(client, input.batchId, io);
-    return { batchId: input.batchId, report, webUrl: input.webUrl };
+    return { batchId: input.batchId, report, webUrl: url };
   });
 }
 

@@ -38,8 +38,9 @@ export async function watchBatch(client: Client, batchId: string, io: CliIO, opt
   let speed = 0;
   let printed: { at: number; state: string } | undefined;
   let first: { at: number; processed: number } | undefined;
+  const outage = outageNotices(io);
   for (;;) {
-    const { progress } = await getBatch(client, batchId);
+    const progress = await outage.through(() => getBatch(client, batchId), opts.intervalMs ?? 1000);
     const now = { at: Date.now(), processed: progress.processed };
     first ??= now;
     // Smoothed over about the last 3 s, whatever the poll interval.
@@ -60,4 +61,40 @@ export async function watchBatch(client: Client, batchId: string, io: CliIO, opt
     await opts.onProgress?.(progress);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
   }
+}
+
+/** gRPC's UNAVAILABLE and DEADLINE_EXCEEDED, anywhere in an error's causes: the server is down or unreachable. */
+function serverUnreachable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === 14 || e.code === 4) return true;
+  }
+  return false;
+}
+
+/**
+ * A watch outlives an outage of Temporal: while the server does not answer, it says so once and keeps
+ * asking; the connection retries every 2 s at most (temporal-connection.ts), so it sees the server's return.
+ */
+function outageNotices(io: CliIO) {
+  let since: number | undefined;
+  return {
+    async through(read: () => Promise<{ progress: BatchProgress }>, intervalMs: number): Promise<BatchProgress> {
+      for (;;) {
+        try {
+          const { progress } = await read();
+          if (since !== undefined) io.out(`Temporal answers again after ${Math.round((Date.now() - since) / 1000)} s.`);
+          since = undefined;
+          return progress;
+        } catch (err) {
+          if (!serverUnreachable(err)) throw err;
+          if (since === undefined) {
+            if (io.isTTY) io.out('');
+            io.out('Temporal does not answer; still watching until it does (Ctrl-C stops).');
+          }
+          since ??= Date.now();
+          await new Promise((r) => setTimeout(r, intervalMs));
+        }
+      }
+    },
+  };
 }

@@ -6,6 +6,7 @@ import { describeStore } from '../../store/store-url';
 import { connectWorker, temporalTarget } from '../../temporal-connection';
 import { TokenRefusedError, tokenProviderFromEnv, type TokenProvider } from '../../token/token-provider';
 import { createWorker } from '../../worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { CliIO } from '../io';
 
 /** The start of the line a worker prints once it polls: scripts and tests wait for it. */
@@ -32,12 +33,30 @@ function workerTokenProvider(): TokenProvider | undefined {
   }
 }
 
+/** The worker's connection, waiting for a server that is not up yet; undefined if SIGINT/SIGTERM came first. */
+async function connectUnlessStopped(target: ReturnType<typeof temporalTarget>): Promise<NativeConnection | undefined> {
+  const stop = new AbortController();
+  const abort = () => stop.abort(new Error('stopped'));
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  try {
+    return await connectWorker(target, { wait: 'forever', signal: stop.signal });
+  } catch (err) {
+    if (stop.signal.aborted) return undefined;
+    throw err;
+  } finally {
+    process.off('SIGINT', abort);
+    process.off('SIGTERM', abort);
+  }
+}
+
 /** `clientsync worker`: runs batches until SIGINT/SIGTERM, then lets in-flight calls finish. */
 export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<void> {
   installPeopleLogger({ debug: opts.debug, write: io.err });
   const tokenProvider = workerTokenProvider();
   const target = temporalTarget();
-  const connection = await connectWorker(target);
+  const connection = await connectUnlessStopped(target);
+  if (!connection) return io.out('clientsync worker stopped before Temporal answered.');
   const store = await openResultsStore(undefined, { log: (line) => io.err(line) });
   try {
     const w = await createWorker({

@@ -3,10 +3,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { searchAttributeDefinitions } from '../../search-attributes';
-import { serverAnswers } from '../dev-server';
+import { serverAnswers } from '../../temporal-connection';
 import { resolveBinary, resolveServerSchemas, TEMPORAL_CLI, TEMPORAL_MODULE_DIR, TEMPORAL_SERVER, TEMPORAL_SQL_TOOL, TEMPORAL_UI_SERVER } from '../provision';
 import { CLUSTER_SERVICES, postgresTarget, renderClusterConfig, type ClusterService } from './cluster-config';
 import { ensureClusterSchemas } from './cluster-schema';
+import { recordServer } from '../server-record';
 import { supervise, type Supervised } from './supervisor';
 
 const exec = promisify(execFile);
@@ -72,7 +73,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
   const services = Object.fromEntries(CLUSTER_SERVICES.map((name) => [name, service(name)])) as Cluster['services'];
   services.ui = supervise({ name: 'Temporal Web', command: bins.ui, args: ['--root', '/', '--config', uiDir, '--env', 'cluster', 'start'], log: opts.log });
+  let forget = () => {};
   const stop = async () => {
+    forget();
     // Frontend first, so clients see it go; then the rest together.
     await services.frontend.stop();
     await Promise.all(Object.values(services).map((s) => s.stop()));
@@ -88,7 +91,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await stop();
     throw err;
   }
-  return { address, uiUrl: `http://${opts.ip}:${opts.uiPort}`, services, stop };
+  const uiUrl = `http://${opts.ip}:${opts.uiPort}`;
+  forget = recordServer(address, uiUrl);
+  return { address, uiUrl, services, stop };
 }
 
 function uiConfig(opts: ClusterOptions): string {

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTied } from '../tied-spawn';
 
 /** A process kept running: restarted with backoff when it exits on its own, until stop(). */
 export interface Supervised {
@@ -25,7 +26,7 @@ export interface SuperviseOptions {
 
 // Children run in their own process group, so a Ctrl-C at the terminal reaches only clientsync, which then
 // stops them in order (a child that got the SIGINT too would look like a crash and be restarted). If
-// clientsync itself dies, none is left behind.
+// clientsync itself exits, none is left behind; if it is killed, the kernel ends them (tied-spawn.ts).
 const live = new Set<ChildProcess>();
 process.once('exit', () => live.forEach((c) => c.kill('SIGKILL')));
 
@@ -40,7 +41,7 @@ export function supervise(opts: SuperviseOptions): Supervised {
 
   const run = () => {
     const startedAt = Date.now();
-    const child = spawn(opts.command, opts.args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawnTied(opts.command, opts.args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     current = child;
     live.add(child);
     const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
