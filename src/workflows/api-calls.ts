@@ -11,8 +11,8 @@ export interface CallHooks {
   token(): { sealedToken?: string; generation: number };
   settle(client: ClientEntry, outcome: ClientOutcome): void;
   tokenProblem(client: ClientEntry, generation: number, reason: string): void;
-  /** The clients' worker writes to another results store; false: not handled (a history from before the check). */
-  storeProblem(clients: ClientEntry[], reason: string): boolean;
+  /** The clients' worker writes to another results store: they wait, pending, and the batch pauses. */
+  storeProblem(clients: ClientEntry[], reason: string): void;
 }
 
 /** The ApplicationFailure behind an activity's failure: an activity's comes in an ActivityFailure, a local activity's as is. */
@@ -33,8 +33,8 @@ export function failureType(err: unknown): string | undefined {
  */
 export const LOCAL_WAVE_ROUNDS = 5;
 
-/** `gatedWaves`: --local-calls waves of LOCAL_WAVE_ROUNDS rounds, bounded by the worker's gate (see CallGate). */
-export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: string | undefined, hooks: CallHooks, gatedWaves = false) {
+/** --local-calls runs waves of LOCAL_WAVE_ROUNDS rounds, bounded by the worker's gate (see CallGate). */
+export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: string | undefined, hooks: CallHooks) {
   const callOptions: ActivityOptions = {
     // The margin covers the store write after the answer; a lost worker's call is retried after this long.
     startToCloseTimeout: opts.callTimeoutMs + 5_000,
@@ -60,10 +60,10 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     return at;
   };
   // Read at each call: `clientsync set` may change rps and concurrency while the batch runs. A call may wait
-  // its turn: in a gated wave behind the rounds before it (a call's timeout at most, each), and with --rps
+  // its turn: in a wave behind the rounds before it (a call's timeout at most, each), and with --rps
   // behind the slots of the calls started with it (1/rps each).
   const pacedOptions = (): ActivityOptions => {
-    const rounds = gatedWaves ? LOCAL_WAVE_ROUNDS : 1;
+    const rounds = opts.localCalls ? LOCAL_WAVE_ROUNDS : 1;
     if (rounds === 1 && !opts.rps) return callOptions;
     const paceMs = opts.rps ? Math.ceil((opts.concurrency * rounds * 1000) / opts.rps) : 0;
     return { ...callOptions, startToCloseTimeout: opts.callTimeoutMs * rounds + 5_000 + paceMs };
@@ -78,8 +78,11 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
   /** The batch's key in the store, and the store's id, as every store-writing activity takes them. */
   const batch = { batchId: input.batchId, ...(batchRun ? { batchRun } : {}), ...(input.store ? { store: input.store.id } : {}) };
   /** A worker refused the clients because its store is not the batch's: they wait, pending. */
-  const refusedByStore = (err: unknown, clients: ClientEntry[]): boolean =>
-    failureType(err) === FailureTypes.StoreMismatch && hooks.storeProblem(clients, applicationFailure(err)?.message ?? FailureTypes.StoreMismatch);
+  const refusedByStore = (err: unknown, clients: ClientEntry[]): boolean => {
+    if (failureType(err) !== FailureTypes.StoreMismatch) return false;
+    hooks.storeProblem(clients, applicationFailure(err)?.message ?? FailureTypes.StoreMismatch);
+    return true;
+  };
   const common = () => ({
     ...batch,
     apiUrl: input.apiUrl,
@@ -98,7 +101,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
         sealedToken,
         tokenGeneration: generation,
         ...(notBefore ? { notBefore, minGapMs: 1000 / opts.rps } : {}),
-        ...(gatedWaves ? { concurrency: opts.concurrency } : {}),
+        ...(opts.localCalls ? { concurrency: opts.concurrency } : {}),
       },
     ]);
   }
@@ -115,7 +118,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
 
   /**
    * --local-calls: a wave of clients, each in a local activity, all started at once (the worker's gate keeps
-   * a gated wave to `concurrency` calls at a time). Their outcomes are handled in the wave's order once every
+   * a wave to `concurrency` calls at a time). Their outcomes are handled in the wave's order once every
    * call has ended: replay hands a worker's local results over in other groups than the first run did, and
    * the next commands must not depend on that grouping.
    */

@@ -91,8 +91,14 @@ export function proactiveRefreshAt(carry: Pick<BatchCarry, 'tokenExpiresAt' | 't
 
 export type AutoRefreshVerdict = { kind: 'now' } | { kind: 'later'; at: number } | { kind: 'person'; why: string };
 
-/** After an expiry: refresh now, later (the once-a-minute bound), or leave it to a person (the in-a-row bound). */
+/**
+ * After an expiry: refresh now, later (the once-a-minute bound), or leave it to a person (the in-a-row bound).
+ * Workers that had no provider at the last try are asked again at once: they answer without a token, so
+ * nothing can spin, and the batch says plainly that it waits for a person rather than for a refresh that
+ * will not come.
+ */
 export function autoRefreshVerdict(auto: AutoRefreshCarry | undefined, now: number, minIntervalMs: number): AutoRefreshVerdict {
+  if (auto?.noProvider) return { kind: 'now' };
   if (auto && auto.inARow >= AUTO_REFRESH.maxInARow) {
     return { kind: 'person', why: `automatic refresh stopped: ${auto.inARow} new tokens in a row met an expiry before any call succeeded` };
   }

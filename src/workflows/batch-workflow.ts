@@ -14,7 +14,6 @@ import {
   workflowInfo,
   allHandlersFinished,
   log,
-  patched,
   sleep,
 } from '@temporalio/workflow';
 import type { Activities, RefreshTokenInput } from '../activities';
@@ -81,46 +80,16 @@ const alertActivities = proxyActivities<Activities>({
   retry: { maximumAttempts: 5, initialInterval: '2 seconds', maximumInterval: '30 seconds', nonRetryableErrorTypes: [FailureTypes.TokenUnavailable] },
 });
 
-/** Changes made after batches were running; each keeps the old path for histories recorded before it. */
-const Patches = {
-  continueAsNewIsNotFailure: 'continue-as-new-is-not-failure',
-  /** Outcomes are keyed by the batch id and the first run id, so a reused id never reads an old batch's. */
-  outcomesKeyedByFirstRun: 'outcomes-keyed-by-first-run',
-  /** A call that fails past its activity's handling (e.g. recordFailure out of retries) fails the batch, saying why. */
-  callFailureFailsBatch: 'call-failure-fails-batch',
-  /** A source that is no longer the file the batch started over pauses the batch, naming it, instead of failing it. */
-  changedSourcePauses: 'changed-source-pauses',
-  /** A worker whose results store is not the batch's refuses its activities; the batch pauses, naming both stores. */
-  storeMismatchPauses: 'store-mismatch-pauses',
-  /** The workflow gets new tokens from the workers' token provider, before and after an expiry. */
-  autoRefresh: 'auto-refresh',
-  /** A person is alerted when the batch needs one and when it ends; ClientsyncWaitingSince; the wait timeout. */
-  alerts: 'alerts',
-  /** Failed clients past --max-failures pause or fail the batch. */
-  maxFailures: 'max-failures',
-  /** --local-calls: each client a local activity (a marker in history) in the worker that runs the batch. */
-  localCalls: 'local-calls',
-  /** --local-calls: waves of several rounds of `concurrency`, which the worker's gate runs `concurrency` at a time. */
-  gatedLocalWaves: 'gated-local-waves',
-  /** --clients-per-activity: chunks sized so that slots do not idle (see chunkSize). */
-  sizedChunks: 'sized-chunks',
-  /** A batch that ends while a refreshToken activity runs waits for it (up to 10 s), so its summary counts that token. */
-  endAfterRefresh: 'end-after-refresh',
-} as const;
-
 /**
  * Calls the API once for every client of the source, `concurrency` at a time. On an expired token it stops
  * starting calls, waits for `tokenRefreshed`, and resumes at exactly the clients that met the expiry.
  * Its position (cursor, counters, pending clients) survives continue-as-new at page boundaries.
  */
 export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
-  // Asked only of batches started with --local-calls, so other histories gain no marker.
-  const opts = resolveOptions({ ...input.options, localCalls: input.options?.localCalls === true && patched(Patches.localCalls) });
-  const gatedWaves = opts.localCalls && patched(Patches.gatedLocalWaves);
-  const sizedChunks = opts.clientsPerActivity > 1 && patched(Patches.sizedChunks);
+  const opts = resolveOptions(input.options);
+  const sizedChunks = opts.clientsPerActivity > 1;
   // The key is chosen once, in the first run, and carried: every run of one batch writes under the same key.
-  const carry =
-    input.carry ?? initialCarry(input, new Date().toISOString(), patched(Patches.outcomesKeyedByFirstRun) ? workflowInfo().firstExecutionRunId : undefined);
+  const carry = input.carry ?? initialCarry(input, new Date().toISOString(), workflowInfo().firstExecutionRunId);
   let buffer: ClientEntry[] = [];
   let inFlight = 0;
   let finalState: BatchState | undefined;
@@ -238,7 +207,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     publish();
   };
 
-  const autoRefreshOn = () => opts.autoRefresh && patched(Patches.autoRefresh);
+  const autoRefreshOn = () => opts.autoRefresh;
   const autoRefresh = () => (carry.autoRefresh ??= { count: 0, inARow: 0 });
 
   /**
@@ -266,6 +235,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
       carry.tokenRefreshes++;
       autoRefresh().count++;
       autoRefresh().inARow++;
+      delete autoRefresh().noProvider; // a worker with a provider has come: the usual bounds apply again
       const resumed = carry.waitingForToken ? `; resuming at ClientId ${carry.pending[0]?.id} (${carry.pending.length} pending)` : '';
       carry.waitingForToken = false;
       carry.waitingSince = undefined;
@@ -355,7 +325,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
 
   /** The batch now needs a person (a token nobody could refresh, a pause it made itself): alert, and keep count. */
   const needPerson = (reason: string) => {
-    if (personWait || !patched(Patches.alerts)) return;
+    if (personWait) return;
     personWait = { since: Date.now(), reason, episode: ++episodes };
     upsertSearchAttributes([{ key: waitingSinceKey, value: new Date(personWait.since) }]);
     const episode = personWait.episode;
@@ -385,7 +355,6 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
 
   /** The last alert: how the batch ended (a person may be waiting for it overnight). Sent even when cancelled. */
   const alertEnded = async (reason: string | null) => {
-    if (!patched(Patches.alerts)) return;
     personCame();
     await CancellationScope.nonCancellable(() => sendAlert('ended', { reason }));
   };
@@ -420,17 +389,15 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const pausedFor = (err: unknown): boolean => {
     const type = failureType(err);
     const message = (err as ActivityFailure).cause?.message ?? String(type);
-    if (type === FailureTypes.SourceChanged && patched(Patches.changedSourcePauses)) pauseBecause(message);
-    else if (type === FailureTypes.StoreMismatch && patched(Patches.storeMismatchPauses)) pauseBecause(storeReason(message));
+    if (type === FailureTypes.SourceChanged) pauseBecause(message);
+    else if (type === FailureTypes.StoreMismatch) pauseBecause(storeReason(message));
     else return false;
     return true;
   };
 
-  const onStoreProblem = (clients: ClientEntry[], reason: string): boolean => {
-    if (!patched(Patches.storeMismatchPauses)) return false;
+  const onStoreProblem = (clients: ClientEntry[], reason: string) => {
     for (const client of clients) addPending(carry.pending, client);
     pauseBecause(storeReason(reason));
-    return true;
   };
 
   const settle = (client: ClientEntry, outcome: 'succeeded' | 'failed' | 'duplicate') => {
@@ -447,7 +414,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   const checkFailureThreshold = () => {
     if (carry.paused || stopBecause) return;
     const trip = failureThresholdTrip(carry.counters, opts);
-    if (!trip || !patched(Patches.maxFailures)) return;
+    if (!trip) return;
     if (opts.onMaxFailures === 'fail') stopBecause = ApplicationFailure.create({ type: 'MaxFailures', nonRetryable: true, message: trip });
     else pauseBecause(`${trip} (or raise it: \`clientsync set ${input.batchId} --max-failures …\`)`);
   };
@@ -472,18 +439,12 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     },
   );
 
-  const calls = makeApiCalls(
-    input,
-    opts,
-    carry.batchRun,
-    {
-      token: () => ({ sealedToken: carry.sealedToken, generation: carry.tokenGeneration }),
-      settle,
-      tokenProblem: onTokenProblem,
-      storeProblem: onStoreProblem,
-    },
-    gatedWaves,
-  );
+  const calls = makeApiCalls(input, opts, carry.batchRun, {
+    token: () => ({ sealedToken: carry.sealedToken, generation: carry.tokenGeneration }),
+    settle,
+    tokenProblem: onTokenProblem,
+    storeProblem: onStoreProblem,
+  });
   /** Runs one activity to its end; in-flight calls finish even when the batch is cancelled, so nothing is half-recorded. */
   const start = (clients: ClientEntry[]) => {
     inFlight++;
@@ -492,8 +453,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
         if (opts.localCalls) await calls.wave(clients);
         else await (clients.length === 1 && opts.clientsPerActivity === 1 ? calls.single(clients[0]!) : calls.chunk(clients));
       } catch (err) {
-        // Before this patch the rejection went unhandled and the workflow task failed again and again.
-        if (!patched(Patches.callFailureFailsBatch)) throw err;
+        // A call that failed past its activity's handling (e.g. recordFailure out of retries) fails the batch.
         callError ??= err;
       } finally {
         inFlight--;
@@ -501,11 +461,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     });
   };
 
-  // --local-calls runs one wave at a time, of `concurrency` calls or (gated) several rounds of them;
-  // otherwise `concurrency` activities run at once.
+  // --local-calls runs one wave at a time, of several rounds of `concurrency` calls that the worker's gate
+  // runs `concurrency` at a time; otherwise `concurrency` activities run at once.
   const canStart = () => !carry.paused && !carry.waitingForToken && inFlight < (opts.localCalls ? 1 : opts.concurrency);
   const perStart = () => {
-    if (opts.localCalls) return opts.concurrency * (gatedWaves ? LOCAL_WAVE_ROUNDS : 1);
+    if (opts.localCalls) return opts.concurrency * LOCAL_WAVE_ROUNDS;
     if (!sizedChunks) return opts.clientsPerActivity;
     const left = carry.cursor === null ? buffer.length + carry.pending.length : undefined; // the whole source read
     return chunkSize(opts.clientsPerActivity, opts.concurrency, inFlight, left);
@@ -582,9 +542,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     await loop();
     finalState = 'completed';
   } catch (err) {
-    // Handing over to the next run is not an ending. Before this patch the hand-over passed through the
-    // failure path and published ClientsyncState "failed" (seen by queries and carried into the next run).
-    if (err instanceof ContinueAsNew && patched(Patches.continueAsNewIsNotFailure)) throw err;
+    // Handing over to the next run is not an ending.
+    if (err instanceof ContinueAsNew) throw err;
     if (!isCancellation(err)) {
       await CancellationScope.nonCancellable(() => condition(() => inFlight === 0));
       finalState = 'failed';
@@ -598,7 +557,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   }
   // A refresh before the token's end may still be running: its token was asked for, so it counts. A provider
   // that is down (the activity retrying) does not hold up the end for more than a short while.
-  if (refreshing && patched(Patches.endAfterRefresh)) await CancellationScope.nonCancellable(() => condition(() => !refreshing, '10 seconds'));
+  if (refreshing) await CancellationScope.nonCancellable(() => condition(() => !refreshing, '10 seconds'));
   publish('always');
   const endedAt = Date.now();
   await alertEnded(finalState === 'cancelled' ? (stopBecause?.message ?? 'cancelled by a person') : null);

@@ -172,6 +172,8 @@ describe('automatic refresh bounds', () => {
 
   it('allow a refresh after an expiry now, after the minimum interval, or not at all after 3 in a row', () => {
     expect(autoRefreshVerdict(undefined, 10_000, 60_000)).toEqual({ kind: 'now' });
+    // Workers without a provider answer at once, without a token: no "automatic refresh at …" that will not come.
+    expect(autoRefreshVerdict({ count: 0, inARow: 0, lastReactiveAt: 9_000, noProvider: true }, 10_000, 60_000)).toEqual({ kind: 'now' });
     expect(autoRefreshVerdict({ count: 2, inARow: 1, lastReactiveAt: 9_000 }, 10_000, 60_000)).toEqual({ kind: 'later', at: 69_000 });
     expect(autoRefreshVerdict({ count: 2, inARow: 1, lastReactiveAt: 9_000 }, 69_000, 60_000)).toEqual({ kind: 'now' });
     expect(autoRefreshVerdict({ count: 5, inARow: 3 }, 10_000, 0)).toMatchObject({
