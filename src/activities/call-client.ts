@@ -90,6 +90,7 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
 
     const { verdict, status, body } = await callApi({
       batchId,
+      batchRun: input.batchRun,
       clientId: client.id,
       apiUrl: input.apiUrl,
       method: input.method,

@@ -5,6 +5,8 @@ import { clientUrl } from '../domain/client-url';
 
 export interface HttpCall {
   batchId: string;
+  /** The batch's first run id: with the batch id, it names this batch and no other that reuses the id. */
+  batchRun?: string;
   clientId: string;
   apiUrl: string;
   method: string;
@@ -21,11 +23,13 @@ export interface HttpAnswer {
 }
 
 /**
- * The key the API can use to drop repeats: the same for every attempt at one client of one batch.
- * Percent-encoded, because header values must be ASCII and ids may be any unicode.
+ * The key the API can use to drop repeats: `<batchId>:<first run id>:<ClientId>`. It is the same for every
+ * attempt at one client in every run of one batch, and differs for a later batch that reuses the batch id
+ * (an API that keeps keys for a day would otherwise answer it from the old batch's calls). Percent-encoded,
+ * because header values must be ASCII and ids may be any unicode.
  */
-export function idempotencyKey(batchId: string, clientId: string): string {
-  return `${encodeURIComponent(batchId)}:${encodeURIComponent(clientId)}`;
+export function idempotencyKey(batchId: string, batchRun: string | undefined, clientId: string): string {
+  return [batchId, ...(batchRun ? [batchRun] : []), clientId].map(encodeURIComponent).join(':');
 }
 
 /**
@@ -43,7 +47,7 @@ export async function callApi(call: HttpCall): Promise<HttpAnswer> {
       headers: {
         authorization: `Bearer ${call.token}`,
         'cache-control': 'no-cache',
-        'idempotency-key': idempotencyKey(call.batchId, call.clientId),
+        'idempotency-key': idempotencyKey(call.batchId, call.batchRun, call.clientId),
         accept: 'application/json',
       },
       signal: abort.signal,

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { UserError } from '../errors';
 import { stateDir } from '../paths';
 
 // The API token travels through Temporal only sealed (AES-256-GCM) with a key that the CLI and the
@@ -9,10 +10,8 @@ import { stateDir } from '../paths';
 const PREFIX = 'cs1';
 
 /** A missing, malformed or wrong sealing key. Never falls back to plaintext. */
-export class SealKeyError extends Error {
+export class SealKeyError extends UserError {
   override name = 'SealKeyError';
-  /** The user fixes it: the CLI exits 2 (see exitCodeOf). */
-  readonly exitCode = 2;
 }
 
 /** A short fingerprint of a key, so errors can say which key sealed a token. */

@@ -78,6 +78,9 @@ describe('a batch id reused after Temporal forgot it', () => {
     }
     const calledAgain = ids.filter((id) => (h.api.ledger.clients.get(id)?.successes ?? 0) === before.get(id)! + 1);
     expect(calledAgain.length).toBe(count);
+    // Each batch sent its own Idempotency-Key, so an API that keeps keys does not answer the new one from the old.
+    const keys = h.api.ledger.clients.get(ids[0]!)!.successKeys;
+    expect(new Set(keys).size).toBe(keys.length);
 
     // results and failures read the newest batch; --run points them at the older one.
     const io = memoryIO();

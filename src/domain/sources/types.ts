@@ -1,3 +1,5 @@
+import { UserError } from '../../errors';
+
 /** One client as read from the source: its id (always a string), its place, and the record itself. */
 export interface ClientEntry {
   id: string;
@@ -52,10 +54,8 @@ export interface ClientPage {
 }
 
 /** A malformed source. The message names the place (byte offset, client number) and the fix. */
-export class SourceError extends Error {
+export class SourceError extends UserError {
   override name = 'SourceError';
-  /** The user fixes it: the CLI exits 2 (see exitCodeOf). */
-  readonly exitCode = 2;
 
   /** `notFound`: no file at the path, or a 404 at the URL; the CLI names the fix (its flag), the workers only the problem. */
   constructor(
