@@ -1,7 +1,14 @@
 // How the batch workflow runs its API activities: one client per activity (the default, each listed in
 // Temporal Web), one client per local activity (--local-calls: a marker per client, in the worker that runs
 // the batch) or a chunk per activity (--clients-per-activity, for throughput). Deterministic code only.
-import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { Activities, CallClientOutput, ClientOutcome, TransientDetails } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
 import { FailureTypes, type BatchInput, type BatchOptions } from '../shared';
@@ -33,8 +40,8 @@ export function failureType(err: unknown): string | undefined {
  */
 export const LOCAL_WAVE_ROUNDS = 5;
 
-/** --local-calls runs waves of LOCAL_WAVE_ROUNDS rounds, bounded by the worker's gate (see CallGate). */
-export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: string | undefined, hooks: CallHooks) {
+/** What every call activity of a batch is started with: its options, and the pace that --rps sets. */
+function callActivityOptions(opts: BatchOptions) {
   const callOptions: ActivityOptions = {
     // The margin covers the store write after the answer; a lost worker's call is retried after this long.
     startToCloseTimeout: opts.callTimeoutMs + 5_000,
@@ -46,9 +53,6 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
       nonRetryableErrorTypes: [FailureTypes.TokenExpired, FailureTypes.TokenUnavailable],
     },
   };
-  const { callClient: remoteCall, recordFailure } = proxyActivities<Activities>(callOptions);
-  // The worker retries a local call itself for a minute (no events), then through timers in history.
-  const callClient = opts.localCalls ? proxyLocalActivities<Activities>(callOptions).callClient : remoteCall;
   // --rps with one client per activity: each call gets a start time 1/rps after the previous one, and the
   // activity waits for it. The workflow is the batch's one dispatcher, so the pace holds across all workers
   // without a timer per call. Calls wait at most `concurrency` slots ahead, so the timeout grows by that much.
@@ -74,6 +78,15 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     heartbeatTimeout: opts.callTimeoutMs + 10_000,
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   };
+  return { callOptions, chunkOptions, slot, pacedOptions };
+}
+
+/** --local-calls runs waves of LOCAL_WAVE_ROUNDS rounds, bounded by the worker's gate (see CallGate). */
+export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: string | undefined, hooks: CallHooks) {
+  const { callOptions, chunkOptions, slot, pacedOptions } = callActivityOptions(opts);
+  const { callClient: remoteCall, recordFailure } = proxyActivities<Activities>(callOptions);
+  // The worker retries a local call itself for a minute (no events), then through timers in history.
+  const callClient = opts.localCalls ? proxyLocalActivities<Activities>(callOptions).callClient : remoteCall;
   const { callClients } = proxyActivities<Activities>(chunkOptions);
   /** The batch's key in the store, and the store's id, as every store-writing activity takes them. */
   const batch = { batchId: input.batchId, ...(batchRun ? { batchRun } : {}), ...(input.store ? { store: input.store.id } : {}) };
@@ -112,7 +125,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     try {
       hooks.settle(client, (await call(client, sealedToken, generation)).outcome);
     } catch (err) {
-      await callFailed(client, generation, err);
+      await callFailed(base, client, generation, err);
     }
   }
 
@@ -127,67 +140,82 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     const results = await Promise.allSettled(clients.map((client) => call(client, sealedToken, generation)));
     for (const [i, result] of results.entries()) {
       if (result.status === 'fulfilled') hooks.settle(clients[i]!, result.value.outcome);
-      else await callFailed(clients[i]!, generation, result.reason);
+      else await callFailed(base, clients[i]!, generation, result.reason);
     }
   }
 
-  /** A token problem makes the client pending; anything else that outlived its retries fails it, recorded. */
-  async function callFailed(client: ClientEntry, generation: number, err: unknown): Promise<void> {
-    const failure = applicationFailure(err);
-    const type = failure?.type;
-    if (type === FailureTypes.TokenExpired || type === FailureTypes.TokenUnavailable) {
-      hooks.tokenProblem(client, generation, failure?.message ?? type);
-      return;
-    }
-    if (refusedByStore(err, [client])) return;
-    // Retries ran out (or the call failed in a way the activity could not record): the client failed.
-    const cause = err instanceof ActivityFailure ? err.cause : failure;
-    const details = failure?.details?.[0] as TransientDetails | undefined;
-    try {
-      await recordFailure({
-        ...batch,
-        clientId: client.id,
-        reason: cause?.message ?? String(err),
-        status: details?.status ?? null,
-        attempts: opts.retry.maximumAttempts,
-      });
-    } catch (recordErr) {
-      if (refusedByStore(recordErr, [client])) return;
-      throw recordErr;
-    }
-    hooks.settle(client, 'failed');
-  }
+  const base: CallBase = { hooks, opts, batch, recordFailure, refusedByStore, common, callClients, chunkOptions };
+  return { single, wave, chunk: (clients: ClientEntry[]) => chunk(base, clients) };
+}
 
-  /** A chunk in one activity; its result says which clients ended how and where a token problem began. */
-  async function chunk(clients: ClientEntry[]): Promise<void> {
-    const { sealedToken, generation } = hooks.token();
-    const first = clients[0]!.id;
-    const last = clients[clients.length - 1]!.id;
-    try {
-      const out = await callClients.executeWithOptions({ ...chunkOptions, summary: `ClientIds ${first} … ${last} (${clients.length})` }, [
-        {
-          ...common(),
-          clients,
-          sealedToken,
-          tokenGeneration: generation,
-          retry: opts.retry,
-          ...(opts.rps ? { paceMs: Math.ceil((1000 * opts.concurrency) / opts.rps), minGapMs: 1000 / opts.rps } : {}),
-        },
-      ]);
-      out.outcomes.forEach((outcome, i) => hooks.settle(clients[i]!, outcome));
-      if (out.pendingFrom !== null) {
-        for (const c of clients.slice(out.pendingFrom)) hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);
-      }
-    } catch (err) {
-      if (refusedByStore(err, clients)) return;
-      // Not reached in practice (a chunk is retried until it reports): fail what it had not finished.
-      const reason = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
-      for (const client of clients) {
-        const failed = await recordFailure({ ...batch, clientId: client.id, reason, status: null, attempts: 0, keepSuccess: true });
-        hooks.settle(client, failed ? 'failed' : 'succeeded');
-      }
+/** What the shared steps of every kind of call need from the batch. */
+interface CallBase {
+  hooks: CallHooks;
+  opts: BatchOptions;
+  batch: { batchId: string; batchRun?: string; store?: string };
+  recordFailure: ActivityInterfaceFor<Activities>['recordFailure'];
+  refusedByStore(err: unknown, clients: ClientEntry[]): boolean;
+  common(): { batchId: string; apiUrl: string; method: string; callTimeoutMs: number; expiredRegex?: string };
+  callClients: ActivityInterfaceFor<Activities>['callClients'];
+  chunkOptions: ActivityOptions;
+}
+
+/** A token problem makes the client pending; anything else that outlived its retries fails it, recorded. */
+async function callFailed(base: CallBase, client: ClientEntry, generation: number, err: unknown): Promise<void> {
+  const { hooks, opts, batch, recordFailure, refusedByStore } = base;
+  const failure = applicationFailure(err);
+  const type = failure?.type;
+  if (type === FailureTypes.TokenExpired || type === FailureTypes.TokenUnavailable) {
+    hooks.tokenProblem(client, generation, failure?.message ?? type);
+    return;
+  }
+  if (refusedByStore(err, [client])) return;
+  // Retries ran out (or the call failed in a way the activity could not record): the client failed.
+  const cause = err instanceof ActivityFailure ? err.cause : failure;
+  const details = failure?.details?.[0] as TransientDetails | undefined;
+  try {
+    await recordFailure({
+      ...batch,
+      clientId: client.id,
+      reason: cause?.message ?? String(err),
+      status: details?.status ?? null,
+      attempts: opts.retry.maximumAttempts,
+    });
+  } catch (recordErr) {
+    if (refusedByStore(recordErr, [client])) return;
+    throw recordErr;
+  }
+  hooks.settle(client, 'failed');
+}
+
+/** A chunk in one activity; its result says which clients ended how and where a token problem began. */
+async function chunk(base: CallBase, clients: ClientEntry[]): Promise<void> {
+  const { hooks, opts, batch, recordFailure, refusedByStore, common, callClients, chunkOptions } = base;
+  const { sealedToken, generation } = hooks.token();
+  const first = clients[0]!.id;
+  const last = clients[clients.length - 1]!.id;
+  try {
+    const out = await callClients.executeWithOptions({ ...chunkOptions, summary: `ClientIds ${first} … ${last} (${clients.length})` }, [
+      {
+        ...common(),
+        clients,
+        sealedToken,
+        tokenGeneration: generation,
+        retry: opts.retry,
+        ...(opts.rps ? { paceMs: Math.ceil((1000 * opts.concurrency) / opts.rps), minGapMs: 1000 / opts.rps } : {}),
+      },
+    ]);
+    out.outcomes.forEach((outcome, i) => hooks.settle(clients[i]!, outcome));
+    if (out.pendingFrom !== null) {
+      for (const c of clients.slice(out.pendingFrom)) hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);
+    }
+  } catch (err) {
+    if (refusedByStore(err, clients)) return;
+    // Not reached in practice (a chunk is retried until it reports): fail what it had not finished.
+    const reason = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
+    for (const client of clients) {
+      const failed = await recordFailure({ ...batch, clientId: client.id, reason, status: null, attempts: 0, keepSuccess: true });
+      hooks.settle(client, failed ? 'failed' : 'succeeded');
     }
   }
-
-  return { single, wave, chunk };
 }

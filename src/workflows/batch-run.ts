@@ -1,0 +1,80 @@
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ClientEntry } from '../domain/sources/types';
+import { failedKey, processedKey, stateKey, totalKey } from '../search-attributes';
+import type { BatchCarry, BatchInput, BatchOptions, BatchProgress, BatchState } from '../shared';
+import { detailsLine, initialCarry, limitsOf, progressOf, resolveOptions, stateOf } from './batch-state';
+import { workflowInfo } from '@temporalio/workflow';
+
+/** The batch waits for a person: since when and why; each wait is an episode with its own alerts. */
+export interface PersonWait {
+  since: number;
+  reason: string;
+  episode: number;
+}
+
+/**
+ * The state of one run of a batch: what continue-as-new carries (`carry`) and what lives only in this run.
+ * Each concern's module (token keeping, waiting for a person, limits, dispatch) reads and writes it.
+ */
+export class BatchRun {
+  readonly opts: BatchOptions;
+  readonly carry: BatchCarry;
+  /** The page being dispatched. */
+  buffer: ClientEntry[] = [];
+  /** Activities (or waves) running now. */
+  inFlight = 0;
+  finalState: BatchState | undefined;
+  lastTokenError: string | null = null;
+  /** A refreshToken activity is running. */
+  refreshing = false;
+  /** What automatic refresh is doing about the token problem, or why it gave up; shown after lastTokenError. */
+  refreshNote: string | null = null;
+  personWait: PersonWait | undefined;
+  episodes = 0;
+  /** Ends the batch from inside (the wait timeout's cancel or fail, the failure threshold's fail). */
+  stopBecause: Error | undefined;
+  /** Why a call failed in a way no client outcome covers; ends the batch as failed. */
+  callError: unknown;
+  private publishedState: BatchState | undefined;
+
+  constructor(readonly input: BatchInput) {
+    this.opts = resolveOptions(input.options);
+    // The key is chosen once, in the first run, and carried: every run of one batch writes under the same key.
+    this.carry = input.carry ?? initialCarry(input, new Date().toISOString(), workflowInfo().firstExecutionRunId);
+  }
+
+  get batchId(): string {
+    return this.input.batchId;
+  }
+
+  tokenError(): string | null {
+    return [this.lastTokenError, this.refreshNote].filter((x) => x !== null).join('; ') || null;
+  }
+
+  progress(): BatchProgress {
+    return progressOf(this.input.batchId, this.carry, stateOf(this.carry, this.finalState), {
+      now: new Date().toISOString(),
+      inFlight: this.inFlight,
+      lastTokenError: this.tokenError(),
+      waitingForPersonSince: this.personWait ? new Date(this.personWait.since).toISOString() : null,
+      limits: limitsOf(this.opts),
+    });
+  }
+
+  /**
+   * Mirrors progress into Temporal Web. The details line costs no history event, so it follows every
+   * client; search attributes do (one event per upsert), so they follow state changes and page boundaries.
+   */
+  publish(attributes: 'if-state-changed' | 'always' = 'if-state-changed'): void {
+    const p = this.progress();
+    setCurrentDetails(detailsLine(p));
+    if (attributes === 'if-state-changed' && p.state === this.publishedState) return;
+    this.publishedState = p.state;
+    upsertSearchAttributes([
+      { key: stateKey, value: p.state },
+      { key: processedKey, value: p.processed },
+      { key: failedKey, value: p.failed },
+      ...(p.total === null ? [] : [{ key: totalKey, value: p.total }]),
+    ]);
+  }
+}

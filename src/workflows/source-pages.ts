@@ -1,0 +1,56 @@
+// The source, page by page, and the history budget that decides at each page boundary whether this run
+// has room for another page or hands over to the next run (continue-as-new).
+import { condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { FailureTypes, type BatchOptions } from '../shared';
+import { runWouldOverflow, sizedChunksExtra } from './batch-state';
+import type { BatchRun } from './batch-run';
+import { pausedFor } from './person-wait';
+
+const sourceActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.BadSource, FailureTypes.SourceChanged] },
+});
+
+/** Validates the whole source before the first API call; its count becomes `total`. A changed source pauses until a resume. */
+export async function inspectSource(run: BatchRun): Promise<void> {
+  const { carry } = run;
+  while (carry.run === 1 && carry.cursor === undefined && carry.total === undefined) {
+    try {
+      carry.total = (await sourceActivities.inspectSource({ source: run.input.source })).total;
+    } catch (err) {
+      if (!pausedFor(run, err)) throw err;
+      await condition(() => !carry.paused || run.stopBecause !== undefined);
+      if (run.stopBecause) throw run.stopBecause;
+    }
+  }
+}
+
+/** The next page; undefined when the batch paused instead (its source changed), and a resume reads it again. */
+export async function readPage(run: BatchRun) {
+  try {
+    return await sourceActivities.readClientsPage({ source: run.input.source, cursor: run.carry.cursor ?? undefined, pageSize: run.opts.pageSize });
+  } catch (err) {
+    if (!pausedFor(run, err)) throw err;
+    return undefined;
+  }
+}
+
+/**
+ * Whether this run has room for one more page of calls, split as finely as sized chunks may split it. A run
+ * reads at least one page whatever that room: page sizes only guarantee that a page of full chunks fits.
+ */
+export class HistoryBudget {
+  pagesThisRun = 0;
+  private readonly extraChunks: number;
+
+  constructor(private readonly opts: BatchOptions) {
+    this.extraChunks = opts.clientsPerActivity > 1 ? sizedChunksExtra(opts.clientsPerActivity, opts.concurrency, opts.pageSize) : 0;
+  }
+
+  runIsFull(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || runWouldOverflow(info.historyLength, this.opts, this.pagesThisRun > 0 ? this.extraChunks : 0);
+  }
+}
