@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
-import { DEFAULT_TASK_QUEUE } from './shared';
+import { DEFAULT_TASK_QUEUE } from './contract/batch';
 
 export interface BatchWorkerOptions extends ActivityDeps {
   connection: NativeConnection;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { progressQuery, type BatchProgress } from '../../src/shared';
+import { progressQuery } from '../../src/contract/messages';
+import type { BatchProgress } from '../../src/contract/progress';
 import { startStack, type Stack } from '../stack';
 import { type Row, ROOT, fmt, median, clientFile } from './common';
 

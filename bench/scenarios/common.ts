@@ -5,7 +5,8 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeSeedClientFile } from '../../src/fake-api/client-file';
-import type { BatchOptionsInput, BatchSummary } from '../../src/shared';
+import type { BatchOptionsInput } from '../../src/contract/options';
+import type { BatchSummary } from '../../src/contract/progress';
 import type { Stack } from '../stack';
 import { timeVerbose } from '../../test/helpers/time-verbose';
 

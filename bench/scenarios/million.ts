@@ -1,5 +1,5 @@
 import { clientIds } from '../../src/fake-api/client-file';
-import type { BatchSummary } from '../../src/shared';
+import type { BatchSummary } from '../../src/contract/progress';
 import { startStack } from '../stack';
 import { type Row, fmt, clientFile, historyEvents } from './common';
 

@@ -1,4 +1,4 @@
-import type { BatchOptionsInput } from '../../src/shared';
+import type { BatchOptionsInput } from '../../src/contract/options';
 import { startStack } from '../stack';
 import { type Row, fmt, clientFile, timeBatch } from './common';
 

@@ -1,4 +1,4 @@
-import { progressQuery, tokenRefreshedSignal } from '../../src/shared';
+import { progressQuery, tokenRefreshedSignal } from '../../src/contract/messages';
 import { sealToken } from '../../src/token/seal';
 import { startStack } from '../stack';
 import { type Row, median, clientFile } from './common';

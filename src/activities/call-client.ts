@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { ClientEntry } from '../domain/sources/types';
-import { FailureTypes } from '../shared';
+import { FailureTypes } from '../contract/failures';
 import { batchKey, settledByClaim, type BatchKey, type ResultsStore } from '../store/results-store';
 import { CallGate } from './call-gate';
 import { expectedFailure, outcomeLine } from './expected-failures';

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { expectedFailure, outcomeLine } from './expected-failures';
 import type { ClientEntry } from '../domain/sources/types';
-import type { RetryOptions } from '../shared';
+import type { RetryOptions } from '../contract/options';
 import { batchKey, settledByClaim, type ResultsStore } from '../store/results-store';
 import type { CallClientInput } from './call-client';
 import { callApi } from './http-call';

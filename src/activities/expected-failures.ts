@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
-import { FailureTypes } from '../shared';
+import { FailureTypes } from '../contract/failures';
 import { StoreUnavailableError } from '../store/store-health';
 
 /**

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
-import { FailureTypes } from '../shared';
+import { FailureTypes } from '../contract/failures';
 import { SealKeyError, unsealToken } from '../token/seal';
 import type { Alert } from '../workflows/alert';
 

@@ -11,7 +11,7 @@ import {
   type SourceRef,
   type SourceReport,
 } from '../domain/sources';
-import { FailureTypes } from '../shared';
+import { FailureTypes } from '../contract/failures';
 import type { ResultsStore } from '../store/results-store';
 import { inspectRedrive, readRedrivePage } from './redrive-source';
 

@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { hostname } from 'node:os';
-import { FailureTypes, storeLabel } from '../shared';
+import { FailureTypes } from '../contract/failures';
+import { storeLabel } from '../contract/store-identity';
 import type { ResultsStore } from '../store/results-store';
 
 /**

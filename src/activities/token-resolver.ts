@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
-import { FailureTypes } from '../shared';
+import { FailureTypes } from '../contract/failures';
 import { SealKeyError, unsealToken } from '../token/seal';
 import { NoTokenError, readWorkerToken } from '../token/token-provider';
 

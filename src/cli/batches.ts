@@ -3,7 +3,9 @@ import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { UserError } from '../errors';
 import { connectClient } from '../temporal-connection';
 import { recordedUiUrl } from '../temporal-server/server-record';
-import { FINAL_STATES, progressQuery, type BatchInput, type BatchProgress, type BatchSummary } from '../shared';
+import { FINAL_STATES, type BatchInput } from '../contract/batch';
+import { progressQuery } from '../contract/messages';
+import type { BatchProgress, BatchSummary } from '../contract/progress';
 
 export interface BatchView {
   handle: WorkflowHandle;

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf } from '../errors';
-import { DEFAULT_TASK_QUEUE } from '../shared';
+import { DEFAULT_TASK_QUEUE } from '../contract/batch';
 import { processIO, type CliIO } from './io';
 import { duration, maxFailures, nonNegativeNumber, port, positiveNumber, rate, webhookUrl, wholeNumber } from './parse';
 

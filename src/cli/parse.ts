@@ -1,7 +1,7 @@
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { InvalidArgumentError } from 'commander';
-import type { MaxFailures } from '../shared';
+import type { MaxFailures } from '../contract/options';
 
 /** commander parsers that turn bad values into one-line errors naming the flag's expectation. */
 export function wholeNumber(min = 0, max = Number.MAX_SAFE_INTEGER) {

@@ -1,4 +1,4 @@
-import type { BatchProgress } from '../shared';
+import type { BatchProgress } from '../contract/progress';
 
 /** Calls per second between two progress samples. */
 export function rateBetween(a: { at: number; processed: number }, b: { at: number; processed: number }): number {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { StoreIdentity } from '../shared';
+import type { StoreIdentity } from '../contract/store-identity';
 import type { ResultsStore, StoreOptions } from './results-store';
 import {
   claimOf,

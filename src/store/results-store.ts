@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { stateDir } from '../paths';
-import type { StoreIdentity } from '../shared';
+import type { StoreIdentity } from '../contract/store-identity';
 import type { BatchKey, BatchRun, ClaimEntry, ClaimResult, ClientOutcomeRow, Outcome } from './rows';
 
 export { batchKey, settledByClaim, type BatchKey, type BatchRun, type ClaimEntry, type ClaimResult, type ClientOutcomeRow } from './rows';

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { StoreIdentity } from '../shared';
+import type { StoreIdentity } from '../contract/store-identity';
 import type { ResultsStore } from './results-store';
 import {
   claimOf,

@@ -1,13 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { formatSealed, parseSealed } from '../contract/sealed-token';
 import { UserError } from '../errors';
 import { stateDir } from '../paths';
 
 // The API token travels through Temporal only sealed (AES-256-GCM) with a key that the CLI and the
 // workers share. Everything else in history stays readable in Temporal Web without a codec server.
-
-const PREFIX = 'cs1';
 
 /** A missing, malformed or wrong sealing key. Never falls back to plaintext. */
 export class SealKeyError extends UserError {
@@ -23,13 +22,18 @@ export function sealToken(token: string, key: Buffer): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const ct = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
-  return [PREFIX, keyId(key), iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
+  return formatSealed({
+    keyId: keyId(key),
+    iv: iv.toString('base64url'),
+    tag: cipher.getAuthTag().toString('base64url'),
+    ciphertext: ct.toString('base64url'),
+  });
 }
 
 export function unsealToken(sealed: string, key: Buffer): string {
-  const parts = sealed.split('.');
-  if (parts.length !== 5 || parts[0] !== PREFIX) throw new SealKeyError('the sealed token is malformed; refresh it with `clientsync refresh-token`');
-  const [, id, iv, tag, ct] = parts as [string, string, string, string, string];
+  const parts = parseSealed(sealed);
+  if (!parts) throw new SealKeyError('the sealed token is malformed; refresh it with `clientsync refresh-token`');
+  const { keyId: id, iv, tag, ciphertext: ct } = parts;
   if (id !== keyId(key)) {
     throw new SealKeyError(
       `the token was sealed with key ${id} but this process has key ${keyId(key)}; give the workers the CLI's CLIENTSYNC_SEAL_KEY or key file`,

@@ -1,5 +1,6 @@
 // What a person is told when a batch needs them, and when it ends. Deterministic: no I/O, no Node built-ins.
-import type { BatchProgress, BatchState } from '../shared';
+import type { BatchState } from '../contract/batch';
+import type { BatchProgress } from '../contract/progress';
 
 export type AlertEvent = 'waiting-for-person' | 'still-waiting' | 'wait-timeout' | 'ended';
 

@@ -11,7 +11,9 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, CallClientOutput, ClientOutcome, TransientDetails } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
-import { FailureTypes, type BatchInput, type BatchOptions } from '../shared';
+import type { BatchInput } from '../contract/batch';
+import { FailureTypes } from '../contract/failures';
+import type { BatchOptions } from '../contract/options';
 
 export interface CallHooks {
   /** The sealed token and its generation at the moment a call starts. */

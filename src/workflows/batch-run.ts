@@ -1,7 +1,9 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ClientEntry } from '../domain/sources/types';
 import { failedKey, processedKey, stateKey, totalKey } from '../search-attributes';
-import type { BatchCarry, BatchInput, BatchOptions, BatchProgress, BatchState } from '../shared';
+import type { BatchCarry, BatchInput, BatchState } from '../contract/batch';
+import type { BatchOptions } from '../contract/options';
+import type { BatchProgress } from '../contract/progress';
 import { detailsLine, initialCarry, limitsOf, progressOf, resolveOptions, stateOf } from './batch-state';
 import { workflowInfo } from '@temporalio/workflow';
 

@@ -1,21 +1,10 @@
 // The batch's bookkeeping: counters, the pending list and how they read as progress.
 // Deterministic: no I/O, time only from the workflow's clock passed in.
+import { parseSealed } from '../contract/sealed-token';
 import type { ClientEntry } from '../domain/sources/types';
-import {
-  DEFAULT_OPTIONS,
-  type AutoRefreshCarry,
-  type Counters,
-  type Limits,
-  type LimitsChange,
-  type MaxFailures,
-  type BatchCarry,
-  type BatchInput,
-  type BatchOptions,
-  type BatchOptionsInput,
-  type BatchProgress,
-  type BatchState,
-  type BatchSummary,
-} from '../shared';
+import type { AutoRefreshCarry, Counters, BatchCarry, BatchInput, BatchState } from '../contract/batch';
+import { DEFAULT_OPTIONS, type Limits, type LimitsChange, type MaxFailures, type BatchOptions, type BatchOptionsInput } from '../contract/options';
+import type { BatchProgress, BatchSummary } from '../contract/progress';
 
 /**
  * The history cost model, in one place. An activity costs at most 6 events: scheduled, started, completed,
@@ -27,7 +16,11 @@ export const HISTORY_COST = {
   /** A local call is one marker; its workflow task and an occasional retry timer are shared with others. */
   eventsPerLocalCall: 2,
   pageSizingEventsPerLocalCall: 3,
-  handOverMargin: 50,
+  /**
+   * Room for what a page brings besides its calls: at each expiry in it a signal or a refresh activity, an
+   * alert, state upserts and their workflow tasks (about 20 events), and retries' timers.
+   */
+  handOverMargin: 100,
   /** Pages are sized more cautiously (8 per activity, 100 kept for the run's own events), so a page always fits in a fresh run. */
   pageSizingEventsPerActivity: 8,
   pageSizingReserve: 100,
@@ -162,18 +155,17 @@ export function refreshRefusal(carry: Pick<BatchCarry, 'sealedToken' | 'autoRefr
       ? 'a refresh without a token cannot help: the workers have no token provider; pass the token (--token-file F or --token-stdin)'
       : null;
   }
-  const [prefix, keyId, ...rest] = sealedToken.split('.');
-  if (prefix !== 'cs1' || !/^[0-9a-f]{8}$/.test(keyId ?? '') || rest.length !== 3)
-    return 'the token is not sealed by clientsync; send it with `clientsync refresh-token`';
+  const keyId = parseSealed(sealedToken)?.keyId;
+  if (!keyId) return 'the token is not sealed by clientsync; send it with `clientsync refresh-token`';
   if (batchKeyId && keyId !== batchKeyId) {
     return `the token was sealed with key ${keyId} but this batch's tokens use key ${batchKeyId}; run refresh-token with the CLIENTSYNC_SEAL_KEY or key file the workers have`;
   }
   return null;
 }
 
-/** The sealing key id of a sealed token (its second part), which every token of one batch shares. */
+/** The sealing key id of a sealed token, which every token of one batch shares. */
 export function sealedKeyId(sealedToken: string | undefined): string | undefined {
-  return sealedToken?.split('.')[1];
+  return sealedToken === undefined ? undefined : parseSealed(sealedToken)?.keyId;
 }
 
 export function initialCarry(input: BatchInput, now: string, batchRun?: string): BatchCarry {

@@ -1,14 +1,7 @@
 import { allHandlersFinished, CancellationScope, condition, ContinueAsNew, continueAsNew, isCancellation, setHandler } from '@temporalio/workflow';
-import {
-  pauseSignal,
-  progressQuery,
-  refreshTokenUpdate,
-  resumeSignal,
-  setLimitsUpdate,
-  tokenRefreshedSignal,
-  type BatchInput,
-  type BatchSummary,
-} from '../shared';
+import type { BatchInput } from '../contract/batch';
+import { pauseSignal, progressQuery, refreshTokenUpdate, resumeSignal, setLimitsUpdate, tokenRefreshedSignal } from '../contract/messages';
+import type { BatchSummary } from '../contract/progress';
 import { limitsChangeRefusal, refreshRefusal, sealedKeyId, summaryOf } from './batch-state';
 import { BatchRun } from './batch-run';
 import { makeDispatch } from './dispatch';

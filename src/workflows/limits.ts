@@ -3,7 +3,7 @@
 import { ApplicationFailure, log } from '@temporalio/workflow';
 import type { ClientOutcome } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
-import type { LimitsChange } from '../shared';
+import type { LimitsChange } from '../contract/options';
 import { failureThresholdTrip, limitsLine, limitsOf } from './batch-state';
 import type { BatchRun } from './batch-run';
 import { pauseBecause } from './person-wait';

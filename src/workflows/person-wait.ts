@@ -13,7 +13,8 @@ import {
 import type { Activities } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
 import { waitingSinceKey } from '../search-attributes';
-import { FailureTypes, storeLabel } from '../shared';
+import { FailureTypes } from '../contract/failures';
+import { storeLabel } from '../contract/store-identity';
 import { alertOf, type AlertEvent } from './alert';
 import { addPending } from './batch-state';
 import type { BatchRun } from './batch-run';

@@ -2,7 +2,8 @@
 // has room for another page or hands over to the next run (continue-as-new).
 import { condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { FailureTypes, type BatchOptions } from '../shared';
+import { FailureTypes } from '../contract/failures';
+import type { BatchOptions } from '../contract/options';
 import { runWouldOverflow, sizedChunksExtra } from './batch-state';
 import type { BatchRun } from './batch-run';
 import { pausedFor } from './person-wait';

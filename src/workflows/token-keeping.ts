@@ -3,7 +3,8 @@
 import { type ActivityFailure, CancellationScope, condition, isCancellation, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities, RefreshTokenInput, RefreshTokenOutput } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
-import { FailureTypes, type TokenRefreshedInput } from '../shared';
+import { FailureTypes } from '../contract/failures';
+import type { TokenRefreshedInput } from '../contract/messages';
 import { failureType } from './api-calls';
 import { addPending, autoRefreshVerdict, proactiveRefreshAt } from './batch-state';
 import type { BatchRun } from './batch-run';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { tokenRefreshedSignal } from '../../src/shared';
+import { tokenRefreshedSignal } from '../../src/contract/messages';
 import { spawnWorker, type CliProcess } from '../helpers/cli-process';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { historyText } from '../helpers/history-text';

@@ -1,7 +1,7 @@
 import { appendFile, copyFile, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resumeSignal } from '../../src/shared';
+import { resumeSignal } from '../../src/contract/messages';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { cli, operatorSession } from '../helpers/in-process-cli';
 

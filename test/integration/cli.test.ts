@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, beforeEach } from 'vitest';
 import { createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
 import { freePort } from '../helpers/ports';
-import { progressQuery, tokenRefreshedSignal } from '../../src/shared';
+import { progressQuery, tokenRefreshedSignal } from '../../src/contract/messages';
 import { cli, operatorSession } from '../helpers/in-process-cli';
 import { historyText } from '../helpers/history-text';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tokenRefreshedSignal } from '../../src/shared';
+import { tokenRefreshedSignal } from '../../src/contract/messages';
 import { spawnCli, spawnWorker } from '../helpers/cli-process';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { progressQuery } from '../../src/shared';
+import { progressQuery } from '../../src/contract/messages';
 import { createHarness, keyOf, resultOf, waitForState, type Harness } from '../helpers/harness';
 import { spawnCli, spawnWorker } from '../helpers/cli-process';
 import { historyText } from '../helpers/history-text';

@@ -4,7 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientIds } from '../../src/fake-api/client-file';
-import { pauseSignal, progressQuery, resumeSignal, tokenRefreshedSignal } from '../../src/shared';
+import { pauseSignal, progressQuery, resumeSignal, tokenRefreshedSignal } from '../../src/contract/messages';
 import { operatorRefreshes, createHarness, keyOf, resultOf, runHistoryLengths, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 
 const noFailures = { missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] };

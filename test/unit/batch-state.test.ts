@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS, type BatchCarry } from '../../src/shared';
+import type { BatchCarry } from '../../src/contract/batch';
+import { DEFAULT_OPTIONS } from '../../src/contract/options';
 import { progressLine } from '../../src/cli/progress-line';
 import {
   addPending,
@@ -47,14 +48,14 @@ describe('resolveOptions', () => {
 describe('runWouldOverflow', () => {
   it('hands over when one more page of activities and the margin would pass the event budget', () => {
     const opts = resolveOptions({ eventBudget: 600, pageSize: 30 });
-    expect(runWouldOverflow(370, opts)).toBe(false); // 370 + 30 × 6 + 50 = 600
-    expect(runWouldOverflow(371, opts)).toBe(true);
-    expect(runWouldOverflow(371, resolveOptions({ eventBudget: 600, pageSize: 30, clientsPerActivity: 10 }))).toBe(false); // 3 activities
-    expect(runWouldOverflow(490, resolveOptions({ eventBudget: 600, pageSize: 30, localCalls: true }))).toBe(false); // 490 + 30 × 2 + 50 = 600
-    expect(runWouldOverflow(491, resolveOptions({ eventBudget: 600, pageSize: 30, localCalls: true }))).toBe(true);
+    expect(runWouldOverflow(320, opts)).toBe(false); // 320 + 30 × 6 + 100 = 600
+    expect(runWouldOverflow(321, opts)).toBe(true);
+    expect(runWouldOverflow(321, resolveOptions({ eventBudget: 600, pageSize: 30, clientsPerActivity: 10 }))).toBe(false); // 3 activities
+    expect(runWouldOverflow(440, resolveOptions({ eventBudget: 600, pageSize: 30, localCalls: true }))).toBe(false); // 440 + 30 × 2 + 100 = 600
+    expect(runWouldOverflow(441, resolveOptions({ eventBudget: 600, pageSize: 30, localCalls: true }))).toBe(true);
     const chunks = resolveOptions({ eventBudget: 600, pageSize: 30, clientsPerActivity: 10 });
-    expect(runWouldOverflow(472, chunks, 4)).toBe(false); // 472 + (3 + 4) × 6 + 50 = 564: room for 4 more chunks
-    expect(runWouldOverflow(509, chunks, 4)).toBe(true); // 509 + 42 + 50 = 601
+    expect(runWouldOverflow(422, chunks, 4)).toBe(false); // 422 + (3 + 4) × 6 + 100 = 564: room for 4 more chunks
+    expect(runWouldOverflow(459, chunks, 4)).toBe(true); // 459 + 42 + 100 = 601
   });
 });
 

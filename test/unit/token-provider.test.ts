@@ -8,7 +8,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeRefreshToken, type RefreshTokenInput, type RefreshTokenOutput } from '../../src/activities/refresh-token';
-import { FailureTypes } from '../../src/shared';
+import { FailureTypes } from '../../src/contract/failures';
 import { sealToken, unsealToken } from '../../src/token/seal';
 import { jwtExpiry } from '../../src/token/token-expiry';
 import { TokenRefusedError, tokenProviderFromEnv, type IssuedToken, type TokenProvider } from '../../src/token/token-provider';

@@ -6,17 +6,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CallClientInput, CallClientsInput, RefreshTokenInput } from '../../src/activities';
 import { waitingSinceKey } from '../../src/search-attributes';
 import type { Alert } from '../../src/workflows/alert';
-import { startBatchWorkflow } from '../../src/client';
-import {
-  pauseSignal,
-  progressQuery,
-  resumeSignal,
-  setLimitsUpdate,
-  tokenRefreshedSignal,
-  type BatchInput,
-  type BatchProgress,
-  type BatchSummary,
-} from '../../src/shared';
+import { startBatchWorkflow } from '../../src/start-batch';
+import type { BatchInput } from '../../src/contract/batch';
+import { pauseSignal, progressQuery, resumeSignal, setLimitsUpdate, tokenRefreshedSignal } from '../../src/contract/messages';
+import type { BatchProgress, BatchSummary } from '../../src/contract/progress';
 import { entries, mockActivities, type MockScript } from './mock-activities';
 
 // The batch workflow against the real dev server, with its activities mocked: its bookkeeping (resume

@@ -15,7 +15,7 @@ import type {
 import type { Alert } from '../../src/workflows/alert';
 import type { Activities } from '../../src/activities';
 import type { ClientEntry, ClientPage, SourceReport } from '../../src/domain/sources';
-import { FailureTypes } from '../../src/shared';
+import { FailureTypes } from '../../src/contract/failures';
 
 export interface MockScript {
   /** A token generation expires after this many successful calls (0: never). */

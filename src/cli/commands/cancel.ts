@@ -1,4 +1,4 @@
-import type { BatchSummary } from '../../shared';
+import type { BatchSummary } from '../../contract/progress';
 import { getRunningBatch, withClient } from '../batches';
 import type { CliIO } from '../io';
 

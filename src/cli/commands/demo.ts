@@ -3,7 +3,7 @@ import path from 'node:path';
 import { clientIds, writeSeedClientFile } from '../../fake-api/client-file';
 import { startFakeApi } from '../../fake-api';
 import { stateDir } from '../../paths';
-import type { BatchProgress } from '../../shared';
+import type { BatchProgress } from '../../contract/progress';
 import { openResultsStore } from '../../store/results-store';
 import { startDevServer, type DevServer } from '../../temporal-server/dev-server';
 import { connectWorker, serverAnswers, temporalTarget } from '../../temporal-connection';

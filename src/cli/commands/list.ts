@@ -1,4 +1,4 @@
-import { BATCH_WORKFLOW_TYPE } from '../../shared';
+import { BATCH_WORKFLOW_TYPE } from '../../contract/batch';
 import { failedKey, processedKey, stateKey, totalKey } from '../../search-attributes';
 import { withClient } from '../batches';
 import type { CliIO } from '../io';

@@ -1,4 +1,4 @@
-import { pauseSignal, resumeSignal } from '../../shared';
+import { pauseSignal, resumeSignal } from '../../contract/messages';
 import { getRunningBatch, withClient } from '../batches';
 import type { CliIO } from '../io';
 

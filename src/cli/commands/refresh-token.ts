@@ -1,6 +1,7 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { UserError } from '../../errors';
-import { refreshTokenUpdate, tokenRefreshedSignal, type BatchProgress, type TokenRefreshedInput } from '../../shared';
+import { refreshTokenUpdate, tokenRefreshedSignal, type TokenRefreshedInput } from '../../contract/messages';
+import type { BatchProgress } from '../../contract/progress';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { jwtExpiry } from '../../token/token-expiry';
 import { getBatch, getRunningBatch, withClient } from '../batches';

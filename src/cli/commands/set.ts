@@ -1,6 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { UserError } from '../../errors';
-import { setLimitsUpdate, type LimitsChange } from '../../shared';
+import { setLimitsUpdate } from '../../contract/messages';
+import type { LimitsChange } from '../../contract/options';
 import { getRunningBatch, withClient } from '../batches';
 import type { CliIO } from '../io';
 

@@ -16,8 +16,10 @@ import {
   type SourceReport,
 } from '../../domain/sources';
 import { UserError } from '../../errors';
-import { startBatchWorkflow } from '../../client';
-import type { BatchInput, BatchOptions, BatchOptionsInput, StoreIdentity } from '../../shared';
+import { startBatchWorkflow } from '../../start-batch';
+import type { BatchInput } from '../../contract/batch';
+import type { BatchOptions, BatchOptionsInput } from '../../contract/options';
+import type { StoreIdentity } from '../../contract/store-identity';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { jwtExpiry } from '../../token/token-expiry';
 import { webLine, webUrl, withClient } from '../batches';

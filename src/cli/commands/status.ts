@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { BatchProgress } from '../../shared';
+import type { BatchProgress } from '../../contract/progress';
 import { getBatch, isFinal, withClient } from '../batches';
 import type { CliIO } from '../io';
 import { limitsLine } from '../../workflows/batch-state';

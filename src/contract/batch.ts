@@ -1,0 +1,83 @@
+// What a batch is started with and what one run hands the next at continue-as-new. Both stay compatible
+// across releases (docs/upgrading.md): a new field is optional, and no field changes its meaning.
+import type { ClientEntry, SourceCursor, SourceRef } from '../domain/sources/types';
+import type { BatchOptionsInput } from './options';
+import type { StoreIdentity } from './store-identity';
+
+export const DEFAULT_TASK_QUEUE = 'clientsync';
+
+export const BATCH_WORKFLOW_TYPE = 'batchWorkflow';
+
+export type BatchState = 'running' | 'waiting-for-token' | 'paused' | 'completed' | 'cancelled' | 'failed';
+
+export const FINAL_STATES: ReadonlySet<BatchState> = new Set(['completed', 'cancelled', 'failed']);
+
+export interface Counters {
+  processed: number;
+  succeeded: number;
+  failed: number;
+  /** Entries whose ClientId was already called earlier in the batch: skipped, not called twice. */
+  duplicates: number;
+}
+
+/** What one run hands the next at continue-as-new. */
+export interface BatchCarry {
+  /** Undefined: start of source; null: source exhausted. */
+  cursor: SourceCursor | null | undefined;
+  counters: Counters;
+  /** Clients that met an expired token, retried first once a token arrives. */
+  pending: ClientEntry[];
+  sealedToken?: string;
+  tokenGeneration: number;
+  tokenRefreshes: number;
+  waitingForToken: boolean;
+  waitingSince?: string;
+  paused: boolean;
+  run: number;
+  startedAt: string;
+  total?: number;
+  /** The first run's id: with the batch id, the key of the batch's outcomes in the results store. */
+  batchRun?: string;
+  /** Why the batch paused itself (its source changed); cleared by resume. */
+  pausedBecause?: string;
+  /** When the batch's token expires (ms since epoch), and when it was had: a refresh comes before the end. */
+  tokenExpiresAt?: number;
+  tokenObtainedAt?: number;
+  /** The latest rotated refresh token, sealed; it travels with the batch so that each is used once. */
+  sealedRefreshToken?: string;
+  /** Automatic refreshes: how many, how many since the last successful call, when the last reactive one ran. */
+  autoRefresh?: AutoRefreshCarry;
+}
+
+export interface AutoRefreshCarry {
+  count: number;
+  inARow: number;
+  lastReactiveAt?: number;
+  /** A refreshToken found no token provider on the workers: a refresh without a token cannot help. */
+  noProvider?: boolean;
+}
+
+export interface BatchInput {
+  /** Also the workflow id. */
+  batchId: string;
+  source: SourceRef;
+  /** URL template: `{ClientId}` is replaced, else the id is appended. */
+  apiUrl: string;
+  /** The token sealed with the shared key; absent: the workers' own token source. */
+  sealedToken?: string;
+  /** When that token expires (ms since epoch), when it is a JWT with `exp`. */
+  tokenExpiresAt?: number;
+  /** Client count, when the starter validated the source. */
+  total?: number;
+  options?: BatchOptionsInput;
+  /** The batch this one redrives (retry-failed), for the record. */
+  retryOf?: string;
+  /** The results store the batch writes to; workers with another refuse its activities (absent: from before the check). */
+  store?: StoreIdentity;
+  /** Where alerts go (`start --notify`), sealed like the token: a webhook URL is a secret. Absent: the workers' CLIENTSYNC_NOTIFY_URL. */
+  sealedNotifyUrl?: string;
+  /** The batch in Temporal Web, for alerts. */
+  webUrl?: string;
+  /** Set only by continue-as-new. */
+  carry?: BatchCarry;
+}
