@@ -1,8 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf } from '../errors';
 import { DEFAULT_TASK_QUEUE } from '../contract/batch';
+import { defaultText, OPTION_TABLE, type OptionRow } from '../contract/option-table';
 import { processIO, type CliIO } from './io';
-import { duration, maxFailures, nonNegativeNumber, port, positiveNumber, rate, webhookUrl, wholeNumber } from './parse';
+import { parserFor, port, positiveNumber, rate, webhookUrl, wholeNumber } from './parse';
 
 /** The command functions, injectable so argv parsing can be table-tested without running anything. */
 export interface Commands {
@@ -49,6 +50,27 @@ const tokenOptions = (cmd: Command) =>
 
 /** Which of several batches that used one id a store command reads. */
 const runOption = () => new Option('--run <runId>', 'an older batch that used the same id: its first run id, or a prefix (default: the newest)');
+
+/**
+ * Adds the option table's flags to a command: for `start` with their defaults in help, for `set` (which
+ * changes only what is given) without.
+ */
+function withBatchOptions(cmd: Command, rows: readonly OptionRow[], use: 'start' | 'set' = 'start'): Command {
+  for (const row of rows) {
+    const t = row.type;
+    if (t.kind === 'switch') cmd.addOption(new Option(`--${row.flag}`, row.help));
+    else if (t.kind === 'on-off') cmd.addOption(new Option(`--${row.flag}`, `${row.help} (the default)`)).addOption(new Option(`--no-${row.flag}`, t.offHelp));
+    else {
+      const shown = use === 'start' ? defaultText(row) : undefined;
+      const option = new Option(`--${row.flag} <${row.value}>`, shown ? `${row.help} (default ${shown})` : row.help);
+      const parser = parserFor(t);
+      if (t.kind === 'choice') option.choices(t.choices);
+      else if (parser) option.argParser(parser);
+      cmd.addOption(option);
+    }
+  }
+  return cmd;
+}
 
 /** Builds the `clientsync` program. Parse errors throw CommanderError; commands throw UserError/RuntimeError. */
 export function buildProgram(io: CliIO = processIO, commands: Commands = realCommands): Command {
@@ -125,64 +147,36 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     )
     .action((o) => commands.worker({ ...o, debug: program.opts().debug === true }, io));
 
-  tokenOptions(
-    program
-      .command('start')
+  withBatchOptions(
+    tokenOptions(program.command('start'))
       .description('validate a clients file and start a batch')
       .requiredOption('--clients <file>', "clients file or http(s) URL (read with Range): the original script's nested JSON, JSON Lines or CSV")
       .option('--api-url <url>', 'API URL; {ClientId} is replaced, else the id is appended (default: env API_BASE_URL)')
       .option('--id <batchId>', 'batch id (also the workflow id)')
       .addOption(new Option('--format <format>', 'source format (default: by file ending)').choices(['seed-json', 'jsonl', 'csv']))
-      .addOption(new Option('--concurrency <n>', 'calls in flight at once').argParser(wholeNumber(1, 1000)))
-      .addOption(new Option('--page-size <n>', 'clients read per page').argParser(wholeNumber(1, 10_000)))
-      .addOption(new Option('--timeout-ms <ms>', 'per-call timeout (default 15000)').argParser(wholeNumber(1)))
-      .addOption(new Option('--max-attempts <n>', 'attempts per client for transient errors (default 8)').argParser(wholeNumber(1, 100)))
-      .option('--expired-regex <re>', 'regex over a 401/403 body that means "token expired"')
-      .addOption(new Option('--event-budget <n>', 'history events per run before continue-as-new').argParser(wholeNumber(500, 50_000)))
-      .addOption(new Option('--rps <r>', 'at most R calls per second for this batch, across all workers').argParser(positiveNumber))
-      .addOption(
-        new Option('--clients-per-activity <k>', 'clients per API activity (default 1: each call its own activity); more for throughput').argParser(
-          wholeNumber(1, 1000),
-        ),
-      )
-      .option(
-        '--local-calls',
-        'call each client in a local activity of the worker running the batch: one history event per client, faster; calls stay on that worker',
-      )
       .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
       .option('--worker-token', "use the workers' own token source instead of passing one")
-      .option('--auto-refresh', "on an expired token, and before a token's known end, get a new one from the workers' token provider (the default)")
-      .option('--no-auto-refresh', 'on an expired token, always wait for a person')
       .addOption(
         new Option(
           '--notify <url>',
           'POST a JSON alert here when the batch needs a person, while it waits, and when it ends (default: env CLIENTSYNC_NOTIFY_URL on the workers)',
         ).argParser(webhookUrl),
       )
-      .addOption(new Option('--notify-every <duration>', 'while it waits for a person, alert again this often (default 30m)').argParser(duration))
-      .addOption(new Option('--wait-timeout <duration>', 'how long to wait for a person before --on-wait-timeout').argParser(duration))
-      .addOption(new Option('--on-wait-timeout <action>', 'after --wait-timeout (default keep-waiting)').choices(['keep-waiting', 'cancel', 'fail']))
-      .addOption(new Option('--max-failures <n|p%>', 'pause (or fail) the batch when failed clients exceed N, or P% of those processed').argParser(maxFailures))
-      .addOption(new Option('--min-sample <n>', 'a percentage --max-failures applies once N clients are processed (default 100)').argParser(wholeNumber(1)))
-      .addOption(new Option('--on-max-failures <action>', 'what --max-failures does (default pause)').choices(['pause', 'fail']))
       .option('--dry-run', 'validate the clients file and report; start nothing')
       .option('--wait', 'show progress until the batch ends'),
+    OPTION_TABLE,
   ).action(async (o) => void (await commands.start(o, io)));
 
   tokenOptions(program.command('refresh-token').description('send tokenRefreshed with a new token').argument('<batchId>')).action(
     async (id: string, o) => void (await commands.refreshToken(id, o, io)),
   );
 
-  program
-    .command('set')
-    .description("change a running batch's limits (recorded in its history)")
-    .argument('<batchId>')
-    .addOption(new Option('--concurrency <n>', 'calls in flight at once').argParser(wholeNumber(1, 1000)))
-    .addOption(new Option('--rps <r>', 'at most R calls per second across all workers (0: no limit)').argParser(nonNegativeNumber))
-    .addOption(new Option('--max-failures <n|p%>', 'failed clients past which the batch pauses or fails').argParser(maxFailures))
+  withBatchOptions(
+    program.command('set').description("change a running batch's limits (recorded in its history)").argument('<batchId>'),
+    OPTION_TABLE.filter((row) => row.settable),
+    'set',
+  )
     .option('--no-max-failures', 'no failure threshold')
-    .addOption(new Option('--min-sample <n>', 'a percentage --max-failures applies once N clients are processed').argParser(wholeNumber(1)))
-    .addOption(new Option('--on-max-failures <action>', 'what --max-failures does').choices(['pause', 'fail']))
     .action(async (id: string, o) => void (await commands.set(id, { ...o, maxFailures: o.maxFailures === false ? null : o.maxFailures }, io)));
 
   program

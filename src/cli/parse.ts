@@ -1,6 +1,7 @@
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { InvalidArgumentError } from 'commander';
+import type { ValueKind } from '../contract/option-table';
 import type { MaxFailures } from '../contract/options';
 
 /** commander parsers that turn bad values into one-line errors naming the flag's expectation. */
@@ -67,4 +68,20 @@ export function maxFailures(value: string): MaxFailures {
   }
   if (/^\d+$/.test(value)) return { count: Number(value) };
   throw new InvalidArgumentError('expected a number of clients (e.g. 50) or a percentage (e.g. 5%)');
+}
+
+/** The parser of an option table's kind of value; undefined where the text is taken as it is. */
+export function parserFor(type: ValueKind): ((value: string) => unknown) | undefined {
+  switch (type.kind) {
+    case 'whole':
+      return wholeNumber(type.min, type.max);
+    case 'rate-limit':
+      return nonNegativeNumber;
+    case 'duration':
+      return duration;
+    case 'max-failures':
+      return maxFailures;
+    default:
+      return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 // The batch's bookkeeping: counters, the pending list and how they read as progress.
 // Deterministic: no I/O, time only from the workflow's clock passed in.
+import { OPTION_TABLE, valueRefusal } from '../contract/option-table';
 import { parseSealed } from '../contract/sealed-token';
 import type { ClientEntry } from '../domain/sources/types';
 import type { AutoRefreshCarry, Counters, BatchCarry, BatchInput, BatchState } from '../contract/batch';
@@ -119,16 +120,15 @@ export function failureThresholdTrip(c: Counters, opts: Pick<BatchOptions, 'maxF
   return rate > m.percent ? `${c.failed} of ${processed} clients failed (${rate.toFixed(1)}%), more than --max-failures ${m.percent}%` : null;
 }
 
-/** Why a `set` should be refused, or null. */
+/** Why a `set` should be refused, or null: each value checked as the option table says. */
 export function limitsChangeRefusal(change: LimitsChange): string | null {
-  const whole = (v: number | undefined, min: number, max: number) => v === undefined || (Number.isInteger(v) && v >= min && v <= max);
-  if (!whole(change.concurrency, 1, 1000)) return '--concurrency must be a whole number from 1 to 1000';
-  if (change.rps !== undefined && !(Number.isFinite(change.rps) && change.rps >= 0)) return '--rps must be 0 (no limit) or more';
-  if (!whole(change.minSample, 1, Number.MAX_SAFE_INTEGER)) return '--min-sample must be a whole number of at least 1';
-  const m = change.maxFailures;
-  if (m && 'count' in m && !whole(m.count, 0, Number.MAX_SAFE_INTEGER)) return '--max-failures must be a whole number or a percentage such as 5%';
-  if (m && 'percent' in m && !(m.percent >= 0 && m.percent < 100)) return '--max-failures as a percentage must be from 0% to below 100%';
-  if (change.onMaxFailures !== undefined && !['pause', 'fail'].includes(change.onMaxFailures)) return '--on-max-failures must be pause or fail';
+  for (const row of OPTION_TABLE) {
+    const value = change[row.option as keyof LimitsChange];
+    if (value === undefined) continue;
+    if (!row.settable) return `--${row.flag} cannot change while the batch runs`;
+    const wanted = valueRefusal(row.type, value);
+    if (wanted) return `--${row.flag} must be ${wanted}`;
+  }
   return null;
 }
 

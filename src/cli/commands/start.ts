@@ -16,6 +16,7 @@ import {
   type SourceReport,
 } from '../../domain/sources';
 import { UserError } from '../../errors';
+import { attributeOf, OPTION_TABLE, setOption } from '../../contract/option-table';
 import { startBatchWorkflow } from '../../start-batch';
 import type { BatchInput } from '../../contract/batch';
 import type { BatchOptions, BatchOptionsInput } from '../../contract/options';
@@ -125,22 +126,10 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   // The batch writes to the store this host names; workers with another refuse it, so outcomes never scatter.
   const store = opts.dryRun ? undefined : (opts.prepared?.store ?? (await withCliStore(async (s) => s.identity)));
   const options: BatchOptionsInput = { ...opts.baseOptions };
-  if (opts.concurrency !== undefined) options.concurrency = opts.concurrency;
-  if (opts.pageSize !== undefined) options.pageSize = opts.pageSize;
-  if (opts.timeoutMs !== undefined) options.callTimeoutMs = opts.timeoutMs;
-  if (opts.maxAttempts !== undefined) options.retry = { ...options.retry, maximumAttempts: opts.maxAttempts };
-  if (opts.expiredRegex !== undefined) options.expiredRegex = opts.expiredRegex;
-  if (opts.eventBudget !== undefined) options.eventBudget = opts.eventBudget;
-  if (opts.clientsPerActivity !== undefined) options.clientsPerActivity = opts.clientsPerActivity;
-  if (opts.localCalls) options.localCalls = true;
-  if (opts.rps !== undefined) options.rps = opts.rps;
-  if (opts.autoRefresh !== undefined) options.autoRefresh = opts.autoRefresh;
-  if (opts.notifyEvery !== undefined) options.notifyEveryMs = opts.notifyEvery;
-  if (opts.waitTimeout !== undefined) options.waitTimeoutMs = opts.waitTimeout;
-  if (opts.onWaitTimeout !== undefined) options.onWaitTimeout = opts.onWaitTimeout;
-  if (opts.maxFailures !== undefined) options.maxFailures = opts.maxFailures;
-  if (opts.minSample !== undefined) options.minSample = opts.minSample;
-  if (opts.onMaxFailures !== undefined) options.onMaxFailures = opts.onMaxFailures;
+  for (const row of OPTION_TABLE) {
+    const value = (opts as unknown as Record<string, unknown>)[attributeOf(row.flag)];
+    if (value !== undefined && !(row.type.kind === 'switch' && !value)) setOption(options, row, value);
+  }
   const sealedNotifyUrl = opts.notify && !opts.dryRun ? sealToken(opts.notify, await loadSealKey({ create: true })) : opts.baseSealedNotifyUrl;
   const expiresAt = token ? jwtExpiry(token) : undefined;
   const batchId = opts.id ?? `batch-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(36).slice(2, 6)}`;
