@@ -1,11 +1,10 @@
-import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ClientEntry } from '../domain/sources/types';
 import { failedKey, processedKey, stateKey, totalKey } from '../search-attributes';
 import type { BatchCarry, BatchInput, BatchState } from '../contract/batch';
 import type { BatchOptions } from '../contract/options';
 import type { BatchProgress } from '../contract/progress';
 import { detailsLine, initialCarry, limitsOf, progressOf, resolveOptions, stateOf } from './batch-state';
-import { workflowInfo } from '@temporalio/workflow';
 
 /** The batch waits for a person: since when and why; each wait is an episode with its own alerts. */
 export interface PersonWait {

@@ -63,17 +63,22 @@ export async function watchBatch(client: Client, batchId: string, io: CliIO, opt
   }
 }
 
-/** gRPC's UNAVAILABLE and DEADLINE_EXCEEDED, anywhere in an error's causes: the server is down or unreachable. */
-function serverUnreachable(err: unknown): boolean {
+/**
+ * Why a read got no answer, in a person's words, or undefined for any other error: gRPC's UNAVAILABLE (the
+ * server is down or unreachable) or DEADLINE_EXCEEDED (no answer in time, as when no worker answers a
+ * query), anywhere in the error's causes.
+ */
+function noAnswer(err: unknown): string | undefined {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === 14 || e.code === 4) return true;
+    if (e.code === 14) return 'Temporal does not answer';
+    if (e.code === 4) return 'no answer in time (is a worker running for this batch?)';
   }
-  return false;
+  return undefined;
 }
 
 /**
- * A watch outlives an outage of Temporal: while the server does not answer, it says so once and keeps
- * asking; the connection retries every 2 s at most (temporal-connection.ts), so it sees the server's return.
+ * A watch outlives an outage of Temporal: while no answer comes, it says so once and keeps asking; the
+ * connection retries every 2 s at most (temporal-connection.ts), so it sees the server's return.
  */
 function outageNotices(io: CliIO) {
   let since: number | undefined;
@@ -86,10 +91,11 @@ function outageNotices(io: CliIO) {
           since = undefined;
           return progress;
         } catch (err) {
-          if (!serverUnreachable(err)) throw err;
+          const why = noAnswer(err);
+          if (!why) throw err;
           if (since === undefined) {
             if (io.isTTY) io.out('');
-            io.out('Temporal does not answer; still watching until it does (Ctrl-C stops).');
+            io.out(`${why}; still watching until an answer comes (Ctrl-C stops).`);
           }
           since ??= Date.now();
           await new Promise((r) => setTimeout(r, intervalMs));
