@@ -12,11 +12,12 @@ export default defineConfig({
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },
       },
       {
-        // The batch workflow on the real dev server with mocked activities: its bookkeeping in seconds.
+        // The batch workflow on the real dev server with mocked activities: its bookkeeping in seconds. Temporal's
+        // time-skipping test server is a binary downloaded at run time, which this project cannot rely on.
         test: {
           name: 'workflow',
           include: ['test/workflow/**/*.test.ts'],
-          globalSetup: ['test/helpers/global-setup.ts'],
+          globalSetup: ['test/helpers/workflow-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

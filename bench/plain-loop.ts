@@ -1,5 +1,3 @@
-import { clientUrl } from '../src/domain/client-url';
-
 /**
  * The baseline: a plain Node loop, `fetch` with at most `concurrency` calls in flight, no Temporal.
  * What a careful script reaches against the same API in the same run.
@@ -10,7 +8,7 @@ export async function plainLoop(ids: string[], apiUrl: string, token: string, co
   const lane = async () => {
     while (next < ids.length) {
       const id = ids[next++]!;
-      const res = await fetch(clientUrl(apiUrl, id), { headers: { authorization: `Bearer ${token}`, 'cache-control': 'no-cache' } });
+      const res = await fetch(apiUrl + encodeURIComponent(id), { headers: { authorization: `Bearer ${token}`, 'cache-control': 'no-cache' } });
       await res.text();
       if (res.ok) ok++;
     }

@@ -1,7 +1,21 @@
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { cluster, commands, machine, million, rateLimits, resumeLatency, scaleOut, sourceScaling, throughput, type Row } from './scenarios';
+import {
+  cluster,
+  commands,
+  machine,
+  metricsCost,
+  million,
+  rateLimits,
+  requestShape,
+  resumeLatency,
+  scaleOut,
+  sourceScaling,
+  throughput,
+  type Row,
+} from './scenarios';
 
 // npm run bench [-- --quick] [-- --only throughput,resume]
 // Every scenario starts its own dev server, fake API and worker process, and reports ratios against a
@@ -10,6 +24,8 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<Row[]>> = {
   throughput,
   resume: resumeLatency,
   commands,
+  requests: requestShape,
+  metrics: metricsCost,
   sources: sourceScaling,
   'rate-limits': rateLimits,
   'scale-out': scaleOut,
@@ -17,35 +33,37 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<Row[]>> = {
   million: (quick) => (quick ? Promise.resolve([]) : million()),
 };
 
-function table(rows: Row[]): string {
-  const lines = ['| scenario | measure | value | ratio | target | verdict |', '|---|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.scenario} | ${r.measure} | ${r.value} | ${r.ratio ?? ''} | ${r.target ?? ''} | ${r.verdict ?? ''} |`);
-  return lines.join('\n');
+const HEADER = ['| scenario | measure | value | ratio | target | verdict | date | commit |', '|---|---|---|---|---|---|---|---|'];
+
+/** A row as the table shows it; `stamp` is its date and commit. */
+const line = (r: Row, stamp = ['', '']) =>
+  `| ${r.scenario} | ${r.measure} | ${r.value} | ${r.ratio ?? ''} | ${r.target ?? ''} | ${r.verdict ?? ''} | ${stamp.join(' | ')} |`;
+const table = (rows: Row[]) => [...HEADER.slice(0, 2), ...rows.map((r) => line(r))].join('\n');
+
+/** The commit measured: HEAD, marked when the tree has changes not committed yet. */
+function commit(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: __dirname, encoding: 'utf8' }).trim();
+  return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain') ? '+changes' : ''}`;
 }
 
 /**
- * Writes the table into bench/README.md. A full run replaces it; a partial run (--only) replaces just the
- * rows of the scenarios it ran, keeping the others, and adds a line saying which scenarios were re-run when.
+ * Writes the rows into bench/README.md's table, each with its date, commit and machine. A scenario that ran
+ * replaces its rows; the other scenarios' rows stay as they were.
  */
-async function recordInReadme(rows: Row[], full: boolean): Promise<void> {
+async function recordInReadme(rows: Row[]): Promise<void> {
   const readme = path.join(__dirname, 'README.md');
   const text = await readFile(readme, 'utf8');
   const start = text.indexOf('<!-- results -->');
   const end = text.indexOf('<!-- /results -->');
-  const today = new Date().toISOString().slice(0, 10);
+  const stamp = [new Date().toISOString().slice(0, 10), commit()];
   const ran = new Set(rows.map((r) => r.scenario));
-  let body: string;
-  if (full) {
-    body = `Latest full run: ${today}, ${await machine()}.\n\n${table(rows)}\n`;
-  } else {
-    const old = text.slice(start, end).split('\n');
-    const kept = old.filter((l) => l.startsWith('| ') && !l.startsWith('| scenario') && !ran.has(l.split(' | ')[0]!.slice(2)));
-    const head = old.filter((l) => l.startsWith('Latest full run') || l.startsWith('Re-run on'));
-    const lines = [...kept];
-    for (const r of rows) lines.push(table([r]).split('\n')[2]!);
-    body = `${head.join('\n')}\nRe-run on ${today}: ${[...ran].join('; ')}.\n\n${table([]).trim()}\n${lines.join('\n')}\n`;
-  }
-  await writeFile(readme, `${text.slice(0, start)}<!-- results -->\n${body}${text.slice(end)}`);
+  const kept = text
+    .slice(start, end)
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !l.startsWith('| scenario') && !ran.has(l.split(' | ')[0]!.slice(2)));
+  const body = [...HEADER, ...kept, ...rows.map((r) => line(r, stamp))].join('\n');
+  await writeFile(readme, `${text.slice(0, start)}<!-- results -->\n${body}\n${text.slice(end)}`);
+  process.stderr.write(`Recorded in bench/README.md on ${await machine()}.\n`);
 }
 
 async function main() {
@@ -65,7 +83,7 @@ async function main() {
   }
   const out = table(rows);
   console.log(out);
-  if (!quick) await recordInReadme(rows, only.length === Object.keys(SCENARIOS).length);
+  if (!quick) await recordInReadme(rows);
   if (rows.some((r) => r.verdict === 'FAIL')) process.exitCode = 1;
 }
 

@@ -127,7 +127,7 @@ export interface Stack {
   sealKey: Buffer;
   /** The first token the API issued; tokens do not expire unless the API was started to make them. */
   token: string;
-  startWorker(taskQueue: string, args?: string[]): Promise<WorkerProcess>;
+  startWorker(taskQueue: string, args?: string[], extraEnv?: NodeJS.ProcessEnv): Promise<WorkerProcess>;
   /** CPU seconds so far of the dev server (NaN on a cluster), the worker processes and the API process. */
   cpu(): Promise<{ server: number; workers: number; api: number }>;
   startBatch(file: string, taskQueue: string, input?: Partial<BatchInput>): Promise<WorkflowHandle>;
@@ -201,14 +201,14 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
         api: await fake.cpuSeconds(),
       };
     },
-    async startWorker(taskQueue, args = []) {
+    async startWorker(taskQueue, args = [], extraEnv = {}) {
       const timeFile = path.join(dir, `time-${randomUUID()}.txt`);
       const child = spawn(
         '/usr/bin/time',
         ['-v', '-o', timeFile, process.execPath, ...profileArgs(), path.join(ROOT, 'bin/clientsync.js'), 'worker', '--task-queue', taskQueue, ...args],
         {
           // As a user starts it: no NODE_OPTIONS; the worker caps its own heap (src/cli/heap-cap.ts).
-          env: { ...process.env, ...env },
+          env: { ...process.env, ...env, ...extraEnv },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );

@@ -22,6 +22,8 @@ await build({
     'better-sqlite3',
     // Only workers load it (temporal-connection.ts); bundled, it would bring a second @temporalio/common.
     '@temporalio/worker',
+    // OpenTelemetry's SDK: loaded only when traces are on (src/telemetry/tracing.ts).
+    '../telemetry/tracing-sdk',
   ],
   logLevel: 'warning',
 });

@@ -1,4 +1,5 @@
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { CALL_DURATION_BUCKETS, METRICS } from './telemetry/metric-names';
 
 /** Where clientsync's own code logs: the workflow and the activities (the SDK never uses these). */
 const OURS = new Set(['workflow', 'activity']);
@@ -28,10 +29,43 @@ export function formatLogEntry(entry: LogEntry, debug = false): string {
   return debug && error?.stack ? `${line}\n${error.stack}` : line;
 }
 
-/** Installs the one-line logger for this process's Temporal runtime (once per process). */
-export function installPeopleLogger(opts: { level?: LogLevel; debug?: boolean; write?: (line: string) => void } = {}): void {
+/** A warning of the worker itself, in the same one-line format as the SDK's (time, level, message). */
+export function logWarning(message: string): void {
+  Runtime.instance().logger.warn(message);
+}
+
+export interface RuntimeOptions {
+  level?: LogLevel;
+  debug?: boolean;
+  write?: (line: string) => void;
+  /** `host:port` where Prometheus scrapes `/metrics`: the SDK's worker metrics and clientsync's own. */
+  metricsAddress?: string;
+}
+
+/**
+ * Installs this process's Temporal runtime (once per process): the one-line logger, which the SDK core's own
+ * log lines are forwarded into (warnings and errors, plain, one line each), and the Prometheus endpoint when asked.
+ */
+export function installRuntime(opts: RuntimeOptions = {}): void {
   const write = opts.write ?? ((line: string) => void process.stderr.write(line + '\n'));
   const level = opts.level ?? 'INFO';
   const logFunction = (entry: LogEntry) => void (isForPeople(entry, opts.debug) && write(formatLogEntry(entry, opts.debug)));
-  Runtime.install({ logger: new DefaultLogger(level, logFunction) });
+  Runtime.install({
+    logger: new DefaultLogger(level, logFunction),
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: opts.debug ? 'INFO' : 'WARN', other: 'ERROR' } },
+      ...(opts.metricsAddress
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: opts.metricsAddress,
+                countersTotalSuffix: true,
+                useSecondsForDurations: true,
+                histogramBucketOverrides: { [METRICS.apiCallDuration]: CALL_DURATION_BUCKETS },
+              },
+            },
+          }
+        : {}),
+    },
+  });
 }

@@ -1,5 +1,6 @@
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { startTracing } from './telemetry/tracing';
 // Types only: the worker package (its native core) loads in connectWorker, so client commands start without it.
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
 import { RuntimeError } from './errors';
@@ -103,13 +104,19 @@ export async function serverAnswers(address: string, timeoutMs = 1000): Promise<
 
 /** A client for starting, signalling and querying batches. */
 export async function connectClient(target = temporalTarget()): Promise<{ client: Client; connection: Connection; target: TemporalTarget }> {
+  const tracing = await startTracing('clientsync-cli'); // a worker has started it already, as itself
   try {
     return await retryUntil(
       async (timeoutMs) => {
         // connect() has had the server answer GetSystemInfo before it returns: one round trip, not two.
         const connection = await openConnection({ ...target.options, connectTimeout: timeoutMs } as ConnectionOptions);
         // A query to an ended batch is refused at once (its result says how it ended), not replayed on a worker.
-        const client = new Client({ connection, namespace: target.namespace, workflow: { queryRejectCondition: 'NOT_OPEN' } });
+        const client = new Client({
+          connection,
+          namespace: target.namespace,
+          workflow: { queryRejectCondition: 'NOT_OPEN' },
+          ...(tracing && { interceptors: tracing.client }),
+        });
         return { client, connection, target };
       },
       connectDeadlineMs(),

@@ -1,7 +1,10 @@
 import path from 'node:path';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { DEFAULT_TASK_QUEUE } from './contract/batch';
+import type { DeploymentVersion } from './worker-deployment';
+import { metricsSinks } from './telemetry/call-metrics';
+import { untracedWorkflowSinks, type Tracing } from './telemetry/tracing';
 
 export interface BatchWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
@@ -13,6 +16,10 @@ export interface BatchWorkerOptions extends ActivityDeps {
   rps?: number;
   /** A prebuilt workflow bundle (tests build it once); default: bundle src/workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The worker deployment version it belongs to, with its batches pinned to it; unversioned without. */
+  deployment?: DeploymentVersion;
+  /** Set when the worker exports traces. */
+  tracing?: Tracing;
 }
 
 /** The worker that runs batch workflows and their API calls. */
@@ -29,9 +36,21 @@ export async function createWorker(opts: BatchWorkerOptions): Promise<Worker> {
     // Local calls (--local-calls) never reach the task queue: the batch's own --rps paces them.
     maxTaskQueueActivitiesPerSecond: opts.rps,
     maxActivitiesPerSecond: opts.rps,
+    sinks: workerSinks(opts.tracing),
+    ...(opts.tracing && { interceptors: opts.tracing.worker.interceptors }),
     // Long enough for in-flight calls (15 s timeout by default) to finish on SIGTERM.
     shutdownGraceTime: '20s',
+    // A batch stays on the build it started on, and moves to a newer one at its next continue-as-new.
+    ...(opts.deployment && { workerDeploymentOptions: { version: opts.deployment, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' } }),
   });
+}
+
+/** What the workflow reports through: metrics, and the spans of a traced batch (dropped by a worker that does not trace). */
+export const workerSinks = (tracing?: Tracing) => ({ ...metricsSinks(), ...(tracing?.worker.sinks ?? untracedWorkflowSinks()) });
+
+/** Replaying batch histories: the worker's sinks too, since a history may call them (they stay silent in replay). */
+export function replayOptions(workflowBundle: ReplayWorkerOptions['workflowBundle'], replayName?: string): ReplayWorkerOptions {
+  return { workflowBundle, replayName, sinks: workerSinks() };
 }
 
 /** The workflows' entry file, in src/ (tests, tsx) or dist/ (installed CLI). */

@@ -52,11 +52,17 @@ export async function timeBatch(
  * A batch as a user runs it: `clientsync start` (the installed command, validating the file) until the batch has
  * completed; the rate counts from the moment the command started.
  */
-export async function timeCliBatch(s: Stack, file: string, taskQueue: string, flags: string[]): Promise<{ rate: number; summary: BatchSummary }> {
+export async function timeCliBatch(
+  s: Stack,
+  file: string,
+  taskQueue: string,
+  flags: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ rate: number; summary: BatchSummary }> {
   const id = `bench-cli-${randomUUID().slice(0, 8)}`;
   const began = Date.now();
   const args = ['start', '--clients', file, '--id', id, '--api-url', s.api.baseUrl, '--task-queue', taskQueue, ...flags];
-  await exec(process.execPath, [path.join(ROOT, 'bin/clientsync.js'), ...args], { env: { ...process.env, ...s.env, API_TOKEN: s.token } });
+  await exec(process.execPath, [path.join(ROOT, 'bin/clientsync.js'), ...args], { env: { ...process.env, ...s.env, API_TOKEN: s.token, ...extraEnv } });
   const summary = (await s.client.workflow.getHandle(id).result()) as BatchSummary;
   return { rate: summary.processed / ((Date.now() - began) / 1000), summary };
 }

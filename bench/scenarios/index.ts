@@ -8,3 +8,5 @@ export { scaleOut } from './scale-out';
 export { sourceScaling } from './sources';
 export { throughput } from './throughput';
 export { commands } from './commands';
+export { requestShape } from './request-shape';
+export { metricsCost } from './metrics-cost';

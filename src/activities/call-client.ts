@@ -1,11 +1,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { ClientEntry } from '../domain/sources/types';
+import type { RequestSpec } from '../contract/options';
 import { FailureTypes } from '../contract/failures';
 import { batchKey, settledByClaim, type BatchKey, type ResultsStore } from '../store/results-store';
 import { CallGate } from './call-gate';
-import { expectedFailure, outcomeLine } from './expected-failures';
-import { callApi } from './http-call';
+import { expectedFailure, outcomeLine, resultProblemLine } from './expected-failures';
+import { countProcessed, labelsOf, meteredCall } from '../telemetry/call-metrics';
 import { checkStore } from './store-check';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
@@ -18,7 +19,8 @@ export interface CallClientInput {
   store?: string;
   client: ClientEntry;
   apiUrl: string;
-  method: string;
+  /** The request's templates; absent from workflows that predate them (a GET with a bearer token). */
+  request?: RequestSpec;
   /** Absent: the worker's own token source. */
   sealedToken?: string;
   /** Bumped by each tokenRefreshed, so workers re-read their own token source once per refresh. */
@@ -88,23 +90,28 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
       if (wait > 0) await Context.current().sleep(wait);
     }
 
-    const { verdict, status, body } = await callApi({
+    const { verdict, status, body, resultProblem } = await meteredCall({
       batchId,
       batchRun: input.batchRun,
-      clientId: client.id,
+      client,
       apiUrl: input.apiUrl,
-      method: input.method,
+      request: input.request,
       token,
       callTimeoutMs: input.callTimeoutMs,
       expiredRegex: input.expiredRegex,
     });
 
     switch (verdict.kind) {
-      case 'success':
+      case 'success': {
+        const line = resultProblem && resultProblemLine(batchId, client.id, resultProblem);
+        if (line) Context.current().log.warn(line);
         await store.recordSuccess(key, client.id, body, status ?? 200, attempt);
+        countProcessed(labelsOf(batchId), 'succeeded');
         return { outcome: 'succeeded', status: status ?? 200 };
+      }
       case 'fail':
         await store.recordFailure(key, client.id, verdict.reason, status, attempt);
+        countProcessed(labelsOf(batchId), 'failed');
         Context.current().log.info(outcomeLine.failed(client.id, verdict.reason));
         return { outcome: 'failed', status: status ?? undefined, reason: verdict.reason };
       case 'token-expired':

@@ -1,10 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { expectedFailure, outcomeLine } from './expected-failures';
+import { expectedFailure, outcomeLine, resultProblemLine } from './expected-failures';
 import type { ClientEntry } from '../domain/sources/types';
 import type { RetryOptions } from '../contract/options';
 import { batchKey, settledByClaim, type ResultsStore } from '../store/results-store';
 import type { CallClientInput } from './call-client';
-import { callApi } from './http-call';
+import { countProcessed, labelsOf, meteredCall } from '../telemetry/call-metrics';
 import { checkStore } from './store-check';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
@@ -98,18 +98,22 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pace
           if (wait > 0) await ctx.sleep(wait);
           lastCallAt = Date.now();
         }
-        const { verdict, status, body } = await callApi({ ...input, clientId: client.id, token });
+        const { verdict, status, body, resultProblem } = await meteredCall({ ...input, client, token });
         if (verdict.kind === 'token-expired') {
           ctx.log.info(outcomeLine.tokenExpired(client.id, verdict.reason));
           return { outcomes, pendingFrom: i, tokenProblem: verdict.reason };
         }
         if (verdict.kind === 'success') {
+          const line = resultProblem && resultProblemLine(batchId, client.id, resultProblem);
+          if (line) ctx.log.warn(line);
           await store.recordSuccess(key, client.id, body, status ?? 200, attempt);
+          countProcessed(labelsOf(batchId), 'succeeded');
           outcomes.push('succeeded');
           break;
         }
         if (verdict.kind === 'fail' || attempt >= input.retry.maximumAttempts) {
           await store.recordFailure(key, client.id, verdict.reason, status, attempt);
+          countProcessed(labelsOf(batchId), 'failed');
           ctx.log.info(outcomeLine.failed(client.id, verdict.reason));
           outcomes.push('failed');
           break;

@@ -26,3 +26,13 @@ export const outcomeLine = {
   tokenExpired: (clientId: string, reason: string) => `ClientId ${clientId}: token expired (${reason}); the batch waits for a new one`,
   retrying: (clientId: string, reason: string, attempt: number) => `ClientId ${clientId}: ${reason} on attempt ${attempt}; retrying`,
 };
+
+/** Batches whose --result failed on a response on this worker: said once per batch, not once per client. */
+const resultProblemSaid = new Set<string>();
+
+/** Says, once per batch, that --result did not apply to a response, so the whole body was kept. */
+export function resultProblemLine(batchId: string, clientId: string, problem: string): string | undefined {
+  if (resultProblemSaid.has(batchId)) return undefined;
+  resultProblemSaid.add(batchId);
+  return `Batch ${batchId}: ${problem} on the response for ClientId ${clientId}; the whole body is kept for each response it does not fit (said once per batch)`;
+}

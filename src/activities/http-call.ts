@@ -1,26 +1,41 @@
 import { STATUS_CODES } from 'node:http';
 import { request, type Dispatcher } from 'undici';
 import { classifyRequestError, classifyResponse, type Verdict } from '../domain/classify';
-import { clientUrl } from '../domain/client-url';
+import { redactSecret } from '../domain/request/auth';
+import { compiledExpression, evaluateExpression } from '../domain/request/expression';
+import { okStatusSet } from '../domain/request/ok-status';
+import { renderRequest, RequestShapeError, type RenderedRequest } from '../domain/request/render-request';
+import type { ClientEntry } from '../domain/sources/types';
+import { DEFAULT_OPTIONS, requestOf, type RequestSpec } from '../contract/options';
 
 export interface HttpCall {
   batchId: string;
   /** The batch's first run id: with the batch id, it names this batch and no other that reuses the id. */
   batchRun?: string;
-  clientId: string;
+  client: ClientEntry;
   apiUrl: string;
-  method: string;
+  /** Absent in calls from a workflow that predates request templates: the original script's GET with a bearer token. */
+  request?: RequestSpec;
   token: string;
   callTimeoutMs: number;
   expiredRegex?: string;
+  /** A traced call's span context (`traceparent`), sent with the request. */
+  traceHeaders?: Record<string, string>;
 }
 
 export interface HttpAnswer {
   verdict: Verdict;
   /** Null when no answer came (timeout, connection error). */
   status: number | null;
+  /** What the store keeps: the body, or its --result projection. */
   body: string;
+  /** Why --result did not apply to this response (the whole body is kept instead). */
+  resultProblem?: string;
+  /** For a traced call: the URL requested, with the credential redacted. */
+  url?: string;
 }
+
+const DEFAULT_REQUEST = requestOf(DEFAULT_OPTIONS);
 
 /**
  * The key the API can use to drop repeats: `<batchId>:<first run id>:<ClientId>`. It is the same for every
@@ -32,35 +47,70 @@ export function idempotencyKey(batchId: string, batchRun: string | undefined, cl
   return [batchId, ...(batchRun ? [batchRun] : []), clientId].map(encodeURIComponent).join(':');
 }
 
+/** The --result projection of a response, as JSON text; the body is parsed as JSON when it is JSON. */
+async function project(expression: string, body: string): Promise<string> {
+  let input: unknown = body;
+  try {
+    input = JSON.parse(body);
+  } catch {
+    // Not JSON: the expression sees the text.
+  }
+  const value = await evaluateExpression('--result', compiledExpression('--result', expression), input);
+  return JSON.stringify(value ?? null);
+}
+
 /**
  * One HTTP call for one client, classified. Never throws for HTTP or network trouble: that is in the verdict.
  * undici's `request`, not `fetch`: the same client underneath without the WHATWG streams, at about a third
  * of fetch's CPU per call (bench/README.md); at a fast API fetch was a fifth of a busy worker's CPU.
  */
 export async function callApi(call: HttpCall): Promise<HttpAnswer> {
+  const spec = call.request ?? DEFAULT_REQUEST;
+  let req: RenderedRequest;
+  try {
+    req = await renderRequest(spec, call.apiUrl, call.client, idempotencyKey(call.batchId, call.batchRun, call.client.id), call.token);
+  } catch (err) {
+    if (!(err instanceof RequestShapeError)) throw err;
+    return { verdict: { kind: 'fail', reason: `RequestShape:${redactSecret(err.message, call.token)}` }, status: null, body: '' };
+  }
+  if (!call.traceHeaders) return exchange(call, spec, req);
+  const answer = await exchange(call, spec, { ...req, headers: { ...req.headers, ...call.traceHeaders } });
+  return { ...answer, url: redactSecret(req.url.href, call.token) };
+}
+
+/** Sends the request and classifies the answer (its text kept with the credential redacted). */
+async function exchange(call: HttpCall, spec: RequestSpec, req: RenderedRequest): Promise<HttpAnswer> {
   // A total timeout, as fetch with AbortSignal.timeout had, with a plain timer: cheaper per call.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), call.callTimeoutMs);
   try {
-    const res = await request(clientUrl(call.apiUrl, call.clientId), {
-      method: call.method as Dispatcher.HttpMethod,
-      headers: {
-        authorization: `Bearer ${call.token}`,
-        'cache-control': 'no-cache',
-        'idempotency-key': idempotencyKey(call.batchId, call.batchRun, call.clientId),
-        accept: 'application/json',
-      },
+    const res = await request(req.url, {
+      method: req.method as Dispatcher.HttpMethod,
+      headers: req.headers,
+      ...(req.body !== undefined ? { body: req.body } : {}),
       signal: abort.signal,
     });
-    const body = await res.body.text();
+    const text = await res.body.text();
     const retryAfter = res.headers['retry-after'];
     const verdict = classifyResponse(
-      { status: res.statusCode, statusText: STATUS_CODES[res.statusCode] ?? '', body, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter },
-      { expiredRegex: call.expiredRegex },
+      {
+        status: res.statusCode,
+        statusText: STATUS_CODES[res.statusCode] ?? '',
+        body: text,
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      },
+      { expiredRegex: call.expiredRegex, isOk: spec.okStatus === '2xx' ? undefined : okStatusSet(spec.okStatus) },
     );
-    return { verdict, status: res.statusCode, body };
+    const kept = redactSecret(text, call.token);
+    if (verdict.kind !== 'success' || spec.result === undefined) return { verdict, status: res.statusCode, body: kept };
+    try {
+      return { verdict, status: res.statusCode, body: await project(spec.result, kept) };
+    } catch (err) {
+      return { verdict, status: res.statusCode, body: kept, resultProblem: (err as Error).message };
+    }
   } catch (err) {
-    return { verdict: classifyRequestError(err), status: null, body: '' };
+    const verdict = classifyRequestError(err);
+    return { verdict: 'reason' in verdict ? { ...verdict, reason: redactSecret(verdict.reason, call.token) } : verdict, status: null, body: '' };
   } finally {
     clearTimeout(timer);
   }

@@ -10,6 +10,7 @@ import { makeNotify } from './notify';
 import { makeRefreshToken } from './refresh-token';
 import { TokenResolver } from './token-resolver';
 import { tokenProviderFromEnv, type TokenProvider } from '../token/token-provider';
+import { countProcessed, labelsOf } from '../telemetry/call-metrics';
 
 export type { CallClientInput, CallClientOutput, TransientDetails } from './call-client';
 export type { CallClientsInput, CallClientsOutput, ClientOutcome } from './call-clients';
@@ -56,7 +57,16 @@ export function createActivities(deps: ActivityDeps) {
     /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */
     recordFailure: expectedFailure(async function recordFailure(input: RecordFailureInput): Promise<boolean> {
       checkStore(deps.store, input.store);
-      return deps.store.recordFailure(batchKey(input.batchId, input.batchRun), input.clientId, input.reason, input.status, input.attempts, input.keepSuccess);
+      const failed = await deps.store.recordFailure(
+        batchKey(input.batchId, input.batchRun),
+        input.clientId,
+        input.reason,
+        input.status,
+        input.attempts,
+        input.keepSuccess,
+      );
+      if (failed) countProcessed(labelsOf(input.batchId), 'failed');
+      return failed;
     }),
   };
 }

@@ -3,6 +3,7 @@ import { ApplicationFailureCategory } from '@temporalio/common';
 import { FailureTypes } from '../contract/failures';
 import { SealKeyError, unsealToken } from '../token/seal';
 import type { Alert } from '../workflows/alert';
+import { countAlert, labelsOf } from '../telemetry/call-metrics';
 
 export interface NotifyInput {
   /** `start --notify URL`, sealed (a webhook URL is a secret); absent: the worker's CLIENTSYNC_NOTIFY_URL. */
@@ -60,6 +61,7 @@ export function makeNotify(sealKey: () => Promise<Buffer>, env: NodeJS.ProcessEn
       });
     }
     Context.current().log.info(`Alert sent to ${origin}: batch ${input.alert.batchId} ${input.alert.event}`);
+    countAlert(labelsOf(input.alert.batchId));
     return { sentTo: origin };
   };
 }

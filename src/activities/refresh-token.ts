@@ -3,6 +3,7 @@ import { ApplicationFailureCategory } from '@temporalio/common';
 import { FailureTypes } from '../contract/failures';
 import { SealKeyError, sealToken, unsealToken } from '../token/seal';
 import { TokenRefusedError, type IssuedToken, type TokenProvider } from '../token/token-provider';
+import { countRefresh, labelsOf } from '../telemetry/call-metrics';
 
 export interface RefreshTokenInput {
   batchId: string;
@@ -54,6 +55,7 @@ export function makeRefreshToken(provider: TokenProvider | undefined, sealKey: (
         throw new TokenRefusedError(`${provider.name} gave the same token that just expired`);
       }
       Context.current().log.info(`New token from ${provider.name} for batch ${input.batchId} (${input.why})`);
+      countRefresh(labelsOf(input.batchId), 'automatic', 'succeeded');
       return {
         sealedToken: sealToken(issued.token, key),
         expiresAt: issued.expiresAt ?? null,
@@ -61,6 +63,7 @@ export function makeRefreshToken(provider: TokenProvider | undefined, sealKey: (
         provider: provider.name,
       };
     } catch (err) {
+      countRefresh(labelsOf(input.batchId), 'automatic', 'failed');
       if (err instanceof TokenRefusedError) throw refusal(FailureTypes.TokenRefused, `${err.message}`);
       if (err instanceof SealKeyError) throw refusal(FailureTypes.TokenUnavailable, err.message);
       // An outage: retried (benign, so no stack trace per attempt); its message is what the batch shows at the end.

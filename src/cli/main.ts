@@ -1,9 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf } from '../errors';
-import { DEFAULT_TASK_QUEUE } from '../contract/batch';
+import { stopTracing } from '../telemetry/tracing';
+import { DEFAULT_DEPLOYMENT, DEFAULT_TASK_QUEUE } from '../contract/batch';
 import { defaultText, OPTION_TABLE, type OptionRow } from '../contract/option-table';
 import { processIO, type CliIO } from './io';
-import { parserFor, port, positiveNumber, rate, webhookUrl, wholeNumber } from './parse';
+import { addExamples } from './reference';
+import { authPlace, parserFor, port, positiveNumber, rate, webhookUrl, wholeNumber } from './parse';
 
 /** The command functions, injectable so argv parsing can be table-tested without running anything. */
 export interface Commands {
@@ -65,6 +67,7 @@ function withBatchOptions(cmd: Command, rows: readonly OptionRow[], use: 'start'
       const option = new Option(`--${row.flag} <${row.value}>`, shown ? `${row.help} (default ${shown})` : row.help);
       const parser = parserFor(t);
       if (t.kind === 'choice') option.choices(t.choices);
+      else if (t.kind === 'list') option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
       else if (parser) option.argParser(parser);
       cmd.addOption(option);
     }
@@ -84,7 +87,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
 
   program
     .command('server')
-    .description('start the Temporal dev server (built once from temporal/go.mod) with Temporal Web')
+    .description('start the Temporal server on SQLite (built once from temporal/server/go.mod) with Temporal Web')
     .addOption(new Option('--port <port>', 'gRPC port').default(7233).argParser(port))
     .addOption(new Option('--ui-port <port>', 'Temporal Web port').default(8233).argParser(port))
     .option('--db <file>', 'SQLite file that keeps batches across restarts (default: .clientsync/temporal.db)')
@@ -111,6 +114,10 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .addOption(new Option('--slow-ms <ms>', 'delay of slow answers').default(30_000).argParser(wholeNumber()))
     .addOption(new Option('--reset-rate <rate>', 'share of connections reset without an answer').default(0).argParser(rate))
     .option('--missing <ids>', 'comma-separated ids that answer 404', (v: string) => v.split(',').filter(Boolean))
+    .option('--conflicts <ids>', 'comma-separated ids whose POST answers 409 Conflict (the record exists)', (v: string) => v.split(',').filter(Boolean))
+    .addOption(
+      new Option('--auth <place>', 'where the API reads the token: bearer, basic (password), header:NAME or query:NAME').default('bearer').argParser(authPlace),
+    )
     .addOption(new Option('--seed <n>', 'seed of the fault generator').default(1).argParser(wholeNumber()))
     .option('--jwks-url <url>', "also accept JWT access tokens signed by the keys at this URL (an authorization server's)")
     .option('--audience <aud>', 'with --jwks-url: the audience the JWTs must carry')
@@ -128,6 +135,8 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
           slowMs: o.slowMs,
           resetRate: o.resetRate,
           missingIds: o.missing,
+          conflictIds: o.conflicts,
+          auth: o.auth,
           seed: o.seed,
           ...(o.jwksUrl ? { jwt: { jwksUrl: o.jwksUrl, ...(o.audience ? { audience: o.audience } : {}) } } : {}),
         },
@@ -145,13 +154,20 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
         positiveNumber,
       ),
     )
+    .addOption(
+      new Option('--deployment <name>', 'the worker deployment it joins; its build is the release plus a hash of the workflow code')
+        .env('CLIENTSYNC_DEPLOYMENT')
+        .default(DEFAULT_DEPLOYMENT),
+    )
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 0.0.0.0:9464 (default: env CLIENTSYNC_METRICS; none)')
+    .option('--no-make-current', 'join without becoming the current build (a cluster: the operator makes a build current once all its workers run)')
     .action((o) => commands.worker({ ...o, debug: program.opts().debug === true }, io));
 
   withBatchOptions(
     tokenOptions(program.command('start'))
       .description('validate a clients file and start a batch')
       .requiredOption('--clients <file>', "clients file or http(s) URL (read with Range): the original script's nested JSON, JSON Lines or CSV")
-      .option('--api-url <url>', 'API URL; {ClientId} is replaced, else the id is appended (default: env API_BASE_URL)')
+      .option('--api-url <url>', "API URL; each {Field} is the client's field (e.g. {ClientId}), else the id is appended (default: env API_BASE_URL)")
       .option('--id <batchId>', 'batch id (also the workflow id)')
       .addOption(new Option('--format <format>', 'source format (default: by file ending)').choices(['seed-json', 'jsonl', 'csv']))
       .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
@@ -162,7 +178,9 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
           'POST a JSON alert here when the batch needs a person, while it waits, and when it ends (default: env CLIENTSYNC_NOTIFY_URL on the workers)',
         ).argParser(webhookUrl),
       )
+      .option('--body-file <file>', 'read the --body expression from a file')
       .option('--dry-run', 'validate the clients file and report; start nothing')
+      .option('--show-request', 'print the first three requests as they will be sent, the credential redacted')
       .option('--wait', 'show progress until the batch ends'),
     OPTION_TABLE,
   ).action(async (o) => void (await commands.start(o, io)));
@@ -245,6 +263,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .option('--keep', 'leave the server, worker and fake API running')
     .action(async (o) => void (await commands.demo(o, io)));
 
+  addExamples(program);
   return program;
 }
 
@@ -271,5 +290,7 @@ export async function main(argv: string[], io: CliIO = processIO, commands?: Com
     return 0;
   } catch (err) {
     return reportError(err, io, argv.includes('--debug'));
+  } finally {
+    await stopTracing();
   }
 }

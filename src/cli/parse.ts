@@ -3,6 +3,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { InvalidArgumentError } from 'commander';
 import type { ValueKind } from '../contract/option-table';
 import type { MaxFailures } from '../contract/options';
+import { parseAuth } from '../domain/request/auth';
 
 /** commander parsers that turn bad values into one-line errors naming the flag's expectation. */
 export function wholeNumber(min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -55,6 +56,16 @@ export function webhookUrl(value: string): string {
     throw new InvalidArgumentError('expected an http(s) URL to POST alerts to, e.g. a Slack incoming webhook');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError('expected an http(s) URL to POST alerts to');
+  return value;
+}
+
+/** Where a credential goes, as `--auth` names it. */
+export function authPlace(value: string): string {
+  try {
+    parseAuth(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--auth "[^"]*" is /, ''));
+  }
   return value;
 }
 

@@ -6,6 +6,9 @@ import type { StoreIdentity } from './store-identity';
 
 export const DEFAULT_TASK_QUEUE = 'clientsync';
 
+/** The worker deployment that clientsync's workers join unless told another name (docs/upgrading.md). */
+export const DEFAULT_DEPLOYMENT = 'clientsync';
+
 export const BATCH_WORKFLOW_TYPE = 'batchWorkflow';
 
 export type BatchState = 'running' | 'waiting-for-token' | 'paused' | 'completed' | 'cancelled' | 'failed';

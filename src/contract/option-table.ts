@@ -2,7 +2,7 @@
 // whether `clientsync set` may change it while the batch runs, and its help. The flags of `start` and `set`,
 // the checks of `set`'s Update and the defaults shown in help all come from it. Pure data: the workflow
 // imports it too.
-import { DEFAULT_OPTIONS, type BatchOptions, type BatchOptionsInput, type MaxFailures } from './options';
+import { DEFAULT_OPTIONS, HTTP_METHODS, type BatchOptions, type BatchOptionsInput, type MaxFailures } from './options';
 
 export type ValueKind =
   | { kind: 'whole'; min: number; max: number }
@@ -13,13 +13,15 @@ export type ValueKind =
   | { kind: 'choice'; choices: readonly string[] }
   | { kind: 'max-failures' }
   | { kind: 'text' }
+  /** A flag given once per value. */
+  | { kind: 'list' }
   /** A flag without a value: on when given. */
   | { kind: 'switch' }
   /** `--name` and `--no-name`: on by default. */
   | { kind: 'on-off'; offHelp: string };
 
 /** The options a row may set: a BatchOptions key, or the retry policy's attempts. */
-export type OptionKey = keyof Omit<BatchOptions, 'retry' | 'method' | 'autoRefreshMinIntervalMs'> | 'maximumAttempts';
+export type OptionKey = keyof Omit<BatchOptions, 'retry' | 'autoRefreshMinIntervalMs'> | 'maximumAttempts';
 
 export interface OptionRow {
   /** The long flag without its dashes; commander names the parsed value after it (`timeout-ms` → `timeoutMs`). */
@@ -35,7 +37,48 @@ export interface OptionRow {
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
-export const OPTION_TABLE: readonly OptionRow[] = [
+export const OPTION_TABLE = [
+  { flag: 'method', value: 'method', option: 'method', type: { kind: 'choice', choices: HTTP_METHODS }, settable: false, help: 'HTTP method of each call' },
+  {
+    flag: 'header',
+    value: "'Name: value'",
+    option: 'headers',
+    type: { kind: 'list' },
+    settable: false,
+    help: "a header for each call, repeatable; {Field} in the value is the client's field",
+  },
+  {
+    flag: 'body',
+    value: 'jsonata',
+    option: 'body',
+    type: { kind: 'text' },
+    settable: false,
+    help: 'a JSONata expression over the client entry that builds the JSON body, e.g. \'{"id": ClientId, "name": ClientName}\'',
+  },
+  {
+    flag: 'auth',
+    value: 'place',
+    option: 'auth',
+    type: { kind: 'text' },
+    settable: false,
+    help: 'where the token goes: bearer, basic (the token is user:password), header:NAME (e.g. header:X-Api-Key) or query:NAME',
+  },
+  {
+    flag: 'ok-status',
+    value: 'statuses',
+    option: 'okStatus',
+    type: { kind: 'text' },
+    settable: false,
+    help: 'statuses that count as a success for a client, e.g. 2xx,409',
+  },
+  {
+    flag: 'result',
+    value: 'jsonata',
+    option: 'result',
+    type: { kind: 'text' },
+    settable: false,
+    help: 'a JSONata expression over each response, kept instead of the whole body, e.g. \'{"id": id, "status": status}\'',
+  },
   { flag: 'concurrency', value: 'n', option: 'concurrency', type: { kind: 'whole', min: 1, max: 1000 }, settable: true, help: 'calls in flight at once' },
   { flag: 'page-size', value: 'n', option: 'pageSize', type: { kind: 'whole', min: 1, max: 10_000 }, settable: false, help: 'clients read per page' },
   { flag: 'timeout-ms', value: 'ms', option: 'callTimeoutMs', type: { kind: 'whole', min: 1, max: MAX }, settable: false, help: 'per-call timeout' },
@@ -141,15 +184,34 @@ export const OPTION_TABLE: readonly OptionRow[] = [
     settable: true,
     help: 'what --max-failures does',
   },
-];
+] as const satisfies readonly OptionRow[];
 
 /** The name commander gives a flag's value: `timeout-ms` → `timeoutMs`. */
+/** `page-size` → `pageSize`: the name commander gives a flag's parsed value. */
+type Camel<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : S;
+
+/** The parsed value of a kind of option, as commander hands it to a command. */
+type ParsedValue<K extends ValueKind> = K extends { kind: 'choice'; choices: readonly (infer C)[] }
+  ? C
+  : K extends { kind: 'switch' } | { kind: 'on-off' }
+    ? boolean
+    : K extends { kind: 'max-failures' }
+      ? MaxFailures | null
+      : K extends { kind: 'text' }
+        ? string
+        : K extends { kind: 'list' }
+          ? string[]
+          : number;
+
+/** The batch options of `start`'s parsed flags, each named and typed by its row. */
+export type TableFlags = { [R in (typeof OPTION_TABLE)[number] as Camel<R['flag']>]?: ParsedValue<R['type']> };
+
 export const attributeOf = (flag: string) => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
 /** An option's default, as help shows it; undefined where there is none to show. */
 export function defaultText(row: OptionRow, d: BatchOptions = DEFAULT_OPTIONS): string | undefined {
   const v = row.option === 'maximumAttempts' ? d.retry.maximumAttempts : d[row.option];
-  if (v === undefined || v === null || v === false) return undefined;
+  if (v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0)) return undefined;
   if (row.type.kind === 'duration') return (v as number) > 0 ? `${(v as number) / 60_000}m` : undefined;
   if (row.type.kind === 'on-off') return v ? 'on' : 'off';
   return String(v);

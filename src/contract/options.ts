@@ -18,7 +18,17 @@ export interface BatchOptions {
   /** A regex over the response body that marks an expired token; default: the original script's ErrorMessage rule. */
   expiredRegex?: string;
   /** HTTP method; GET as in the original script. */
-  method: string;
+  method: HttpMethod;
+  /** `Name: value` headers; a value may name entry fields as `{Field}`. */
+  headers: string[];
+  /** A JSONata expression over the client entry that builds the JSON body; absent: no body. */
+  body?: string;
+  /** Where the credential goes: bearer, basic, header:NAME or query:NAME. */
+  auth: string;
+  /** The statuses that count as a success for a client, e.g. `2xx,409`. */
+  okStatus: string;
+  /** A JSONata expression over each response, kept in the store instead of the whole body; absent: the body. */
+  result?: string;
   /** The run continues as new at the next page boundary past this many history events. */
   eventBudget: number;
   /**
@@ -70,6 +80,9 @@ export const DEFAULT_OPTIONS: BatchOptions = {
   callTimeoutMs: 15_000,
   retry: { maximumAttempts: 8, initialIntervalMs: 1000, maximumIntervalMs: 30_000, backoffCoefficient: 2 },
   method: 'GET',
+  headers: [],
+  auth: 'bearer',
+  okStatus: '2xx',
   eventBudget: 5000,
   clientsPerActivity: 1,
   localCalls: false,
@@ -83,6 +96,17 @@ export const DEFAULT_OPTIONS: BatchOptions = {
   minSample: 100,
   onMaxFailures: 'pause',
 };
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** How each client's request is made: templates the workers fill per client, never rendered requests. */
+export type RequestSpec = Pick<BatchOptions, 'method' | 'headers' | 'body' | 'auth' | 'okStatus' | 'result'>;
+
+export function requestOf(opts: BatchOptions): RequestSpec {
+  const { method, headers, body, auth, okStatus, result } = opts;
+  return { method, headers, auth, okStatus, ...(body !== undefined ? { body } : {}), ...(result !== undefined ? { result } : {}) };
+}
 
 /** What a starter may set; the rest comes from DEFAULT_OPTIONS. */
 export type BatchOptionsInput = Partial<Omit<BatchOptions, 'retry'>> & { retry?: Partial<RetryOptions> };

@@ -1,6 +1,8 @@
+import { memoLast } from './memo-last';
+
 /**
  * What a response means for the batch. Pure: no I/O, no Temporal, unit-tested on its own.
- * - success: 2xx;
+ * - success: 2xx, or the statuses of --ok-status;
  * - token-expired: the operator must refresh the token; the client is not failed;
  * - retry: transient (429, 5xx, timeouts, connection errors), retried with backoff;
  * - fail: this client failed (other 4xx); the batch goes on.
@@ -13,6 +15,8 @@ export interface ExpiryRule {
   expiredRegex?: string;
   /** Whether any other 401 (e.g. an invalid token) also waits for a refresh; default true. */
   unauthorizedIsExpiry?: boolean;
+  /** The statuses that count as a success (--ok-status); default: 2xx. */
+  isOk?: (status: number) => boolean;
 }
 
 /** The original script's rule: a JSON ErrorMessage that mentions "session" and "expired", in any case. */
@@ -53,16 +57,12 @@ export interface ResponseFacts {
   retryAfter?: string | null;
 }
 
-/** The last expiry regex compiled: a batch uses one for all its calls, so a response does not compile it again. */
-let compiled: { source: string; regex: RegExp } | undefined;
-function expiredRegex(source: string): RegExp {
-  if (compiled?.source !== source) compiled = { source, regex: compileExpiredRegex(source) };
-  return compiled.regex;
-}
+/** compileExpiredRegex, for every response of a batch: the last one compiled is kept. */
+const expiredRegex = memoLast(compileExpiredRegex);
 
 export function classifyResponse(res: ResponseFacts, rule: ExpiryRule = {}): Verdict {
   const { status } = res;
-  if (status >= 200 && status < 300) return { kind: 'success' };
+  if (rule.isOk ? rule.isOk(status) : status >= 200 && status < 300) return { kind: 'success' };
   if (status === 401 || status === 403) {
     const expired = rule.expiredRegex ? expiredRegex(rule.expiredRegex).test(res.body) : seedExpiryMatch(res.body);
     if (expired) return { kind: 'token-expired', reason: `TokenExpired:${status}` };

@@ -1,17 +1,25 @@
+import type { ClientEntry } from './sources/types';
+import { fieldsOf, fillTemplate } from './request/field-template';
+
 /**
- * The URL for one client: `{ClientId}` in the template is replaced, else the id is appended (the original script's
- * `API_BASE_URL + ClientId`). Ids are URL-encoded, so `/`, spaces and unicode are safe.
+ * The URL for one client: each `{Field}` in the template is replaced by the entry's field. A template without
+ * any gets the id appended (the original script's `API_BASE_URL + ClientId`), unless the request carries a
+ * body: then it names a collection, as `POST /clients` does, and is used as it is. Values are
+ * percent-encoded, so `/`, spaces and unicode are safe.
  */
-export function clientUrl(template: string, clientId: string): string {
-  const encoded = encodeURIComponent(clientId);
-  return template.includes('{ClientId}') ? template.split('{ClientId}').join(encoded) : template + encoded;
+export function clientUrl(template: string, entry: ClientEntry, appendId = true): string {
+  if (fieldsOf(template).length > 0) return fillTemplate(template, entry, encodeURIComponent);
+  return appendId ? template + encodeURIComponent(entry.id) : template;
 }
+
+/** The entry fields a URL template needs: those it names, or ClientId when it is appended. */
+export const urlFields = (template: string, appendId = true): string[] => (fieldsOf(template).length > 0 ? fieldsOf(template) : appendId ? ['ClientId'] : []);
 
 /** Throws a one-line error naming the fix when `template` is not an http(s) URL. */
 export function checkApiUrl(template: string): void {
   let url: URL;
   try {
-    url = new URL(clientUrl(template, 'x'));
+    url = new URL(template.replace(/\{[^{}]+\}/g, 'x'));
   } catch {
     throw new Error(`--api-url ${JSON.stringify(template)} is not a URL; use e.g. https://api.example.com/clients/ or …/clients/{ClientId}`);
   }

@@ -1,8 +1,19 @@
+/** A write as the API received it: its method, JSON body and headers (never the credential). */
+export interface RecordedRequest {
+  method: string;
+  body?: unknown;
+  headers: Record<string, string>;
+}
+
 /** What one client saw: successful calls and the Idempotency-Key each success carried. */
 export interface ClientRecord {
   attempts: number;
   successes: number;
   successKeys: string[];
+  /** Each successful write (not GETs), in order. */
+  writes?: RecordedRequest[];
+  /** Creates answered 409 Conflict: the record existed already. */
+  conflicts?: number;
 }
 
 export interface LedgerCheck {
@@ -44,6 +55,11 @@ export class Ledger {
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
   }
 
+  conflict(id: string): void {
+    const rec = this.record(id);
+    rec.conflicts = (rec.conflicts ?? 0) + 1;
+  }
+
   /** A client request was answered, or its connection closed. */
   ended(): void {
     this.inFlight--;
@@ -53,10 +69,11 @@ export class Ledger {
     this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
   }
 
-  success(id: string, idempotencyKey: string | undefined): void {
+  success(id: string, idempotencyKey: string | undefined, write?: RecordedRequest): void {
     const rec = this.record(id);
     rec.successes++;
     rec.successKeys.push(idempotencyKey ?? '');
+    if (write) (rec.writes ??= []).push(write);
     this.successTimes.push(Date.now());
   }
 

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
-import { Ledger } from './ledger';
+import { credentialOf, parseAuth, type AuthPlace } from '../domain/request/auth';
+import { Ledger, type RecordedRequest } from './ledger';
 import { seededRandom } from './random';
 
 /** Knobs of the fake clients API. Rates are probabilities per request (0..1). */
@@ -34,6 +35,10 @@ export interface FakeApiOptions {
    * `audience` when given; one past its `exp` gets the original script's 401 "Session already expired."
    */
   jwt?: { jwksUrl: string; audience?: string };
+  /** Where the API reads the credential, as start's --auth says it (default bearer); basic auth's password is the token. */
+  auth?: string;
+  /** Ids whose record exists already: a POST for one answers 409 Conflict. */
+  conflictIds?: Iterable<string>;
 }
 
 export interface FakeApi {
@@ -65,6 +70,7 @@ interface TokenState {
   expiresAt?: number;
 }
 
+const CLIENT_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 const EXPIRED_BODY = { ErrorMessage: 'Session already expired.' };
 const INVALID_BODY = { ErrorMessage: 'Invalid token' };
 
@@ -79,6 +85,8 @@ function clientBody(id: string): object {
 export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeApi> {
   const opts: FakeApiOptions = { ...initial };
   let missing = new Set(initial.missingIds ?? []);
+  let conflicts = new Set(initial.conflictIds ?? []);
+  let auth: AuthPlace = parseAuth(initial.auth ?? 'bearer');
   let random = seededRandom(opts.seed ?? 1);
   const ledger = new Ledger();
   const tokens = new Map<string, TokenState>();
@@ -117,11 +125,17 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
   };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  const handleClient = async (req: http.IncomingMessage, res: http.ServerResponse, id: string) => {
+  /** The token the request carries in the place the API reads it from. */
+  const tokenOf = (req: http.IncomingMessage, url: URL) => {
+    const credential = credentialOf(auth, url, req.headers);
+    return auth.kind === 'basic' ? credential?.slice(credential.indexOf(':') + 1) : credential;
+  };
+
+  const handleClient = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, id: string, body?: unknown) => {
     ledger.attempt(id);
     res.once('close', () => ledger.ended());
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const token = bearer ? (tokens.get(bearer) ?? (await jwtToken(bearer))) : undefined;
+    const presented = tokenOf(req, url);
+    const token = presented ? (tokens.get(presented) ?? (await jwtToken(presented))) : undefined;
     if (token === 'expired') return send(res, 401, EXPIRED_BODY);
     if (!token) return send(res, 401, INVALID_BODY);
 
@@ -140,29 +154,71 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
 
     if (isExpired(token)) return send(res, 401, EXPIRED_BODY);
     if (missing.has(id)) return send(res, 404, { ErrorMessage: `Client ${id} not found` });
+    if (req.method === 'POST' && conflicts.has(id)) {
+      ledger.conflict(id);
+      return send(res, 409, { ErrorMessage: `Client ${id} already exists` });
+    }
     token.successes++;
     const key = req.headers['idempotency-key'];
-    ledger.success(id, Array.isArray(key) ? key[0] : key);
-    send(res, 200, clientBody(id));
+    ledger.success(id, Array.isArray(key) ? key[0] : key, req.method === 'GET' ? undefined : recorded(req, body));
+    send(res, req.method === 'POST' ? 201 : 200, clientBody(id));
+  };
+
+  /** What the ledger keeps of a write: its method, body and headers, never the credential. */
+  const recorded = (req: http.IncomingMessage, body: unknown): RecordedRequest => {
+    const headers: Record<string, string> = {};
+    const secretHeader = auth.kind === 'header' ? auth.name.toLowerCase() : 'authorization';
+    for (const [name, value] of Object.entries(req.headers)) if (name !== secretHeader && typeof value === 'string') headers[name] = value;
+    return { method: req.method ?? '', ...(body !== undefined ? { body } : {}), headers };
+  };
+
+  /** A write's JSON body, or undefined with a 400 sent. */
+  const readJsonBody = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<{ value: unknown } | undefined> => {
+    let text = '';
+    for await (const chunk of req) text += (chunk as Buffer).toString();
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return void send(res, 415, { ErrorMessage: 'The body must be application/json' });
+    try {
+      return { value: JSON.parse(text) };
+    } catch {
+      return void send(res, 400, { ErrorMessage: 'The body is not valid JSON' });
+    }
+  };
+
+  /** `METHOD /clients/{id}`, or `POST /clients` with the id in the body (`id` or `ClientId`). */
+  const routeClient = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
+    const method = req.method ?? '';
+    const writes = method === 'POST' || method === 'PUT' || method === 'PATCH';
+    const body = writes ? await readJsonBody(req, res) : undefined;
+    if (writes && !body) return;
+    let id: string;
+    if (url.pathname === '/clients') {
+      const fields = (body?.value ?? {}) as { id?: unknown; ClientId?: unknown };
+      const given = fields.id ?? fields.ClientId;
+      if (method !== 'POST' || (typeof given !== 'string' && typeof given !== 'number'))
+        return send(res, 400, { ErrorMessage: 'POST /clients needs an id in the body' });
+      id = String(given);
+    } else {
+      try {
+        id = decodeURIComponent(url.pathname.slice('/clients/'.length));
+      } catch {
+        return send(res, 400, { ErrorMessage: 'Bad client id encoding' });
+      }
+    }
+    await handleClient(req, res, url, id, body?.value);
   };
 
   const configure = (changes: Partial<FakeApiOptions>) => {
     Object.assign(opts, changes);
     if (changes.missingIds) missing = new Set(changes.missingIds);
+    if (changes.conflictIds) conflicts = new Set(changes.conflictIds);
+    if (changes.auth) auth = parseAuth(changes.auth);
     if (changes.seed !== undefined) random = seededRandom(changes.seed);
   };
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const clientMatch = /^\/clients\/(.+)$/.exec(url.pathname);
-    if (req.method === 'GET' && clientMatch) {
-      let id: string;
-      try {
-        id = decodeURIComponent(clientMatch[1]!);
-      } catch {
-        return send(res, 400, { ErrorMessage: 'Bad client id encoding' });
-      }
-      handleClient(req, res, id).catch(() => res.destroy());
+    if (/^\/clients(\/.+)?$/.test(url.pathname) && CLIENT_METHODS.has(req.method ?? '')) {
+      routeClient(req, res, url).catch(() => res.destroy());
       return;
     }
     if (req.method === 'POST' && url.pathname === '/token') {

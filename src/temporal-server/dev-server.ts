@@ -1,11 +1,16 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { searchAttributeDefinitions } from '../search-attributes';
+import { promisify } from 'node:util';
+import { freePort } from '../free-port';
+import { searchAttributeKeys } from '../search-attributes';
 import { serverAnswers } from '../temporal-connection';
-import { resolveTemporalBinary } from './provision';
+import { prepareNamespace } from './namespace';
+import { DYNAMIC_CONFIG_FILE, resolveBinary, SQLITE_PREPARE, TEMPORAL_SERVER } from './provision';
+import { renderServerConfig, SERVICES, type ServicePorts } from './server-config';
 import { recordServer } from './server-record';
 import { spawnTied } from './tied-spawn';
+import { startWeb, type Web } from './web';
 
 export interface DevServerOptions {
   /** gRPC port (default 7233). */
@@ -22,73 +27,139 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl: string | undefined;
+  /** Temporal Web, unless headless: its `ready` resolves once the page answers. */
+  web: Web | undefined;
   child: ChildProcess;
   /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
   stop(): Promise<void>;
 }
 
-/** The arguments of `temporal server start-dev`, bound to loopback with the project's search attributes. */
-export function devServerArgs(opts: Required<Pick<DevServerOptions, 'port' | 'uiPort' | 'dbFile'>> & { headless?: boolean }): string[] {
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--db-filename', opts.dbFile];
-  args.push('--namespace', 'default', '--log-level', 'warn');
-  if (opts.headless) args.push('--headless');
-  else args.push('--ui-port', String(opts.uiPort));
-  for (const [name, type] of searchAttributeDefinitions) args.push('--search-attribute', `${name}=${type}`);
-  // Batches poll activity completions in bursts; let the dev server hand out tasks without its default RPS cap.
-  args.push('--dynamic-config-value', 'frontend.namespaceRPS=100000');
-  // Eager activities: an activity scheduled by a workflow task goes straight back to the worker that completed
-  // it, skipping a round through matching. Measured: one-client-per-activity batches 23% faster at c=20
-  // (bench/README.md). Off by default in the server.
-  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
-  // WAL with synchronous=NORMAL: a crashed server loses nothing; only a power cut can lose the last commits.
-  // Measured: ~15% more calls/s than SQLite's defaults (bench/README.md). CLIENTSYNC_SQLITE_PRAGMAS overrides.
-  const pragmas = process.env.CLIENTSYNC_SQLITE_PRAGMAS ?? 'journal_mode=wal,synchronous=normal';
-  for (const p of pragmas.split(',').filter(Boolean)) args.push('--sqlite-pragma', p);
-  return args;
+const exec = promisify(execFile);
+const LOOPBACK = '127.0.0.1';
+
+/**
+ * SQLite pragmas: WAL with synchronous=NORMAL, so a crashed server loses nothing and only a power cut can lose
+ * the last commits. Measured: ~15% more calls/s than SQLite's defaults (bench/README.md).
+ */
+export function sqlitePragmas(spec = process.env.CLIENTSYNC_SQLITE_PRAGMAS ?? 'journal_mode=wal,synchronous=normal'): Record<string, string> {
+  return Object.fromEntries(
+    spec
+      .split(',')
+      .filter(Boolean)
+      .map((p) => p.split('=', 2) as [string, string]),
+  );
 }
 
-/** Starts `temporal server start-dev` and resolves once it answers. */
+/** The frontend on `port`; every other service and membership port is one the OS has free. */
+async function devServicePorts(port: number): Promise<ServicePorts> {
+  const [frontendMembership, ...rest] = await Promise.all(Array.from({ length: SERVICES.length * 2 - 1 }, () => freePort(LOOPBACK)));
+  const pair = (i: number) => ({ grpc: rest[2 * i]!, membership: rest[2 * i + 1]! });
+  return { frontend: { grpc: port, membership: frontendMembership! }, history: pair(0), matching: pair(1), worker: pair(2) };
+}
+
+/**
+ * Starts the Temporal server on a SQLite file, all services in one process bound to loopback, and resolves once
+ * it answers with namespace `default` and clientsync's search attributes. Temporal Web starts beside it.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? 7233;
-  const uiPort = options.uiPort ?? 8233;
-  const address = `127.0.0.1:${port}`;
-  const binary = await resolveTemporalBinary(options.log);
-  await mkdir(path.dirname(path.resolve(options.dbFile)), { recursive: true });
-  const args = devServerArgs({ port, uiPort, dbFile: path.resolve(options.dbFile), headless: options.headless });
+  const address = `${LOOPBACK}:${port}`;
+  const log = options.log ?? (() => {});
+  const binary = await resolveBinary(TEMPORAL_SERVER, log);
+  const dbFile = path.resolve(options.dbFile);
+  await mkdir(path.dirname(dbFile), { recursive: true });
+  await prepareSqlite(dbFile, log);
+  // Beside the database: the server's and Web's command lines then name the folder they serve.
+  const configDir = path.join(path.dirname(dbFile), 'temporal-config', String(port));
+  await mkdir(configDir, { recursive: true });
+  const config = renderServerConfig({
+    store: { kind: 'sqlite', file: dbFile, pragmas: sqlitePragmas() },
+    ip: LOOPBACK,
+    ports: await devServicePorts(port),
+    historyShards: 1,
+    dynamicConfigFile: DYNAMIC_CONFIG_FILE,
+  });
+  await writeFile(path.join(configDir, 'dev.yaml'), config);
+  const args = ['--root', '/', '--config', configDir, '--env', 'dev', '--allow-no-auth', 'start'];
   const child = spawnTied(binary.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  // The first lines say why it stopped (a Go panic's message comes before its stack); the last, where.
+  const exit = watchExit(child);
+  void exit.promise.then(() => rm(configDir, { recursive: true, force: true }));
+
+  const stopServer = async () => {
+    if (exit.code() !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exit.promise;
+    clearTimeout(timer);
+  };
+  try {
+    await untilAnswers(address, exit);
+    await prepareNamespace(address);
+  } catch (err) {
+    await stopServer();
+    throw err;
+  }
+  const web = options.headless
+    ? undefined
+    : startWeb({ grpcAddress: address, ip: LOOPBACK, port: options.uiPort ?? 8233, dir: path.join(configDir, 'web'), log });
+  const forget = recordServer(address, web?.url);
+  void exit.promise.then(forget);
+  const stop = async () => {
+    await web?.stop();
+    await stopServer();
+  };
+  return { address, uiUrl: web?.url, web, child, stop };
+}
+
+/** Schema and namespace in the file before the server starts: it answers with `default` ready, as Temporal's own dev server does. */
+async function prepareSqlite(dbFile: string, log: (line: string) => void): Promise<void> {
+  const tool = await resolveBinary(SQLITE_PREPARE, log);
+  const attributes = searchAttributeKeys.flatMap((key) => ['-search-attribute', `${key.name}=${shorthand(key.type)}`]);
+  await exec(tool.path, ['-db', dbFile, '-namespace', 'default', '-retention', '72h', ...attributes]).catch((err: { stderr?: string; message: string }) => {
+    throw new Error(`the SQLite file ${dbFile} could not be prepared: ${(err.stderr || err.message).trim()}`);
+  });
+}
+
+/** KEYWORD → Keyword, as Temporal's enum shorthand names the types. */
+const shorthand = (type: string) =>
+  type
+    .split('_')
+    .map((w) => w[0] + w.slice(1).toLowerCase())
+    .join('');
+
+interface ExitWatch {
+  promise: Promise<void>;
+  code(): number | null;
+  /** What it wrote: the first lines say why it stopped (a Go panic's message comes before its stack), the last where. */
+  output(): string;
+}
+
+function watchExit(child: ChildProcess): ExitWatch {
   let head = '';
-  let output = '';
+  let tail = '';
   const keep = (chunk: Buffer) => {
     if (head.length < 1200) head = (head + chunk.toString()).slice(0, 1200);
-    output = (output + chunk.toString()).slice(-4000);
+    tail = (tail + chunk.toString()).slice(-4000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  let exited: number | null = null;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', (code) => ((exited = code ?? -1), resolve())));
-
-  const deadline = Date.now() + 60_000;
-  while (!(await serverAnswers(address, 500))) {
-    if (exited !== null) {
-      const tail = output.trim().slice(-800);
-      throw new Error(`the Temporal dev server exited with code ${exited}: ${head.trim()}${tail && !head.includes(tail) ? ` … ${tail}` : ''}`);
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the Temporal dev server did not answer at ${address} within 60 s: ${output.trim().slice(-800)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const uiUrl = options.headless ? undefined : `http://127.0.0.1:${uiPort}`;
-  const forget = recordServer(address, uiUrl);
-  void exitPromise.then(forget);
-  const stop = async () => {
-    if (exited !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exitPromise;
-    clearTimeout(timer);
+  let code: number | null = null;
+  const promise = new Promise<void>((resolve) => child.once('exit', (c) => ((code = c ?? -1), resolve())));
+  return {
+    promise,
+    code: () => code,
+    output: () => {
+      const end = tail.trim().slice(-800);
+      return `${head.trim()}${end && !head.includes(end) ? ` … ${end}` : ''}`;
+    },
   };
-  return { address, uiUrl, child, stop };
+}
+
+async function untilAnswers(address: string, exit: ExitWatch, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await serverAnswers(address, 500))) {
+    if (exit.code() !== null) throw new Error(`the Temporal server exited with code ${exit.code()}: ${exit.output()}`);
+    if (Date.now() > deadline) throw new Error(`the Temporal server did not answer at ${address} within ${timeoutMs / 1000} s: ${exit.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

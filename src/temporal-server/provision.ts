@@ -1,71 +1,110 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '../errors';
 import { machineCacheDir } from '../paths';
+import { spawnTied } from './tied-spawn';
 
 const exec = promisify(execFile);
 
-/** The Temporal CLI release that temporal/go.mod pins. v1.6.0+ carry a `replace` directive and cannot be built from the proxy. */
+/** The server and Web releases that temporal/server/go.mod pins: the dev server and the cluster run them. */
+export const TEMPORAL_SERVER_VERSION = '1.32.1';
+export const TEMPORAL_UI_VERSION = '2.54.1';
+/** The Temporal CLI that temporal/cli/go.mod pins, for operator commands. v1.6.0+ cannot be built from the proxy. */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
-/** The server and Web UI releases that CLI embeds, which the cluster's own binaries are built from (same go.sum). */
-export const TEMPORAL_SERVER_VERSION = '1.29.1';
-export const TEMPORAL_UI_VERSION = '2.42.1';
 
-/** One binary built from temporal/go.mod. */
+/** The folder of the Go modules, resolved from this file in src/ or dist/. */
+export const TEMPORAL_DIR = path.resolve(__dirname, '..', '..', 'temporal');
+
+/** The servers' dynamic config: the same keys for the dev server, the cluster and docker compose. */
+export const DYNAMIC_CONFIG_FILE = path.join(TEMPORAL_DIR, 'dynamicconfig', 'development.yaml');
+
+/** A short hash of a source file of ours, so a changed tool is built again. */
+function sourceHash(file: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
+  } catch {
+    return 'missing';
+  }
+}
+
+/** One binary built from a Go module under temporal/. */
 export interface GoBinary {
   /** File name in the cache. */
   name: string;
   /** What it is, for people. */
   title: string;
+  /** The module folder under temporal/ whose go.mod and go.sum pin it. */
+  module: 'server' | 'cli';
   pkg: string;
   ldflags: string;
-  /** What a cached build must say it is: a build made differently (e.g. before the version stamp) is not reused. */
+  /** What a cached build must say it is: a build made differently is not reused. */
   buildId: string;
+  /** About how long its first build takes on 2 cores with an empty Go cache, for the line that announces it. */
+  coldBuild: string;
   /** An environment variable that points at a binary to use instead. */
   envVar?: string;
 }
 
-/** The CLI (dev server + Web UI), built as its own release build is: stripped, its version stamped into temporalcli.Version. */
-export const TEMPORAL_CLI: GoBinary = {
-  name: 'temporal',
-  title: `the Temporal dev server (temporal CLI v${TEMPORAL_CLI_VERSION})`,
-  pkg: 'github.com/temporalio/cli/cmd/temporal',
-  ldflags: `-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
-  buildId: `${TEMPORAL_CLI_VERSION} stamped`,
-  envVar: 'TEMPORAL_BIN',
-};
-
-/** The cluster's server, one process per service (`clientsync server --postgres`). */
+/** The server: all four services in one process on SQLite, or one service per process on PostgreSQL. */
 export const TEMPORAL_SERVER: GoBinary = {
   name: 'temporal-server',
   title: `the Temporal server v${TEMPORAL_SERVER_VERSION}`,
+  module: 'server',
   pkg: 'go.temporal.io/server/cmd/server',
   ldflags: '-s -w',
   buildId: TEMPORAL_SERVER_VERSION,
+  coldBuild: '4 min',
+  envVar: 'TEMPORAL_SERVER_BIN',
+};
+
+/** Readies a SQLite file before the dev server starts: schema and namespace (temporal/server/sqlite-prepare). */
+export const SQLITE_PREPARE: GoBinary = {
+  name: 'sqlite-prepare',
+  title: 'the SQLite preparer',
+  module: 'server',
+  pkg: './sqlite-prepare',
+  ldflags: '-s -w',
+  buildId: `${TEMPORAL_SERVER_VERSION} ${sourceHash(path.join(TEMPORAL_DIR, 'server', 'sqlite-prepare', 'main.go'))}`,
+  coldBuild: '10 s once the server is built',
 };
 
 /** Sets up and upgrades the cluster's SQL schemas. */
 export const TEMPORAL_SQL_TOOL: GoBinary = {
   name: 'temporal-sql-tool',
   title: `temporal-sql-tool v${TEMPORAL_SERVER_VERSION}`,
+  module: 'server',
   pkg: 'go.temporal.io/server/cmd/tools/sql',
   ldflags: '-s -w',
   buildId: TEMPORAL_SERVER_VERSION,
+  coldBuild: '1 min',
 };
 
-/** Temporal Web for the cluster, standalone. */
+/** Temporal Web, beside either server. */
 export const TEMPORAL_UI_SERVER: GoBinary = {
   name: 'temporal-ui-server',
   title: `Temporal Web v${TEMPORAL_UI_VERSION}`,
+  module: 'server',
   pkg: 'github.com/temporalio/ui-server/v2/cmd/server',
   ldflags: '-s -w',
   buildId: TEMPORAL_UI_VERSION,
+  coldBuild: 'a minute, in the background, once the server is built',
 };
 
-/** The folder of temporal/go.mod, resolved from this file in src/ or dist/. */
-export const TEMPORAL_MODULE_DIR = path.resolve(__dirname, '..', '..', 'temporal');
+/** The CLI, built as its own release build is: stripped, its version stamped into temporalcli.Version. */
+export const TEMPORAL_CLI: GoBinary = {
+  name: 'temporal',
+  title: `the Temporal CLI v${TEMPORAL_CLI_VERSION}`,
+  module: 'cli',
+  pkg: 'github.com/temporalio/cli/cmd/temporal',
+  ldflags: `-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
+  buildId: `${TEMPORAL_CLI_VERSION} stamped`,
+  coldBuild: '2 min',
+  envVar: 'TEMPORAL_BIN',
+};
 
 export interface ResolvedBinary {
   path: string;
@@ -74,10 +113,7 @@ export interface ResolvedBinary {
 
 /** Where builds are cached: the git-ignored temporal/bin of this clone, then one shared by every clone on the machine. */
 export function cacheDirs(): { project: string; machine: string } {
-  return {
-    project: path.join(TEMPORAL_MODULE_DIR, 'bin'),
-    machine: path.join(machineCacheDir(), `temporal-${TEMPORAL_CLI_VERSION}`),
-  };
+  return { project: path.join(TEMPORAL_DIR, 'bin'), machine: path.join(machineCacheDir(), 'temporal-bin') };
 }
 
 const buildFile = (dir: string, bin: GoBinary) => path.join(dir, `${bin.name}.build`);
@@ -91,11 +127,18 @@ async function isCachedBuild(dir: string, bin: GoBinary): Promise<boolean> {
   }
 }
 
+/** Whether the binary is at hand without building (its variable, or a cached build). */
+export async function isBuilt(bin: GoBinary): Promise<boolean> {
+  if (bin.envVar && process.env[bin.envVar]) return true;
+  const { project, machine } = cacheDirs();
+  return (await isCachedBuild(project, bin)) || (await isCachedBuild(machine, bin));
+}
+
 /**
  * Finds a pinned binary: its environment variable, else a cached build, else builds it with Go.
  * `log` hears about the build, which takes minutes the first time.
  */
-export async function resolveBinary(bin: GoBinary, log: (line: string) => void = () => {}): Promise<ResolvedBinary> {
+export async function resolveBinary(bin: GoBinary, log: (line: string) => void = () => {}, signal?: AbortSignal): Promise<ResolvedBinary> {
   const fromEnv = bin.envVar ? process.env[bin.envVar] : undefined;
   if (fromEnv) {
     await stat(fromEnv).catch(() => {
@@ -106,13 +149,10 @@ export async function resolveBinary(bin: GoBinary, log: (line: string) => void =
   const { project, machine } = cacheDirs();
   if (await isCachedBuild(project, bin)) return { path: path.join(project, bin.name), source: 'project-cache' };
   const source = (await isCachedBuild(machine, bin)) ? 'machine-cache' : 'built';
-  if (source === 'built') await build(machine, bin, log);
+  if (source === 'built') await build(machine, bin, log, signal);
   await installInto(project, machine, bin);
   return { path: path.join(project, bin.name), source };
 }
-
-/** The dev server's binary (the Temporal CLI). */
-export const resolveTemporalBinary = (log?: (line: string) => void) => resolveBinary(TEMPORAL_CLI, log);
 
 async function installInto(dir: string, from: string, bin: GoBinary): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -122,38 +162,60 @@ async function installInto(dir: string, from: string, bin: GoBinary): Promise<vo
   await writeFile(buildFile(dir, bin), `${bin.buildId}\n`);
 }
 
-async function goVersion(): Promise<[number, number] | undefined> {
+async function goVersion(): Promise<GoRelease | undefined> {
   try {
     const { stdout } = await exec('go', ['env', 'GOVERSION']);
-    const m = /go(\d+)\.(\d+)/.exec(stdout);
-    return m ? [Number(m[1]), Number(m[2])] : undefined;
+    const m = /go(\d+)\.(\d+)(?:\.(\d+))?/.exec(stdout);
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined;
   } catch {
     return undefined;
   }
 }
 
-const goEnv = () => ({ ...process.env, GOFLAGS: '-mod=readonly' });
+/** The Go release the module's go.mod asks for (its `go` line). */
+async function goNeeded(bin: GoBinary): Promise<GoRelease> {
+  const mod = await readFile(path.join(TEMPORAL_DIR, bin.module, 'go.mod'), 'utf8');
+  const m = /^go (\d+)\.(\d+)(?:\.(\d+))?/m.exec(mod);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [1, 25, 0];
+}
 
-/** Builds a pinned binary from temporal/go.mod (checksums in go.sum) into `outDir`. */
-async function build(outDir: string, bin: GoBinary, log: (line: string) => void): Promise<void> {
-  const v = await goVersion();
-  if (!v || v[0] < 1 || (v[0] === 1 && v[1] < 25)) {
-    throw new UserError(`Go ≥ 1.25 is needed to build ${bin.title} once${bin.envVar ? `, or set ${bin.envVar}` : ''}`);
+type GoRelease = [number, number, number];
+const older = (a: GoRelease, b: GoRelease) => (a[0] !== b[0] ? a[0] < b[0] : a[1] !== b[1] ? a[1] < b[1] : a[2] < b[2]);
+const goEnv = () => ({ ...process.env, GOFLAGS: '-mod=readonly', GOTOOLCHAIN: 'local' });
+
+/** Builds a pinned binary from its module (checksums in go.sum) into `outDir`; it dies with clientsync. */
+async function build(outDir: string, bin: GoBinary, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  const [have, need] = [await goVersion(), await goNeeded(bin)];
+  if (!have || older(have, need)) {
+    const alt = bin.envVar ? `, or set ${bin.envVar}` : '';
+    throw new UserError(`Go ${need.join('.')} or later is needed to build ${bin.title} once (found ${have ? have.join('.') : 'no go on PATH'})${alt}`);
   }
   await mkdir(outDir, { recursive: true });
-  log(`Building ${bin.title} with Go; the first build takes a few minutes…`);
+  log(`Building ${bin.title} with Go, once for this machine (about ${bin.coldBuild})…`);
   const started = Date.now();
   const tmp = path.join(outDir, `${bin.name}.${process.pid}.tmp`);
-  await exec('go', ['build', '-trimpath', '-ldflags', bin.ldflags, '-o', tmp, bin.pkg], {
-    cwd: TEMPORAL_MODULE_DIR,
-    env: goEnv(),
-    maxBuffer: 64 * 1024 * 1024,
-  }).catch((err: { stderr?: string; message: string }) => {
-    throw new Error(`building ${bin.title} failed: ${(err.stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`);
+  await goBuild(['build', '-trimpath', '-ldflags', bin.ldflags, '-o', tmp, bin.pkg], path.join(TEMPORAL_DIR, bin.module), signal).catch((err: Error) => {
+    throw new Error(`building ${bin.title} failed: ${err.message}`);
   });
   await rename(tmp, path.join(outDir, bin.name));
   await writeFile(buildFile(outDir, bin), `${bin.buildId}\n`);
   log(`Built ${bin.title} in ${Math.round((Date.now() - started) / 1000)} s; cached in ${outDir}`);
+}
+
+/** `go …` in a module folder, tied to this process (and to `signal`) so a stopped clientsync leaves no build running. */
+function goBuild(args: string[], cwd: string, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('stopped'));
+    const child = spawnTied('go', args, { cwd, env: goEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    signal?.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error((stderr.trim() || `go exited with ${signal ?? code}`).split('\n').slice(-3).join(' | ')));
+    });
+  });
 }
 
 /**
@@ -169,7 +231,7 @@ export async function resolveServerSchemas(): Promise<string> {
     )
   )
     return target;
-  const { stdout } = await exec('go', ['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], { cwd: TEMPORAL_MODULE_DIR, env: goEnv() });
+  const { stdout } = await exec('go', ['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], { cwd: path.join(TEMPORAL_DIR, 'server'), env: goEnv() });
   const tmp = `${target}.${process.pid}.tmp`;
   await mkdir(path.dirname(target), { recursive: true });
   await cp(path.join(stdout.trim(), 'schema', 'postgresql', 'v12'), tmp, { recursive: true });

@@ -13,7 +13,7 @@ import type { Activities, CallClientOutput, ClientOutcome, TransientDetails } fr
 import type { ClientEntry } from '../domain/sources/types';
 import type { BatchInput } from '../contract/batch';
 import { FailureTypes } from '../contract/failures';
-import type { BatchOptions } from '../contract/options';
+import { requestOf, type BatchOptions, type RequestSpec } from '../contract/options';
 
 export interface CallHooks {
   /** The sealed token and its generation at the moment a call starts. */
@@ -101,7 +101,7 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
   const common = () => ({
     ...batch,
     apiUrl: input.apiUrl,
-    method: opts.method,
+    request: requestOf(opts),
     callTimeoutMs: opts.callTimeoutMs,
     expiredRegex: opts.expiredRegex,
   });
@@ -157,7 +157,7 @@ interface CallBase {
   batch: { batchId: string; batchRun?: string; store?: string };
   recordFailure: ActivityInterfaceFor<Activities>['recordFailure'];
   refusedByStore(err: unknown, clients: ClientEntry[]): boolean;
-  common(): { batchId: string; apiUrl: string; method: string; callTimeoutMs: number; expiredRegex?: string };
+  common(): { batchId: string; apiUrl: string; request: RequestSpec; callTimeoutMs: number; expiredRegex?: string };
   callClients: ActivityInterfaceFor<Activities>['callClients'];
   chunkOptions: ActivityOptions;
 }

@@ -1,4 +1,13 @@
-import { allHandlersFinished, CancellationScope, condition, ContinueAsNew, continueAsNew, isCancellation, setHandler } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  ContinueAsNew,
+  isCancellation,
+  makeContinueAsNewFunc,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { BatchInput } from '../contract/batch';
 import { pauseSignal, progressQuery, refreshTokenUpdate, resumeSignal, setLimitsUpdate, tokenRefreshedSignal } from '../contract/messages';
 import type { BatchSummary } from '../contract/progress';
@@ -89,15 +98,13 @@ async function callEveryClient(run: BatchRun): Promise<void> {
     );
     if (run.callError !== undefined) throw run.callError;
     if (run.stopBecause) throw run.stopBecause;
+    // Nothing in flight (a wait just ended, or the run just began) and a new build is the target: move now.
+    if (run.inFlight === 0 && !run.refreshing && workflowInfo().targetWorkerDeploymentVersionChanged) return handOver(run);
     if (carry.pending.length > 0 || run.buffer.length > 0) {
       dispatch.startNext();
     } else if (carry.cursor !== null) {
-      // A page boundary: the only place a run may hand over to the next.
-      if (budget.runIsFull()) {
-        await condition(() => run.inFlight === 0 && !run.refreshing && allHandlersFinished());
-        carry.run++;
-        return continueAsNew<typeof batchWorkflow>({ ...run.input, carry });
-      }
+      // A page boundary: where a running batch hands over to the next run, when history is full or a new build is the target.
+      if (budget.runIsFull() || workflowInfo().targetWorkerDeploymentVersionChanged) return handOver(run);
       const page = await readPage(run);
       budget.pagesThisRun++;
       if (!page) continue; // paused: the source changed
@@ -108,6 +115,18 @@ async function callEveryClient(run: BatchRun): Promise<void> {
       return; // everything called, nothing pending, nothing in flight
     }
   }
+}
+
+/**
+ * Continues as new once nothing is in flight. The run is pinned to the build it started on; the next one starts
+ * on the deployment's current build (Worker Versioning's upgrade on continue-as-new, docs/upgrading.md).
+ */
+async function handOver(run: BatchRun): Promise<never> {
+  await condition(() => run.inFlight === 0 && !run.refreshing && allHandlersFinished());
+  const { carry } = run;
+  carry.pending.push(...run.buffer.splice(0)); // read but not called yet: the next run calls them first
+  carry.run++;
+  return makeContinueAsNewFunc<typeof batchWorkflow>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({ ...run.input, carry });
 }
 
 /** The end: a refresh still running counts, the last alert goes out, and the summary is the result. */

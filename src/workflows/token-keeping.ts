@@ -1,10 +1,11 @@
 // Token keeping: a person's refresh, automatic refresh after an expiry (within bounds), and the proactive
 // refresh of a token whose lifetime is known. The token itself is only ever handled sealed.
-import { type ActivityFailure, CancellationScope, condition, isCancellation, log, proxyActivities, sleep } from '@temporalio/workflow';
+import { type ActivityFailure, CancellationScope, condition, isCancellation, log, proxyActivities, proxySinks, sleep } from '@temporalio/workflow';
 import type { Activities, RefreshTokenInput, RefreshTokenOutput } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
 import { FailureTypes } from '../contract/failures';
 import type { TokenRefreshedInput } from '../contract/messages';
+import type { MetricsSinks } from '../telemetry/metric-names';
 import { failureType } from './api-calls';
 import { addPending, autoRefreshVerdict, proactiveRefreshAt } from './batch-state';
 import type { BatchRun } from './batch-run';
@@ -34,6 +35,7 @@ export function acceptRefresh(run: BatchRun, arg?: TokenRefreshedInput): void {
   personCame(run);
   carry.tokenGeneration++;
   carry.tokenRefreshes++;
+  proxySinks<MetricsSinks>().metrics.personRefresh(run.batchId);
   carry.waitingForToken = false;
   carry.waitingSince = undefined;
   run.publish();

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { progressQuery } from '../../src/contract/messages';
 import { batchKey, openResultsStore } from '../../src/store/results-store';
 import { startCluster, type Cluster } from '../../src/temporal-server/cluster/cluster';
+import { resolveBinary, TEMPORAL_SERVER, TEMPORAL_SERVER_VERSION } from '../../src/temporal-server/provision';
 import { serverAnswers } from '../../src/temporal-connection';
 import { Ledger } from '../../src/fake-api/ledger';
 import { spawnCli, spawnNode, spawnWorker, untilOutput } from '../helpers/cli-process';
@@ -105,11 +106,12 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
   }
 
   it('survives a worker SIGKILLed, history SIGKILLed and matching restarted, with every client called once', async () => {
-    expect(await exec(path.join(path.dirname(inject('temporalBin')), 'temporal-server'), ['--version']).then((r) => r.stdout)).toMatch(/1\.29\.1/);
+    expect((await exec((await resolveBinary(TEMPORAL_SERVER)).path, ['--version'])).stdout).toContain(TEMPORAL_SERVER_VERSION);
     const count = COUNT;
     const { path: file, ids } = await h.clientFile(count, { groupSize: 500 });
     const missing = [ids[776]!, ids[Math.floor(count * 0.72)]!]; // they answer 404: the batch's two failures
-    const remote = await apiHost({ expireAfter: 3000, latencyMs: 3, missingIds: missing, seed: 7 });
+    // The API takes a PUT per client with a JSON body and an API key header: a request built from each entry.
+    const remote = await apiHost({ expireAfter: 3000, latencyMs: 3, missingIds: missing, seed: 7, auth: 'header:X-Api-Key' });
     const url = `${remote.files}/${path.basename(file)}`; // read with Range requests: no worker host holds the file
     const workers = await Promise.all(
       [1, 2, 3].map(async (n) => {
@@ -124,7 +126,17 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     const cliEnv = await homeOf(cliHost);
     const cli = async (args: string[]) => spawnCli(h, args, { ...cliEnv, API_TOKEN: await remote.token() }, { host: cliHost, cwd: cliEnv.HOME });
     const batchId = `cluster-${run}`;
-    const started = await cli(['start', '--clients', url, '--id', batchId, '--api-url', `${remote.api}/clients/`, '--task-queue', h.taskQueue, ...BATCH_FLAGS]);
+    const request = [
+      '--api-url',
+      `${remote.api}/clients/{ClientId}`,
+      '--method',
+      'PUT',
+      '--auth',
+      'header:X-Api-Key',
+      '--body',
+      '{"id": ClientId, "name": ClientName}',
+    ];
+    const started = await cli(['start', '--clients', url, '--id', batchId, ...request, '--task-queue', h.taskQueue, ...BATCH_FLAGS]);
     expect(await started.exited, started.output()).toBe(0);
     const handle = h.client.workflow.getHandle(batchId);
 
@@ -181,6 +193,7 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     const check = ledger.check(ids.filter((id) => !missing.includes(id)));
     expect(check).toMatchObject({ missing: [], unexpected: [], repeatedWithOtherKey: [] });
     expect(check.repeated.length).toBeLessThanOrEqual(MAX_REPEATS); // only calls in flight on the killed worker
+    expect(ledger.clients.get(ids[0]!)!.writes![0]).toMatchObject({ method: 'PUT', body: { id: ids[0], name: 'Client 1' } });
     console.log(
       `cluster batch (${hosts.mode}): ${count} clients in ${(summary.durationMs / 1000).toFixed(1)} s (${((count * 1000) / summary.durationMs).toFixed(1)} calls/s), ` +
         `${summary.runs} runs, ${refreshes} refreshes by \`temporal workflow signal\`, ${check.repeated.length} repeated (same key)`,
@@ -202,7 +215,8 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     expect(await redrive.exited, redrive.output()).toBe(0);
     const retried = await resultOf(h.client.workflow.getHandle(`${batchId}-retry`));
     expect(retried).toMatchObject({ state: 'completed', succeeded: 2, failed: 0 });
-    for (const id of missing) expect((await remote.ledger()).clients.get(id)?.successes).toBe(1);
+    // The redrive makes the same request: a PUT with the body built from the entry.
+    for (const id of missing) expect((await remote.ledger()).clients.get(id)).toMatchObject({ successes: 1, writes: [{ method: 'PUT', body: { id } }] });
     const store = await openResultsStore(storeUrl);
     try {
       expect(await store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: count - 2, failed: 2 });

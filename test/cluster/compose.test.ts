@@ -32,7 +32,7 @@ describe('docker-compose.yml', () => {
     try {
       const good = await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8');
       const typo = path.join(dir, 'typo.yml');
-      await writeFile(typo, good.replace('    image: temporalio/ui:2.42.1', '    imagee: temporalio/ui:2.42.1'));
+      await writeFile(typo, good.replace('    image: temporalio/ui:2.54.1', '    imagee: temporalio/ui:2.54.1'));
       expect(await composeCheck(typo)).toMatchObject({ code: 1, out: expect.stringMatching(/services\.temporal-ui\.imagee/) });
       const pinned = path.join(dir, 'pinned.yml');
       await writeFile(pinned, good.replace('    restart: unless-stopped', '    container_name: worker\n    restart: unless-stopped'));

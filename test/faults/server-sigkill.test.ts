@@ -1,11 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { serverAnswers } from '../../src/temporal-connection';
-import { spawnCli, untilOutput, type CliProcess } from '../helpers/cli-process';
+import { type CliProcess, spawnCli, untilOutput, wiringFor } from '../helpers/cli-process';
 import { freeClusterPort, freePort } from '../helpers/ports';
 
 // `clientsync server` killed as a crash or the OOM killer kills it (SIGKILL: no exit handler runs) must take
@@ -34,7 +34,7 @@ async function goneWithin(text: string, ms: number): Promise<string[]> {
 }
 
 async function serverProcess(dir: string, args: string[], ready: string): Promise<CliProcess> {
-  const wiring = { address: `127.0.0.1:${args[args.indexOf('--port') + 1]}`, sealKey: randomBytes(32), storePath: path.join(dir, 'results.db'), dir };
+  const wiring = wiringFor(`127.0.0.1:${args[args.indexOf('--port') + 1]}`, dir);
   return untilOutput(spawnCli(wiring, ['server', ...args], { TEMPORAL_UI_URL: undefined }), ready, 300_000);
 }
 
@@ -50,14 +50,14 @@ describe('nothing outlives a SIGKILLed clientsync server', () => {
     const [port, uiPort] = [await freePort(), await freePort()];
     const args = ['--port', String(port), '--ui-port', String(uiPort), '--db', path.join(dir, 'temporal.db')];
     const first = await serverProcess(dir, args, 'Temporal dev server ready');
-    expect(await processesWith(dir)).toHaveLength(2); // clientsync and the dev server
+    expect(await processesWith(dir)).toHaveLength(3); // clientsync, the Temporal server and Temporal Web
 
     first.child.kill('SIGKILL');
     expect(await goneWithin(dir, 15_000)).toEqual([]);
     expect(await serverAnswers(`127.0.0.1:${port}`)).toBe(false);
 
     const second = await serverProcess(dir, args, 'Temporal dev server ready');
-    const wiring = { address: `localhost:${port}`, sealKey: randomBytes(32), storePath: path.join(dir, 'results.db'), dir };
+    const wiring = wiringFor(`localhost:${port}`, dir);
     const clients = path.join(dir, 'clients.json');
     await writeFile(clients, JSON.stringify([{ ClientList: [{ ClientId: 'C-1' }] }]));
     const start = spawnCli(wiring, ['start', '--clients', clients, '--api-url', 'http://127.0.0.1:9/', '--id', 'linked', '--worker-token'], {

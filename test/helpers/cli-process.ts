@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { WORKER_READY } from '../../src/cli/commands/worker';
@@ -30,6 +31,9 @@ export interface SpawnPlace {
 /** What a spawned command is wired to: a harness, or the same four facts without one. */
 type Wiring = Pick<Harness, 'address' | 'sealKey' | 'storePath' | 'dir'>;
 
+/** Wiring without a harness: the server at `address`, a new key, and a results store in `dir`. */
+export const wiringFor = (address: string, dir: string): Wiring => ({ address, sealKey: randomBytes(32), storePath: path.join(dir, 'results.db'), dir });
+
 /** Runs `clientsync …` from source in a child process, wired to the harness's server, key and store. */
 export function spawnCli(h: Wiring, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
   return spawnNode(h, [path.join(ROOT, 'src/cli/run.ts'), ...args], env, place);
@@ -56,6 +60,9 @@ function spawnProcess(h: Wiring, nodeArgs: string[], env: NodeJS.ProcessEnv, pla
       CLIENTSYNC_SEAL_KEY: h.sealKey.toString('base64'),
       RESULTS_DATABASE_URL: h.storePath,
       CLIENTSYNC_HOME: path.join(h.dir, '.clientsync'),
+      // A worker deployment per test: a worker makes its build current, and builds of other tests (the source's,
+      // the installed CLI's) must not take each other's task queues on the shared server.
+      CLIENTSYNC_DEPLOYMENT: `test-${path.basename(h.dir)}`,
       ...env,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -75,9 +82,10 @@ export async function spawnWorker(h: Harness, env: NodeJS.ProcessEnv = {}, place
 }
 
 /** Waits until the process has printed `marker`; throws with its output if it exits or takes over `ms` (a minute). */
-export async function untilOutput(p: CliProcess, marker: string, ms = 60_000): Promise<CliProcess> {
+export async function untilOutput(p: CliProcess, marker: string | RegExp, ms = 60_000): Promise<CliProcess> {
   const deadline = Date.now() + ms;
-  while (!p.output().includes(marker)) {
+  const printed = () => (typeof marker === 'string' ? p.output().includes(marker) : marker.test(p.output()));
+  while (!printed()) {
     if (Date.now() > deadline) throw new Error(`no "${marker}" within ${ms / 1000} s: ${p.output()}`);
     const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r(undefined), 100))]);
     if (code !== undefined) throw new Error(`exited (${code}) before "${marker}": ${p.output()}`);

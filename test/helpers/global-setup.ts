@@ -2,9 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowSources } from '../../src/worker-deployment';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
-import { resolveTemporalBinary } from '../../src/temporal-server/provision';
+import { resolveBinary, TEMPORAL_CLI } from '../../src/temporal-server/provision';
 import { freePort } from './ports';
 import { provideChromium, provideTestDatabase } from './test-deps';
 
@@ -21,18 +22,16 @@ declare module 'vitest' {
   }
 }
 
-// One dev server for the whole run (parallel createLocal() calls race), and one workflow bundle,
-// so no test pays for webpack again.
-export default async function setup(project: TestProject) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-test-'));
-  const binary = await resolveTemporalBinary((line) => console.log(line));
-  const database = await provideTestDatabase((line) => console.log(line));
-  const chromiumPath = await provideChromium((line) => console.log(line));
+const log = (line: string) => console.log(line);
+
+/** The dev server for a whole run (parallel starts race) and the workflow bundle, built once, in `dir`. */
+export async function serverAndBundle(project: TestProject, dir: string, opts: { headless: boolean }): Promise<() => Promise<void>> {
   let server: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
   let uiUrl: string | null = null;
   if (!address) {
-    const start = async () => startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, `temporal-${Date.now()}.db`) });
+    const start = async () =>
+      startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, `temporal-${Date.now()}.db`), headless: opts.headless, log });
     // Once in CI the dev server died at start with a Go panic, right after the fault tier; a second start, on new
     // ports and a new file, tells a passing hiccup from a real fault (which fails again, with its message).
     server = await start().catch(async (err: Error) => {
@@ -40,24 +39,33 @@ export default async function setup(project: TestProject) {
       return start();
     });
     address = server.address;
-    uiUrl = server.uiUrl ?? null;
+    uiUrl = (await server.web?.ready) ? server.uiUrl! : null;
   }
   const { code } = await bundleWorkflowCode({
-    workflowsPath: path.resolve(__dirname, '../../src/workflows'),
+    ...workflowSources(path.resolve(__dirname, '../../src/workflows')),
     logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
   });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   await writeFile(bundlePath, code);
-
   project.provide('temporalAddress', address);
   project.provide('temporalUiUrl', uiUrl);
-  project.provide('temporalBin', binary.path);
   project.provide('workflowBundlePath', bundlePath);
+  return async () => server?.stop();
+}
+
+// Integration, fault and cluster tiers: the dev server with Temporal Web, the Temporal CLI, PostgreSQL and Chromium.
+export default async function setup(project: TestProject) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-test-'));
+  const binary = await resolveBinary(TEMPORAL_CLI, log);
+  const database = await provideTestDatabase(log);
+  const chromiumPath = await provideChromium(log);
+  const stopServer = await serverAndBundle(project, dir, { headless: false });
+  project.provide('temporalBin', binary.path);
   project.provide('databaseUrl', database.url);
   project.provide('chromiumPath', chromiumPath);
 
   return async () => {
-    await server?.stop();
+    await stopServer();
     await database.stop();
     await rm(dir, { recursive: true, force: true });
   };

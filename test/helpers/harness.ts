@@ -96,6 +96,15 @@ export async function createHarness(apiOptions: FakeApiOptions = {}, server: { a
   };
 }
 
+/** Polls `condition` until it holds; throws after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs: number, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Polls the progress query until `predicate` holds. */
 export async function waitForProgress(handle: WorkflowHandle, predicate: (p: BatchProgress) => boolean, timeoutMs = 60_000): Promise<BatchProgress> {
   const deadline = Date.now() + timeoutMs;

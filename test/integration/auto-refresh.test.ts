@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenRefreshedSignal } from '../../src/contract/messages';
-import { spawnWorker, type CliProcess } from '../helpers/cli-process';
+import { spawnWorker, untilOutput, type CliProcess } from '../helpers/cli-process';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { historyText } from '../helpers/history-text';
 import { API_RESOURCE, startOAuthServer, type OAuthServer } from '../helpers/oauth-server';
@@ -75,8 +75,9 @@ describe('automatic token refresh against a real authorization server', () => {
       'TokenExpired:401; automatic refresh failed: the authorization server refused: invalid_client (client authentication failed)',
     );
     expect(waiting.processed).toBeLessThan(800);
-    // The worker said so in one WARN line (the refresh before the token's end, or the one after its expiry, met the refusal first).
-    expect(worker.output()).toMatch(/WARN .*(Could not refresh the token before it ends|The batch waits for a person).*invalid_client/);
+    // The worker says so in one WARN line (the refresh before the token's end, or the one after its expiry, met the
+    // refusal first). Workflow log lines leave through a sink after the workflow task, so the query can be first.
+    await untilOutput(worker, /WARN .*(Could not refresh the token before it ends|The batch waits for a person).*invalid_client/, 10_000);
 
     await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) }); // the person's token
     const summary = await resultOf(handle);

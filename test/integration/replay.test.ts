@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBatchWorkflow } from '../../src/start-batch';
+import { replayOptions } from '../../src/worker';
 import { pauseSignal, refreshTokenUpdate, resumeSignal, setLimitsUpdate } from '../../src/contract/messages';
 import type { TokenProvider } from '../../src/token/token-provider';
 import { batchInputFor } from '../helpers/batch-input';
@@ -20,7 +21,7 @@ const BASELINE = '1.0';
 const record = process.env.RECORD_HISTORIES === '1';
 
 async function replay(json: string, name: string): Promise<void> {
-  await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, historyFromJSON(JSON.parse(json)), name);
+  await Worker.runReplayHistory(replayOptions({ codePath: inject('workflowBundlePath') }), historyFromJSON(JSON.parse(json)), name);
 }
 
 describe('recorded batch histories', () => {
@@ -175,7 +176,7 @@ describe('recorded batch histories', () => {
     );
     // One broken history does not hide the others: every one is replayed, and all failures are listed.
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) {
+    for await (const result of Worker.runReplayHistories(replayOptions({ codePath: inject('workflowBundlePath') }), histories)) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message.split('\n')[0]}`);
     }
     expect(failures).toEqual([]);
@@ -191,7 +192,7 @@ describe('changing the workflow', () => {
   };
 
   it('fails replay when a change is not guarded, so CI catches it', async () => {
-    const err = await Worker.runReplayHistory({ workflowBundle: await bundle('unpatched.ts') }, await oldHistory()).then(
+    const err = await Worker.runReplayHistory(replayOptions(await bundle('unpatched.ts')), await oldHistory()).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -199,6 +200,6 @@ describe('changing the workflow', () => {
   });
 
   it('replays an old history when the same change is behind patched()', async () => {
-    await Worker.runReplayHistory({ workflowBundle: await bundle('patched.ts') }, await oldHistory());
+    await Worker.runReplayHistory(replayOptions(await bundle('patched.ts')), await oldHistory());
   });
 });

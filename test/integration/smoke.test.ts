@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { TEMPORAL_CLI_VERSION } from '../../src/temporal-server/provision';
+import { resolveBinary, TEMPORAL_CLI_VERSION, TEMPORAL_SERVER, TEMPORAL_SERVER_VERSION } from '../../src/temporal-server/provision';
 import { createHarness, keyOf, resultOf, type Harness } from '../helpers/harness';
 
 describe('a batch on the real dev server', () => {
@@ -23,9 +23,17 @@ describe('a batch on the real dev server', () => {
   });
 });
 
-describe('the Temporal binary the project builds', () => {
-  it('reports the pinned CLI release, not 0.0.0-DEV', async () => {
-    const { stdout } = await promisify(execFile)(inject('temporalBin'), ['--version']);
-    expect(stdout).toMatch(new RegExp(`^temporal version ${TEMPORAL_CLI_VERSION.replace(/\./g, '\\.')} \\(Server 1\\.29\\.1, UI 2\\.42\\.1\\)`));
+describe('the Temporal binaries the project builds', () => {
+  const exec = promisify(execFile);
+  it('runs the pinned server release, which the pinned CLI talks to', async () => {
+    const { stdout } = await exec((await resolveBinary(TEMPORAL_SERVER)).path, ['--version']);
+    expect(stdout).toContain(TEMPORAL_SERVER_VERSION);
+    const system = await exec(inject('temporalBin'), ['operator', 'cluster', 'system', '--address', inject('temporalAddress'), '--output', 'json']);
+    expect(JSON.parse(system.stdout)).toMatchObject({ serverVersion: TEMPORAL_SERVER_VERSION });
+  });
+
+  it('stamps the CLI with its release, not 0.0.0-DEV', async () => {
+    const { stdout } = await exec(inject('temporalBin'), ['--version']);
+    expect(stdout).toMatch(new RegExp(`^temporal version ${TEMPORAL_CLI_VERSION.replace(/\./g, '\\.')} `));
   });
 });

@@ -2,6 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { FakeApiOptions } from '../../src/fake-api';
+import { replayOptions } from '../../src/worker';
 import type { BatchOptionsInput } from '../../src/contract/options';
 import { operatorRefreshes, createHarness, publishedStates, resultOf, runHistories, type Harness } from '../helpers/harness';
 
@@ -73,7 +74,7 @@ describe('a batch whose token expires every 150 successful calls', () => {
     expect(h.api.ledger.statusCounts['401']).toBeLessThanOrEqual(6 * 8);
     const histories = await runHistories(h, handle.workflowId);
     // Local calls resolve inside a workflow task, not through history events: each run must still replay.
-    for (const history of histories) await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history);
+    for (const history of histories) await Worker.runReplayHistory(replayOptions({ codePath: inject('workflowBundlePath') }), history);
     const events = histories.map((history) => history.events ?? []);
     expect(events.length).toBeGreaterThan(1); // continued as new, each run within its budget
     for (const run of events) expect(run.length).toBeLessThan(eventBudget);

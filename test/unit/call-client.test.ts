@@ -33,7 +33,6 @@ describe('the callClient activity', () => {
     batchRun: 'r1',
     client: { id, position, record: { ClientId: id, ClientName: `n-${id}` } },
     apiUrl: api.baseUrl,
-    method: 'GET',
     sealedToken: sealToken(api.issueToken(), key),
     tokenGeneration: 0,
     callTimeoutMs: 2000,

@@ -33,7 +33,6 @@ describe('the callClients activity (a chunk per activity)', () => {
     batchRun: 'r1',
     clients: ids.map((id, position) => ({ id, position, record: { ClientId: id } })),
     apiUrl: api.baseUrl,
-    method: 'GET',
     sealedToken: sealToken(token, key),
     tokenGeneration: 0,
     callTimeoutMs: 1000,

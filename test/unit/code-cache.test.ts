@@ -2,9 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/built-dist';
 
 const CODE_CACHE = path.resolve(__dirname, '../../dist/cli/code-cache.js');
+
+beforeAll(ensureBuilt, 180_000);
 
 /** Loads `file` in a fresh node, as the installed CLI loads its bundle; the cache is written when that node exits. */
 function load(file: string, cacheDir: string): { cache: string; answer: unknown } {

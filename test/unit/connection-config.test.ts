@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { devServerArgs } from '../../src/temporal-server/dev-server';
+import { sqlitePragmas } from '../../src/temporal-server/dev-server';
+import { renderServerConfig, renderWebConfig } from '../../src/temporal-server/server-config';
 import { temporalTarget } from '../../src/temporal-connection';
 
 describe('reaching Temporal', () => {
@@ -29,12 +30,22 @@ describe('reaching Temporal', () => {
 });
 
 describe('the dev server', () => {
-  it('binds 127.0.0.1 only (gRPC and Web UI), on SQLite, with the search attributes registered', () => {
-    const args = devServerArgs({ port: 7300, uiPort: 8300, dbFile: '/tmp/x.db' });
-    expect(args.slice(0, 4)).toEqual(['server', 'start-dev', '--ip', '127.0.0.1']);
-    expect(args).not.toContain('--ui-ip');
-    expect(args.join(' ')).toContain('--db-filename /tmp/x.db');
-    expect(args.join(' ')).toContain('--search-attribute ClientsyncState=Keyword');
-    expect(args.join(' ')).toContain('--sqlite-pragma journal_mode=wal');
+  it('binds loopback only (services and Web), on one SQLite file in WAL mode', () => {
+    const ports = { grpc: 7300, membership: 7400 };
+    const text = renderServerConfig({
+      store: { kind: 'sqlite', file: '/tmp/x.db', pragmas: sqlitePragmas() },
+      ip: '127.0.0.1',
+      ports: { frontend: ports, history: ports, matching: ports, worker: ports },
+      historyShards: 1,
+      dynamicConfigFile: '/x.yaml',
+    });
+    expect(text.match(/bindOnIP: "127\.0\.0\.1"/g)).toHaveLength(4);
+    expect(text.match(/databaseName: "\/tmp\/x\.db"/g)).toHaveLength(2);
+    expect(text).toContain('journal_mode: "wal"');
+    expect(renderWebConfig('127.0.0.1:7300', '127.0.0.1', 8300)).toMatch(/^host: 127\.0\.0\.1$/m);
+  });
+
+  it('reads CLIENTSYNC_SQLITE_PRAGMAS as name=value pairs', () => {
+    expect(sqlitePragmas('journal_mode=delete,synchronous=full')).toEqual({ journal_mode: 'delete', synchronous: 'full' });
   });
 });

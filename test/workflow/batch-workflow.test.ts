@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, defaultPayloadConverter, type WorkflowHandle } from '@temporalio/client';
 import { openConnection } from '../../src/temporal-connection';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CallClientInput, CallClientsInput, RefreshTokenInput } from '../../src/activities';
 import { waitingSinceKey } from '../../src/search-attributes';
 import type { Alert } from '../../src/workflows/alert';
@@ -10,11 +10,24 @@ import { startBatchWorkflow } from '../../src/start-batch';
 import type { BatchInput } from '../../src/contract/batch';
 import { pauseSignal, progressQuery, resumeSignal, setLimitsUpdate, tokenRefreshedSignal } from '../../src/contract/messages';
 import type { BatchProgress, BatchSummary } from '../../src/contract/progress';
+import { replayOptions, workerSinks } from '../../src/worker';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import { entries, mockActivities, type MockScript } from './mock-activities';
 
 // The batch workflow against the real dev server, with its activities mocked: its bookkeeping (resume
 // order, continue-as-new, pause and cancel, duplicates, a refusing store) in seconds, without an API or a store.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+// An ERROR from the SDK (a sink the worker lacks, a workflow task that failed) fails the test that caused it.
+const errors: string[] = [];
+Runtime.install({
+  logger: new DefaultLogger('ERROR', (entry) => {
+    errors.push(`${entry.message} ${JSON.stringify(entry.meta ?? {})}`);
+    console.error(entry.message, entry.meta);
+  }),
+});
+afterEach(() => {
+  const logged = errors.splice(0);
+  expect(logged, 'the SDK logged errors').toEqual([]);
+});
 
 let client: Client;
 let connection: NativeConnection;
@@ -34,10 +47,12 @@ async function withBatch<T>(
   options: BatchInput['options'],
   fn: (handle: WorkflowHandle, called: string[], firstRunId: string, started: string[], refreshes: RefreshTokenInput[], alerts: Alert[]) => Promise<T>,
   input: Partial<BatchInput> = {},
+  starter: Client = client,
 ): Promise<T> {
   const taskQueue = `wf-${randomUUID()}`;
   const mock = mockActivities(list, script);
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: mock.activities });
+  const workflowBundle = { codePath: inject('workflowBundlePath') };
+  const worker = await Worker.create({ connection, taskQueue, workflowBundle, activities: mock.activities, sinks: workerSinks() });
   return worker.runUntil(async () => {
     const batch: BatchInput = {
       batchId: `wf-${randomUUID()}`,
@@ -46,7 +61,7 @@ async function withBatch<T>(
       options,
       ...input,
     };
-    const handle = await startBatchWorkflow(client, batch, taskQueue);
+    const handle = await startBatchWorkflow(starter, batch, taskQueue);
     return fn(handle, mock.called, handle.firstExecutionRunId, mock.started, mock.refreshes, mock.alerts);
   });
 }
@@ -413,5 +428,26 @@ describe('a failure threshold and limits changed while the batch runs, activitie
       const accepted = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
       expect(accepted).toHaveLength(1); // the refused one never entered history
     });
+  });
+});
+
+describe('a batch started by a traced client, activities mocked', () => {
+  it('runs on a worker that does not trace as any batch does: its spans dropped without an SDK error, its history replayable', async () => {
+    const traced = new Client({ connection: client.connection, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
+    const list = entries(30);
+    await withBatch(
+      list,
+      { callMs: 2 },
+      { concurrency: 4, pageSize: 8 },
+      async (handle, called) => {
+        expect(await handle.result()).toMatchObject({ state: 'completed', succeeded: 30 });
+        expect([...called].sort()).toEqual(list.map((c) => c.id));
+        const history = await handle.fetchHistory();
+        expect(Object.keys(history.events![0]!.workflowExecutionStartedEventAttributes!.header!.fields!)).toContain('_tracer-data');
+        await Worker.runReplayHistory(replayOptions({ codePath: inject('workflowBundlePath') }), history);
+      },
+      {},
+      traced,
+    );
   });
 });

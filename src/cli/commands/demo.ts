@@ -7,14 +7,18 @@ import type { BatchProgress } from '../../contract/progress';
 import { openResultsStore } from '../../store/results-store';
 import { startDevServer, type DevServer } from '../../temporal-server/dev-server';
 import { connectWorker, serverAnswers, temporalTarget } from '../../temporal-connection';
-import { createWorker } from '../../worker';
-import { installPeopleLogger } from '../../logging';
+import { createWorker, workflowsPath } from '../../worker';
+import { startTracing } from '../../telemetry/tracing';
+import { bundleBuild, makeCurrent } from '../../worker-deployment';
+import { installRuntime } from '../../logging';
 import { webLine, webUrl, withClient } from '../batches';
 import { untilSignal, type CliIO } from '../io';
 import { refreshToken } from './refresh-token';
 import { results } from './results';
 import { start } from './start';
 import { watchBatch } from './status';
+
+const DEMO_QUEUE = 'clientsync-demo';
 
 export interface DemoOptions {
   clients: number;
@@ -34,7 +38,7 @@ async function fetchToken(origin: string): Promise<string> {
  */
 export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
   // The story is the output: keep the SDK's routine worker chatter out of it.
-  installPeopleLogger({ level: 'WARN', write: io.err });
+  installRuntime({ level: 'WARN', write: io.err });
   const dir = path.join(stateDir(), 'demo');
   await mkdir(dir, { recursive: true });
   const target = temporalTarget();
@@ -51,17 +55,25 @@ export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress>
   io.out(`   Fake clients API at ${api.baseUrl} (a token expires after ${expireAfter} calls).`);
   const store = await openResultsStore();
   const connection = await connectWorker(target);
-  const worker = await createWorker({ connection, namespace: target.namespace, store });
+  // A task queue and worker deployment of its own, so the demo's build never becomes current for real batches.
+  const { bundle, buildId } = await bundleBuild(workflowsPath());
+  const deployment = { deploymentName: DEMO_QUEUE, buildId };
+  const tracing = await startTracing('clientsync-demo');
+  const worker = await createWorker({ connection, namespace: target.namespace, taskQueue: DEMO_QUEUE, store, workflowBundle: bundle, deployment, tracing });
   const running = worker.run();
-  io.out('   Worker running on task queue clientsync.');
 
   try {
+    await withClient((client) => makeCurrent(client, deployment));
+    io.out(`   Worker running on task queue ${DEMO_QUEUE}, build ${buildId}.`);
     const clientsFile = path.join(dir, 'client_file.json');
     await writeSeedClientFile(clientsFile, opts.clients, { groupSize: 250 });
     const tokenFile = path.join(dir, 'api-token');
     await writeFile(tokenFile, await fetchToken(api.origin), { mode: 0o600 });
     io.out(`2. Starting a batch over ${opts.clients} clients in ${clientsFile}:`);
-    const { batchId } = await start({ clients: clientsFile, apiUrl: api.baseUrl, tokenFile, concurrency: 8, id: `demo-${Date.now().toString(36)}` }, io);
+    const { batchId } = await start(
+      { clients: clientsFile, apiUrl: api.baseUrl, tokenFile, concurrency: 8, id: `demo-${Date.now().toString(36)}`, taskQueue: DEMO_QUEUE },
+      io,
+    );
 
     const final = await withClient((client) =>
       watchBatch(client, batchId, io, {

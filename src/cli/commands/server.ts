@@ -5,7 +5,14 @@ import { resolveClusterBinaries, startCluster } from '../../temporal-server/clus
 import { postgresTarget, servicePorts } from '../../temporal-server/cluster/cluster-config';
 import { startDevServer } from '../../temporal-server/dev-server';
 import { serverAnswers } from '../../temporal-connection';
-import { resolveTemporalBinary } from '../../temporal-server/provision';
+import {
+  resolveBinary,
+  SQLITE_PREPARE,
+  TEMPORAL_SERVER,
+  TEMPORAL_SERVER_VERSION,
+  TEMPORAL_UI_SERVER,
+  TEMPORAL_UI_VERSION,
+} from '../../temporal-server/provision';
 import { untilSignal, type CliIO } from '../io';
 
 export interface ServerOptions {
@@ -46,8 +53,8 @@ export async function server(opts: ServerOptions, io: CliIO, stopWhen: Promise<u
       const bins = await resolveClusterBinaries(io.err);
       io.out(`cluster binaries: ${bins.server}, ${bins.sqlTool}, ${bins.ui}; schemas ${bins.schemas}`);
     } else {
-      const bin = await resolveTemporalBinary(io.err);
-      io.out(`temporal binary: ${bin.path} (${bin.source})`);
+      const bins = [await resolveBinary(TEMPORAL_SERVER, io.err), await resolveBinary(SQLITE_PREPARE, io.err), await resolveBinary(TEMPORAL_UI_SERVER, io.err)];
+      io.out(`dev server binaries: ${bins.map((b) => `${b.path} (${b.source})`).join(', ')}`);
     }
     return;
   }
@@ -59,11 +66,19 @@ export async function server(opts: ServerOptions, io: CliIO, stopWhen: Promise<u
   if (opts.postgres) return cluster(opts, io, stopWhen);
   const dbFile = opts.db ?? path.join(stateDir(), 'temporal.db');
   const dev = await startDevServer({ port: opts.port, uiPort: opts.uiPort, dbFile, log: io.err });
-  io.out(`Temporal dev server ready: gRPC ${dev.address}, Temporal Web ${dev.uiUrl}, database ${path.resolve(dbFile)}`);
+  const web = (await isReady(dev.web?.ready)) ? dev.uiUrl : `${dev.uiUrl} (once built)`;
+  io.out(
+    `Temporal dev server ready: gRPC ${dev.address}, Temporal Web ${web}, database ${path.resolve(dbFile)} (server v${TEMPORAL_SERVER_VERSION}, Web v${TEMPORAL_UI_VERSION})`,
+  );
   io.out('Press Ctrl-C to stop.');
   await Promise.race([stopWhen, new Promise((r) => dev.child.once('exit', r))]);
   await dev.stop();
   io.out('Temporal dev server stopped.');
+}
+
+/** Whether Temporal Web answers already, or soon: a server never waits for Web's first build. */
+async function isReady(ready: Promise<boolean> | undefined): Promise<boolean> {
+  return Promise.race([ready ?? Promise.resolve(false), new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref())]);
 }
 
 async function cluster(opts: ServerOptions, io: CliIO, stopWhen: Promise<unknown>): Promise<void> {
@@ -78,7 +93,7 @@ async function cluster(opts: ServerOptions, io: CliIO, stopWhen: Promise<unknown
     log: io.err,
   });
   io.out(
-    `Temporal cluster ready: gRPC ${c.address}, Temporal Web ${c.uiUrl}, PostgreSQL ${target.host}:${target.port}/${target.database} (+ ${target.database}_visibility); frontend, history, matching and worker each in its own process`,
+    `Temporal cluster ready: gRPC ${c.address}, Temporal Web ${c.uiUrl}, PostgreSQL ${target.host}:${target.port}/${target.database} (+ ${target.database}_visibility); frontend, history, matching and worker each in its own process (server v${TEMPORAL_SERVER_VERSION}, Web v${TEMPORAL_UI_VERSION})`,
   );
   io.out('Press Ctrl-C to stop.');
   await stopWhen;

@@ -1,8 +1,10 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { compileExpiredRegex } from '../../domain/classify';
-import { checkApiUrl } from '../../domain/client-url';
+import { checkBodyOnEntries, checkRequestSpec, entryFieldCheck } from '../../domain/request/check-request';
+import { renderRequest, requestText } from '../../domain/request/render-request';
+import { idempotencyKey } from '../../activities/http-call';
 import {
   detectFormat,
   fileVersion,
@@ -13,13 +15,15 @@ import {
   validateSource,
   type SourceFormat,
   type SourceRef,
+  type ClientEntry,
   type SourceReport,
 } from '../../domain/sources';
 import { UserError } from '../../errors';
-import { attributeOf, OPTION_TABLE, setOption } from '../../contract/option-table';
+import { attributeOf, OPTION_TABLE, setOption, type TableFlags } from '../../contract/option-table';
 import { startBatchWorkflow } from '../../start-batch';
 import type { BatchInput } from '../../contract/batch';
-import type { BatchOptions, BatchOptionsInput } from '../../contract/options';
+import { requestOf, type BatchOptionsInput, type RequestSpec } from '../../contract/options';
+import { resolveOptions } from '../../workflows/batch-state';
 import type { StoreIdentity } from '../../contract/store-identity';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { jwtExpiry } from '../../token/token-expiry';
@@ -29,34 +33,22 @@ import { withCliStore } from '../cli-store';
 import { readTokenInput, type TokenFlags } from '../token-input';
 import { watchBatch } from './status';
 
-export interface StartOptions extends TokenFlags {
+/** `start`'s parsed flags: the batch options of the options table (TableFlags), and the rest. */
+export interface StartOptions extends TokenFlags, TableFlags {
   clients: string;
   apiUrl?: string;
   id?: string;
   format?: SourceFormat;
-  concurrency?: number;
-  pageSize?: number;
-  timeoutMs?: number;
-  maxAttempts?: number;
-  expiredRegex?: string;
-  eventBudget?: number;
-  clientsPerActivity?: number;
-  localCalls?: boolean;
-  rps?: number;
-  /** false (--no-auto-refresh): an expired token always waits for a person, even when the workers have a token provider. */
-  autoRefresh?: boolean;
-  /** Where alerts go (sealed into the batch), how often while it waits, and how long it waits for a person. */
+  /** Where alerts go, sealed into the batch. */
   notify?: string;
-  notifyEvery?: number;
-  waitTimeout?: number;
-  onWaitTimeout?: BatchOptionsInput['onWaitTimeout'];
-  maxFailures?: BatchOptions['maxFailures'];
-  minSample?: number;
-  onMaxFailures?: BatchOptions['onMaxFailures'];
   /** Set by retry-failed: the redriven batch's alert URL, sealed. */
   baseSealedNotifyUrl?: string;
   /** Validate and report only. */
   dryRun?: boolean;
+  /** The JSONata body expression, from a file. */
+  bodyFile?: string;
+  /** Print the first requests as they will be sent, the credential redacted. */
+  showRequest?: boolean;
   taskQueue?: string;
   /** Use the workers' own token source (their token provider, or API_TOKEN). */
   workerToken?: boolean;
@@ -83,8 +75,15 @@ const isFile = (p: string) =>
     () => false,
   );
 
-/** Checks the clients file (or URL) to the end, and says what the batch will read. */
-async function readSource(opts: StartOptions): Promise<{ source: SourceRef; report: SourceReport }> {
+/** The first entries start checks a body against; the first SHOWN of them it prints with --show-request. */
+const CHECKED_ENTRIES = 10;
+const SHOWN_REQUESTS = 3;
+
+/**
+ * Checks the clients file (or URL) to the end, each entry against what the request needs of it, and says
+ * what the batch will read.
+ */
+async function readSource(opts: StartOptions, check?: (entry: ClientEntry) => void): Promise<{ source: SourceRef; report: SourceReport }> {
   const remote = isUrl(opts.clients);
   const source: SourceRef = { path: remote ? opts.clients : path.resolve(opts.clients), format: opts.format ?? detectFormat(opts.clients) };
   try {
@@ -92,7 +91,7 @@ async function readSource(opts: StartOptions): Promise<{ source: SourceRef; repo
     // Validation reads the recorded version, so a file changed while it is validated is refused too.
     if (remote) source.version = await probeUrl(source.path);
     else if (await isFile(source.path)) source.version = await fileVersion(source.path);
-    return { source, report: await validateSource(source) };
+    return { source, report: await validateSource(source, { check, keepFirst: CHECKED_ENTRIES }) };
   } catch (err) {
     if (err instanceof SourceError) {
       const fix = err.notFound ? `; check the --clients ${remote ? 'URL' : 'path'}` : '';
@@ -103,11 +102,13 @@ async function readSource(opts: StartOptions): Promise<{ source: SourceRef; repo
 }
 
 /** Everything start checks before it touches Temporal: a bad input starts nothing. */
-export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ input: BatchInput; report: SourceReport }> {
+export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ input: BatchInput; report: SourceReport; request: RequestSpec }> {
   const apiUrl = opts.apiUrl ?? process.env.API_BASE_URL ?? '';
-  if (!apiUrl && !opts.dryRun) throw new UserError('no API URL: pass --api-url URL or set API_BASE_URL');
+  if (!apiUrl && (!opts.dryRun || opts.showRequest)) throw new UserError('no API URL: pass --api-url URL or set API_BASE_URL');
+  const options = await optionsOf(opts);
+  const request = requestOf(resolveOptions(options));
   try {
-    if (apiUrl) checkApiUrl(apiUrl);
+    if (apiUrl) checkRequestSpec(request, apiUrl);
     if (opts.expiredRegex !== undefined) compileExpiredRegex(opts.expiredRegex);
   } catch (err) {
     throw new UserError((err as Error).message);
@@ -122,14 +123,13 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   if (!token && !opts.workerToken && !opts.dryRun) {
     throw new UserError("no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers' own)");
   }
-  const { source, report } = opts.prepared ?? (await readSource(opts));
+  if (token && request.auth === 'basic' && !token.includes(':')) throw new UserError('--auth basic takes the token as user:password; the token has no ":"');
+  const { source, report } = opts.prepared ?? (await readSource(opts, apiUrl ? entryFieldCheck(request, apiUrl) : undefined));
+  await checkBodyOnEntries(request, report.first ?? []).catch((err: Error) => {
+    throw new UserError(`${sourceName(opts.clients)}: ${err.message}`);
+  });
   // The batch writes to the store this host names; workers with another refuse it, so outcomes never scatter.
   const store = opts.dryRun ? undefined : (opts.prepared?.store ?? (await withCliStore(async (s) => s.identity)));
-  const options: BatchOptionsInput = { ...opts.baseOptions };
-  for (const row of OPTION_TABLE) {
-    const value = (opts as unknown as Record<string, unknown>)[attributeOf(row.flag)];
-    if (value !== undefined && !(row.type.kind === 'switch' && !value)) setOption(options, row, value);
-  }
   const sealedNotifyUrl = opts.notify && !opts.dryRun ? sealToken(opts.notify, await loadSealKey({ create: true })) : opts.baseSealedNotifyUrl;
   const expiresAt = token ? jwtExpiry(token) : undefined;
   const batchId = opts.id ?? `batch-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(36).slice(2, 6)}`;
@@ -145,12 +145,37 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
     ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
     ...(store ? { store } : {}),
   };
-  return { input, report };
+  return { input, report, request };
+}
+
+/** The batch's options: a redriven batch's, overridden by the flags given; --body-file read into --body. */
+async function optionsOf(opts: StartOptions): Promise<BatchOptionsInput> {
+  const options: BatchOptionsInput = { ...opts.baseOptions };
+  for (const row of OPTION_TABLE) {
+    const value = (opts as unknown as Record<string, unknown>)[attributeOf(row.flag)];
+    if (value !== undefined && !(row.type.kind === 'switch' && !value)) setOption(options, row, value);
+  }
+  if (opts.bodyFile !== undefined) {
+    if (opts.body !== undefined) throw new UserError('--body and --body-file both give the body; keep one');
+    options.body = await readFile(opts.bodyFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(`--body-file ${opts.bodyFile} cannot be read (${err.code ?? err.message}); check the path`);
+    });
+  }
+  return options;
+}
+
+/** The first requests, exactly as the batch will send them, the credential REDACTED. */
+async function showRequests(input: BatchInput, request: RequestSpec, first: readonly ClientEntry[], io: CliIO): Promise<void> {
+  for (const entry of first.slice(0, SHOWN_REQUESTS)) {
+    // The first run id is known once the batch starts; until then the key shows where it goes.
+    const key = `${idempotencyKey(input.batchId, undefined, '')}<first run id>:${encodeURIComponent(entry.id)}`;
+    io.out(`\n${requestText(await renderRequest(request, input.apiUrl, entry, key, '', true))}`);
+  }
 }
 
 /** `clientsync start`: validates the source (streaming), then starts one batch workflow. */
 export async function start(opts: StartOptions, io: CliIO): Promise<StartResult> {
-  const { input, report } = await prepareStart(opts, io);
+  const { input, report, request } = await prepareStart(opts, io);
   io.out(`${sourceName(opts.clients)}: ${report.total} clients (${source(input)}).`);
   if (report.duplicateEntries > 0) {
     const sample = report.duplicates
@@ -159,6 +184,7 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
       .join(', ');
     io.err(`warning: ${report.duplicateEntries} duplicate entries (${sample}${report.duplicates.length > 5 ? ', …' : ''}); each ClientId is called once`);
   }
+  if (opts.showRequest) await showRequests(input, request, report.first ?? [], io);
   if (opts.dryRun) {
     io.out('Dry run: the file is valid; nothing was started.');
     return { batchId: input.batchId, report };

@@ -1,7 +1,7 @@
 import { isUrl, sourceName } from './byte-source';
 import { checkReadable, scanSource } from './read-page';
 import { IdTally } from './id-tally';
-import { SourceError, type SourceRef } from './types';
+import { SourceError, type ClientEntry, type SourceRef } from './types';
 
 export interface SourceReport {
   total: number;
@@ -9,6 +9,15 @@ export interface SourceReport {
   duplicates: Array<{ id: string; count: number }>;
   duplicateEntries: number;
   firstClientId: string;
+  /** The first entries, when asked for: what start checks a body template against and shows. */
+  first?: ClientEntry[];
+}
+
+export interface ValidateOptions {
+  /** Called for each entry; a SourceError it throws stops validation with that entry's place. */
+  check?: (entry: ClientEntry) => void;
+  /** Keep this many of the first entries in the report. */
+  keepFirst?: number;
 }
 
 /**
@@ -16,20 +25,23 @@ export interface SourceReport {
  * and reports duplicate ids exactly. Memory holds at most IN_MEMORY_IDS ids (the rest are tallied on disk),
  * never the records, so it stays flat however large the file.
  */
-export async function validateSource(source: SourceRef): Promise<SourceReport> {
+export async function validateSource(source: SourceRef, options: ValidateOptions = {}): Promise<SourceReport> {
   if (!source.version || !isUrl(source.path)) await checkReadable(source.path);
   const tally = new IdTally();
   try {
     let total = 0;
     let firstClientId = '';
+    const first: ClientEntry[] = [];
     for await (const { entry } of scanSource(source)) {
       if (total === 0) firstClientId = entry.id;
+      if (first.length < (options.keepFirst ?? 0)) first.push(entry);
+      options.check?.(entry);
       total++;
       tally.add(entry.id);
     }
     if (total === 0) throw new SourceError(`${sourceName(source.path)} has no clients; nothing to call`);
     const duplicates = tally.duplicates(20);
-    return { total, duplicates, duplicateEntries: tally.duplicateEntries, firstClientId };
+    return { total, duplicates, duplicateEntries: tally.duplicateEntries, firstClientId, ...(options.keepFirst ? { first } : {}) };
   } finally {
     tally.close();
   }

@@ -1,18 +1,10 @@
-// The Temporal server's configuration for a cluster on PostgreSQL: one file that every service process reads
-// (each starts only its own service). Pure: it renders text from the settings.
+// The cluster's settings: PostgreSQL from a URL, and each service's ports laid out from the frontend's.
+import { renderServerConfig, SERVICES, type PostgresTarget, type ServiceName, type ServicePorts } from '../server-config';
 
+export type { PostgresTarget };
 /** The four services of a Temporal cluster, each run as its own process. */
-export const CLUSTER_SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
-export type ClusterService = (typeof CLUSTER_SERVICES)[number];
-
-export interface PostgresTarget {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  /** Persistence database; visibility lives in `<database>_visibility`. */
-  database: string;
-}
+export const CLUSTER_SERVICES = SERVICES;
+export type ClusterService = ServiceName;
 
 export interface ClusterSettings {
   postgres: PostgresTarget;
@@ -28,7 +20,7 @@ export interface ClusterSettings {
 export const MAX_FRONTEND_PORT = 32767 - 106;
 
 /** Each service's gRPC and membership ports, laid out from the frontend's so one setting moves them all. */
-export function servicePorts(port: number): Record<ClusterService, { grpc: number; membership: number; http?: number }> {
+export function servicePorts(port: number): ServicePorts {
   if (port > MAX_FRONTEND_PORT) {
     throw new Error(
       `--port ${port} is too high for a cluster: Temporal stores service ports as 16-bit signed numbers; pick one up to ${MAX_FRONTEND_PORT} (the services use it to +106)`,
@@ -57,68 +49,13 @@ export function postgresTarget(url: string): PostgresTarget {
   };
 }
 
-const quote = (s: string) => JSON.stringify(s); // a YAML double-quoted scalar is a JSON string
-
-function datastore(pg: PostgresTarget, database: string, maxConns: number): string {
-  return `      sql:
-        pluginName: "postgres12"
-        databaseName: ${quote(database)}
-        connectAddr: ${quote(`${pg.host}:${pg.port}`)}
-        connectProtocol: "tcp"
-        user: ${quote(pg.user)}
-        password: ${quote(pg.password)}
-        maxConns: ${maxConns}
-        maxIdleConns: ${maxConns}
-        maxConnLifetime: "1h"`;
-}
-
-/** The server config (as Temporal's development-postgres12.yaml, with the names, addresses and ports set). */
+/** The server config for a cluster: each service reads it and starts only its own. */
 export function renderClusterConfig(s: ClusterSettings): string {
-  const ports = servicePorts(s.port);
-  const service = (name: ClusterService) => `  ${name}:
-    rpc:
-      grpcPort: ${ports[name].grpc}
-      membershipPort: ${ports[name].membership}
-      bindOnIP: ${quote(s.ip)}${ports[name].http ? `\n      httpPort: ${ports[name].http}` : ''}`;
-  return `log:
-  stdout: true
-  level: warn
-
-persistence:
-  defaultStore: postgres-default
-  visibilityStore: postgres-visibility
-  numHistoryShards: ${s.historyShards}
-  datastores:
-    postgres-default:
-${datastore(s.postgres, s.postgres.database, 20)}
-    postgres-visibility:
-${datastore(s.postgres, `${s.postgres.database}_visibility`, 4)}
-
-global:
-  membership:
-    maxJoinDuration: 30s
-    broadcastAddress: ${quote(s.ip)}
-
-services:
-${CLUSTER_SERVICES.map(service).join('\n')}
-
-clusterMetadata:
-  enableGlobalNamespace: false
-  failoverVersionIncrement: 10
-  masterClusterName: "active"
-  currentClusterName: "active"
-  clusterInformation:
-    active:
-      enabled: true
-      initialFailoverVersion: 1
-      rpcName: "frontend"
-      rpcAddress: ${quote(`${s.ip}:${s.port}`)}
-
-dcRedirectionPolicy:
-  policy: "noop"
-
-dynamicConfigClient:
-  filepath: ${quote(s.dynamicConfigFile)}
-  pollInterval: "10s"
-`;
+  return renderServerConfig({
+    store: { kind: 'postgres', target: s.postgres },
+    ip: s.ip,
+    ports: servicePorts(s.port),
+    historyShards: s.historyShards,
+    dynamicConfigFile: s.dynamicConfigFile,
+  });
 }

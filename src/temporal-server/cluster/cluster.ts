@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { searchAttributeDefinitions } from '../../search-attributes';
 import { serverAnswers } from '../../temporal-connection';
-import { resolveBinary, resolveServerSchemas, TEMPORAL_CLI, TEMPORAL_MODULE_DIR, TEMPORAL_SERVER, TEMPORAL_SQL_TOOL, TEMPORAL_UI_SERVER } from '../provision';
+import { prepareNamespace } from '../namespace';
+import { DYNAMIC_CONFIG_FILE, resolveBinary, resolveServerSchemas, TEMPORAL_SERVER, TEMPORAL_SQL_TOOL, TEMPORAL_UI_SERVER } from '../provision';
+import { renderWebConfig } from '../server-config';
+import { recordServer } from '../server-record';
+import { supervise, type Supervised } from '../supervisor';
 import { CLUSTER_SERVICES, postgresTarget, renderClusterConfig, type ClusterService } from './cluster-config';
 import { ensureClusterSchemas } from './cluster-schema';
-import { recordServer } from '../server-record';
-import { supervise, type Supervised } from './supervisor';
-
-const exec = promisify(execFile);
 
 export interface ClusterOptions {
   /** postgres://user:password@host:port/database; visibility goes to `<database>_visibility`. */
@@ -32,15 +29,14 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** Everything the cluster runs, built once from temporal/go.mod. */
+/** Everything the cluster runs, built once from temporal/server/go.mod. */
 export async function resolveClusterBinaries(log: (line: string) => void) {
-  const [server, sqlTool, ui, cli] = [
+  const [server, sqlTool, ui] = [
     await resolveBinary(TEMPORAL_SERVER, log),
     await resolveBinary(TEMPORAL_SQL_TOOL, log),
     await resolveBinary(TEMPORAL_UI_SERVER, log),
-    await resolveBinary(TEMPORAL_CLI, log),
   ];
-  return { server: server.path, sqlTool: sqlTool.path, ui: ui.path, cli: cli.path, schemas: await resolveServerSchemas() };
+  return { server: server.path, sqlTool: sqlTool.path, ui: ui.path, schemas: await resolveServerSchemas() };
 }
 
 /**
@@ -57,11 +53,16 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const uiDir = path.join(opts.dir, 'ui');
   await mkdir(configDir, { recursive: true, mode: 0o700 });
   await mkdir(uiDir, { recursive: true, mode: 0o700 });
-  const dynamicConfigFile = path.join(TEMPORAL_MODULE_DIR, 'dynamicconfig', 'development.yaml');
-  const config = renderClusterConfig({ postgres: target, ip: opts.ip, port: opts.port, historyShards: opts.historyShards, dynamicConfigFile });
+  const config = renderClusterConfig({
+    postgres: target,
+    ip: opts.ip,
+    port: opts.port,
+    historyShards: opts.historyShards,
+    dynamicConfigFile: DYNAMIC_CONFIG_FILE,
+  });
   await writeFile(path.join(configDir, 'cluster.yaml'), config, { mode: 0o600 });
   await writeFile(path.join(uiDir, 'base.yaml'), '', { mode: 0o600 });
-  await writeFile(path.join(uiDir, 'cluster.yaml'), uiConfig(opts), { mode: 0o600 });
+  await writeFile(path.join(uiDir, 'cluster.yaml'), renderWebConfig(`${opts.ip}:${opts.port}`, opts.ip, opts.uiPort), { mode: 0o600 });
 
   const address = `${opts.ip}:${opts.port}`;
   const service = (name: ClusterService) =>
@@ -86,7 +87,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       180_000,
       () => `the frontend did not answer at ${address}: ${services.frontend.output().trim().slice(-600)}`,
     );
-    await registerNamespace(bins.cli, address);
+    await prepareNamespace(address);
   } catch (err) {
     await stop();
     throw err;
@@ -96,45 +97,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   return { address, uiUrl, services, stop };
 }
 
-function uiConfig(opts: ClusterOptions): string {
-  return `temporalGrpcAddress: ${opts.ip}:${opts.port}
-port: ${opts.uiPort}
-publicPath:
-enableUi: true
-defaultNamespace: default
-cors:
-  cookieInsecure: true
-  unsafeAllowAllOrigins: false
-`;
-}
-
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, why: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(why());
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-/** `default` and the search attributes, through the operator API (the Temporal CLI); again changes nothing. */
-async function registerNamespace(cli: string, address: string): Promise<void> {
-  const run = (args: string[]) => exec(cli, [...args, '--address', address], { maxBuffer: 16 << 20 });
-  const exists = await run(['operator', 'namespace', 'describe', '--namespace', 'default']).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) await run(['operator', 'namespace', 'create', '--namespace', 'default', '--retention', '72h']);
-  // A new namespace reaches every service's cache within seconds; retry until the attributes can be added.
-  await waitUntil(
-    async () => {
-      const { stdout } = await run(['operator', 'search-attribute', 'list', '--namespace', 'default', '--output', 'json']).catch(() => ({ stdout: '' }));
-      const missing = searchAttributeDefinitions.filter(([name]) => !stdout.includes(`"${name}"`));
-      if (missing.length === 0 && stdout) return true;
-      for (const [name, type] of missing)
-        await run(['operator', 'search-attribute', 'create', '--namespace', 'default', '--name', name, '--type', type]).catch(() => {});
-      return false;
-    },
-    60_000,
-    () => 'the search attributes could not be registered within 60 s',
-  );
 }

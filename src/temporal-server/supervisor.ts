@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnTied } from '../tied-spawn';
+import { spawnTied } from './tied-spawn';
 
 /** A process kept running: restarted with backoff when it exits on its own, until stop(). */
 export interface Supervised {
