@@ -46,11 +46,11 @@ export interface RuntimeOptions {
  * Installs this process's Temporal runtime (once per process): the one-line logger, which the SDK core's own
  * log lines are forwarded into (warnings and errors, plain, one line each), and the Prometheus endpoint when asked.
  */
-export function installRuntime(opts: RuntimeOptions = {}): void {
+export function installRuntime(opts: RuntimeOptions = {}): Runtime {
   const write = opts.write ?? ((line: string) => void process.stderr.write(line + '\n'));
   const level = opts.level ?? 'INFO';
   const logFunction = (entry: LogEntry) => void (isForPeople(entry, opts.debug) && write(formatLogEntry(entry, opts.debug)));
-  Runtime.install({
+  return Runtime.install({
     logger: new DefaultLogger(level, logFunction),
     telemetryOptions: {
       logging: { forward: {}, filter: { core: opts.debug ? 'INFO' : 'WARN', other: 'ERROR' } },

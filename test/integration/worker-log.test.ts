@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnWorker } from '../helpers/cli-process';
+import { spawnInstalled, spawnWorker } from '../helpers/cli-process';
 import { operatorRefreshes, createHarness, resultOf, type Harness } from '../helpers/harness';
 
 describe("the worker's log", () => {
@@ -24,5 +24,14 @@ describe("the worker's log", () => {
     // Every line is one event: the worker's own lines, or "time LEVEL message"; no stack frames, no dumped objects.
     for (const line of lines) expect(line).toMatch(/^(clientsync worker |\d\d:\d\d:\d\d\.\d{3} (INFO|WARN|ERROR) )/);
     expect(worker.output()).not.toMatch(/ApplicationFailure|\n\s+at /);
+  });
+
+  it('ends with one line, and no process left, when it fails after its runtime started: a store that refuses it', async () => {
+    h = await createHarness();
+    const worker = spawnInstalled(h, ['worker', '--task-queue', h.taskQueue], { RESULTS_DATABASE_URL: 'postgres://no_such_role@127.0.0.1:5432/postgres' });
+    const ended = await Promise.race([worker.exited, new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000))]);
+    if (ended === 'still running after 30 s') worker.child.kill('SIGKILL');
+    expect(ended, worker.output()).toBe(1);
+    expect(worker.output()).toMatch(/^clientsync: .*no_such_role.*\n$/);
   });
 });

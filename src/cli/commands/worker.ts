@@ -1,14 +1,14 @@
 import { getHeapStatistics } from 'node:v8';
 import { UserError } from '../../errors';
 import { installRuntime } from '../../logging';
-import { startTracing, tracesEndpoint } from '../../telemetry/tracing';
+import { startTracing, tracesEndpoint, tracingWanted } from '../../telemetry/tracing';
 import { openResultsStore } from '../../store/results-store';
 import { describeStore } from '../../store/store-url';
 import { connectClient, connectWorker, temporalTarget } from '../../temporal-connection';
 import { TokenRefusedError, tokenProviderFromEnv, type TokenProvider } from '../../token/token-provider';
 import { createWorker, workflowsPath } from '../../worker';
 import { bundleBuild, type DeploymentVersion } from '../../worker-deployment';
-import type { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection, Runtime } from '@temporalio/worker';
 import type { CliIO } from '../io';
 import { joinDeployment } from './worker-deployment';
 import { watchOpenBatches } from '../../telemetry/open-batches';
@@ -76,22 +76,42 @@ async function connectUnlessStopped(target: ReturnType<typeof temporalTarget>): 
 
 /** `clientsync worker`: runs batches until SIGINT/SIGTERM, then lets in-flight calls finish. */
 export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<void> {
+  // Settings are checked before the runtime starts: once it runs, only its shutdown lets the process end.
   const metrics = metricsAddress(opts.metrics ?? process.env.CLIENTSYNC_METRICS);
+  tracingWanted();
+  const tokenProvider = workerTokenProvider();
+  const name = deploymentName(opts.deployment);
+  let runtime: Runtime;
   try {
-    installRuntime({ debug: opts.debug, write: io.err, metricsAddress: metrics });
+    runtime = installRuntime({ debug: opts.debug, write: io.err, metricsAddress: metrics });
   } catch (err) {
     if (!metrics || !/prometheus/i.test((err as Error).message)) throw err;
     throw new UserError(`--metrics ${metrics}: ${(err as Error).message}; pick another address`);
   }
+  try {
+    await serve(opts, io, { metrics, tokenProvider, name });
+  } catch (err) {
+    await runtime.shutdown(); // a failure before the worker ran (a store that does not answer) still ends the process
+    throw err;
+  }
+}
+
+/** Connects, runs the worker until it is stopped, and closes what it opened, whatever failed. */
+async function serve(
+  opts: WorkerCommandOptions,
+  io: CliIO,
+  { metrics, tokenProvider, name }: { metrics: string | undefined; tokenProvider: TokenProvider | undefined; name: string },
+): Promise<void> {
   const tracing = await startTracing('clientsync-worker');
-  const tokenProvider = workerTokenProvider();
-  const name = deploymentName(opts.deployment);
   const target = temporalTarget();
   const connection = await connectUnlessStopped(target);
   if (!connection) return io.out('clientsync worker stopped before Temporal answered.');
-  const store = await openResultsStore(undefined, { log: (line) => io.err(line) });
-  const { client, connection: clientConnection } = await connectClient(target);
+  const closers: Array<() => Promise<void>> = [() => connection.close()];
   try {
+    const store = await openResultsStore(undefined, { log: (line) => io.err(line) });
+    closers.unshift(() => store.close());
+    const { client, connection: clientConnection } = await connectClient(target);
+    closers.unshift(() => clientConnection.close());
     const { bundle, buildId } = await bundleBuild(workflowsPath());
     const version: DeploymentVersion = { deploymentName: name, buildId };
     const w = await createWorker({
@@ -116,8 +136,6 @@ export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<voi
     await running.finally(() => (deployment.stop(), stopWatching()));
     io.out('clientsync worker stopped.');
   } finally {
-    await store.close();
-    await clientConnection.close();
-    await connection.close();
+    for (const close of closers) await close();
   }
 }
