@@ -17,7 +17,7 @@ const POLLER_GONE_AFTER_MS = 90_000;
 
 /** The folder webpack names modules from: bundles of the same code are identical whatever the current folder. */
 const PACKAGE_ROOT = path.resolve(__dirname, '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- outside src/, so not an import tsc would copy
+// Read at run time: package.json is outside src/, so not an import tsc would copy.
 const packageVersion = (require(path.join(PACKAGE_ROOT, 'package.json')) as { version: string }).version;
 
 /** The workflow code, bundled once, and the build it is: the package version and the bundle's hash. */

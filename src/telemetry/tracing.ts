@@ -5,6 +5,7 @@ import type { ClientInterceptors } from '@temporalio/client';
 import type { InjectedSinks, WorkerInterceptors } from '@temporalio/worker';
 import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow/definitions';
 import type { HttpAnswer, HttpCall } from '../activities/http-call';
+import { UserError } from '../errors';
 
 /** What a traced process adds to its Temporal client, its worker and its API calls. */
 export interface Tracing {
@@ -16,10 +17,39 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-/** OTLP's endpoint variables, as OpenTelemetry's SDKs read them; OTEL_SDK_DISABLED and OTEL_TRACES_EXPORTER=none turn it off. */
+/**
+ * OTLP's endpoint variables, as OpenTelemetry's SDKs read them; OTEL_SDK_DISABLED and OTEL_TRACES_EXPORTER=none
+ * turn it off. A setting the exporter would only fail on later (gRPC, an endpoint that is not a URL) is refused here.
+ */
 export function tracingWanted(env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none') return false;
-  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  if (!(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT)) return false;
+  checkTracingEnv(env);
+  return true;
+}
+
+/** clientsync's exporter speaks OTLP over HTTP: a collector's HTTP receiver takes it, whichever encoding is asked for. */
+function checkTracingEnv(env: NodeJS.ProcessEnv): void {
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const protocol = env[name];
+    if (protocol && protocol !== 'http/json' && protocol !== 'http/protobuf') {
+      throw new UserError(`${name}=${protocol}: clientsync sends traces over OTLP/HTTP; unset it and point the endpoint at the collector's HTTP port (4318)`);
+    }
+  }
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
+    const value = env[name];
+    if (value && !isHttpUrl(value)) {
+      throw new UserError(`${name} is not an http(s) URL; set it to the collector's OTLP/HTTP address, such as http://localhost:4318`);
+    }
+  }
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** Where spans go, as the exporter resolves it, for the worker's first line: without a user or password in the URL. */

@@ -92,6 +92,43 @@ describe('OpenTelemetry traces over OTLP', () => {
     // The API keys are in no span: not in url.full, not in any attribute the interceptors add.
     const sent = receiver.raw.join('\n');
     for (const key of h.api.issuedTokens()) expect(sent.includes(key), 'a span holds the API key').toBe(false);
+
+    // Sampling is per batch: a start that OTEL_TRACES_SAMPLER leaves out sends no span, from the CLI or the worker.
+    const batchSpans = (id: string) => receiver!.spans.filter((s) => s.attributes['clientsync.batch_id'] === id);
+    for (const [id, sampler] of [
+      ['unsampled', 'always_off'],
+      ['sampled', 'always_on'],
+    ] as const) {
+      const small = await h.clientFile(5);
+      const run = spawnInstalled(h, ['start', '--clients', small.path, '--id', id, '--task-queue', h.taskQueue, ...flags], {
+        ...otel,
+        OTEL_TRACES_SAMPLER: sampler,
+        API_TOKEN: h.api.issueToken(),
+      });
+      expect(await run.exited, run.output()).toBe(0);
+      expect(await resultOf(h.client.workflow.getHandle(id))).toMatchObject({ state: 'completed', succeeded: 5 });
+    }
+    await until(() => batchSpans('sampled').length >= 5, 15_000, "the sampled batch's 5 client spans");
+    expect(batchSpans('unsampled')).toEqual([]);
+  });
+
+  it('refuses an OTLP setting it cannot send to, in one line and before it starts anything', async () => {
+    h = await createHarness();
+    const { path: file } = await h.clientFile(3);
+    const grpc = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', API_TOKEN: h.api.issueToken() };
+    const line =
+      "clientsync: OTEL_EXPORTER_OTLP_PROTOCOL=grpc: clientsync sends traces over OTLP/HTTP; unset it and point the endpoint at the collector's HTTP port (4318)\n";
+    for (const args of [
+      ['worker', '--task-queue', h.taskQueue],
+      ['start', '--clients', file, '--id', 'grpc', '--task-queue', h.taskQueue, '--api-url', `${h.api.origin}/clients/{ClientId}`],
+    ]) {
+      const run = spawnInstalled(h, args, grpc);
+      expect(await run.exited, run.output()).toBe(2);
+      // start first says what it read from the file; the refusal is its one error line
+      expect(run.output().endsWith(line), run.output()).toBe(true);
+      expect(run.output().match(/^clientsync: /gm)).toHaveLength(1);
+    }
+    await expect(h.client.workflow.getHandle('grpc').describe()).rejects.toThrow(/not found/i);
   });
 });
 

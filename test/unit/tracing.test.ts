@@ -18,3 +18,28 @@ describe('when tracing is on', () => {
     expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://user:s3cret@c.example' })).toBe('https://c.example/v1/traces');
   });
 });
+
+describe('a tracing setting the exporter would only fail on later', () => {
+  const on = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' };
+
+  it('is refused in one line that names the fix: gRPC, or an endpoint that is not an http(s) URL', () => {
+    expect(() => tracingWanted({ ...on, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+      /^OTEL_EXPORTER_OTLP_PROTOCOL=grpc: clientsync sends traces over OTLP\/HTTP; unset it and point the endpoint at the collector's HTTP port \(4318\)$/,
+    );
+    expect(() => tracingWanted({ ...on, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toThrow(/^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc/);
+    expect(() => tracingWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/^OTEL_EXPORTER_OTLP_ENDPOINT is not an http\(s\) URL; set it to/);
+    expect(() => tracingWanted({ ...on, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'user:s3cret@c' })).toThrow(/^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is not/);
+  });
+
+  it('takes either HTTP encoding, and checks nothing when tracing is off', () => {
+    expect(tracingWanted({ ...on, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' })).toBe(true);
+    expect(tracingWanted({ ...on, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toBe(true);
+    expect(tracingWanted({ ...on, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_SDK_DISABLED: 'true' })).toBe(false);
+  });
+
+  it('never echoes the endpoint, which may carry a password', () => {
+    expect(() => tracingWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://user:s3cret@c' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('s3cret') }),
+    );
+  });
+});
