@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,5 +40,25 @@ describe('npm run demo', () => {
     expect(results).toHaveLength(2000);
     expect(await serverAnswers(`127.0.0.1:${port}`)).toBe(false);
     await rm(home, { recursive: true, force: true });
+  });
+
+  it('ends with its error, and exit 1, when the Temporal server cannot start', async () => {
+    // A port some other program holds: nothing Temporal answers there, and the server cannot bind it.
+    const taken = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => taken.once('listening', r));
+    const port = (taken.address() as { port: number }).port;
+    const home = await mkdtemp(path.join(tmpdir(), 'clientsync-demo-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_UI_PORT: String(await freePort()), CLIENTSYNC_HOME: home };
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/clientsync.js'), 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const ended = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
+    if (ended === 'still running after 60 s') child.kill('SIGKILL');
+    taken.close();
+    await rm(home, { recursive: true, force: true });
+    expect(ended, out).toBe(1);
+    expect(out).toMatch(/\nclientsync: the Temporal server exited with code \d+/);
   });
 });

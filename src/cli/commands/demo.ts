@@ -38,7 +38,16 @@ async function fetchToken(origin: string): Promise<string> {
  */
 export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
   // The story is the output: keep the SDK's routine worker chatter out of it.
-  installRuntime({ level: 'WARN', write: io.err });
+  const runtime = installRuntime({ level: 'WARN', write: io.err });
+  try {
+    return await tellStory(opts, io);
+  } catch (err) {
+    await runtime.shutdown(); // a failure before the worker ran (a server that cannot start) must still end the process
+    throw err;
+  }
+}
+
+async function tellStory(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
   const dir = path.join(stateDir(), 'demo');
   await mkdir(dir, { recursive: true });
   const target = temporalTarget();
