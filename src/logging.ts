@@ -69,3 +69,13 @@ export function installRuntime(opts: RuntimeOptions = {}): Runtime {
     },
   });
 }
+
+/** Runs a command that installed the runtime: on a failure, shuts the runtime down, which would otherwise keep the process alive. */
+export async function shutDownOnFailure<T>(runtime: Runtime, command: () => Promise<T>): Promise<T> {
+  try {
+    return await command();
+  } catch (err) {
+    await runtime.shutdown();
+    throw err;
+  }
+}

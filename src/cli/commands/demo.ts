@@ -10,7 +10,7 @@ import { connectWorker, serverAnswers, temporalTarget } from '../../temporal-con
 import { createWorker, workflowsPath } from '../../worker';
 import { startTracing } from '../../telemetry/tracing';
 import { bundleBuild, makeCurrent } from '../../worker-deployment';
-import { installRuntime } from '../../logging';
+import { installRuntime, shutDownOnFailure } from '../../logging';
 import { webLine, webUrl, withClient } from '../batches';
 import { untilSignal, type CliIO } from '../io';
 import { refreshToken } from './refresh-token';
@@ -39,12 +39,7 @@ async function fetchToken(origin: string): Promise<string> {
 export async function demo(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
   // The story is the output: keep the SDK's routine worker chatter out of it.
   const runtime = installRuntime({ level: 'WARN', write: io.err });
-  try {
-    return await tellStory(opts, io);
-  } catch (err) {
-    await runtime.shutdown(); // a failure before the worker ran (a server that cannot start) must still end the process
-    throw err;
-  }
+  return shutDownOnFailure(runtime, () => tellStory(opts, io)); // a server that cannot start still ends the process
 }
 
 async function tellStory(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {

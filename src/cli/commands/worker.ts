@@ -1,6 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
 import { UserError } from '../../errors';
-import { installRuntime } from '../../logging';
+import { installRuntime, shutDownOnFailure } from '../../logging';
 import { startTracing, tracesEndpoint, tracingWanted } from '../../telemetry/tracing';
 import { openResultsStore } from '../../store/results-store';
 import { describeStore } from '../../store/store-url';
@@ -88,12 +88,7 @@ export async function worker(opts: WorkerCommandOptions, io: CliIO): Promise<voi
     if (!metrics || !/prometheus/i.test((err as Error).message)) throw err;
     throw new UserError(`--metrics ${metrics}: ${(err as Error).message}; pick another address`);
   }
-  try {
-    await serve(opts, io, { metrics, tokenProvider, name });
-  } catch (err) {
-    await runtime.shutdown(); // a failure before the worker ran (a store that does not answer) still ends the process
-    throw err;
-  }
+  await shutDownOnFailure(runtime, () => serve(opts, io, { metrics, tokenProvider, name })); // a store that refuses it still ends the process
 }
 
 /** Connects, runs the worker until it is stopped, and closes what it opened, whatever failed. */
