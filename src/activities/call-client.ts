@@ -5,8 +5,9 @@ import type { RequestSpec } from '../contract/options';
 import { FailureTypes } from '../contract/failures';
 import { batchKey, settledByClaim, type BatchKey, type ResultsStore } from '../store/results-store';
 import { CallGate } from './call-gate';
-import { expectedFailure, outcomeLine, resultProblemLine } from './expected-failures';
-import { countProcessed, labelsOf, meteredCall } from '../telemetry/call-metrics';
+import { expectedFailure, outcomeLine } from './expected-failures';
+import { meteredCall } from '../telemetry/call-metrics';
+import { recordAnswer, type ClientOutcome } from './record-answer';
 import { checkStore } from './store-check';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';
@@ -39,7 +40,7 @@ export interface CallClientInput {
 }
 
 export interface CallClientOutput {
-  outcome: 'succeeded' | 'failed' | 'duplicate';
+  outcome: ClientOutcome;
   status?: number;
   reason?: string;
 }
@@ -90,7 +91,7 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
       if (wait > 0) await Context.current().sleep(wait);
     }
 
-    const { verdict, status, body, resultProblem } = await meteredCall({
+    const answer = await meteredCall({
       batchId,
       batchRun: input.batchRun,
       client,
@@ -100,19 +101,14 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
       callTimeoutMs: input.callTimeoutMs,
       expiredRegex: input.expiredRegex,
     });
+    const { verdict, status } = answer;
 
     switch (verdict.kind) {
-      case 'success': {
-        const line = resultProblem && resultProblemLine(batchId, client.id, resultProblem);
-        if (line) Context.current().log.warn(line);
-        await store.recordSuccess(key, client.id, body, status ?? 200, attempt);
-        countProcessed(labelsOf(batchId), 'succeeded');
+      case 'success':
+        await recordAnswer(store, key, client, answer, attempt, Context.current().log);
         return { outcome: 'succeeded', status: status ?? 200 };
-      }
       case 'fail':
-        await store.recordFailure(key, client.id, verdict.reason, status, attempt);
-        countProcessed(labelsOf(batchId), 'failed');
-        Context.current().log.info(outcomeLine.failed(client.id, verdict.reason));
+        await recordAnswer(store, key, client, answer, attempt, Context.current().log);
         return { outcome: 'failed', status: status ?? undefined, reason: verdict.reason };
       case 'token-expired':
         Context.current().log.info(outcomeLine.tokenExpired(client.id, verdict.reason));

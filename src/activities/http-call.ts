@@ -1,9 +1,11 @@
 import { STATUS_CODES } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { request, type Dispatcher } from 'undici';
 import { classifyRequestError, classifyResponse, type Verdict } from '../domain/classify';
 import { redactSecret } from '../domain/request/auth';
 import { compiledExpression, evaluateExpression } from '../domain/request/expression';
 import { okStatusSet } from '../domain/request/ok-status';
+import { rateFacts, type RateFacts } from '../domain/pace/rate-headers';
 import { renderRequest, RequestShapeError, type RenderedRequest } from '../domain/request/render-request';
 import type { ClientEntry } from '../domain/sources/types';
 import { DEFAULT_OPTIONS, requestOf, type RequestSpec } from '../contract/options';
@@ -33,7 +35,15 @@ export interface HttpAnswer {
   resultProblem?: string;
   /** For a traced call: the URL requested, with the credential redacted. */
   url?: string;
+  /** From the request going out to the whole answer, in ms; absent when no answer came. */
+  latencyMs?: number;
+  /** The limits the answer's headers state (RateLimit-Policy, RateLimit, X-RateLimit-*), when it states any. */
+  rate?: RateFacts;
 }
+
+/** Whether an answer's headers state a rate limit: most answers state none, and pay nothing to parse. */
+const statesRateLimit = (h: Record<string, unknown>) =>
+  h['ratelimit-policy'] !== undefined || h['ratelimit'] !== undefined || h['ratelimit-remaining'] !== undefined || h['x-ratelimit-remaining'] !== undefined;
 
 const DEFAULT_REQUEST = requestOf(DEFAULT_OPTIONS);
 
@@ -83,6 +93,7 @@ async function exchange(call: HttpCall, spec: RequestSpec, req: RenderedRequest)
   // A total timeout, as fetch with AbortSignal.timeout had, with a plain timer: cheaper per call.
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), call.callTimeoutMs);
+  const began = performance.now();
   try {
     const res = await request(req.url, {
       method: req.method as Dispatcher.HttpMethod,
@@ -91,6 +102,9 @@ async function exchange(call: HttpCall, spec: RequestSpec, req: RenderedRequest)
       signal: abort.signal,
     });
     const text = await res.body.text();
+    const latencyMs = performance.now() - began;
+    const rate = statesRateLimit(res.headers) ? rateFacts(res.headers) : undefined;
+    const facts = { latencyMs, ...(rate ? { rate } : {}) };
     const retryAfter = res.headers['retry-after'];
     const verdict = classifyResponse(
       {
@@ -102,11 +116,11 @@ async function exchange(call: HttpCall, spec: RequestSpec, req: RenderedRequest)
       { expiredRegex: call.expiredRegex, isOk: spec.okStatus === '2xx' ? undefined : okStatusSet(spec.okStatus) },
     );
     const kept = redactSecret(text, call.token);
-    if (verdict.kind !== 'success' || spec.result === undefined) return { verdict, status: res.statusCode, body: kept };
+    if (verdict.kind !== 'success' || spec.result === undefined) return { verdict, status: res.statusCode, body: kept, ...facts };
     try {
-      return { verdict, status: res.statusCode, body: await project(spec.result, kept) };
+      return { verdict, status: res.statusCode, body: await project(spec.result, kept), ...facts };
     } catch (err) {
-      return { verdict, status: res.statusCode, body: kept, resultProblem: (err as Error).message };
+      return { verdict, status: res.statusCode, body: kept, resultProblem: (err as Error).message, ...facts };
     }
   } catch (err) {
     const verdict = classifyRequestError(err);

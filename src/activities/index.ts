@@ -6,6 +6,8 @@ import { expectedFailure } from './expected-failures';
 import { makeSourceActivities } from './source-activities';
 import { checkStore } from './store-check';
 import { Pacer } from './pacer';
+import { PaceGate } from './pace-gate';
+import { CallGate } from './call-gate';
 import { makeNotify } from './notify';
 import { makeRefreshToken } from './refresh-token';
 import { TokenResolver } from './token-resolver';
@@ -13,7 +15,7 @@ import { tokenProviderFromEnv, type TokenProvider } from '../token/token-provide
 import { countProcessed, labelsOf } from '../telemetry/call-metrics';
 
 export type { CallClientInput, CallClientOutput, TransientDetails } from './call-client';
-export type { CallClientsInput, CallClientsOutput, ClientOutcome } from './call-clients';
+export type { CallClientsInput, CallClientsOutput, ChunkOutcome, ChunkRetry, ClientOutcome } from './call-clients';
 export type { ReadClientsPageInput, InspectSourceInput } from './source-activities';
 export type { RefreshTokenInput, RefreshTokenOutput } from './refresh-token';
 export type { NotifyInput, NotifyOutput } from './notify';
@@ -48,10 +50,12 @@ export function createActivities(deps: ActivityDeps) {
   const tokens = new TokenResolver(sealKey, deps.ownToken);
   const provider = deps.tokenProvider === undefined ? tokenProviderFromEnv() : (deps.tokenProvider ?? undefined);
   const pacer = new Pacer(); // one per worker: it spaces each batch's calls on this worker
+  const gate = new PaceGate(deps.store); // one per worker: each paced batch's holds and recent answers here
+  const calls = new CallGate(); // one per worker: a wave of local calls runs a batch's concurrency at a time
   return {
     ...makeSourceActivities(deps.store),
-    callClient: makeCallClient(deps.store, tokens, pacer),
-    callClients: makeCallClients(deps.store, tokens, pacer),
+    callClient: makeCallClient(deps.store, tokens, pacer, calls),
+    callClients: makeCallClients(deps.store, tokens, pacer, gate, calls),
     refreshToken: makeRefreshToken(provider, sealKey),
     notify: makeNotify(sealKey),
     /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */

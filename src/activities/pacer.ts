@@ -1,15 +1,19 @@
 /**
- * Spaces the calls of one batch on this worker at least `gapMs` apart. The workflow already gives each
- * call a start slot 1/rps apart; this removes the bunching when several slots reach the worker late together.
+ * Spaces the calls of one batch on this worker at least `gapMs` apart. The workflow already gives each call
+ * (or chunk) its place in the batch's pace; this removes the bunching when several reach the worker together.
  */
 export class Pacer {
-  private readonly next = new Map<string, number>();
+  private readonly last = new Map<string, number>();
 
-  /** How long the caller must wait before calling: at least until `notBefore`, and `gapMs` after the last call. */
+  /**
+   * How long the caller must wait before calling: at least until `notBefore`, and `gapMs` after the batch's
+   * last call here. The gap is the caller's: a pace just cut spaces the very next call by its new gap.
+   */
   reserve(key: string, notBefore: number, gapMs: number, now = Date.now()): number {
-    const at = Math.max(now, notBefore, this.next.get(key) ?? 0);
-    this.next.set(key, at + gapMs);
-    if (this.next.size > 1000) this.next.delete(this.next.keys().next().value!); // forget long-finished batches
+    const at = Math.max(now, notBefore, (this.last.get(key) ?? -Infinity) + gapMs);
+    this.last.delete(key); // re-inserted last: the oldest batches are forgotten first
+    this.last.set(key, at);
+    if (this.last.size > 1000) this.last.delete(this.last.keys().next().value!);
     return at - now;
   }
 }

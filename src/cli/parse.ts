@@ -86,6 +86,14 @@ export function parserFor(type: ValueKind): ((value: string) => unknown) | undef
   switch (type.kind) {
     case 'whole':
       return wholeNumber(type.min, type.max);
+    case 'whole-or-auto':
+      return (value: string) => {
+        if (value === 'auto') return value;
+        if (!/^\d+$/.test(value) || Number(value) < type.min || Number(value) > type.max) {
+          throw new InvalidArgumentError(`expected auto or a whole number from ${type.min} to ${type.max}`);
+        }
+        return Number(value);
+      };
     case 'rate-limit':
       return nonNegativeNumber;
     case 'duration':

@@ -2,6 +2,7 @@
 // across releases (docs/upgrading.md): a new field is optional, and no field changes its meaning.
 import type { ClientEntry, SourceCursor, SourceRef } from '../domain/sources/types';
 import type { BatchOptionsInput } from './options';
+import type { PaceCarry } from './pace';
 import type { StoreIdentity } from './store-identity';
 
 export const DEFAULT_TASK_QUEUE = 'clientsync';
@@ -50,6 +51,17 @@ export interface BatchCarry {
   sealedRefreshToken?: string;
   /** Automatic refreshes: how many, how many since the last successful call, when the last reactive one ran. */
   autoRefresh?: AutoRefreshCarry;
+  /** A paced batch's pace: the law's state and the circuit breaker's. */
+  pace?: PaceCarry;
+  /** A paced batch's clients whose call met a transient answer: called again once `notBefore` passes. */
+  retrying?: RetryingClient[];
+}
+
+/** A client to call again: the attempts spent on it, and not before when (ms since epoch). */
+export interface RetryingClient {
+  client: ClientEntry;
+  attempts: number;
+  notBefore: number;
 }
 
 export interface AutoRefreshCarry {

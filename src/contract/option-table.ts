@@ -6,6 +6,8 @@ import { DEFAULT_OPTIONS, HTTP_METHODS, type BatchOptions, type BatchOptionsInpu
 
 export type ValueKind =
   | { kind: 'whole'; min: number; max: number }
+  /** A whole number, or `auto`. */
+  | { kind: 'whole-or-auto'; min: number; max: number }
   /** A number of 0 or more; 0 means "no limit". */
   | { kind: 'rate-limit' }
   /** A duration such as 90s, 30m, 2h, in milliseconds. */
@@ -79,7 +81,14 @@ export const OPTION_TABLE = [
     settable: false,
     help: 'a JSONata expression over each response, kept instead of the whole body, e.g. \'{"id": id, "status": status}\'',
   },
-  { flag: 'concurrency', value: 'n', option: 'concurrency', type: { kind: 'whole', min: 1, max: 1000 }, settable: true, help: 'calls in flight at once' },
+  {
+    flag: 'concurrency',
+    value: 'n',
+    option: 'concurrency',
+    type: { kind: 'whole', min: 1, max: 1000 },
+    settable: true,
+    help: "at most N calls in flight at once; the pace finds the API's own below it",
+  },
   { flag: 'page-size', value: 'n', option: 'pageSize', type: { kind: 'whole', min: 1, max: 10_000 }, settable: false, help: 'clients read per page' },
   { flag: 'timeout-ms', value: 'ms', option: 'callTimeoutMs', type: { kind: 'whole', min: 1, max: MAX }, settable: false, help: 'per-call timeout' },
   {
@@ -112,15 +121,31 @@ export const OPTION_TABLE = [
     option: 'rps',
     type: { kind: 'rate-limit' },
     settable: true,
-    help: 'at most R calls per second for this batch, across all workers (0: no limit)',
+    help: "at most R calls per second for this batch, across all workers (0: no limit); the pace finds the API's own below it",
+  },
+  {
+    flag: 'adaptive',
+    value: 'on|off',
+    option: 'adaptive',
+    type: { kind: 'choice', choices: ['on', 'off'] },
+    settable: true,
+    help: "below the ceilings, follow the API's answers: back off on 429s, 503s and rising latency, hold on Retry-After, grow while healthy (off: the ceilings are the limits)",
+  },
+  {
+    flag: 'breaker',
+    value: 'on|off',
+    option: 'breaker',
+    type: { kind: 'choice', choices: ['on', 'off'] },
+    settable: true,
+    help: 'when the API stops answering, stop sending and probe it, so no client fails for an outage (off: each call retries on its own)',
   },
   {
     flag: 'clients-per-activity',
     value: 'k',
     option: 'clientsPerActivity',
-    type: { kind: 'whole', min: 1, max: 1000 },
+    type: { kind: 'whole-or-auto', min: 1, max: 1000 },
     settable: false,
-    help: 'clients per API activity (1: each call its own activity); more for throughput',
+    help: 'clients per API activity: auto sizes each to about a second of calls; 1 makes each call its own activity in Temporal Web',
   },
   {
     flag: 'local-calls',
@@ -199,9 +224,11 @@ type ParsedValue<K extends ValueKind> = K extends { kind: 'choice'; choices: rea
       ? MaxFailures | null
       : K extends { kind: 'text' }
         ? string
-        : K extends { kind: 'list' }
-          ? string[]
-          : number;
+        : K extends { kind: 'whole-or-auto' }
+          ? number | 'auto'
+          : K extends { kind: 'list' }
+            ? string[]
+            : number;
 
 /** The batch options of `start`'s parsed flags, each named and typed by its row. */
 export type TableFlags = { [R in (typeof OPTION_TABLE)[number] as Camel<R['flag']>]?: ParsedValue<R['type']> };
@@ -230,6 +257,10 @@ export function valueRefusal(type: ValueKind, value: unknown): string | null {
       return Number.isInteger(value) && (value as number) >= type.min && (value as number) <= type.max
         ? null
         : `a whole number from ${type.min} to ${type.max}`;
+    case 'whole-or-auto': {
+      const whole = valueRefusal({ kind: 'whole', min: type.min, max: type.max }, value);
+      return value === 'auto' || !whole ? null : `auto or ${whole}`;
+    }
     case 'rate-limit':
       return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? null : 'a number of 0 or more';
     case 'choice':

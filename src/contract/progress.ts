@@ -1,6 +1,7 @@
 // What a batch reports: its progress while it runs and its summary at the end.
 import type { BatchState, Counters } from './batch';
 import type { Limits } from './options';
+import type { PaceView } from './pace';
 
 export interface BatchProgress extends Counters {
   batchId: string;
@@ -29,6 +30,8 @@ export interface BatchProgress extends Counters {
   waitingForPersonSince?: string | null;
   /** The limits in force (`clientsync set` changes them); absent in batches from before `set`. */
   limits?: Limits;
+  /** A paced batch's pace: the calls it makes and may make, and why (absent in batches started without the pace). */
+  pace?: PaceView;
 }
 
 export interface BatchSummary extends Counters {

@@ -36,6 +36,8 @@ export class Ledger {
   readonly statusCounts: Record<string, number> = {};
   requests = 0;
   successTimes: number[] = [];
+  /** When each client request arrived (ms since epoch). */
+  requestTimes: number[] = [];
   /** Client requests not yet answered, and the most there were at once: what a batch's concurrency allows. */
   inFlight = 0;
   maxInFlight = 0;
@@ -51,6 +53,7 @@ export class Ledger {
 
   attempt(id: string): void {
     this.requests++;
+    this.requestTimes.push(Date.now());
     this.record(id).attempts++;
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
   }
@@ -101,6 +104,7 @@ export class Ledger {
     for (const k of Object.keys(this.statusCounts)) delete this.statusCounts[k];
     this.requests = 0;
     this.successTimes = [];
+    this.requestTimes = [];
     this.maxInFlight = this.inFlight;
   }
 
@@ -110,12 +114,14 @@ export class Ledger {
     statusCounts: Record<string, number>;
     clients: Record<string, ClientRecord>;
     successTimes?: number[];
+    requestTimes?: number[];
     maxInFlight?: number;
   }): Ledger {
     const ledger = new Ledger();
     ledger.requests = json.requests;
     ledger.maxInFlight = json.maxInFlight ?? 0;
     ledger.successTimes = json.successTimes ?? [];
+    ledger.requestTimes = json.requestTimes ?? [];
     Object.assign(ledger.statusCounts, json.statusCounts);
     for (const [id, rec] of Object.entries(json.clients)) ledger.clients.set(id, rec);
     return ledger;
@@ -131,6 +137,7 @@ export class Ledger {
       statusCounts: this.statusCounts,
       clients,
       successTimes: this.successTimes,
+      requestTimes: this.requestTimes,
       maxInFlight: this.maxInFlight,
     };
   }

@@ -39,6 +39,10 @@ export interface FakeApiOptions {
   auth?: string;
   /** Ids whose record exists already: a POST for one answers 409 Conflict. */
   conflictIds?: Iterable<string>;
+  /** These client requests (1-based, counted from the start or the last reset) answer 429 with Retry-After. */
+  throttleRequests?: number[];
+  /** A RateLimit-Policy header sent with every answer, e.g. `"default";q=50;w=1`; the API states it, not enforces it. */
+  rateLimitPolicy?: string;
 }
 
 export interface FakeApi {
@@ -55,6 +59,8 @@ export interface FakeApi {
   expireAllTokens(): void;
   /** Stops listening: callers get connection refused until comeBack(). */
   goDown(): Promise<void>;
+  /** Listens, but answers nothing: each request hangs until comeBack(), which closes them. */
+  hang(): Promise<void>;
   /** Listens again on the same port. */
   comeBack(): Promise<void>;
   /** Changes knobs while running. */
@@ -90,6 +96,9 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
   let random = seededRandom(opts.seed ?? 1);
   const ledger = new Ledger();
   const tokens = new Map<string, TokenState>();
+  /** While hanging, the requests held unanswered. */
+  let hanging = false;
+  const held = new Set<http.ServerResponse>();
 
   const issueToken = () => {
     const token = `tok_${randomBytes(12).toString('hex')}`;
@@ -120,7 +129,8 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     ledger.answered(status);
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    const policy = opts.rateLimitPolicy ? { 'ratelimit-policy': opts.rateLimitPolicy } : {};
+    res.writeHead(status, { 'content-type': 'application/json', ...policy, ...headers });
     res.end(JSON.stringify(body));
   };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -134,6 +144,10 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
   const handleClient = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, id: string, body?: unknown) => {
     ledger.attempt(id);
     res.once('close', () => ledger.ended());
+    if (hanging) return void held.add(res);
+    if (opts.throttleRequests?.includes(ledger.requests)) {
+      return send(res, 429, { ErrorMessage: 'Too Many Requests' }, { 'retry-after': String(opts.retryAfterSeconds ?? 1) });
+    }
     const presented = tokenOf(req, url);
     const token = presented ? (tokens.get(presented) ?? (await jwtToken(presented))) : undefined;
     if (token === 'expired') return send(res, 401, EXPIRED_BODY);
@@ -267,7 +281,16 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
     expireAllTokens: () => tokens.forEach((t) => (t.revoked = true)),
     configure,
     goDown: close,
-    comeBack: () => listen(port),
+    async hang() {
+      hanging = true;
+      if (!server.listening) await listen(port);
+    },
+    async comeBack() {
+      hanging = false;
+      for (const res of held) res.destroy(); // a restarted API drops what it held
+      held.clear();
+      if (!server.listening) await listen(port);
+    },
     close: () => (server.listening ? close() : Promise.resolve()),
   };
 }

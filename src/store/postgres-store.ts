@@ -8,12 +8,14 @@ import {
   countsOf,
   PAGE,
   storeSql,
+  toHold,
   toRow,
   type BatchKey,
   type BatchRun,
   type ClaimEntry,
   type ClaimResult,
   type ClientOutcomeRow,
+  type Hold,
   type Outcome,
 } from './rows';
 import { isConnectionError, StoreHealth } from './store-health';
@@ -103,6 +105,14 @@ export class PostgresResultsStore implements ResultsStore {
     return countsOf((await this.query(SQL.count, [batch.id, batch.run])).rows);
   }
 
+  async setHold(batch: BatchKey, untilMs: number, reason: string): Promise<void> {
+    await this.query(SQL.setHold, [batch.id, batch.run, untilMs, reason]);
+  }
+
+  async hold(batch: BatchKey): Promise<Hold | undefined> {
+    return toHold((await this.query(SQL.hold, [batch.id, batch.run])).rows[0]);
+  }
+
   async batchRuns(batchId: string): Promise<BatchRun[]> {
     const { rows } = await this.query(SQL.batchRuns, [batchId]);
     return rows.map((r) => ({ run: String(r.batch_run), startedAt: String(r.started_at) }));
@@ -149,7 +159,14 @@ async function migrate(pool: pg.Pool): Promise<string> {
       await db.query('ALTER TABLE client_results DROP CONSTRAINT client_results_pkey, ADD PRIMARY KEY (batch_id, batch_run, client_id)');
       await db.query('DROP INDEX IF EXISTS client_results_outcome');
     }
-    for (const text of [SQL.createOutcomes, SQL.createOutcomeIndex, SQL.createBatches, SQL.createStoreInfo, ...(legacy ? [SQL.backfillBatches] : [])])
+    for (const text of [
+      SQL.createOutcomes,
+      SQL.createOutcomeIndex,
+      SQL.createBatches,
+      SQL.createStoreInfo,
+      SQL.createHolds,
+      ...(legacy ? [SQL.backfillBatches] : []),
+    ])
       await db.query(text);
     await db.query(SQL.setStoreId, [randomUUID()]);
     const id = String((await db.query(SQL.storeId)).rows[0].value);

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { stateDir } from '../paths';
 import type { StoreIdentity } from '../contract/store-identity';
-import type { BatchKey, BatchRun, ClaimEntry, ClaimResult, ClientOutcomeRow, Outcome } from './rows';
+import type { BatchKey, BatchRun, ClaimEntry, ClaimResult, ClientOutcomeRow, Hold, Outcome } from './rows';
 
-export { batchKey, settledByClaim, type BatchKey, type BatchRun, type ClaimEntry, type ClaimResult, type ClientOutcomeRow } from './rows';
+export { batchKey, settledByClaim, type BatchKey, type BatchRun, type ClaimEntry, type ClaimResult, type ClientOutcomeRow, type Hold } from './rows';
 
 /**
  * Per-client outcomes of every batch: SQLite by default, PostgreSQL with RESULTS_DATABASE_URL. Rows belong
@@ -24,6 +24,13 @@ export interface ResultsStore {
   /** Streams rows of one outcome in source order, a page at a time. */
   iterate(batch: BatchKey, outcome: Outcome): AsyncIterable<ClientOutcomeRow>;
   count(batch: BatchKey): Promise<Record<Outcome, number>>;
+  /**
+   * Holds the batch's sending until `untilMs` (ms since epoch): a worker that met a Retry-After or an outage
+   * tells the batch's other workers here. A shorter hold than the one recorded changes nothing.
+   */
+  setHold(batch: BatchKey, untilMs: number, reason: string): Promise<void>;
+  /** The batch's latest hold, if any (it may have passed). */
+  hold(batch: BatchKey): Promise<Hold | undefined>;
   /** The batches that have used `batchId`, newest first. */
   batchRuns(batchId: string): Promise<BatchRun[]>;
   close(): Promise<void>;

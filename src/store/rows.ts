@@ -24,6 +24,17 @@ export interface BatchRun {
   startedAt: string;
 }
 
+/** A batch's hold on sending, as its workers share it. */
+export interface Hold {
+  untilMs: number;
+  reason: string;
+}
+
+/** A hold row as either backend returns it. */
+export function toHold(r: { until_ms: unknown; reason: unknown } | undefined): Hold | undefined {
+  return r ? { untilMs: Number(r.until_ms), reason: String(r.reason) } : undefined;
+}
+
 /** One client's recorded outcome. A retried call overwrites its row; there is never a second one. */
 export interface ClientOutcomeRow {
   batchId: string;
@@ -117,6 +128,14 @@ export function storeSql(ph: (n: number) => string) {
     createBatches: `CREATE TABLE IF NOT EXISTS batches (batch_id TEXT NOT NULL, batch_run TEXT NOT NULL, started_at TEXT NOT NULL,
       PRIMARY KEY (batch_id, batch_run))`,
     createStoreInfo: 'CREATE TABLE IF NOT EXISTS clientsync_store (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
+    /** A batch's hold on sending (Retry-After, an outage), shared by its workers through the store. */
+    createHolds: `CREATE TABLE IF NOT EXISTS batch_holds (batch_id TEXT NOT NULL, batch_run TEXT NOT NULL, until_ms BIGINT NOT NULL,
+      reason TEXT NOT NULL, PRIMARY KEY (batch_id, batch_run))`,
+    /** id, run, until (ms since epoch), reason: a hold only ever lengthens */
+    setHold: `INSERT INTO batch_holds (batch_id, batch_run, until_ms, reason) VALUES (${ph(1)}, ${ph(2)}, ${ph(3)}, ${ph(4)})
+      ON CONFLICT (batch_id, batch_run) DO UPDATE SET until_ms = excluded.until_ms, reason = excluded.reason WHERE excluded.until_ms > batch_holds.until_ms`,
+    /** id, run */
+    hold: `SELECT until_ms, reason FROM batch_holds WHERE ${key}`,
     /** a new id: kept only by the first process to open the store */
     setStoreId: `INSERT INTO clientsync_store (key, value) VALUES ('store_id', ${ph(1)}) ON CONFLICT DO NOTHING`,
     storeId: "SELECT value FROM clientsync_store WHERE key = 'store_id'",

@@ -11,12 +11,14 @@ import {
   countsOf,
   PAGE,
   storeSql,
+  toHold,
   toRow,
   type BatchKey,
   type BatchRun,
   type ClaimEntry,
   type ClaimResult,
   type ClientOutcomeRow,
+  type Hold,
   type Outcome,
 } from './rows';
 
@@ -108,6 +110,14 @@ export class SqliteResultsStore implements ResultsStore {
     return countsOf(this.sql.count.all(params(batch.id, batch.run)) as { outcome: string; n: number }[]);
   }
 
+  async setHold(batch: BatchKey, untilMs: number, reason: string): Promise<void> {
+    this.sql.setHold.run(params(batch.id, batch.run, untilMs, reason));
+  }
+
+  async hold(batch: BatchKey): Promise<Hold | undefined> {
+    return toHold(this.sql.hold.get(params(batch.id, batch.run)) as { until_ms: number; reason: string } | undefined);
+  }
+
   async batchRuns(batchId: string): Promise<BatchRun[]> {
     const rows = this.sql.batchRuns.all(params(batchId)) as { batch_run: string; started_at: string }[];
     return rows.map((r) => ({ run: r.batch_run, startedAt: r.started_at }));
@@ -165,7 +175,7 @@ function migrate(db: Database.Database): void {
           SELECT batch_id, '', client_id, position, outcome, record, data, reason, last_status, attempts, updated_at FROM client_results_v1;
         DROP TABLE client_results_v1;`);
     }
-    db.exec(`${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches}; ${SQL.createStoreInfo};`);
+    db.exec(`${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches}; ${SQL.createStoreInfo}; ${SQL.createHolds};`);
     if (legacy) db.exec(SQL.backfillBatches);
     db.prepare(SQL.setStoreId).run(params(randomUUID()));
   }).immediate();

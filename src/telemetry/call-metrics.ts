@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { Runtime } from '@temporalio/worker';
-import type { MetricCounter, MetricHistogram } from '@temporalio/common';
+import type { MetricCounter, MetricGauge, MetricHistogram } from '@temporalio/common';
 import { performance } from 'node:perf_hooks';
 import { callApi, type HttpAnswer, type HttpCall } from '../activities/http-call';
 import type { Verdict } from '../domain/classify';
@@ -76,11 +76,31 @@ export async function meteredCall(call: HttpCall): Promise<HttpAnswer> {
   return answer;
 }
 
+let paceGauges: { concurrency: MetricGauge; rate: MetricGauge } | undefined;
+function paceMetrics() {
+  if (!paceGauges) {
+    const meter = Runtime.instance().metricMeter;
+    paceGauges = {
+      concurrency: meter.createGauge(METRICS.paceConcurrency, 'int', '', HELP.paceConcurrency),
+      rate: meter.createGauge(METRICS.paceRate, 'float', '', HELP.paceRate),
+    };
+  }
+  return paceGauges;
+}
+
 /** The worker's side of the workflow's metrics sink (not called during replay). */
 export function metricsSinks(): InjectedSinks<MetricsSinks> {
   return {
     metrics: {
       personRefresh: { fn: (info, batchId) => countRefresh({ task_queue: info.taskQueue, batch_id: batchId }, 'person', 'succeeded'), callDuringReplay: false },
+      pace: {
+        fn: (info, batchId, concurrency, rate) => {
+          const labels = { task_queue: info.taskQueue, batch_id: batchId };
+          paceMetrics().concurrency.set(concurrency, labels);
+          paceMetrics().rate.set(rate, labels);
+        },
+        callDuringReplay: false,
+      },
     },
   };
 }

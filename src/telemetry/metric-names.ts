@@ -11,6 +11,8 @@ export const METRICS = {
   batchesWaiting: 'clientsync_batches_waiting_for_person',
   oldestWait: 'clientsync_oldest_wait_for_person_seconds',
   alertsSent: 'clientsync_alerts_sent',
+  paceConcurrency: 'clientsync_pace_concurrency',
+  paceRate: 'clientsync_pace_rate',
 } as const;
 
 /** Each metric's help text; one instrument may be made in two places (an activity and the workflow), with the same help. */
@@ -23,6 +25,8 @@ export const HELP: Record<keyof typeof METRICS, string> = {
   batchesWaiting: "open batches of the worker's task queue that wait for a person",
   oldestWait: 'seconds the longest-waiting of those batches has waited',
   alertsSent: 'alerts posted to the webhook',
+  paceConcurrency: 'calls a batch may have in flight now, as its pace allows (0: ended)',
+  paceRate: 'calls per second a batch may make now, as its pace allows (0: no rate limit)',
 };
 
 /**
@@ -33,6 +37,8 @@ export interface MetricsSinks extends Sinks {
   metrics: {
     /** A person's token reached the batch (tokenRefreshed, or `refresh-token`'s Update). */
     personRefresh(batchId: string): void;
+    /** A paced batch's limits changed: calls in flight and calls per second (0: none); both 0 when it ended. */
+    pace(batchId: string, concurrency: number, rate: number): void;
   };
 }
 

@@ -2,7 +2,7 @@
 import type { BatchState } from '../contract/batch';
 import type { BatchProgress } from '../contract/progress';
 
-export type AlertEvent = 'waiting-for-person' | 'still-waiting' | 'wait-timeout' | 'ended';
+export type AlertEvent = 'waiting-for-person' | 'still-waiting' | 'wait-timeout' | 'api-unavailable' | 'api-back' | 'ended';
 
 /** The JSON body POSTed to the alert URL; `text` alone makes a Slack (or Mattermost, Teams workflow) message. */
 export interface Alert {
@@ -50,6 +50,8 @@ export function alertOf(
     'waiting-for-person': `clientsync batch ${p.batchId} is waiting for a person: ${extra.reason}. ${counts(p)}${at}.${resume}${link}`,
     'still-waiting': `clientsync batch ${p.batchId} is still waiting for a person, since ${extra.waitingSince}: ${extra.reason}. ${counts(p)}${at}.${resume}${link}`,
     'wait-timeout': `clientsync batch ${p.batchId} waited for a person longer than its wait timeout, since ${extra.waitingSince}: ${extra.reason}; ${extra.timeout}. ${counts(p)}.${resume}${link}`,
+    'api-unavailable': `clientsync batch ${p.batchId}: the API has not answered since ${extra.waitingSince} (${extra.reason}). The batch sends nothing but a probe now and then, and resumes by itself when the API answers; no client fails for it. ${counts(p)}.${link}`,
+    'api-back': `clientsync batch ${p.batchId}: the API answers again (${extra.reason}); the batch resumes. ${counts(p)}.${link}`,
     ended: `clientsync batch ${p.batchId} ${p.state}: ${counts(p)}${extra.reason ? `; ${extra.reason}` : ''}.${link}`,
   };
   return {

@@ -9,7 +9,8 @@ import {
   type ActivityInterfaceFor,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Activities, CallClientOutput, ClientOutcome, TransientDetails } from '../activities';
+import type { Activities, CallClientOutput, CallClientsInput, CallClientsOutput, ClientOutcome, TransientDetails } from '../activities';
+import type { PaceReport } from '../contract/pace';
 import type { ClientEntry } from '../domain/sources/types';
 import type { BatchInput } from '../contract/batch';
 import { FailureTypes } from '../contract/failures';
@@ -22,6 +23,24 @@ export interface CallHooks {
   tokenProblem(client: ClientEntry, generation: number, reason: string): void;
   /** The clients' worker writes to another results store: they wait, pending, and the batch pauses. */
   storeProblem(clients: ClientEntry[], reason: string): void;
+  /** Paced: what a chunk saw of the API (a probe's report says the API answers again). */
+  report?(report: PaceReport, probe: boolean): void;
+  /** Paced: a client whose call met a transient answer, to call again not before `notBefore`. */
+  retryLater?(client: ClientEntry, attempts: number, notBefore: number): void;
+  /** Paced: clients not called (the batch must hold), to call first. */
+  callFirst?(clients: ClientEntry[], attempts: number[]): void;
+}
+
+/** A paced start: its clients with the attempts spent on each, and the pace it runs at. */
+export interface PacedStart {
+  clients: ClientEntry[];
+  attempts: number[];
+  pace: NonNullable<CallClientsInput['pace']>;
+  paceMs?: number;
+  minGapMs?: number;
+  /** Calls in flight on the worker, for a wave of local calls. */
+  concurrency: number;
+  probe?: CallClientsInput['probe'];
 }
 
 /** The ApplicationFailure behind an activity's failure: an activity's comes in an ActivityFailure, a local activity's as is. */
@@ -146,8 +165,15 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: st
     }
   }
 
-  const base: CallBase = { hooks, opts, batch, recordFailure, refusedByStore, common, callClients, chunkOptions };
-  return { single, wave, chunk: (clients: ClientEntry[]) => chunk(base, clients) };
+  const { callClients: localCallClients } = proxyLocalActivities<Activities>(callOptions);
+  const base: CallBase = { hooks, opts, batch, recordFailure, refusedByStore, common, callClients, chunkOptions, callOptions };
+  return {
+    single,
+    wave,
+    chunk: (clients: ClientEntry[]) => chunk(base, clients),
+    paced: (start: PacedStart) => pacedChunk(base, start),
+    pacedWave: (start: PacedStart) => pacedWave(base, localCallClients, start),
+  };
 }
 
 /** What the shared steps of every kind of call need from the batch. */
@@ -160,6 +186,7 @@ interface CallBase {
   common(): { batchId: string; apiUrl: string; request: RequestSpec; callTimeoutMs: number; expiredRegex?: string };
   callClients: ActivityInterfaceFor<Activities>['callClients'];
   chunkOptions: ActivityOptions;
+  callOptions: ActivityOptions;
 }
 
 /** A token problem makes the client pending; anything else that outlived its retries fails it, recorded. */
@@ -207,7 +234,7 @@ async function chunk(base: CallBase, clients: ClientEntry[]): Promise<void> {
         ...(opts.rps ? { paceMs: Math.ceil((1000 * opts.concurrency) / opts.rps), minGapMs: 1000 / opts.rps } : {}),
       },
     ]);
-    out.outcomes.forEach((outcome, i) => hooks.settle(clients[i]!, outcome));
+    out.outcomes.forEach((outcome, i) => hooks.settle(clients[i]!, outcome as ClientOutcome)); // never 'retry': not paced
     if (out.pendingFrom !== null) {
       for (const c of clients.slice(out.pendingFrom)) hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);
     }
@@ -219,5 +246,73 @@ async function chunk(base: CallBase, clients: ClientEntry[]): Promise<void> {
       const failed = await recordFailure({ ...batch, clientId: client.id, reason, status: null, attempts: 0, keepSuccess: true });
       hooks.settle(client, failed ? 'failed' : 'succeeded');
     }
+  }
+}
+
+/** What a paced start hands the activity: the clients, their attempts, the batch's token and pace. */
+function pacedInput(base: CallBase, start: PacedStart, clients: ClientEntry[], attempts: number[], generation: number, sealedToken?: string): CallClientsInput {
+  const { paceMs, minGapMs, probe, pace } = start;
+  return {
+    ...base.common(),
+    clients,
+    attempts,
+    sealedToken,
+    tokenGeneration: generation,
+    retry: base.opts.retry,
+    pace,
+    ...(paceMs ? { paceMs, minGapMs } : {}),
+    ...(probe ? { probe } : {}),
+  };
+}
+
+/** A paced chunk in one activity (or a probe): what came back of each client, and what it saw of the API. */
+async function pacedChunk(base: CallBase, start: PacedStart): Promise<void> {
+  const { sealedToken, generation } = base.hooks.token();
+  const { clients, attempts } = start;
+  const first = clients[0]!.id;
+  const summary = start.probe
+    ? `probe: ClientId ${first}`
+    : clients.length === 1
+      ? `ClientId ${first}`
+      : `ClientIds ${first} … ${clients.at(-1)!.id} (${clients.length})`;
+  let out: CallClientsOutput;
+  try {
+    out = await base.callClients.executeWithOptions({ ...base.chunkOptions, summary }, [pacedInput(base, start, clients, attempts, generation, sealedToken)]);
+  } catch (err) {
+    if (base.refusedByStore(err, clients)) return;
+    throw err; // retried until it reports, unless the batch is cancelled (a probe) or its worker fails it for good
+  }
+  takeOutput(base.hooks, clients, attempts, generation, out, !!start.probe);
+}
+
+/** --local-calls, paced: each client in a local activity, all started at once; the worker's gate runs `concurrency` at a time. */
+async function pacedWave(base: CallBase, localCallClients: CallBase['callClients'], start: PacedStart): Promise<void> {
+  const { sealedToken, generation } = base.hooks.token();
+  const results = await Promise.allSettled(
+    start.clients.map((client, i) =>
+      localCallClients.executeWithOptions({ ...base.callOptions, summary: `ClientId ${client.id}` }, [
+        { ...pacedInput(base, start, [client], [start.attempts[i]!], generation, sealedToken), concurrency: start.concurrency },
+      ]),
+    ),
+  );
+  // In the wave's order once every call has ended, as a wave of unpaced local calls is handled.
+  for (const [i, result] of results.entries()) {
+    const client = start.clients[i]!;
+    if (result.status === 'fulfilled') takeOutput(base.hooks, [client], [start.attempts[i]!], generation, result.value, false);
+    else if (!base.refusedByStore(result.reason, [client])) throw result.reason;
+  }
+}
+
+/** Hands each client of a paced chunk's result to the batch: settled, to retry, pending a token, or to call first. */
+function takeOutput(hooks: CallHooks, clients: ClientEntry[], attempts: number[], generation: number, out: CallClientsOutput, probe: boolean): void {
+  if (out.report) hooks.report!(out.report, probe);
+  out.outcomes.forEach((outcome, i) => {
+    if (outcome !== 'retry') hooks.settle(clients[i]!, outcome);
+  });
+  for (const r of out.retries ?? []) hooks.retryLater!(clients[r.index]!, r.attempts, r.notBefore);
+  if (out.pendingFrom !== null) {
+    for (const c of clients.slice(out.pendingFrom)) hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);
+  } else if (out.stoppedAt !== undefined && out.stoppedAt < clients.length) {
+    hooks.callFirst!(clients.slice(out.stoppedAt), attempts.slice(out.stoppedAt));
   }
 }

@@ -2,9 +2,11 @@ import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@tempor
 import type { ClientEntry } from '../domain/sources/types';
 import { failedKey, processedKey, stateKey, totalKey } from '../search-attributes';
 import type { BatchCarry, BatchInput, BatchState } from '../contract/batch';
-import type { BatchOptions } from '../contract/options';
+import { resolveOptions, type BatchOptions } from '../contract/options';
 import type { BatchProgress } from '../contract/progress';
-import { detailsLine, initialCarry, limitsOf, progressOf, resolveOptions, stateOf } from './batch-state';
+import { detailsLine, initialCarry, progressOf, stateOf } from './batch-state';
+import { limitsOf } from '../contract/limits';
+import { paceViewOf } from './pace';
 
 /** The batch waits for a person: since when and why; each wait is an episode with its own alerts. */
 export interface PersonWait {
@@ -36,6 +38,8 @@ export class BatchRun {
   stopBecause: Error | undefined;
   /** Why a call failed in a way no client outcome covers; ends the batch as failed. */
   callError: unknown;
+  /** The pace last set on the worker's metrics. */
+  pacePublished: string | undefined;
   private publishedState: BatchState | undefined;
 
   constructor(readonly input: BatchInput) {
@@ -59,6 +63,7 @@ export class BatchRun {
       lastTokenError: this.tokenError(),
       waitingForPersonSince: this.personWait ? new Date(this.personWait.since).toISOString() : null,
       limits: limitsOf(this.opts),
+      ...(this.opts.paced ? { pace: paceViewOf(this) } : {}),
     });
   }
 

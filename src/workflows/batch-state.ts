@@ -1,41 +1,11 @@
 // The batch's bookkeeping: counters, the pending list and how they read as progress.
 // Deterministic: no I/O, time only from the workflow's clock passed in.
-import { OPTION_TABLE, valueRefusal } from '../contract/option-table';
 import { parseSealed } from '../contract/sealed-token';
 import type { ClientEntry } from '../domain/sources/types';
 import type { AutoRefreshCarry, Counters, BatchCarry, BatchInput, BatchState } from '../contract/batch';
-import { DEFAULT_OPTIONS, type Limits, type LimitsChange, type MaxFailures, type BatchOptions, type BatchOptionsInput } from '../contract/options';
+import { HISTORY_COST, smallestChunk, type Limits, type BatchOptions } from '../contract/options';
 import type { BatchProgress, BatchSummary } from '../contract/progress';
-
-/**
- * The history cost model, in one place. An activity costs at most 6 events: scheduled, started, completed,
- * and up to 3 of a workflow task. A run hands over at a page boundary when its history plus one more page
- * of activities and a margin for signals and upserts would pass the event budget.
- */
-export const HISTORY_COST = {
-  eventsPerActivity: 6,
-  /** A local call is one marker; its workflow task and an occasional retry timer are shared with others. */
-  eventsPerLocalCall: 2,
-  pageSizingEventsPerLocalCall: 3,
-  /**
-   * Room for what a page brings besides its calls: at each expiry in it a signal or a refresh activity, an
-   * alert, state upserts and their workflow tasks (about 20 events), and retries' timers.
-   */
-  handOverMargin: 100,
-  /** Pages are sized more cautiously (8 per activity, 100 kept for the run's own events), so a page always fits in a fresh run. */
-  pageSizingEventsPerActivity: 8,
-  pageSizingReserve: 100,
-} as const;
-
-export function resolveOptions(partial: BatchOptionsInput | undefined): BatchOptions {
-  const o = { ...DEFAULT_OPTIONS, ...partial, retry: { ...DEFAULT_OPTIONS.retry, ...partial?.retry } };
-  // A local call is one client by nature: it cannot heartbeat a chunk's progress.
-  o.clientsPerActivity = o.localCalls ? 1 : Math.max(1, Math.floor(o.clientsPerActivity));
-  const perActivity = o.localCalls ? HISTORY_COST.pageSizingEventsPerLocalCall : HISTORY_COST.pageSizingEventsPerActivity;
-  const activitiesPerRun = Math.floor((o.eventBudget - HISTORY_COST.pageSizingReserve) / perActivity);
-  o.pageSize = Math.max(1, Math.min(o.pageSize, activitiesPerRun * o.clientsPerActivity));
-  return o;
-}
+import type { PaceView } from '../contract/pace';
 
 /**
  * The size of a chunk started while `inFlight` chunks run, with `left` clients still to start once the
@@ -62,10 +32,13 @@ export function sizedChunksExtra(clientsPerActivity: number, concurrency: number
   return Math.min(concurrency * (1 + Math.ceil(Math.log(clientsPerActivity))), pageSize - fullChunks);
 }
 
-/** Whether a run of `historyLength` events has no room for one more page of activities (and `extraActivities`). */
-export function runWouldOverflow(historyLength: number, opts: BatchOptions, extraActivities = 0): boolean {
+/**
+ * Whether a run of `historyLength` events has no room for one more page of activities (and `extraActivities`),
+ * chunked at least `chunk` clients each.
+ */
+export function runWouldOverflow(historyLength: number, opts: BatchOptions, extraActivities = 0, chunk = smallestChunk(opts)): boolean {
   const perActivity = opts.localCalls ? HISTORY_COST.eventsPerLocalCall : HISTORY_COST.eventsPerActivity;
-  const nextPage = (Math.ceil(opts.pageSize / opts.clientsPerActivity) + extraActivities) * perActivity;
+  const nextPage = (Math.ceil(opts.pageSize / chunk) + extraActivities) * perActivity;
   return historyLength + nextPage + HISTORY_COST.handOverMargin > opts.eventBudget;
 }
 
@@ -100,12 +73,6 @@ export function autoRefreshVerdict(auto: AutoRefreshCarry | undefined, now: numb
   return at > now ? { kind: 'later', at } : { kind: 'now' };
 }
 
-/** `5` or `2.5%`, as `--max-failures` shows it. */
-export function maxFailuresText(m: MaxFailures | null): string {
-  if (!m) return 'none';
-  return 'count' in m ? `${m.count}` : `${m.percent}%`;
-}
-
 /**
  * Why the batch trips (failed clients exceed the threshold, strictly), or null. A percentage counts the
  * clients processed so far, once `minSample` of them are; token problems never fail a client, so never count.
@@ -118,30 +85,6 @@ export function failureThresholdTrip(c: Counters, opts: Pick<BatchOptions, 'maxF
   if (processed < opts.minSample) return null;
   const rate = (100 * c.failed) / processed;
   return rate > m.percent ? `${c.failed} of ${processed} clients failed (${rate.toFixed(1)}%), more than --max-failures ${m.percent}%` : null;
-}
-
-/** Why a `set` should be refused, or null: each value checked as the option table says. */
-export function limitsChangeRefusal(change: LimitsChange): string | null {
-  for (const row of OPTION_TABLE) {
-    const value = change[row.option as keyof LimitsChange];
-    if (value === undefined) continue;
-    if (!row.settable) return `--${row.flag} cannot change while the batch runs`;
-    const wanted = valueRefusal(row.type, value);
-    if (wanted) return `--${row.flag} must be ${wanted}`;
-  }
-  return null;
-}
-
-export function limitsOf(opts: BatchOptions): Limits {
-  return { concurrency: opts.concurrency, rps: opts.rps, maxFailures: opts.maxFailures, minSample: opts.minSample, onMaxFailures: opts.onMaxFailures };
-}
-
-/** `concurrency 8, 20 calls/s, max failures 5% (after 100)`, for status and set's reply. */
-export function limitsLine(l: Limits): string {
-  const rps = l.rps ? `${l.rps} calls/s` : 'no rate limit';
-  const after = l.maxFailures && 'percent' in l.maxFailures ? ` after ${l.minSample}` : '';
-  const then = l.maxFailures ? `, then ${l.onMaxFailures}` : '';
-  return `concurrency ${l.concurrency}, ${rps}, max failures ${maxFailuresText(l.maxFailures)}${after}${then}`;
 }
 
 /**
@@ -204,7 +147,7 @@ export function progressOf(
   batchId: string,
   carry: BatchCarry,
   state: BatchState,
-  extra: { now: string; inFlight: number; lastTokenError: string | null; waitingForPersonSince?: string | null; limits?: Limits },
+  extra: { now: string; inFlight: number; lastTokenError: string | null; waitingForPersonSince?: string | null; limits?: Limits; pace?: PaceView },
 ): BatchProgress {
   return {
     batchId,
@@ -226,6 +169,7 @@ export function progressOf(
     automaticRefreshes: carry.autoRefresh?.count ?? 0,
     waitingForPersonSince: extra.waitingForPersonSince ?? null,
     ...(extra.limits ? { limits: extra.limits } : {}),
+    ...(extra.pace ? { pace: extra.pace } : {}),
   };
 }
 

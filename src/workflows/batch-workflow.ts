@@ -11,10 +11,12 @@ import {
 import type { BatchInput } from '../contract/batch';
 import { pauseSignal, progressQuery, refreshTokenUpdate, resumeSignal, setLimitsUpdate, tokenRefreshedSignal } from '../contract/messages';
 import type { BatchSummary } from '../contract/progress';
-import { limitsChangeRefusal, refreshRefusal, sealedKeyId, summaryOf } from './batch-state';
+import { refreshRefusal, sealedKeyId, summaryOf } from './batch-state';
+import { limitsChangeRefusal } from '../contract/limits';
 import { BatchRun } from './batch-run';
 import { makeDispatch } from './dispatch';
 import { changeLimits } from './limits';
+import { publishPace } from './pace';
 import { alertEnded, personCame } from './person-wait';
 import { HistoryBudget, inspectSource, readPage } from './source-pages';
 import { acceptRefresh, keepTokenFresh, refreshAutomatically, refreshReply } from './token-keeping';
@@ -30,7 +32,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
   setHandlers(run);
   if (run.opts.autoRefresh) void CancellationScope.nonCancellable(() => keepTokenFresh(run)); // it never ends; the batch's end drops it
   setHandler(setLimitsUpdate, (change) => changeLimits(run, change), {
-    validator: (change) => refuseWith(limitsChangeRefusal(change)),
+    validator: (change) => refuseWith(limitsChangeRefusal(change, run.opts.paced)),
   });
   try {
     await callEveryClient(run);
@@ -79,7 +81,7 @@ function refuseWith(refusal: string | null): void {
 /** The main loop: pages in, clients out, until every client is called (or it hands over to the next run). */
 async function callEveryClient(run: BatchRun): Promise<void> {
   const { carry } = run;
-  const budget = new HistoryBudget(run.opts);
+  const budget = new HistoryBudget(run);
   await inspectSource(run);
   // A batch without a token of its own gets one from the workers' provider, so its lifetime is known.
   if (carry.run === 1 && carry.cursor === undefined && !carry.sealedToken && !carry.autoRefresh && run.opts.autoRefresh) {
@@ -87,31 +89,27 @@ async function callEveryClient(run: BatchRun): Promise<void> {
   }
   run.publish();
   const dispatch = makeDispatch(run);
-  const sourceDone = () => carry.cursor === null && run.buffer.length === 0;
   for (;;) {
-    await condition(
-      () =>
-        run.callError !== undefined ||
-        run.stopBecause !== undefined ||
-        (dispatch.canStart() && (carry.pending.length > 0 || !sourceDone())) ||
-        (run.inFlight === 0 && carry.pending.length === 0 && sourceDone()),
-    );
+    // A wake-up time that changes (a hold comes in as the last call ends) is looked at again with its timer.
+    const wakeAt = dispatch.wakeAt();
+    const woke = () => run.callError !== undefined || run.stopBecause !== undefined || dispatch.ready() || dispatch.finished() || dispatch.wakeAt() !== wakeAt;
+    if (wakeAt === undefined) await condition(woke);
+    else await condition(woke, Math.max(1, wakeAt - Date.now()));
     if (run.callError !== undefined) throw run.callError;
     if (run.stopBecause) throw run.stopBecause;
     // Nothing in flight (a wait just ended, or the run just began) and a new build is the target: move now.
     if (run.inFlight === 0 && !run.refreshing && workflowInfo().targetWorkerDeploymentVersionChanged) return handOver(run);
-    if (carry.pending.length > 0 || run.buffer.length > 0) {
-      dispatch.startNext();
-    } else if (carry.cursor !== null) {
+    if (dispatch.startNext()) continue;
+    if (carry.cursor !== null) {
       // A page boundary: where a running batch hands over to the next run, when history is full or a new build is the target.
       if (budget.runIsFull() || workflowInfo().targetWorkerDeploymentVersionChanged) return handOver(run);
       const page = await readPage(run);
       budget.pagesThisRun++;
       if (!page) continue; // paused: the source changed
-      run.buffer = page.clients;
+      run.buffer.push(...page.clients); // after any clients a held chunk handed back meanwhile
       carry.cursor = page.nextCursor ?? null;
       run.publish('always');
-    } else {
+    } else if (dispatch.finished()) {
       return; // everything called, nothing pending, nothing in flight
     }
   }
@@ -135,6 +133,7 @@ async function endBatch(run: BatchRun): Promise<BatchSummary> {
   // that is down (the activity retrying) does not hold up the end for more than a short while.
   if (run.refreshing) await CancellationScope.nonCancellable(() => condition(() => !run.refreshing, '10 seconds'));
   run.publish('always');
+  if (run.opts.paced) publishPace(run, true);
   const endedAt = Date.now();
   await alertEnded(run, run.finalState === 'cancelled' ? (run.stopBecause?.message ?? 'cancelled by a person') : null);
   return summaryOf(run.progress(), endedAt); // after the alert: a refresh signalled meanwhile still counts

@@ -4,7 +4,8 @@ import { ApplicationFailure, log } from '@temporalio/workflow';
 import type { ClientOutcome } from '../activities';
 import type { ClientEntry } from '../domain/sources/types';
 import type { LimitsChange } from '../contract/options';
-import { failureThresholdTrip, limitsLine, limitsOf } from './batch-state';
+import { failureThresholdTrip } from './batch-state';
+import { limitsLine, limitsOf } from '../contract/limits';
 import type { BatchRun } from './batch-run';
 import { pauseBecause } from './person-wait';
 

@@ -27,11 +27,12 @@ const alertActivities = proxyActivities<Activities>({
 });
 
 /** Tells a person, through the workers' notify activity; a failed alert is a warning, never the batch's failure. */
-async function sendAlert(run: BatchRun, event: AlertEvent, extra: { reason?: string | null; timeout?: string } = {}): Promise<void> {
+export async function sendAlert(run: BatchRun, event: AlertEvent, extra: { reason?: string | null; timeout?: string; since?: number } = {}): Promise<void> {
   const { input, personWait } = run;
+  const since = extra.since ?? personWait?.since;
   const alert = alertOf(event, run.progress(), {
     reason: extra.reason !== undefined ? extra.reason : (personWait?.reason ?? null),
-    waitingSince: personWait ? new Date(personWait.since).toISOString() : null,
+    waitingSince: since !== undefined ? new Date(since).toISOString() : null,
     webUrl: input.webUrl ?? null,
     now: new Date().toISOString(),
     ...(extra.timeout ? { timeout: extra.timeout } : {}),

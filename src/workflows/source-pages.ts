@@ -3,9 +3,9 @@
 import { condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FailureTypes } from '../contract/failures';
-import type { BatchOptions } from '../contract/options';
 import { runWouldOverflow, sizedChunksExtra } from './batch-state';
 import type { BatchRun } from './batch-run';
+import { autoChunk, limits } from './pace';
 import { pausedFor } from './person-wait';
 
 const sourceActivities = proxyActivities<Activities>({
@@ -44,14 +44,24 @@ export async function readPage(run: BatchRun) {
  */
 export class HistoryBudget {
   pagesThisRun = 0;
-  private readonly extraChunks: number;
+  /** An unpaced batch's chunks are sized from fixed limits, once. */
+  private readonly fixedExtra: number;
 
-  constructor(private readonly opts: BatchOptions) {
-    this.extraChunks = opts.clientsPerActivity > 1 ? sizedChunksExtra(opts.clientsPerActivity, opts.concurrency, opts.pageSize) : 0;
+  constructor(private readonly run: BatchRun) {
+    const { opts } = run;
+    const k = opts.clientsPerActivity;
+    this.fixedExtra = typeof k === 'number' && k > 1 ? sizedChunksExtra(k, opts.concurrency, opts.pageSize) : 0;
   }
 
   runIsFull(): boolean {
     const info = workflowInfo();
-    return info.continueAsNewSuggested || runWouldOverflow(info.historyLength, this.opts, this.pagesThisRun > 0 ? this.extraChunks : 0);
+    if (info.continueAsNewSuggested) return true;
+    if (!this.run.opts.paced) return runWouldOverflow(info.historyLength, this.run.opts, this.pagesThisRun > 0 ? this.fixedExtra : 0);
+    // A paced batch's chunks follow the API's latency: a page is budgeted for chunks a quarter of today's size,
+    // and for a retry of each client handed back so far.
+    const { opts } = this.run;
+    const chunk = opts.clientsPerActivity === 'auto' ? Math.max(1, Math.floor(autoChunk(this.run) / 4)) : opts.clientsPerActivity;
+    const extra = (chunk > 1 ? sizedChunksExtra(chunk, limits(this.run).concurrency, opts.pageSize) : 0) + (this.run.carry.retrying?.length ?? 0);
+    return runWouldOverflow(info.historyLength, opts, extra, chunk);
   }
 }

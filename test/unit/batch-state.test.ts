@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BatchCarry } from '../../src/contract/batch';
-import { DEFAULT_OPTIONS } from '../../src/contract/options';
+import { DEFAULT_OPTIONS, recordedOptions, resolveOptions, UNRECORDED_DEFAULTS } from '../../src/contract/options';
 import { progressLine } from '../../src/cli/progress-line';
 import {
   addPending,
@@ -12,7 +12,6 @@ import {
   proactiveRefreshAt,
   progressOf,
   refreshRefusal,
-  resolveOptions,
   runWouldOverflow,
   sizedChunksExtra,
   sealedKeyId,
@@ -29,9 +28,16 @@ function carry(changes: Partial<BatchCarry> = {}): BatchCarry {
 
 describe('resolveOptions', () => {
   it('fills what the starter left out from the defaults, the retry policy field by field', () => {
-    const o = resolveOptions({ concurrency: 9, retry: { maximumAttempts: 2 } });
+    const o = resolveOptions(recordedOptions({ concurrency: 9, retry: { maximumAttempts: 2 } }));
     expect(o).toEqual({ ...DEFAULT_OPTIONS, concurrency: 9, retry: { ...DEFAULT_OPTIONS.retry, maximumAttempts: 2 } });
-    expect(resolveOptions(undefined)).toEqual(DEFAULT_OPTIONS);
+    expect(resolveOptions(recordedOptions({}))).toEqual(DEFAULT_OPTIONS);
+  });
+
+  it('runs a batch that recorded no pace (started by 1.0) as 1.0 ran it: unpaced, with its defaults', () => {
+    const o = resolveOptions({ rps: 5 });
+    expect(o).toEqual({ ...DEFAULT_OPTIONS, ...UNRECORDED_DEFAULTS, rps: 5, paced: false });
+    expect(resolveOptions(undefined)).toMatchObject({ concurrency: 4, pageSize: 200, clientsPerActivity: 1, paced: false });
+    expect(resolveOptions({ adaptive: 'off' })).toMatchObject({ paced: true, adaptive: 'off' });
   });
 
   it('shrinks a page that could not fit in one run of the event budget, counting clients per activity', () => {

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AutoRefreshCarry, BatchCarry, BatchInput } from '../../src/contract/batch';
-import { limitsOf, progressOf, resolveOptions, stateOf } from '../../src/workflows/batch-state';
+import { limitsOf } from '../../src/contract/limits';
+import { resolveOptions } from '../../src/contract/options';
+import { progressOf, stateOf } from '../../src/workflows/batch-state';
 
 // A run of one release hands its carry to a run of the next (docs/upgrading.md): every field a release wrote
 // must still be read, with the same meaning. The sample is the input of a second run, recorded with 1.0.
@@ -28,6 +30,8 @@ const CARRY_FIELDS: Record<keyof BatchCarry, true> = {
   tokenObtainedAt: true,
   sealedRefreshToken: true,
   autoRefresh: true,
+  pace: true,
+  retrying: true,
 };
 const AUTO_REFRESH_FIELDS: Record<keyof AutoRefreshCarry, true> = { count: true, inARow: true, lastReactiveAt: true, noProvider: true };
 const INPUT_FIELDS: Record<keyof BatchInput, true> = {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { main, type Commands } from '../../src/cli/main';
 import { memoryIO } from '../../src/cli/io';
 import { defaultText, OPTION_TABLE, setOption } from '../../src/contract/option-table';
-import { DEFAULT_OPTIONS, type BatchOptionsInput } from '../../src/contract/options';
-import { limitsChangeRefusal, limitsOf, resolveOptions } from '../../src/workflows/batch-state';
+import { DEFAULT_OPTIONS, resolveOptions, type BatchOptionsInput } from '../../src/contract/options';
+import { limitsChangeRefusal, limitsOf } from '../../src/contract/limits';
 
 async function help(command: string): Promise<string> {
   const io = memoryIO();

@@ -11,3 +11,11 @@ describe('Pacer', () => {
     expect(p.reserve('other', 0, 10, 1050)).toBe(0); // batches pace separately
   });
 });
+
+describe('Pacer, when the pace changes', () => {
+  it('spaces the next call by its own gap, so a pace just cut holds from the very next call', () => {
+    const p = new Pacer();
+    expect(p.reserve('b', 0, 1, 1000)).toBe(0); // a fast pace: 1 ms apart
+    expect(p.reserve('b', 0, 20, 1000)).toBe(20); // cut to 20 ms: the next call waits 20 ms, not 1
+  });
+});

@@ -45,7 +45,15 @@ async function withBatch<T>(
   list: ReturnType<typeof entries>,
   script: MockScript,
   options: BatchInput['options'],
-  fn: (handle: WorkflowHandle, called: string[], firstRunId: string, started: string[], refreshes: RefreshTokenInput[], alerts: Alert[]) => Promise<T>,
+  fn: (
+    handle: WorkflowHandle,
+    called: string[],
+    firstRunId: string,
+    started: string[],
+    refreshes: RefreshTokenInput[],
+    alerts: Alert[],
+    mock: ReturnType<typeof mockActivities>,
+  ) => Promise<T>,
   input: Partial<BatchInput> = {},
   starter: Client = client,
 ): Promise<T> {
@@ -62,7 +70,7 @@ async function withBatch<T>(
       ...input,
     };
     const handle = await startBatchWorkflow(starter, batch, taskQueue);
-    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started, mock.refreshes, mock.alerts);
+    return fn(handle, mock.called, handle.firstExecutionRunId, mock.started, mock.refreshes, mock.alerts, mock);
   });
 }
 
@@ -449,5 +457,72 @@ describe('a batch started by a traced client, activities mocked', () => {
       {},
       traced,
     );
+  });
+});
+
+describe('the pace of a batch, activities mocked', () => {
+  const paced = (options: BatchInput['options'] = {}): BatchInput['options'] => ({ adaptive: 'on', breaker: 'on', clientsPerActivity: 'auto', ...options });
+  const inputsOf = async (handle: WorkflowHandle) => (await scheduled<CallClientsInput>(handle, 'callClients')).flat();
+
+  it('starts modestly, grows to its ceiling while the answers are healthy, and calls each client once', async () => {
+    const list = entries(400);
+    await withBatch(list, { callMs: 2 }, paced({ concurrency: 12 }), async (handle, called) => {
+      const running = await until(handle, (p) => p.pace?.concurrency === 12);
+      expect(running.pace).toMatchObject({ adaptive: true, concurrencyCeiling: 12, rateCeiling: null, rate: null });
+      expect(await handle.result()).toMatchObject({ state: 'completed', succeeded: 400, failed: 0 });
+      expect([...called].sort()).toEqual(list.map((c) => c.id));
+      const chunks = await inputsOf(handle);
+      expect(chunks.every((c) => c.pace?.epoch === 0)).toBe(true);
+      // Auto chunks: small while slow start grows, about a second of calls after.
+      expect(chunks[0]!.clients.length).toBeLessThan(Math.max(...chunks.map((c) => c.clients.length)));
+    });
+  });
+
+  it('cuts its rate at a 429 and holds every call for a Retry-After', async () => {
+    const list = entries(150);
+    const api = { throttle: { calls: [40], retryAfterMs: 1500 } };
+    await withBatch(list, { callMs: 2, api }, paced({ concurrency: 4 }), async (handle, called, _run, _started, _refreshes, _alerts, mock) => {
+      const holding = await until(handle, (p) => p.pace?.state === 'holding');
+      expect(holding.pace).toMatchObject({ reason: 'Retry-After' });
+      expect(await handle.result()).toMatchObject({ state: 'completed', succeeded: 150, failed: 0 });
+      expect([...called].sort()).toEqual(list.map((c) => c.id));
+      const throttledAt = mock.callTimes[39]!;
+      const during = mock.callTimes.filter((t) => t > throttledAt && t < throttledAt + 1500);
+      expect(during).toEqual([]); // nothing at all until the Retry-After has passed
+      const after = (await inputsOf(handle)).filter((c) => (c.pace?.epoch ?? 0) > 0);
+      expect(after.length).toBeGreaterThan(0); // chunks after the cut run at the new pace
+      expect(after.every((c) => c.paceMs !== undefined)).toBe(true);
+    });
+  });
+
+  it('stops sending while the API does not answer, probes it, and resumes with no client failed', async () => {
+    const list = entries(200);
+    const api = { outage: { fromCall: 60, forMs: 1500 } };
+    const options = paced({ concurrency: 4, notifyEveryMs: 500 });
+    await withBatch(list, { callMs: 2, api }, options, async (handle, called, _run, _started, _refreshes, alerts, mock) => {
+      const down = await until(handle, (p) => p.pace?.state === 'api-unavailable');
+      expect(down.pace?.apiUnavailableSince).not.toBeNull();
+      expect(down.pace?.probeEverySeconds).toBeGreaterThanOrEqual(1);
+      const summary = (await handle.result()) as BatchSummary;
+      expect(summary).toMatchObject({ state: 'completed', succeeded: 200, failed: 0 });
+      expect([...called].sort()).toEqual(list.map((c) => c.id));
+      // While it was open, only the probe called: one call at a time.
+      const probing = mock.callTimes.filter((t) => t > mock.probes[0]! && t <= mock.probes.at(-1)!);
+      expect(probing.length).toBe(mock.probes.length - 1);
+      expect(alerts.map((a) => a.event)).toEqual(['api-unavailable', 'api-back', 'ended']);
+    });
+  });
+
+  it('hands a flaky client back for a later retry, and fails one only when its own retries run out', async () => {
+    const list = entries(60);
+    const api = { flaky: { 'C-000005': 2, 'C-000007': 99 } };
+    const options = paced({ concurrency: 2, retry: { maximumAttempts: 4 } });
+    await withBatch(list, { callMs: 1, api }, options, async (handle) => {
+      const summary = (await handle.result()) as BatchSummary;
+      expect(summary).toMatchObject({ state: 'completed', processed: 60, succeeded: 59, failed: 1 });
+      const retried = (await inputsOf(handle)).flatMap((c) => c.clients.map((client, i) => [client.id, c.attempts?.[i] ?? 0] as const));
+      expect(retried.filter(([id]) => id === 'C-000005').map(([, a]) => a)).toEqual([0, 1, 2]);
+      expect(retried.filter(([id]) => id === 'C-000007').map(([, a]) => a)).toEqual([0, 1, 2, 3]);
+    });
   });
 });

@@ -13,11 +13,25 @@ import type {
   RefreshTokenOutput,
 } from '../../src/activities';
 import type { Alert } from '../../src/workflows/alert';
+import type { ChunkRetry } from '../../src/activities';
+import type { PaceReport } from '../../src/contract/pace';
 import type { Activities } from '../../src/activities';
 import type { ClientEntry, ClientPage, SourceReport } from '../../src/domain/sources';
 import { FailureTypes } from '../../src/contract/failures';
 
+/** A paced batch's API, by call number (1-based, across the batch). */
+export interface MockApi {
+  /** These calls are answered 429; with `retryAfterMs`, the answer holds the batch that long. */
+  throttle?: { calls: number[]; retryAfterMs?: number };
+  /** From call `fromCall` on, for `forMs`, nothing answers (each call fails at once as a connection error would). */
+  outage?: { fromCall: number; forMs: number };
+  /** Clients whose first N calls answer 503. */
+  flaky?: Record<string, number>;
+}
+
 export interface MockScript {
+  /** The API a paced batch's chunks meet. */
+  api?: MockApi;
   /** A token generation expires after this many successful calls (0: never). */
   expireAfter?: number;
   /** Each call takes this long. */
@@ -54,6 +68,10 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
   let refusals = script.storeMismatches ?? 0;
   const refreshes: RefreshTokenInput[] = [];
   const alerts: Alert[] = [];
+  /** When each paced call went out (ms since epoch), probes included. */
+  const callTimes: number[] = [];
+  const probes: number[] = [];
+  const paced = pacedApi(script.api ?? {}, call, callTimes, probes);
   /** Generations whose tokens are dead on arrival, by the sealed token the mock gave. */
   const deadTokens = new Set<string>();
 
@@ -99,6 +117,7 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
     },
     async callClients(input: CallClientsInput): Promise<CallClientsOutput> {
       refuseStore();
+      if (input.pace) return paced(input);
       const outcomes: ClientOutcome[] = [];
       for (const [i, client] of input.clients.entries()) {
         const outcome = await call(client, input.tokenGeneration, input.sealedToken);
@@ -128,7 +147,91 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
       return { sealedToken, expiresAt: provider.lifetimeMs ? Date.now() + provider.lifetimeMs : null, provider: 'mock provider' };
     },
   };
-  return { activities, called, started, refreshes, alerts };
+  return { activities, called, started, refreshes, alerts, callTimes, probes };
+}
+
+/**
+ * A paced chunk against the scripted API: throttles with their holds, an outage that a probe waits out, flaky
+ * clients handed back for a retry, and a report of what was seen, as the real callClients makes them.
+ */
+function pacedApi(
+  api: MockApi,
+  call: (client: ClientEntry, generation: number, sealedToken?: string) => Promise<ClientOutcome | 'expired'>,
+  callTimes: number[],
+  probes: number[],
+) {
+  let holdUntil = 0;
+  const flaky = { ...api.flaky };
+  let outageEnds: number | undefined;
+  let failingClients = new Set<string>();
+  const down = () => {
+    if (api.outage && outageEnds === undefined && callTimes.length >= api.outage.fromCall) outageEnds = Date.now() + api.outage.forMs;
+    return outageEnds !== undefined && Date.now() < outageEnds;
+  };
+  return async (input: CallClientsInput): Promise<CallClientsOutput> => {
+    const report: PaceReport = {
+      epoch: input.pace!.epoch,
+      calls: 0,
+      throttled: 0,
+      overloaded: 0,
+      unavailable: 0,
+      latencySumMs: 0,
+      latencyCount: 0,
+      firstSentAt: 0,
+      lastAnsweredAt: 0,
+    };
+    const outcomes: CallClientsOutput['outcomes'] = [];
+    const retries: ChunkRetry[] = [];
+    const out = (extra: Partial<CallClientsOutput> = {}): CallClientsOutput => ({ outcomes, pendingFrom: null, retries, report, ...extra });
+    for (const [i, client] of input.clients.entries()) {
+      if (!input.probe && Date.now() < holdUntil) return out({ stoppedAt: i, report: { ...report, holdUntil, holdReason: 'Retry-After' } });
+      const attempts = input.attempts?.[i] ?? 0;
+      for (;;) {
+        const at = Date.now();
+        callTimes.push(at);
+        if (input.probe) probes.push(at);
+        report.calls++;
+        report.firstSentAt ||= at;
+        report.lastAnsweredAt = at;
+        if (!down()) break;
+        report.unavailable++;
+        if (input.probe) {
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        failingClients.add(client.id);
+        if (failingClients.size >= 3) return out({ stoppedAt: i, report: { ...report, outage: true } });
+        retries.push({ index: i, attempts, notBefore: at + 20, reason: 'RequestError:ECONNREFUSED', status: null });
+        outcomes.push('retry');
+        break;
+      }
+      if (outcomes.length > i) continue;
+      failingClients = new Set();
+      if (api.throttle?.calls.includes(callTimes.length)) {
+        report.throttled++;
+        if (api.throttle.retryAfterMs === undefined) return out({ stoppedAt: i });
+        holdUntil = Date.now() + api.throttle.retryAfterMs;
+        return out({ stoppedAt: i, report: { ...report, holdUntil, holdReason: 'Retry-After' } });
+      }
+      if ((flaky[client.id] ?? 0) > 0) {
+        flaky[client.id]!--;
+        report.overloaded++;
+        if (attempts + 1 >= input.retry.maximumAttempts) outcomes.push('failed');
+        else {
+          retries.push({ index: i, attempts: attempts + 1, notBefore: Date.now() + 20, reason: 'HTTP503:Service Unavailable', status: 503 });
+          outcomes.push('retry');
+        }
+        continue;
+      }
+      const outcome = await call(client, input.tokenGeneration, input.sealedToken);
+      report.latencySumMs += Date.now() - report.lastAnsweredAt;
+      report.latencyCount++;
+      report.lastAnsweredAt = Date.now();
+      if (outcome === 'expired') return out({ pendingFrom: i, tokenProblem: 'Session already expired.' });
+      outcomes.push(outcome);
+    }
+    return out();
+  };
 }
 
 /** Entries C-000001 … in source order; `repeat` adds an entry whose id was seen before, at the end. */

@@ -22,8 +22,7 @@ import { UserError } from '../../errors';
 import { attributeOf, OPTION_TABLE, setOption, type TableFlags } from '../../contract/option-table';
 import { startBatchWorkflow } from '../../start-batch';
 import type { BatchInput } from '../../contract/batch';
-import { requestOf, type BatchOptionsInput, type RequestSpec } from '../../contract/options';
-import { resolveOptions } from '../../workflows/batch-state';
+import { recordedOptions, requestOf, resolveOptions, type BatchOptionsInput, type RequestSpec } from '../../contract/options';
 import type { StoreIdentity } from '../../contract/store-identity';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { jwtExpiry } from '../../token/token-expiry';
@@ -116,7 +115,7 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   if (opts.onWaitTimeout && opts.onWaitTimeout !== 'keep-waiting' && !(opts.waitTimeout ?? opts.baseOptions?.waitTimeoutMs)) {
     throw new UserError(`--on-wait-timeout ${opts.onWaitTimeout} needs --wait-timeout, e.g. --wait-timeout 2h`);
   }
-  if (opts.localCalls && (opts.clientsPerActivity ?? 1) > 1) {
+  if (opts.localCalls && opts.clientsPerActivity !== undefined && opts.clientsPerActivity !== 1) {
     throw new UserError('--local-calls runs one client per local activity: drop --clients-per-activity, or drop --local-calls to call in chunks');
   }
   const token = await readTokenInput(opts, io);
@@ -148,7 +147,10 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   return { input, report, request };
 }
 
-/** The batch's options: a redriven batch's, overridden by the flags given; --body-file read into --body. */
+/**
+ * The batch's options: a redriven batch's, overridden by the flags given; --body-file read into --body; and
+ * the defaults of this release recorded for the rest (recordedOptions).
+ */
 async function optionsOf(opts: StartOptions): Promise<BatchOptionsInput> {
   const options: BatchOptionsInput = { ...opts.baseOptions };
   for (const row of OPTION_TABLE) {
@@ -161,7 +163,7 @@ async function optionsOf(opts: StartOptions): Promise<BatchOptionsInput> {
       throw new UserError(`--body-file ${opts.bodyFile} cannot be read (${err.code ?? err.message}); check the path`);
     });
   }
-  return options;
+  return recordedOptions(options);
 }
 
 /** The first requests, exactly as the batch will send them, the credential REDACTED. */

@@ -2,7 +2,8 @@ import type { Client } from '@temporalio/client';
 import type { BatchProgress } from '../../contract/progress';
 import { getBatch, isFinal, withClient } from '../batches';
 import type { CliIO } from '../io';
-import { limitsLine } from '../../workflows/batch-state';
+import { limitsLine } from '../../contract/limits';
+import { paceLine } from '../../domain/pace/pace-view';
 import { progressLine, rateBetween } from '../progress-line';
 
 export interface StatusOptions {
@@ -23,8 +24,10 @@ export async function status(batchId: string, opts: StatusOptions, io: CliIO): P
   return withClient(async (client) => {
     if (opts.watch) return watchBatch(client, batchId, io, opts);
     const { progress } = await getBatch(client, batchId);
-    io.out(opts.json ? JSON.stringify(progress) : progressLine(progress, 0));
+    // One look has no rate of its own: a paced batch says what it has been making.
+    io.out(opts.json ? JSON.stringify(progress) : progressLine(progress, progress.pace?.callsPerSecond ?? 0));
     if (!opts.json && progress.limits && !isFinal(progress)) io.out(`limits: ${limitsLine(progress.limits)}`);
+    if (!opts.json && progress.pace && !isFinal(progress)) io.out(`pace: ${paceLine(progress.pace, progress.failed)}`);
     return progress;
   });
 }

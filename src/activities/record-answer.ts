@@ -1,0 +1,36 @@
+import type { Context } from '@temporalio/activity';
+import type { ClientEntry } from '../domain/sources/types';
+import type { BatchKey, ResultsStore } from '../store/results-store';
+import { countProcessed, labelsOf } from '../telemetry/call-metrics';
+import type { HttpAnswer } from './http-call';
+import { outcomeLine, resultProblemLine } from './expected-failures';
+
+/** How a client's call ended for good: in one activity per client, a chunk, or a probe. */
+export type ClientOutcome = 'succeeded' | 'failed' | 'duplicate';
+
+/**
+ * Records a client's last answer, after `attempts` calls: its success with the body the store keeps, or its
+ * failure with the reason and status. Counted, and a failure said in one line.
+ */
+export async function recordAnswer(
+  store: ResultsStore,
+  key: BatchKey,
+  client: ClientEntry,
+  answer: Pick<HttpAnswer, 'verdict' | 'status' | 'body' | 'resultProblem'>,
+  attempts: number,
+  log: Context['log'],
+): Promise<'succeeded' | 'failed'> {
+  const { verdict, status } = answer;
+  if (verdict.kind === 'success') {
+    const line = answer.resultProblem && resultProblemLine(key.id, client.id, answer.resultProblem);
+    if (line) log.warn(line);
+    await store.recordSuccess(key, client.id, answer.body, status ?? 200, attempts);
+    countProcessed(labelsOf(key.id), 'succeeded');
+    return 'succeeded';
+  }
+  const reason = 'reason' in verdict ? verdict.reason : 'unknown';
+  await store.recordFailure(key, client.id, reason, status, attempts);
+  countProcessed(labelsOf(key.id), 'failed');
+  log.info(outcomeLine.failed(client.id, reason));
+  return 'failed';
+}

@@ -1,0 +1,104 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/workflows/alert';
+import { spawnCli, spawnWorker } from '../helpers/cli-process';
+import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
+import { startNginx, type Nginx } from '../helpers/nginx';
+import { startOutageProxy, type OutageProxy } from '../helpers/outage-proxy';
+
+/** Starts a batch through the CLI, as a user does; returns when the command has. */
+async function start(h: Harness, apiUrl: string, file: string, id: string, flags: string[]): Promise<void> {
+  const env = { API_TOKEN: h.api.issueToken() };
+  const cmd = spawnCli(h, ['start', '--clients', file, '--api-url', apiUrl, '--id', id, '--task-queue', h.taskQueue, ...flags], env);
+  expect(await cmd.exited, cmd.output()).toBe(0);
+}
+
+/** A webhook receiver that keeps what it is sent. */
+async function startReceiver() {
+  const received: Alert[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => (received.push(JSON.parse(body) as Alert), res.writeHead(200).end('ok')));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return { url, received, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the pace against a real rate limiter and a long outage', () => {
+  let h: Harness | undefined;
+  let nginx: Nginx | undefined;
+  let proxy: OutageProxy | undefined;
+  afterEach(async () => {
+    await nginx?.close();
+    await proxy?.close();
+    await h?.close();
+    nginx = proxy = h = undefined;
+  });
+
+  it("finds nginx's limit_req rate by itself: 4,000 clients at ≥ 0.85 of it, under 5% answered 429, none failed", async () => {
+    h = await createHarness();
+    // limit_req at 100/s, with a burst of 5 as its documentation shows it; no Retry-After.
+    nginx = await startNginx(h.api.origin, { rate: 100, burst: 5 });
+    await spawnWorker(h);
+    const { path, ids } = await h.clientFile(4000);
+    const began = Date.now();
+    await start(h, nginx.baseUrl, path, 'behind-nginx', ['--concurrency', '32']);
+    const summary = await resultOf(h.client.workflow.getHandle('behind-nginx'));
+    const ratio = 4000 / ((Date.now() - began) / 1000) / 100;
+    expect(summary).toMatchObject({ state: 'completed', succeeded: 4000, failed: 0 });
+    expect(h.api.ledger.check(ids)).toEqual({ missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] });
+    const requests = await nginx.requests();
+    const throttled = requests.filter((r) => r.status === 429).length / requests.length;
+    console.log(`behind nginx at 100/s: ${ratio.toFixed(2)} of its rate, ${(throttled * 100).toFixed(1)}% of ${requests.length} requests answered 429`);
+    expect(ratio).toBeGreaterThanOrEqual(0.85);
+    expect(throttled).toBeLessThan(0.05);
+  });
+
+  it('waits out a 3-minute outage with no client failed, sends only probes meanwhile, and resumes within 10 s of the return', async () => {
+    h = await createHarness({ latencyMs: 5 });
+    proxy = await startOutageProxy({ host: '127.0.0.1', port: Number(new URL(h.api.origin).port) });
+    const receiver = await startReceiver();
+    try {
+      await spawnWorker(h);
+      const { path, ids } = await h.clientFile(600);
+      await start(h, `${proxy.origin}/clients/`, path, 'outage', ['--rps', '20', '--notify', receiver.url, '--notify-every', '1m']);
+      const handle = h.client.workflow.getHandle('outage');
+      await waitForProgress(handle, (p) => p.processed >= 150);
+      const downAt = Date.now();
+      proxy.set('refuse');
+      const open = await waitForProgress(handle, (p) => p.pace?.state === 'api-unavailable', 30_000);
+      const status = spawnCli(h, ['status', 'outage']);
+      await status.exited;
+      expect(status.output()).toMatch(/API unavailable since \d\d:\d\d:\d\d · probing every \d+ s · 0 clients failed/);
+      await sleep(90_000 - (Date.now() - downAt));
+      proxy.set('hang');
+      await sleep(180_000 - (Date.now() - downAt));
+      const backAt = Date.now();
+      proxy.set('up');
+      const summary = await resultOf(handle);
+
+      expect(summary).toMatchObject({ state: 'completed', succeeded: 600, failed: 0 });
+      expect(h.api.ledger.check(ids)).toEqual({ missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] });
+      const resumedAfter = h.api.ledger.successTimes.find((t) => t >= backAt)! - backAt;
+      const sent = proxy.outageRequests();
+      // Once the batch saw the outage, one probe at a time: never two requests within a second of each other.
+      const probes = sent.filter((t) => t >= Date.parse(open.pace!.apiUnavailableSince!) + 1000);
+      const closest = Math.min(...probes.slice(1).map((t, i) => t - probes[i]!));
+      console.log(
+        `outage of 180 s: ${sent.length} requests sent (${sent.length - probes.length} before the breaker opened, then ${probes.length} probes, ` +
+          `at least ${closest} ms apart); resumed ${resumedAfter} ms after the API's return`,
+      );
+      expect(sent.length - probes.length).toBeLessThanOrEqual(32);
+      expect(closest).toBeGreaterThanOrEqual(900);
+      expect(resumedAfter).toBeLessThan(10_000);
+      expect(receiver.received.map((a) => a.event)).toEqual(['api-unavailable', 'api-back', 'ended']);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
