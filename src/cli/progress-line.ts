@@ -1,4 +1,8 @@
 import type { BatchProgress } from '../contract/progress';
+import { paceLine } from '../domain/pace/pace-view';
+
+/** The pace states a progress line mentions: the batch is slowed or stopped by the API. */
+const PACE_SHOWN = new Set(['backing-off', 'holding', 'api-unavailable']);
 
 /** Calls per second between two progress samples. */
 export function rateBetween(a: { at: number; processed: number }, b: { at: number; processed: number }): number {
@@ -28,6 +32,7 @@ export function progressLine(p: BatchProgress, callsPerSecond: number, width = 3
       : '';
   const paused = p.state === 'paused' && p.pausedBecause ? ` · ${p.pausedBecause}; fix that, then run \`clientsync resume ${p.batchId}\`` : '';
   const why = p.failure ? ` · ${p.failure}` : '';
+  const pace = p.state === 'running' && p.pace && PACE_SHOWN.has(p.pace.state) ? ` · ${paceLine(p.pace, p.failed)}` : '';
   const expires = p.state === 'running' && p.tokenExpiresAt ? ` · token expires in ${duration(Math.max(0, Date.parse(p.tokenExpiresAt) - now) / 1000)}` : '';
-  return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${expires}${wait}${paused}${why}`;
+  return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${expires}${pace}${wait}${paused}${why}`;
 }

@@ -50,7 +50,24 @@ describe('alerts (start --notify)', () => {
     const env = { API_TOKEN: token, TEMPORAL_UI_URL: 'http://web.example:8233' };
     const start = spawnCli(
       h,
-      ['start', '--clients', path, '--api-url', h.api.baseUrl, '--id', 'alerted', '--task-queue', h.taskQueue, '--notify', hook, '--notify-every', '2s'],
+      // One call at a time, so the expiry falls at exactly the 31st client.
+      [
+        'start',
+        '--clients',
+        path,
+        '--api-url',
+        h.api.baseUrl,
+        '--id',
+        'alerted',
+        '--task-queue',
+        h.taskQueue,
+        '--notify',
+        hook,
+        '--notify-every',
+        '2s',
+        '--concurrency',
+        '1',
+      ],
       env,
     );
     expect(await start.exited).toBe(0);

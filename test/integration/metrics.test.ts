@@ -88,6 +88,10 @@ describe('metrics: a real Prometheus scrapes a worker', () => {
     const handle = h.client.workflow.getHandle('metrics-batch');
     await waitForState(handle, 'waiting-for-token', 120_000);
     expect(await settles(`max(clientsync_batches_waiting_for_person{task_queue="${h.taskQueue}"})`, 1)).toBe(1);
+    // The batch's pace, as the workflow last set it: calls in flight within its ceiling.
+    const pace = await q(`max(clientsync_pace_concurrency${batch})`);
+    expect(pace).toBeGreaterThanOrEqual(1);
+    expect(pace).toBeLessThanOrEqual(8);
     expect(await q(`max(clientsync_oldest_wait_for_person_seconds{task_queue="${h.taskQueue}"})`)).toBeGreaterThan(0);
 
     h.api.configure({ expireAfter: 0 });
@@ -113,6 +117,7 @@ describe('metrics: a real Prometheus scrapes a worker', () => {
     expect(await q(`sum(clientsync_api_call_duration_seconds_count{task_queue="${h.taskQueue}"})`)).toBe(ledger.requests);
     expect(await q(`sum(clientsync_token_refreshes_total${batch.replace('}', ', kind="person"}')})`)).toBe(1);
     expect(await settles(`max(clientsync_batches_waiting_for_person{task_queue="${h.taskQueue}"})`, 0)).toBe(0);
+    expect(await settles(`max(clientsync_pace_concurrency${batch})`, 0)).toBe(0); // ended
     // The SDK's own worker metrics come out of the same endpoint.
     expect(await q(`count(temporal_workflow_task_execution_latency_count{task_queue="${h.taskQueue}"})`)).toBeGreaterThan(0);
 

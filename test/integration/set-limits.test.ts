@@ -39,13 +39,15 @@ describe('clientsync set', () => {
     const set = await cli(['set', 'set-rps', '--rps', '20']);
     expect(set).toMatchObject({
       code: 0,
-      out: 'Batch set-rps: concurrency 8, 20 calls/s, max failures none (was concurrency 8, no rate limit, max failures none)',
+      out: 'Batch set-rps: concurrency 8, 20 calls/s, pace adaptive, breaker on, max failures none (was concurrency 8, no rate limit, pace adaptive, breaker on, max failures none)',
     });
     const setAt = Date.now();
     // Calls already on their way when the change arrived may land in its first second; then 200 paced calls.
     const paced = () => h.api.ledger.successTimes.filter((t) => t >= setAt + 1000);
     await until(() => paced().length >= 200, 60_000, '200 calls after the change');
-    expect((await cli(['status', 'set-rps'])).out).toContain('limits: concurrency 8, 20 calls/s, max failures none');
+    const status = (await cli(['status', 'set-rps'])).out;
+    expect(status).toContain('limits: concurrency 8, 20 calls/s, pace adaptive, breaker on, max failures none');
+    expect(status).toMatch(/pace: 20\/s of 20 · concurrency \d of 8/);
     await cli(['cancel', 'set-rps']);
     await resultOf(handle);
 
@@ -69,10 +71,11 @@ describe('clientsync set', () => {
       );
       expect(start.code).toBe(0);
       const handle = h.client.workflow.getHandle('max-failures');
-      const paused = await waitForProgress(handle, (p) => p.state === 'paused');
-      expect(paused.failed).toBe(4); // strictly more than 3
+      const paused = await waitForProgress(handle, (p) => p.state === 'paused' && p.inFlight === 0);
+      // Strictly more than 3: the 4th trips it; a chunk in flight then may add its own before the batch stops.
+      expect(paused.failed).toBeGreaterThanOrEqual(4);
       expect((await cli(['status', 'max-failures'])).out).toContain(
-        'paused · 4 failed · 4 clients failed, more than --max-failures 3 (or raise it: `clientsync set max-failures --max-failures …`); fix that, then run `clientsync resume max-failures`',
+        `paused · ${paused.failed} failed · 4 clients failed, more than --max-failures 3 (or raise it: \`clientsync set max-failures --max-failures …\`); fix that, then run \`clientsync resume max-failures\``,
       );
       // 12 of 120 fail in the end (10%); two calls run at once, so a failure can settle before the success
       // listed ahead of it (11 of 109 is past 10%). 20% leaves room for that order.

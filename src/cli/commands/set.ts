@@ -1,6 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { UserError } from '../../errors';
 import { setLimitsUpdate } from '../../contract/messages';
+import { OPTION_TABLE } from '../../contract/option-table';
 import type { LimitsChange } from '../../contract/options';
 import { getRunningBatch, withClient } from '../batches';
 import type { CliIO } from '../io';
@@ -8,7 +9,8 @@ import type { CliIO } from '../io';
 /** `clientsync set`: changes a running batch's limits through the `setLimits` Update; the change is recorded in its history. */
 export async function set(batchId: string, change: LimitsChange, io: CliIO): Promise<string> {
   if (Object.values(change).every((v) => v === undefined)) {
-    throw new UserError('nothing to set: pass --concurrency, --rps, --max-failures, --min-sample or --on-max-failures');
+    const flags = OPTION_TABLE.filter((row) => row.settable).map((row) => `--${row.flag}`);
+    throw new UserError(`nothing to set: pass ${flags.slice(0, -1).join(', ')} or ${flags.at(-1)}`);
   }
   return withClient(async (client) => {
     const { handle } = await getRunningBatch(client, batchId, 'set');
