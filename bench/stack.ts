@@ -37,6 +37,8 @@ export interface BenchApi {
   baseUrl: string;
   issueToken(): Promise<string>;
   ledger(): Promise<Ledger>;
+  /** The ledger against a generated file of `count` clients, for ledgers too large to fetch: how many of each kind. */
+  check(count: number): Promise<Record<'missing' | 'repeated' | 'repeatedWithOtherKey' | 'unexpected', { count: number; first: string[] }>>;
   resetLedger(): Promise<void>;
   configure(changes: Partial<FakeApiOptions>): Promise<void>;
   /** The API process's CPU time so far (user + system), in seconds. */
@@ -53,7 +55,7 @@ function fakeApiFlags(o: FakeApiOptions): string[] {
     ['--token-ttl', o.tokenTtlSeconds],
     ['--seed', o.seed],
   ];
-  return flags.flatMap(([flag, v]) => (v === undefined ? [] : [flag, String(v)]));
+  return [...flags.flatMap(([flag, v]) => (v === undefined ? [] : [flag, String(v)])), ...(o.compactLedger ? ['--compact-ledger'] : [])];
 }
 
 export async function startApiProcess(options: FakeApiOptions): Promise<BenchApi> {
@@ -80,6 +82,7 @@ export async function startApiProcess(options: FakeApiOptions): Promise<BenchApi
     baseUrl: `${origin}/clients/`,
     issueToken: async () => ((await (await post('/token')).json()) as { token: string }).token,
     ledger: async () => Ledger.fromJSON((await (await fetch(`${origin}/_stats`)).json()) as Parameters<typeof Ledger.fromJSON>[0]),
+    check: async (count) => (await (await fetch(`${origin}/_check?count=${count}`)).json()) as Awaited<ReturnType<BenchApi['check']>>,
     resetLedger: async () => void (await post('/_reset')),
     configure: async (changes) => void (await post('/_configure', changes)),
     cpuSeconds: () => treeCpuSeconds([child.pid!]),

@@ -1,7 +1,8 @@
 // One file per benchmark target (issue 5); run.ts picks them by name.
 export { machine, type Row } from './common';
 export { cluster } from './cluster';
-export { million } from './million';
+export { bigBatch } from './million';
+export { pace } from './pace';
 export { rateLimits } from './rate-limits';
 export { resumeLatency } from './resume';
 export { scaleOut } from './scale-out';

@@ -34,16 +34,31 @@ export async function endToEnd(quick: boolean): Promise<Row[]> {
       concurrency: 20,
       loopN: quick ? 1000 : 5000,
       runs: [
-        [['--clients-per-activity', '25'], '25 clients/activity', quick ? 2000 : 10_000, 0.9],
-        [['--local-calls'], '--local-calls (1 client/local activity)', quick ? 1000 : 3000, 0.6],
-        [[], '1 client/activity', quick ? 1000 : 3000, undefined],
+        [[], 'no tuning flags (the defaults: the pace below 32 in flight, auto chunks)', quick ? 2000 : 10_000, 0.9],
+        [['--concurrency', '20'], '--concurrency 20 (as many in flight as the loop)', quick ? 2000 : 10_000, 0.9],
+        [['--concurrency', '20', '--clients-per-activity', '1'], '--concurrency 20 --clients-per-activity 1', quick ? 1000 : 3000, undefined],
+        [['--concurrency', '20', '--local-calls'], '--concurrency 20 --local-calls', quick ? 1000 : 3000, undefined],
+        [
+          ['--concurrency', '20', '--adaptive', 'off', '--clients-per-activity', '25'],
+          '--concurrency 20 --adaptive off --clients-per-activity 25',
+          quick ? 2000 : 10_000,
+          undefined,
+        ],
       ],
     },
     {
       latencyMs: 0,
       concurrency: 32,
       loopN: quick ? 20_000 : 100_000,
-      runs: [[['--clients-per-activity', '100'], '100 clients/activity', quick ? 20_000 : 100_000, 0.5]],
+      runs: [
+        [['--concurrency', '32'], '--concurrency 32 (auto chunks)', quick ? 20_000 : 100_000, 0.5],
+        [
+          ['--concurrency', '32', '--adaptive', 'off', '--clients-per-activity', '100'],
+          '--concurrency 32 --adaptive off --clients-per-activity 100',
+          quick ? 20_000 : 100_000,
+          undefined,
+        ],
+      ],
     },
   ];
   for (const c of cases) {
@@ -68,7 +83,7 @@ export async function endToEnd(quick: boolean): Promise<Row[]> {
         const ratio = rate / base;
         rows.push({
           scenario,
-          measure: `clientsync start, ${label}, ${n.toLocaleString('en-US')} clients (CPU per client: worker ${perClient('workers')}, Temporal ${perClient('server')}, API ${perClient('api')})`,
+          measure: `clientsync start, ${label}, ${n.toLocaleString('en-US')} clients (CPU per client: worker ${perClient('workers')}, Temporal ${perClient('server')}, API ${perClient('api')}; ${fmt((await historyEvents(s, summary.batchId)).reduce((a, b) => a + b, 0) / n, 2)} history events/client)`,
           value: `${fmt(rate)} calls/s`,
           ratio: fmt(ratio, 2),
           ...(target === undefined ? {} : { target: `≥ ${fmt(target, 2)}`, verdict: ratio >= target && summary.succeeded === n ? 'pass' : 'FAIL' }),

@@ -121,6 +121,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
     .addOption(new Option('--seed <n>', 'seed of the fault generator').default(1).argParser(wholeNumber()))
     .option('--jwks-url <url>', "also accept JWT access tokens signed by the keys at this URL (an authorization server's)")
     .option('--audience <aud>', 'with --jwks-url: the audience the JWTs must carry')
+    .option('--compact-ledger', 'keep only counts in the ledger (about 5 bytes a client), for batches of millions; GET /_check?count=N reads it')
     .action((o) =>
       commands.fakeApi(
         {
@@ -138,6 +139,7 @@ export function buildProgram(io: CliIO = processIO, commands: Commands = realCom
           conflictIds: o.conflicts,
           auth: o.auth,
           seed: o.seed,
+          compactLedger: o.compactLedger === true,
           ...(o.jwksUrl ? { jwt: { jwksUrl: o.jwksUrl, ...(o.audience ? { audience: o.audience } : {}) } } : {}),
         },
         io,

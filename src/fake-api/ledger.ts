@@ -33,6 +33,16 @@ export interface LedgerCheck {
  */
 export class Ledger {
   readonly clients = new Map<string, ClientRecord>();
+  /**
+   * A compact ledger, for batches of millions: per client only its successes and whether their
+   * Idempotency-Keys agreed, by the number in its id (`C-000042` is 42); no times, no per-client records.
+   */
+  private tally?: CompactTally;
+  private successCount = 0;
+
+  constructor(opts: { compact?: boolean } = {}) {
+    if (opts.compact) this.tally = new CompactTally();
+  }
   readonly statusCounts: Record<string, number> = {};
   requests = 0;
   successTimes: number[] = [];
@@ -53,9 +63,10 @@ export class Ledger {
 
   attempt(id: string): void {
     this.requests++;
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    if (this.tally) return;
     this.requestTimes.push(Date.now());
     this.record(id).attempts++;
-    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
   }
 
   conflict(id: string): void {
@@ -73,6 +84,8 @@ export class Ledger {
   }
 
   success(id: string, idempotencyKey: string | undefined, write?: RecordedRequest): void {
+    this.successCount++;
+    if (this.tally) return this.tally.success(id, idempotencyKey ?? '');
     const rec = this.record(id);
     rec.successes++;
     rec.successKeys.push(idempotencyKey ?? '');
@@ -81,11 +94,12 @@ export class Ledger {
   }
 
   get totalSuccesses(): number {
-    return this.successTimes.length;
+    return this.successCount;
   }
 
   /** Compares the calls made with the ids that should each have succeeded exactly once. */
   check(expectedIds: Iterable<string>): LedgerCheck {
+    if (this.tally) return this.tally.check(expectedIds);
     const expected = new Set(expectedIds);
     const result: LedgerCheck = { missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] };
     for (const id of expected) if ((this.clients.get(id)?.successes ?? 0) === 0) result.missing.push(id);
@@ -100,9 +114,11 @@ export class Ledger {
   }
 
   reset(): void {
+    if (this.tally) this.tally = new CompactTally();
     this.clients.clear();
     for (const k of Object.keys(this.statusCounts)) delete this.statusCounts[k];
     this.requests = 0;
+    this.successCount = 0;
     this.successTimes = [];
     this.requestTimes = [];
     this.maxInFlight = this.inFlight;
@@ -111,6 +127,7 @@ export class Ledger {
   /** A ledger from a `GET /_stats` body (a fake API in another process). */
   static fromJSON(json: {
     requests: number;
+    successes?: number;
     statusCounts: Record<string, number>;
     clients: Record<string, ClientRecord>;
     successTimes?: number[];
@@ -119,6 +136,7 @@ export class Ledger {
   }): Ledger {
     const ledger = new Ledger();
     ledger.requests = json.requests;
+    ledger.successCount = json.successes ?? json.successTimes?.length ?? 0;
     ledger.maxInFlight = json.maxInFlight ?? 0;
     ledger.successTimes = json.successTimes ?? [];
     ledger.requestTimes = json.requestTimes ?? [];
@@ -140,5 +158,59 @@ export class Ledger {
       requestTimes: this.requestTimes,
       maxInFlight: this.maxInFlight,
     };
+  }
+}
+
+/** FNV-1a: a 32-bit digest of an Idempotency-Key, enough to tell two keys apart in a compact ledger. */
+function digest(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Successes per client number, in typed arrays that grow: about 5 bytes a client. */
+class CompactTally {
+  private counts = new Uint8Array(1 << 16);
+  private keys = new Uint32Array(1 << 16);
+  private readonly otherKey = new Set<number>();
+  /** Successes of ids without a number, which no expected id can be. */
+  private unnumbered: string[] = [];
+
+  private static numberOf(id: string): number | undefined {
+    const m = /(\d+)$/.exec(id);
+    return m ? Number(m[1]) : undefined;
+  }
+
+  success(id: string, key: string): void {
+    const n = CompactTally.numberOf(id);
+    if (n === undefined) return void this.unnumbered.push(id);
+    while (n >= this.counts.length) {
+      const counts = new Uint8Array(this.counts.length * 2);
+      counts.set(this.counts);
+      const keys = new Uint32Array(this.keys.length * 2);
+      keys.set(this.keys);
+      [this.counts, this.keys] = [counts, keys];
+    }
+    if (this.counts[n] === 0) this.keys[n] = digest(key);
+    else if (this.keys[n] !== digest(key)) this.otherKey.add(n);
+    this.counts[n] = Math.min(255, this.counts[n]! + 1);
+  }
+
+  check(expectedIds: Iterable<string>): LedgerCheck {
+    const result: LedgerCheck = { missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [...this.unnumbered] };
+    const expected = new Uint8Array(this.counts.length);
+    for (const id of expectedIds) {
+      const n = CompactTally.numberOf(id);
+      if (n === undefined || n >= this.counts.length || this.counts[n] === 0) result.missing.push(id);
+      else expected[n] = 1;
+    }
+    for (let n = 0; n < this.counts.length; n++) {
+      const c = this.counts[n]!;
+      if (c === 0) continue;
+      if (!expected[n]) result.unexpected.push(`#${n}`);
+      if (c > 1) result.repeated.push(`#${n}`);
+      if (this.otherKey.has(n)) result.repeatedWithOtherKey.push(`#${n}`);
+    }
+    return result;
   }
 }

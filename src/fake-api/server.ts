@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { credentialOf, parseAuth, type AuthPlace } from '../domain/request/auth';
 import { Ledger, type RecordedRequest } from './ledger';
+import { clientIds } from './client-file';
 import { seededRandom } from './random';
 
 /** Knobs of the fake clients API. Rates are probabilities per request (0..1). */
@@ -43,6 +44,8 @@ export interface FakeApiOptions {
   throttleRequests?: number[];
   /** A RateLimit-Policy header sent with every answer, e.g. `"default";q=50;w=1`; the API states it, not enforces it. */
   rateLimitPolicy?: string;
+  /** A ledger of counts only, about 5 bytes a client, for batches of millions (`GET /_check?count=N` reads it). */
+  compactLedger?: boolean;
 }
 
 export interface FakeApi {
@@ -94,7 +97,7 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
   let conflicts = new Set(initial.conflictIds ?? []);
   let auth: AuthPlace = parseAuth(initial.auth ?? 'bearer');
   let random = seededRandom(opts.seed ?? 1);
-  const ledger = new Ledger();
+  const ledger = new Ledger({ compact: opts.compactLedger === true });
   const tokens = new Map<string, TokenState>();
   /** While hanging, the requests held unanswered. */
   let hanging = false;
@@ -239,6 +242,11 @@ export async function startFakeApi(initial: FakeApiOptions = {}): Promise<FakeAp
       return send(res, 200, { token: issueToken(), expiresAfterCalls: opts.expireAfter ?? 0, ttlSeconds: opts.tokenTtlSeconds ?? 0 });
     }
     if (req.method === 'GET' && url.pathname === '/_stats') return send(res, 200, ledger);
+    if (req.method === 'GET' && url.pathname === '/_check') {
+      // The ledger against the ids of a generated file of `count` clients: counts, and the first few of each.
+      const check = ledger.check(clientIds(Number(url.searchParams.get('count') ?? 0)));
+      return send(res, 200, Object.fromEntries(Object.entries(check).map(([k, ids]) => [k, { count: ids.length, first: ids.slice(0, 5) }])));
+    }
     if (req.method === 'POST' && url.pathname === '/_reset') return (ledger.reset(), res.writeHead(204).end());
     if (req.method === 'POST' && url.pathname === '/_configure') {
       // The knobs of a fake API that runs in another process (a test's network host); the port and address stay.

@@ -126,3 +126,24 @@ describe('the fake clients API', () => {
     expect(a.ledger.check(['a', 'b', 'c'])).toEqual({ missing: ['c'], repeated: ['a', 'b'], repeatedWithOtherKey: ['b'], unexpected: ['z'] });
   });
 });
+
+describe('the compact ledger, for batches of millions', () => {
+  it('tells missing, repeated, repeated under another key and unexpected clients, as the full ledger does', async () => {
+    const { Ledger } = await import('../../src/fake-api/ledger');
+    const compact = new Ledger({ compact: true });
+    const full = new Ledger();
+    for (const l of [compact, full]) {
+      l.success('C-000001', 'k1');
+      l.success('C-000002', 'k2');
+      l.success('C-000002', 'k2');
+      l.success('C-000003', 'k3');
+      l.success('C-000003', 'other');
+      l.success('C-999999', 'k9');
+    }
+    const expected = ['C-000001', 'C-000002', 'C-000003', 'C-000004'];
+    const summary = (c: ReturnType<typeof full.check>) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.length]));
+    expect(summary(compact.check(expected))).toEqual(summary(full.check(expected)));
+    expect(summary(compact.check(expected))).toEqual({ missing: 1, repeated: 2, repeatedWithOtherKey: 1, unexpected: 1 });
+    expect(compact.totalSuccesses).toBe(6);
+  });
+});
