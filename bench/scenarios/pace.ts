@@ -1,20 +1,11 @@
 import type { BatchSummary } from '../../src/contract/progress';
+import { busiestRate } from '../../test/helpers/busiest-window';
 import { startNginx } from '../../test/helpers/nginx';
 import { startOutageProxy } from '../../test/helpers/outage-proxy';
 import { startStack, type Stack } from '../stack';
 import { type Row, fmt, clientFile, timeCliBatch } from './common';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The busiest window of `ms` in sorted times, in calls per second. */
-function busiestWindow(times: number[], ms: number): number {
-  let best = 0;
-  for (let lo = 0, hi = 0; hi < times.length; hi++) {
-    while (times[hi]! - times[lo]! >= ms) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best / (ms / 1000);
-}
 
 /** The pace against a real rate limiter, an API that states its limit, and an outage: as a user runs it, through the CLI. */
 export async function pace(quick: boolean): Promise<Row[]> {
@@ -74,7 +65,7 @@ async function statedPolicy(s: Stack, quick: boolean): Promise<Row[]> {
     await timeCliBatch(s, await clientFile(n), 'tq', []);
     const times = [...(await s.api.ledger()).requestTimes].sort((a, b) => a - b);
     const settled = times.filter((t) => t >= times[0]! + 1000);
-    const peak = busiestWindow(settled, 5000);
+    const peak = busiestRate(settled, 5000);
     return [
       {
         scenario: 'an API that states RateLimit-Policy: 50/s (0 ms API)',

@@ -1,17 +1,7 @@
 import type { BatchOptionsInput } from '../../src/contract/options';
+import { busiestRate } from '../../test/helpers/busiest-window';
 import { startStack } from '../stack';
 import { type Row, fmt, clientFile, timeBatch } from './common';
-
-/** The API's observed rate: calls per second in the busiest window of `ms`. */
-function busiestWindow(times: number[], ms: number): number {
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < times.length; hi++) {
-    while (times[hi]! - times[lo]! >= ms) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best / (ms / 1000);
-}
 
 /** Target 4: --rps holds the API's rate at or under N (+5%); a 429 slows the batch instead of failing clients. */
 export async function rateLimits(quick: boolean): Promise<Row[]> {
@@ -31,8 +21,8 @@ export async function rateLimits(quick: boolean): Promise<Row[]> {
       await timeBatch(s, await clientFile(n), queue, n, options);
       const times = [...(await s.api.ledger()).successTimes].sort((a, b) => a - b);
       const avg = (times.length - 1) / ((times[times.length - 1]! - times[0]!) / 1000);
-      const peak1 = busiestWindow(times, 1000);
-      const peak5 = busiestWindow(times, 5000);
+      const peak1 = busiestRate(times, 1000);
+      const peak5 = busiestRate(times, 5000);
       rows.push({
         scenario: 'rate limits (10 ms API)',
         measure: `${name}: busiest 5 s window (mean ${fmt(avg)}/s, busiest single second ${peak1})`,

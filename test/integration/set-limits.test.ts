@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { busiestRate } from '../helpers/busiest-window';
 import { createHarness, resultOf, until, waitForProgress, type Harness } from '../helpers/harness';
 import { cli, operatorSession } from '../helpers/in-process-cli';
-
-/** The most calls in any `windowMs` window, as calls per second. */
-function busiestRate(times: number[], windowMs: number): number {
-  let best = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i]! - times[j]! >= windowMs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best / (windowMs / 1000);
-}
 
 describe('clientsync set', () => {
   let h: Harness;
