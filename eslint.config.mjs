@@ -2,6 +2,34 @@ import js from '@eslint/js';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of src/ (docs/architecture.md): what each folder may import besides itself. Imports point down
+ * only; a crossed layer is a design question, not a lint exception. Workflows may also import the *types* of
+ * activities and of the metrics sink (the rule below).
+ */
+const LAYERS = {
+  contract: [],
+  domain: ['contract'],
+  store: ['contract', 'domain'],
+  token: ['contract', 'domain'],
+  telemetry: ['contract', 'domain'],
+  connection: ['contract', 'domain', 'telemetry'],
+  activities: ['contract', 'domain', 'store', 'token', 'telemetry'],
+  workflows: ['contract', 'domain', 'activities', 'telemetry'],
+  'fake-api': ['contract', 'domain'],
+  'temporal-server': ['contract', 'domain', 'connection'],
+  worker: ['contract', 'domain', 'store', 'token', 'telemetry', 'connection', 'activities'],
+  console: ['contract', 'domain', 'store', 'token', 'telemetry', 'connection'],
+  cli: ['contract', 'domain', 'store', 'token', 'telemetry', 'connection', 'fake-api', 'temporal-server', 'worker', 'console'],
+};
+const layerZones = Object.entries(LAYERS).map(([layer, allowed]) => ({
+  target: `./src/${layer}`,
+  from: Object.keys(LAYERS)
+    .filter((other) => other !== layer && !allowed.includes(other))
+    .map((other) => `./src/${other}`),
+  message: `${layer}/ may import only ${allowed.join(', ') || 'itself'} (docs/architecture.md)`,
+}));
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'temporal/', 'coverage/', 'bin/', '.clientsync/'] },
   js.configs.recommended,
@@ -22,6 +50,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       // A cycle makes load order decide what a module sees.
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': ['error', { zones: layerZones }],
     },
   },
   {
@@ -33,11 +62,19 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'http', 'https', 'crypto', 'child_process', '../store/*'], message: 'workflow code does no I/O' },
+            { group: ['node:*', 'fs', 'path', 'http', 'https', 'crypto', 'child_process'], message: 'workflow code does no I/O' },
             {
-              group: ['../activities', '../activities/*', '../domain/sources', '../domain/sources/*'],
+              group: [
+                '../activities',
+                '../activities/*',
+                '../telemetry/*',
+                '../domain/sources',
+                '../domain/sources/*',
+                '../domain/request/*',
+                '../domain/paths',
+              ],
               allowTypeImports: true,
-              message: 'workflows may import only the types of activities and sources',
+              message: 'workflows may import only the types of activities, metrics and I/O modules',
             },
           ],
         },

@@ -4,8 +4,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { openConnection } from '../src/temporal-connection';
-import { startBatchWorkflow } from '../src/start-batch';
+import { openConnection } from '../src/connection/connection';
+import { startBatchWorkflow } from '../src/connection/start-batch';
 import { Ledger, type FakeApiOptions } from '../src/fake-api';
 import type { BatchInput } from '../src/contract/batch';
 import type { BatchSummary } from '../src/contract/progress';
@@ -59,7 +59,7 @@ function fakeApiFlags(o: FakeApiOptions): string[] {
 }
 
 export async function startApiProcess(options: FakeApiOptions): Promise<BenchApi> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/run.js'), 'fake-api', '--port', '0', ...fakeApiFlags(options)], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/boot/run.js'), 'fake-api', '--port', '0', ...fakeApiFlags(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -210,7 +210,7 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
         '/usr/bin/time',
         ['-v', '-o', timeFile, process.execPath, ...profileArgs(), path.join(ROOT, 'bin/clientsync.js'), 'worker', '--task-queue', taskQueue, ...args],
         {
-          // As a user starts it: no NODE_OPTIONS; the worker caps its own heap (src/cli/heap-cap.ts).
+          // As a user starts it: no NODE_OPTIONS; the worker caps its own heap (src/cli/boot/heap-cap.ts).
           env: { ...process.env, ...env, ...extraEnv },
           stdio: ['ignore', 'pipe', 'pipe'],
         },

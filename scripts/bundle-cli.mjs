@@ -1,10 +1,10 @@
 // Bundles the compiled CLI (dist/cli/main.js) and the Temporal client into one file, dist/cli/main.bundle.js,
-// which client commands load through V8's code cache (src/cli/bundle.ts). Run after tsc by `npm run build`.
+// which client commands load through V8's code cache (src/cli/boot/bundle.ts). Run after tsc by `npm run build`.
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { BUNDLE_FILE, UNBUNDLED_COMMANDS } = require('../dist/cli/bundle.js');
+const { BUNDLE_FILE, UNBUNDLED_COMMANDS } = require('../dist/cli/boot/bundle.js');
 
 await build({
   entryPoints: ['dist/cli/main.js'],

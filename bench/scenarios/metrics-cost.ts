@@ -1,4 +1,4 @@
-import { freePort } from '../../src/free-port';
+import { freePort } from '../../src/temporal-server/free-port';
 import { startStack } from '../stack';
 import { startOtlpReceiver } from '../../test/helpers/otlp-receiver';
 import { type Row, fmt, clientFile, timeCliBatch } from './common';

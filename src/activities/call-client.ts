@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
-import type { ClientEntry } from '../domain/sources/types';
+import type { ClientEntry } from '../contract/sources';
 import type { RequestSpec } from '../contract/options';
 import { FailureTypes } from '../contract/failures';
 import { batchKey, settledByClaim, type BatchKey, type ResultsStore } from '../store/results-store';

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ClientEntry } from '../domain/sources/types';
+import type { ClientEntry } from '../contract/sources';
 import { probeIntervalMs } from '../domain/pace/outage';
 import { answerKind, HOLD_REASONS, PaceTally } from '../domain/pace/pace-tally';
 import type { RetryOptions } from '../contract/options';
@@ -8,7 +8,7 @@ import { batchKey, settledByClaim, type BatchKey, type ClaimResult, type Results
 import type { CallClientInput } from './call-client';
 import { meteredCall } from '../telemetry/call-metrics';
 import { expectedFailure, outcomeLine } from './expected-failures';
-import type { HttpAnswer } from './http-call';
+import type { HttpAnswer } from '../domain/request/http-call';
 import { CallGate } from './call-gate';
 import { OUTAGE_HOLD_REASON, PaceGate } from './pace-gate';
 import { Pacer } from './pacer';

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { FailureTypes } from '../contract/failures';
 import { SealKeyError, unsealToken } from '../token/seal';
-import type { Alert } from '../workflows/alert';
+import type { Alert } from '../contract/alert';
 import { countAlert, labelsOf } from '../telemetry/call-metrics';
 
 export interface NotifyInput {

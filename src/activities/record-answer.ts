@@ -1,8 +1,8 @@
 import type { Context } from '@temporalio/activity';
-import type { ClientEntry } from '../domain/sources/types';
+import type { ClientEntry } from '../contract/sources';
 import type { BatchKey, ResultsStore } from '../store/results-store';
 import { countProcessed, labelsOf } from '../telemetry/call-metrics';
-import type { HttpAnswer } from './http-call';
+import type { HttpAnswer } from '../domain/request/http-call';
 import { outcomeLine, resultProblemLine } from './expected-failures';
 
 /** How a client's call ended for good: in one activity per client, a chunk, or a probe. */

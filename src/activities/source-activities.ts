@@ -13,7 +13,8 @@ import {
 } from '../domain/sources';
 import { FailureTypes } from '../contract/failures';
 import type { ResultsStore } from '../store/results-store';
-import { inspectRedrive, readRedrivePage } from './redrive-source';
+import { inspectRedrive, readRedrivePage } from '../store/redrive-source';
+import { checkStore } from './store-check';
 
 export interface ReadClientsPageInput {
   source: SourceRef;
@@ -62,10 +63,16 @@ export async function inspectSource(input: InspectSourceInput): Promise<SourceRe
  * (retry-failed) from the results store the workers share.
  */
 export function makeSourceActivities(store: ResultsStore) {
+  /** A redrive's clients are in the store that holds the earlier batch: a worker on another refuses. */
+  const redrive = (source: SourceRef) => {
+    const yes = source.format === 'redrive';
+    if (yes) checkStore(store, source.redrive?.store);
+    return yes;
+  };
   return {
-    readClientsPage: (input: ReadClientsPageInput): Promise<ClientPage> =>
-      input.source.format === 'redrive' ? readRedrivePage(store, input.source, input.cursor ?? START_CURSOR, input.pageSize) : readClientsPage(input),
-    inspectSource: (input: InspectSourceInput): Promise<SourceReport> =>
-      input.source.format === 'redrive' ? inspectRedrive(store, input.source) : inspectSource(input),
+    readClientsPage: async (input: ReadClientsPageInput): Promise<ClientPage> =>
+      redrive(input.source) ? readRedrivePage(store, input.source, input.cursor ?? START_CURSOR, input.pageSize) : readClientsPage(input),
+    inspectSource: async (input: InspectSourceInput): Promise<SourceReport> =>
+      redrive(input.source) ? inspectRedrive(store, input.source) : inspectSource(input),
   };
 }

@@ -1,4 +1,4 @@
-import { RuntimeError } from '../errors';
+import { RuntimeError } from '../contract/errors';
 import { openResultsStore, type ResultsStore } from '../store/results-store';
 import { describeStore } from '../store/store-url';
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { exitCodeOf } from '../errors';
+import { exitCodeOf } from '../contract/errors';
 import { stopTracing } from '../telemetry/tracing';
 import { DEFAULT_DEPLOYMENT, DEFAULT_TASK_QUEUE } from '../contract/batch';
 import { defaultText, OPTION_TABLE, type OptionRow } from '../contract/option-table';

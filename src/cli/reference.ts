@@ -1,5 +1,5 @@
 import type { Command, Option } from 'commander';
-import { EXIT_CODES } from '../errors';
+import { EXIT_CODES } from '../contract/errors';
 
 /** One example per command: the end of its --help, and of its section in docs/cli.md. */
 export const EXAMPLES: Readonly<Record<string, string>> = {

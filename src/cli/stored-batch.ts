@@ -1,4 +1,4 @@
-import { UserError } from '../errors';
+import { UserError } from '../contract/errors';
 import { batchKey, type BatchKey, type ResultsStore } from '../store/results-store';
 import type { CliIO } from './io';
 

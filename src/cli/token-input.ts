@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { UserError } from '../errors';
+import { UserError } from '../contract/errors';
 import type { CliIO } from './io';
 
 export interface TokenFlags {

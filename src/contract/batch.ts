@@ -1,6 +1,6 @@
 // What a batch is started with and what one run hands the next at continue-as-new. Both stay compatible
 // across releases (docs/upgrading.md): a new field is optional, and no field changes its meaning.
-import type { ClientEntry, SourceCursor, SourceRef } from '../domain/sources/types';
+import type { ClientEntry, SourceCursor, SourceRef } from './sources';
 import type { BatchOptionsInput } from './options';
 import type { PaceCarry } from './pace';
 import type { StoreIdentity } from './store-identity';

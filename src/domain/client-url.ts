@@ -1,4 +1,4 @@
-import type { ClientEntry } from './sources/types';
+import type { ClientEntry } from '../contract/sources';
 import { fieldsOf, fillTemplate } from './request/field-template';
 
 /**

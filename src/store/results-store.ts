@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { stateDir } from '../paths';
+import { stateDir } from '../domain/paths';
 import type { StoreIdentity } from '../contract/store-identity';
 import type { BatchKey, BatchRun, ClaimEntry, ClaimResult, ClientOutcomeRow, Hold, Outcome } from './rows';
 

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { Runtime } from '@temporalio/worker';
 import type { MetricCounter, MetricGauge, MetricHistogram } from '@temporalio/common';
 import { performance } from 'node:perf_hooks';
-import { callApi, type HttpAnswer, type HttpCall } from '../activities/http-call';
+import { callApi, type HttpAnswer, type HttpCall } from '../domain/request/http-call';
 import type { Verdict } from '../domain/classify';
 import type { InjectedSinks } from '@temporalio/worker';
 import { CounterBuffer } from './counter-buffer';

@@ -20,7 +20,7 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/worker';
-import type { HttpAnswer, HttpCall } from '../activities/http-call';
+import type { HttpAnswer, HttpCall } from '../domain/request/http-call';
 import { DEFAULT_OPTIONS } from '../contract/options';
 import type { Tracing } from './tracing';
 

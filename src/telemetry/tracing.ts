@@ -4,8 +4,8 @@
 import type { ClientInterceptors } from '@temporalio/client';
 import type { InjectedSinks, WorkerInterceptors } from '@temporalio/worker';
 import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow/definitions';
-import type { HttpAnswer, HttpCall } from '../activities/http-call';
-import { UserError } from '../errors';
+import type { HttpAnswer, HttpCall } from '../domain/request/http-call';
+import { UserError } from '../contract/errors';
 
 /** What a traced process adds to its Temporal client, its worker and its API calls. */
 export interface Tracing {

@@ -1,8 +1,8 @@
 import type { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { searchAttributeKeys } from '../search-attributes';
-import { openConnection } from '../temporal-connection';
+import { searchAttributeKeys } from '../contract/search-attributes';
+import { openConnection } from '../connection/connection';
 
 /** How long a closed batch stays in history: long enough to read its results after a weekend. */
 const RETENTION = '72h';

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { UserError } from '../errors';
-import { machineCacheDir } from '../paths';
+import { UserError } from '../contract/errors';
+import { machineCacheDir } from '../domain/paths';
 import { spawnTied } from './tied-spawn';
 
 const exec = promisify(execFile);

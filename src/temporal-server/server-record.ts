@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stateDir } from '../paths';
+import { stateDir } from '../domain/paths';
 
 /**
  * A server that clientsync started notes where its Temporal Web is, so that commands run from the same

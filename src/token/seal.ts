@@ -2,8 +2,8 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatSealed, parseSealed } from '../contract/sealed-token';
-import { UserError } from '../errors';
-import { stateDir } from '../paths';
+import { UserError } from '../contract/errors';
+import { stateDir } from '../domain/paths';
 
 // The API token travels through Temporal only sealed (AES-256-GCM) with a key that the CLI and the
 // workers share. Everything else in history stays readable in Temporal Web without a codec server.

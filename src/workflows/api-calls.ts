@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, CallClientOutput, CallClientsInput, CallClientsOutput, ClientOutcome, TransientDetails } from '../activities';
 import type { PaceReport } from '../contract/pace';
-import type { ClientEntry } from '../domain/sources/types';
+import type { ClientEntry } from '../contract/sources';
 import type { BatchInput } from '../contract/batch';
 import { FailureTypes } from '../contract/failures';
 import { requestOf, type BatchOptions, type RequestSpec } from '../contract/options';

@@ -1,6 +1,6 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ClientEntry } from '../domain/sources/types';
-import { failedKey, processedKey, stateKey, totalKey } from '../search-attributes';
+import type { ClientEntry } from '../contract/sources';
+import { failedKey, processedKey, stateKey, totalKey } from '../contract/search-attributes';
 import type { BatchCarry, BatchInput, BatchState } from '../contract/batch';
 import { resolveOptions, type BatchOptions } from '../contract/options';
 import type { BatchProgress } from '../contract/progress';

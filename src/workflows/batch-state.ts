@@ -1,7 +1,7 @@
 // The batch's bookkeeping: counters, the pending list and how they read as progress.
 // Deterministic: no I/O, time only from the workflow's clock passed in.
 import { parseSealed } from '../contract/sealed-token';
-import type { ClientEntry } from '../domain/sources/types';
+import type { ClientEntry } from '../contract/sources';
 import type { AutoRefreshCarry, Counters, BatchCarry, BatchInput, BatchState } from '../contract/batch';
 import { HISTORY_COST, smallestChunk, type Limits, type BatchOptions } from '../contract/options';
 import type { BatchProgress, BatchSummary } from '../contract/progress';

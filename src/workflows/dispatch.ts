@@ -3,7 +3,7 @@
 // the clients handed back for a later retry, and the probe while the API does not answer.
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { RetryingClient } from '../contract/batch';
-import type { ClientEntry } from '../domain/sources/types';
+import type { ClientEntry } from '../contract/sources';
 import { probeTimeoutMs } from '../domain/pace/outage';
 import { LOCAL_WAVE_ROUNDS, makeApiCalls, type CallHooks, type PacedStart } from './api-calls';
 import { chunkSize } from './batch-state';

@@ -2,7 +2,7 @@
 // failure, and `clientsync set` changing concurrency, rps and the threshold while the batch runs.
 import { ApplicationFailure, log } from '@temporalio/workflow';
 import type { ClientOutcome } from '../activities';
-import type { ClientEntry } from '../domain/sources/types';
+import type { ClientEntry } from '../contract/sources';
 import type { LimitsChange } from '../contract/options';
 import { failureThresholdTrip } from './batch-state';
 import { limitsLine, limitsOf } from '../contract/limits';

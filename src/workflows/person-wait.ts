@@ -11,11 +11,11 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ClientEntry } from '../domain/sources/types';
-import { waitingSinceKey } from '../search-attributes';
+import type { ClientEntry } from '../contract/sources';
+import { waitingSinceKey } from '../contract/search-attributes';
 import { FailureTypes } from '../contract/failures';
 import { storeLabel } from '../contract/store-identity';
-import { alertOf, type AlertEvent } from './alert';
+import { alertOf, type AlertEvent } from '../contract/alert';
 import { addPending } from './batch-state';
 import type { BatchRun } from './batch-run';
 import { failureType } from './api-calls';

@@ -2,7 +2,7 @@
 // refresh of a token whose lifetime is known. The token itself is only ever handled sealed.
 import { type ActivityFailure, CancellationScope, condition, isCancellation, log, proxyActivities, proxySinks, sleep } from '@temporalio/workflow';
 import type { Activities, RefreshTokenInput, RefreshTokenOutput } from '../activities';
-import type { ClientEntry } from '../domain/sources/types';
+import type { ClientEntry } from '../contract/sources';
 import { FailureTypes } from '../contract/failures';
 import type { TokenRefreshedInput } from '../contract/messages';
 import type { MetricsSinks } from '../telemetry/metric-names';

@@ -10,7 +10,7 @@ import { progressQuery } from '../../src/contract/messages';
 import { batchKey, openResultsStore } from '../../src/store/results-store';
 import { startCluster, type Cluster } from '../../src/temporal-server/cluster/cluster';
 import { resolveBinary, TEMPORAL_SERVER, TEMPORAL_SERVER_VERSION } from '../../src/temporal-server/provision';
-import { serverAnswers } from '../../src/temporal-connection';
+import { serverAnswers } from '../../src/connection/connection';
 import { Ledger } from '../../src/fake-api/ledger';
 import { spawnCli, spawnNode, spawnWorker, untilOutput } from '../helpers/cli-process';
 import { createHarness, keyOf, resultOf, waitForProgress, type Harness } from '../helpers/harness';

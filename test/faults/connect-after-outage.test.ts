@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WORKER_READY } from '../../src/cli/commands/worker';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
-import { serverAnswers } from '../../src/temporal-connection';
+import { serverAnswers } from '../../src/connection/connection';
 import { spawnCli, spawnWorker, untilOutput, wiringFor } from '../helpers/cli-process';
 import { createHarness, waitForState, type Harness } from '../helpers/harness';
 import { cli, operatorSession } from '../helpers/in-process-cli';

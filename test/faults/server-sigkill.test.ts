@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { serverAnswers } from '../../src/temporal-connection';
+import { serverAnswers } from '../../src/connection/connection';
 import { type CliProcess, spawnCli, untilOutput, wiringFor } from '../helpers/cli-process';
 import { freeClusterPort, freePort } from '../helpers/ports';
 

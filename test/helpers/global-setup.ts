@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowSources } from '../../src/worker-deployment';
+import { workflowSources } from '../../src/worker/deployment';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
 import { resolveBinary, TEMPORAL_CLI } from '../../src/temporal-server/provision';

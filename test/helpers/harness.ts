@@ -3,22 +3,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { openConnection } from '../../src/temporal-connection';
+import { openConnection } from '../../src/connection/connection';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { inject } from 'vitest';
 import { clientIds, writeSeedClientFile, type ClientFileOptions } from '../../src/fake-api/client-file';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/fake-api';
-import { startBatchWorkflow } from '../../src/start-batch';
+import { startBatchWorkflow } from '../../src/connection/start-batch';
 import type { BatchInput, BatchState } from '../../src/contract/batch';
 import { progressQuery, tokenRefreshedSignal } from '../../src/contract/messages';
 import type { BatchProgress, BatchSummary } from '../../src/contract/progress';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';
 import { batchKey, type BatchKey, type ResultsStore } from '../../src/store/results-store';
-import { stateKey } from '../../src/search-attributes';
+import { stateKey } from '../../src/contract/search-attributes';
 import { sealToken } from '../../src/token/seal';
-import { createWorker, type BatchWorkerOptions } from '../../src/worker';
+import { createWorker, type BatchWorkerOptions } from '../../src/worker/create-worker';
 import { batchInputFor } from './batch-input';
 
 // Worker state chatter drowns test output; errors still show.

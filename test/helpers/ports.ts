@@ -1,6 +1,6 @@
 import net from 'node:net';
 
-export { freePort } from '../../src/free-port';
+export { freePort } from '../../src/temporal-server/free-port';
 
 /** Whether `port` can be bound on 127.0.0.1 right now. */
 function canBind(port: number): Promise<boolean> {

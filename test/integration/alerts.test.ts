@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alert } from '../../src/workflows/alert';
+import type { Alert } from '../../src/contract/alert';
 import { spawnCli, spawnWorker } from '../helpers/cli-process';
 import { createHarness, resultOf, type Harness } from '../helpers/harness';
 import { historyText } from '../helpers/history-text';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { serverAnswers } from '../../src/temporal-connection';
+import { serverAnswers } from '../../src/connection/connection';
 import { freePort } from '../helpers/ports';
 
 const ROOT = path.resolve(__dirname, '../..');

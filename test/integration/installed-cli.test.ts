@@ -7,7 +7,7 @@ import { createHarness, resultOf, waitForProgress, type Harness } from '../helpe
 import { operatorSession } from '../helpers/in-process-cli';
 
 // The commands people run in loops, as installed (bin/clientsync.js): they load the CLI and the Temporal
-// client from one bundle, through V8's code cache (src/cli/bundle.ts), and must work exactly as from source.
+// client from one bundle, through V8's code cache (src/cli/boot/bundle.ts), and must work exactly as from source.
 let h: Harness;
 let session: { close(): Promise<void> };
 beforeAll(async () => {

@@ -4,8 +4,8 @@ import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-uti
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startBatchWorkflow } from '../../src/start-batch';
-import { replayOptions } from '../../src/worker';
+import { startBatchWorkflow } from '../../src/connection/start-batch';
+import { replayOptions } from '../../src/worker/sinks';
 import { pauseSignal, refreshTokenUpdate, resumeSignal, setLimitsUpdate } from '../../src/contract/messages';
 import type { TokenProvider } from '../../src/token/token-provider';
 import { batchInputFor } from '../helpers/batch-input';

@@ -1,16 +1,16 @@
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { openConnection } from '../../src/temporal-connection';
+import { openConnection } from '../../src/connection/connection';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { memoryIO } from '../../src/cli/io';
 import { failures } from '../../src/cli/commands/failures';
 import { results } from '../../src/cli/commands/results';
-import { startBatchWorkflow } from '../../src/start-batch';
+import { startBatchWorkflow } from '../../src/connection/start-batch';
 import type { BatchInput } from '../../src/contract/batch';
 import type { BatchSummary } from '../../src/contract/progress';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
-import { createWorker } from '../../src/worker';
+import { createWorker } from '../../src/worker/create-worker';
 import { createHarness, type Harness } from '../helpers/harness';
 import { freePort } from '../helpers/ports';
 

@@ -2,7 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { FakeApiOptions } from '../../src/fake-api';
-import { replayOptions } from '../../src/worker';
+import { replayOptions } from '../../src/worker/sinks';
 import type { BatchOptionsInput } from '../../src/contract/options';
 import { operatorRefreshes, createHarness, publishedStates, resultOf, runHistories, type Harness } from '../helpers/harness';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../helpers/built-dist';
-import { BUNDLE_FILE, runsFromBundle, UNBUNDLED_COMMANDS } from '../../src/cli/bundle';
+import { BUNDLE_FILE, runsFromBundle, UNBUNDLED_COMMANDS } from '../../src/cli/boot/bundle';
 
 const DIST = path.resolve(__dirname, '../../dist/cli/commands');
 
@@ -30,7 +30,7 @@ describe('what a client command loads', () => {
   );
 });
 
-// The installed CLI runs client commands from one bundle (src/cli/bundle.ts): it must hold the only copy of
+// The installed CLI runs client commands from one bundle (src/cli/boot/bundle.ts): it must hold the only copy of
 // the Temporal packages that such a command loads, or `instanceof` fails between two copies.
 describe('the bundled CLI', () => {
   const builtBundle = BUNDLE_FILE.replace(`${path.sep}src${path.sep}`, `${path.sep}dist${path.sep}`);

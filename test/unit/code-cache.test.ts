@@ -5,7 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../helpers/built-dist';
 
-const CODE_CACHE = path.resolve(__dirname, '../../dist/cli/code-cache.js');
+const CODE_CACHE = path.resolve(__dirname, '../../dist/cli/boot/code-cache.js');
 
 beforeAll(ensureBuilt, 180_000);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sqlitePragmas } from '../../src/temporal-server/dev-server';
 import { renderServerConfig, renderWebConfig } from '../../src/temporal-server/server-config';
-import { temporalTarget } from '../../src/temporal-connection';
+import { temporalTarget } from '../../src/connection/connection';
 
 describe('reaching Temporal', () => {
   it('defaults to localhost:7233 and namespace default', () => {

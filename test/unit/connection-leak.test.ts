@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serverAnswers } from '../../src/temporal-connection';
+import { serverAnswers } from '../../src/connection/connection';
 
 // A port that accepts TCP and drops it at once, as a server that is not up yet would refuse: every connect
 // attempt of a gRPC channel shows as one accepted socket, so a channel left open shows by its retries.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cappedWorkerArgs, WORKER_HEAP_MB } from '../../src/cli/heap-cap';
+import { cappedWorkerArgs, WORKER_HEAP_MB } from '../../src/cli/boot/heap-cap';
 
 describe('cappedWorkerArgs', () => {
   const argv = ['/usr/bin/node', '/app/bin/clientsync.js'];

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodeOf, RuntimeError, UserError } from '../../src/errors';
+import { exitCodeOf, RuntimeError, UserError } from '../../src/contract/errors';
 import { SourceError } from '../../src/domain/sources';
-import { formatLogEntry, isForPeople } from '../../src/logging';
+import { formatLogEntry, isForPeople } from '../../src/worker/runtime';
 import { isConnectionError, StoreHealth } from '../../src/store/store-health';
 import { describeStore } from '../../src/store/store-url';
-import { retryUntil } from '../../src/temporal-connection';
+import { retryUntil } from '../../src/connection/connection';
 import { SealKeyError } from '../../src/token/seal';
 
 const entry = (level: 'INFO' | 'WARN', message: string, meta: Record<string, unknown>) => ({

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Client, defaultPayloadConverter, type WorkflowHandle } from '@temporalio/client';
-import { openConnection } from '../../src/temporal-connection';
+import { openConnection } from '../../src/connection/connection';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CallClientInput, CallClientsInput, RefreshTokenInput } from '../../src/activities';
-import { waitingSinceKey } from '../../src/search-attributes';
-import type { Alert } from '../../src/workflows/alert';
-import { startBatchWorkflow } from '../../src/start-batch';
+import { waitingSinceKey } from '../../src/contract/search-attributes';
+import type { Alert } from '../../src/contract/alert';
+import { startBatchWorkflow } from '../../src/connection/start-batch';
 import type { BatchInput } from '../../src/contract/batch';
 import { pauseSignal, progressQuery, resumeSignal, setLimitsUpdate, tokenRefreshedSignal } from '../../src/contract/messages';
 import type { BatchProgress, BatchSummary } from '../../src/contract/progress';
-import { replayOptions, workerSinks } from '../../src/worker';
+import { replayOptions, workerSinks } from '../../src/worker/sinks';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import { entries, mockActivities, type MockScript } from './mock-activities';
 

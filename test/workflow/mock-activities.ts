@@ -12,7 +12,7 @@ import type {
   RefreshTokenInput,
   RefreshTokenOutput,
 } from '../../src/activities';
-import type { Alert } from '../../src/workflows/alert';
+import type { Alert } from '../../src/contract/alert';
 import type { ChunkRetry } from '../../src/activities';
 import type { PaceReport } from '../../src/contract/pace';
 import type { Activities } from '../../src/activities';

@@ -1,5 +1,5 @@
 import type { BatchSummary } from '../../contract/progress';
-import { getRunningBatch, withClient } from '../batches';
+import { getRunningBatch, withClient } from '../../connection/batch-view';
 import type { CliIO } from '../io';
 
 /** `clientsync cancel`: the batch stops starting calls, lets in-flight ones record, and ends with its summary. */

@@ -1,6 +1,6 @@
 import { BATCH_WORKFLOW_TYPE } from '../../contract/batch';
-import { failedKey, processedKey, stateKey, totalKey } from '../../search-attributes';
-import { withClient } from '../batches';
+import { failedKey, processedKey, stateKey, totalKey } from '../../contract/search-attributes';
+import { withClient } from '../../connection/batch-view';
 import type { CliIO } from '../io';
 
 export interface ListedBatch {

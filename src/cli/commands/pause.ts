@@ -1,5 +1,5 @@
 import { pauseSignal, resumeSignal } from '../../contract/messages';
-import { getRunningBatch, withClient } from '../batches';
+import { getRunningBatch, withClient } from '../../connection/batch-view';
 import type { CliIO } from '../io';
 
 /** `clientsync pause`: no new calls start; in-flight calls finish. */

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { UserError } from '../../errors';
+import { UserError } from '../../contract/errors';
 import { openCliStore } from '../cli-store';
 import type { CliIO } from '../io';
 import { storedBatch } from '../stored-batch';

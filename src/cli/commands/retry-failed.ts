@@ -1,8 +1,8 @@
-import { inspectRedrive } from '../../activities/redrive-source';
 import type { SourceRef } from '../../domain/sources';
-import { UserError } from '../../errors';
+import { UserError } from '../../contract/errors';
+import { inspectRedrive } from '../../store/redrive-source';
 import { batchKey } from '../../store/results-store';
-import { batchInput, getBatch, isFinal, withClient } from '../batches';
+import { batchInput, getBatch, isFinal, withClient } from '../../connection/batch-view';
 import type { CliIO } from '../io';
 import { withCliStore } from '../cli-store';
 import { storedBatch } from '../stored-batch';

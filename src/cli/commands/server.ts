@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { UserError } from '../../errors';
-import { stateDir } from '../../paths';
+import { UserError } from '../../contract/errors';
+import { stateDir } from '../../domain/paths';
 import { resolveClusterBinaries, startCluster } from '../../temporal-server/cluster/cluster';
 import { postgresTarget, servicePorts } from '../../temporal-server/cluster/cluster-config';
 import { startDevServer } from '../../temporal-server/dev-server';
-import { serverAnswers } from '../../temporal-connection';
+import { serverAnswers } from '../../connection/connection';
 import {
   resolveBinary,
   SQLITE_PREPARE,

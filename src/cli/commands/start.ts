@@ -4,7 +4,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { compileExpiredRegex } from '../../domain/classify';
 import { checkBodyOnEntries, checkRequestSpec, entryFieldCheck } from '../../domain/request/check-request';
 import { renderRequest, requestText } from '../../domain/request/render-request';
-import { idempotencyKey } from '../../activities/http-call';
+import { idempotencyKey } from '../../domain/request/http-call';
 import {
   detectFormat,
   fileVersion,
@@ -18,15 +18,16 @@ import {
   type ClientEntry,
   type SourceReport,
 } from '../../domain/sources';
-import { UserError } from '../../errors';
+import { UserError } from '../../contract/errors';
 import { attributeOf, OPTION_TABLE, setOption, type TableFlags } from '../../contract/option-table';
-import { startBatchWorkflow } from '../../start-batch';
+import { startBatchWorkflow } from '../../connection/start-batch';
 import type { BatchInput } from '../../contract/batch';
 import { recordedOptions, requestOf, resolveOptions, type BatchOptionsInput, type RequestSpec } from '../../contract/options';
 import type { StoreIdentity } from '../../contract/store-identity';
 import { loadSealKey, sealToken } from '../../token/seal';
 import { jwtExpiry } from '../../token/token-expiry';
-import { webLine, webUrl, withClient } from '../batches';
+import { withClient } from '../../connection/batch-view';
+import { webLine, webUrl } from '../web-link';
 import type { CliIO } from '../io';
 import { withCliStore } from '../cli-store';
 import { readTokenInput, type TokenFlags } from '../token-input';

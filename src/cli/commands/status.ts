@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { BatchProgress } from '../../contract/progress';
-import { getBatch, isFinal, withClient } from '../batches';
+import { getBatch, isFinal, withClient } from '../../connection/batch-view';
 import type { CliIO } from '../io';
 import { limitsLine } from '../../contract/limits';
 import { paceLine } from '../../domain/pace/pace-view';

@@ -1,6 +1,6 @@
 import type { RequestSpec } from '../../contract/options';
 import { checkApiUrl, urlFields } from '../client-url';
-import { SourceError, type ClientEntry } from '../sources/types';
+import { SourceError, type ClientEntry } from '../../contract/sources';
 import { compileExpression, evaluateExpression, rootFields } from './expression';
 import { entryPlace, fieldsOf, missingField } from './field-template';
 import { parseOkStatus } from './ok-status';

@@ -1,4 +1,4 @@
-import type { ClientEntry } from '../sources/types';
+import type { ClientEntry } from '../../contract/sources';
 
 /** `{Field}` in a URL or a header value: the client entry's field of that name. */
 const PLACEHOLDER = /\{([^{}]+)\}/g;

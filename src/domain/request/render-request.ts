@@ -1,5 +1,5 @@
 import type { RequestSpec } from '../../contract/options';
-import type { ClientEntry } from '../sources/types';
+import type { ClientEntry } from '../../contract/sources';
 import { clientUrl } from '../client-url';
 import { placeCredential, parseAuth } from './auth';
 import { compiledExpression, evaluateExpression } from './expression';

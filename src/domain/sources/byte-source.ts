@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SourceChangedError, SourceError, type SourceRef, type SourceVersion } from './types';
+import { SourceChangedError, SourceError, type SourceRef, type SourceVersion } from '../../contract/sources';
 
 export function isUrl(path: string): boolean {
   return /^https?:\/\//i.test(path);

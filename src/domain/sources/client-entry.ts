@@ -1,4 +1,4 @@
-import { SourceError, type ClientEntry } from './types';
+import { SourceError, type ClientEntry } from '../../contract/sources';
 
 /** Checks one parsed record and turns it into a ClientEntry; `where` names its place for the error. */
 export function toClientEntry(record: unknown, position: number, where: string): ClientEntry {

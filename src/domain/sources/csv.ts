@@ -1,7 +1,7 @@
 import { parse, type Info } from 'csv-parse';
 import { toClientEntry } from './client-entry';
 import { openBytes } from './byte-source';
-import { SourceError, type SourceCursor, type SourceRef } from './types';
+import { SourceError, type SourceCursor, type SourceRef } from '../../contract/sources';
 import type { ScannedClient } from './seed-json';
 
 /**

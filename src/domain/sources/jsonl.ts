@@ -1,7 +1,7 @@
 import { ByteReader } from './byte-reader';
 import { openBytes } from './byte-source';
 import { parseJsonAt, toClientEntry } from './client-entry';
-import type { SourceCursor, SourceRef } from './types';
+import type { SourceCursor, SourceRef } from '../../contract/sources';
 import type { ScannedClient } from './seed-json';
 
 /** Yields the clients of a JSON Lines file (one `{"ClientId": …}` per line) from `cursor` on; blank lines are skipped. */

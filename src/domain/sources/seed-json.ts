@@ -1,7 +1,7 @@
 import { ByteReader } from './byte-reader';
 import { openBytes } from './byte-source';
 import { parseJsonAt, toClientEntry } from './client-entry';
-import { SourceError, type ClientEntry, type SourceCursor, type SourceRef } from './types';
+import { SourceError, type ClientEntry, type SourceCursor, type SourceRef } from '../../contract/sources';
 
 // The original script's client_file.json: [ {"ClientList": [ {"ClientId": …}, … ], …}, … ].
 // stream-json reports no byte offsets, so this scanner walks the structure (strings and nesting only)

@@ -1,7 +1,7 @@
 import { isUrl, sourceName } from './byte-source';
 import { checkReadable, scanSource } from './read-page';
 import { IdTally } from './id-tally';
-import { SourceError, type ClientEntry, type SourceRef } from './types';
+import { SourceError, type ClientEntry, type SourceRef } from '../../contract/sources';
 
 export interface SourceReport {
   total: number;

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { serverAnswers } from '../../temporal-connection';
+import { serverAnswers } from '../../connection/connection';
 import { prepareNamespace } from '../namespace';
 import { DYNAMIC_CONFIG_FILE, resolveBinary, resolveServerSchemas, TEMPORAL_SERVER, TEMPORAL_SQL_TOOL, TEMPORAL_UI_SERVER } from '../provision';
 import { renderWebConfig } from '../server-config';

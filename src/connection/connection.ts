@@ -1,9 +1,9 @@
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { startTracing } from './telemetry/tracing';
+import { startTracing } from '../telemetry/tracing';
 // Types only: the worker package (its native core) loads in connectWorker, so client commands start without it.
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
-import { RuntimeError } from './errors';
+import { RuntimeError } from '../contract/errors';
 
 export interface TemporalTarget {
   address: string;

@@ -1,5 +1,5 @@
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
-import { CALL_DURATION_BUCKETS, METRICS } from './telemetry/metric-names';
+import { CALL_DURATION_BUCKETS, METRICS } from '../telemetry/metric-names';
 
 /** Where clientsync's own code logs: the workflow and the activities (the SDK never uses these). */
 const OURS = new Set(['workflow', 'activity']);

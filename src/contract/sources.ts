@@ -1,4 +1,4 @@
-import { UserError } from '../../errors';
+import { UserError } from './errors';
 
 /** One client as read from the source: its id (always a string), its place, and the record itself. */
 export interface ClientEntry {

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
-import { stateKey, waitingSinceKey } from '../search-attributes';
-import { logWarning } from '../logging';
-import { HELP, METRICS } from './metric-names';
+import { stateKey, waitingSinceKey } from '../contract/search-attributes';
+import { logWarning } from './runtime';
+import { HELP, METRICS } from '../telemetry/metric-names';
 
 /** How often the worker counts its task queue's open batches: well inside the alerts' windows. */
 export const WAITING_SCAN_MS = 10_000;

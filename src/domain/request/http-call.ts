@@ -1,14 +1,14 @@
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { request, type Dispatcher } from 'undici';
-import { classifyRequestError, classifyResponse, type Verdict } from '../domain/classify';
-import { redactSecret } from '../domain/request/auth';
-import { compiledExpression, evaluateExpression } from '../domain/request/expression';
-import { okStatusSet } from '../domain/request/ok-status';
-import { rateFacts, type RateFacts } from '../domain/pace/rate-headers';
-import { renderRequest, RequestShapeError, type RenderedRequest } from '../domain/request/render-request';
-import type { ClientEntry } from '../domain/sources/types';
-import { DEFAULT_OPTIONS, requestOf, type RequestSpec } from '../contract/options';
+import { classifyRequestError, classifyResponse, type Verdict } from '../classify';
+import { redactSecret } from './auth';
+import { compiledExpression, evaluateExpression } from './expression';
+import { okStatusSet } from './ok-status';
+import { rateFacts, type RateFacts } from '../pace/rate-headers';
+import { renderRequest, RequestShapeError, type RenderedRequest } from './render-request';
+import type { ClientEntry } from '../../contract/sources';
+import { DEFAULT_OPTIONS, requestOf, type RequestSpec } from '../../contract/options';
 
 export interface HttpCall {
   batchId: string;

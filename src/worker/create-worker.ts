@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { Worker, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from './activities';
-import { DEFAULT_TASK_QUEUE } from './contract/batch';
-import type { DeploymentVersion } from './worker-deployment';
-import { metricsSinks } from './telemetry/call-metrics';
-import { untracedWorkflowSinks, type Tracing } from './telemetry/tracing';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+import { DEFAULT_TASK_QUEUE } from '../contract/batch';
+import type { DeploymentVersion } from './deployment';
+import type { Tracing } from '../telemetry/tracing';
+import { workerSinks } from './sinks';
 
 export interface BatchWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
@@ -45,15 +45,7 @@ export async function createWorker(opts: BatchWorkerOptions): Promise<Worker> {
   });
 }
 
-/** What the workflow reports through: metrics, and the spans of a traced batch (dropped by a worker that does not trace). */
-export const workerSinks = (tracing?: Tracing) => ({ ...metricsSinks(), ...(tracing?.worker.sinks ?? untracedWorkflowSinks()) });
-
-/** Replaying batch histories: the worker's sinks too, since a history may call them (they stay silent in replay). */
-export function replayOptions(workflowBundle: ReplayWorkerOptions['workflowBundle'], replayName?: string): ReplayWorkerOptions {
-  return { workflowBundle, replayName, sinks: workerSinks() };
-}
-
 /** The workflows' entry file, in src/ (tests, tsx) or dist/ (installed CLI). */
 export function workflowsPath(): string {
-  return path.join(__dirname, 'workflows');
+  return path.join(__dirname, '..', 'workflows');
 }

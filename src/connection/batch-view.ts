@@ -1,8 +1,7 @@
 import { QueryRejectedError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
-import { UserError } from '../errors';
-import { connectClient } from '../temporal-connection';
-import { recordedUiUrl } from '../temporal-server/server-record';
+import { UserError } from '../contract/errors';
+import { connectClient } from './connection';
 import { FINAL_STATES, type BatchInput } from '../contract/batch';
 import { progressQuery } from '../contract/messages';
 import type { BatchProgress, BatchSummary } from '../contract/progress';
@@ -93,20 +92,6 @@ export async function batchInput(handle: WorkflowHandle): Promise<BatchInput> {
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) throw new Error(`batch ${handle.workflowId} has no recorded input`);
   return defaultPayloadConverter.fromPayload<BatchInput>(payload);
-}
-
-/**
- * Temporal Web's page for a batch: under TEMPORAL_UI_URL, else under the Web of the server that clientsync
- * started at `address`; undefined when neither is known (a guessed port would be a wrong link).
- */
-export function webUrl(batchId: string, namespace: string, address: string, env = process.env): string | undefined {
-  const base = (env.TEMPORAL_UI_URL || recordedUiUrl(address))?.replace(/\/$/, '');
-  return base && `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(batchId)}`;
-}
-
-/** The line that gives a batch's page, or says how to get one. */
-export function webLine(url: string | undefined, address: string): string {
-  return url ? `Temporal Web: ${url}` : `Temporal Web: unknown for the server at ${address}; set TEMPORAL_UI_URL to its address for links`;
 }
 
 /** Runs `fn` with a connected client and always closes the connection. */

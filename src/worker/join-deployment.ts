@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
-import { adoptOrphans, makeCurrent, type Adoption, type DeploymentVersion } from '../../worker-deployment';
-import type { CliIO } from '../io';
-import { logWarning } from '../../logging';
+import { adoptOrphans, makeCurrent, type Adoption, type DeploymentVersion } from './deployment';
+import type { WorkerLog } from './serve';
+import { logWarning } from './runtime';
 
 /** How often a current worker looks for batches pinned to a build whose workers are gone. */
 const ADOPT_EVERY_MS = 15_000;
@@ -14,7 +14,7 @@ export interface JoinOptions {
   bundle: WorkflowBundle;
   /** Become current and take over batches whose build's workers are gone (one machine). */
   makeCurrent: boolean;
-  io: CliIO;
+  io: WorkerLog;
 }
 
 export interface Joined {

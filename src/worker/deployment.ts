@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { BATCH_WORKFLOW_TYPE } from './contract/batch';
-import { replayOptions } from './worker';
+import { BATCH_WORKFLOW_TYPE } from '../contract/batch';
+import { replayOptions } from './sinks';
 
 /** One build of the workers: Temporal routes a pinned batch to its build's workers only. */
 export interface DeploymentVersion {
@@ -16,7 +16,7 @@ export interface DeploymentVersion {
 const POLLER_GONE_AFTER_MS = 90_000;
 
 /** The folder webpack names modules from: bundles of the same code are identical whatever the current folder. */
-const PACKAGE_ROOT = path.resolve(__dirname, '..');
+const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 // Read at run time: package.json is outside src/, so not an import tsc would copy.
 const packageVersion = (require(path.join(PACKAGE_ROOT, 'package.json')) as { version: string }).version;
 

@@ -1,6 +1,6 @@
 // What a person is told when a batch needs them, and when it ends. Deterministic: no I/O, no Node built-ins.
-import type { BatchState } from '../contract/batch';
-import type { BatchProgress } from '../contract/progress';
+import type { BatchState } from './batch';
+import type { BatchProgress } from './progress';
 
 export type AlertEvent = 'waiting-for-person' | 'still-waiting' | 'wait-timeout' | 'api-unavailable' | 'api-back' | 'ended';
 
