@@ -7,7 +7,7 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import { openConnection } from '../src/connection/connection';
 import { startBatchWorkflow } from '../src/connection/start-batch';
 import { Ledger, type FakeApiOptions } from '../src/fake-api';
-import type { BatchInput } from '../src/contract/batch';
+import type { BatchInput } from '../src/contract/batch-input';
 import type { BatchSummary } from '../src/contract/progress';
 import pg from 'pg';
 import { startCluster } from '../src/temporal-server/cluster/cluster';
@@ -59,7 +59,7 @@ function fakeApiFlags(o: FakeApiOptions): string[] {
 }
 
 export async function startApiProcess(options: FakeApiOptions): Promise<BenchApi> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/boot/run.js'), 'fake-api', '--port', '0', ...fakeApiFlags(options)], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/boot/entry.js'), 'fake-api', '--port', '0', ...fakeApiFlags(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -69,7 +69,7 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
     if (settled) return { outcome: settled };
     if (input.concurrency === undefined) return call(input, key);
     // One batch's calls on this worker: a reused id is another batch, with token generations of its own.
-    const gateKey = `${key.run}/${key.id}`;
+    const gateKey = `${key.firstRunId}/${key.id}`;
     const leave = await gate.enter(gateKey, input.concurrency);
     try {
       // Another call found this token expired: this one would too.

@@ -87,7 +87,7 @@ export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pace
     checkStore(store, input.store);
     const chunk = new Chunk(store, tokens, pacer, gate, input);
     // A wave of local calls: this worker makes `concurrency` of the batch's calls at a time (see CallGate).
-    const leave = input.concurrency === undefined ? undefined : await calls.enter(`${chunk.key.run}/${chunk.key.id}`, input.concurrency);
+    const leave = input.concurrency === undefined ? undefined : await calls.enter(`${chunk.key.firstRunId}/${chunk.key.id}`, input.concurrency);
     try {
       return await chunk.callAll(await store.claimAll(chunk.key, input.clients));
     } finally {

@@ -25,7 +25,7 @@ export class PaceGate {
   constructor(private readonly store: Pick<ResultsStore, 'hold' | 'setHold'>) {}
 
   private of(key: BatchKey): BatchSending {
-    const k = `${key.run}/${key.id}`;
+    const k = `${key.firstRunId}/${key.id}`;
     let b = this.batches.get(k);
     if (!b) {
       b = { readAt: 0, outage: new OutageWindow() };

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf } from '../contract/errors';
 import { stopTracing } from '../telemetry/tracing';
-import { DEFAULT_DEPLOYMENT, DEFAULT_TASK_QUEUE } from '../contract/batch';
+import { DEFAULT_DEPLOYMENT, DEFAULT_TASK_QUEUE } from '../contract/batch-input';
 import { defaultText, OPTION_TABLE, type OptionRow } from '../contract/option-table';
 import { processIO, type CliIO } from './io';
 import { addExamples } from './reference';

@@ -2,7 +2,7 @@ import { QueryRejectedError, WorkflowFailedError, WorkflowNotFoundError, type Cl
 import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { UserError } from '../contract/errors';
 import { connectClient } from './connection';
-import { FINAL_STATES, type BatchInput } from '../contract/batch';
+import { FINAL_STATES, type BatchInput } from '../contract/batch-input';
 import { progressQuery } from '../contract/messages';
 import type { BatchProgress, BatchSummary } from '../contract/progress';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { sourceName } from '../domain/sources/byte-source';
-import { BATCH_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE, type BatchInput } from '../contract/batch';
+import { BATCH_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE, type BatchInput } from '../contract/batch-input';
 
 /**
  * Starts one batch workflow. One batch per id, ever: a second start under the same id is refused with

@@ -1,5 +1,5 @@
 // What a person is told when a batch needs them, and when it ends. Deterministic: no I/O, no Node built-ins.
-import type { BatchState } from './batch';
+import type { BatchState } from './batch-input';
 import type { BatchProgress } from './progress';
 
 export type AlertEvent = 'waiting-for-person' | 'still-waiting' | 'wait-timeout' | 'api-unavailable' | 'api-back' | 'ended';

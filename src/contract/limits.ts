@@ -1,5 +1,6 @@
 // The limits a person sets on a batch, as `set` changes them and `status` shows them. Data and text only.
 import { OPTION_TABLE, valueRefusal } from './option-table';
+import type { Counters } from './batch-input';
 import type { BatchOptions, Limits, LimitsChange, MaxFailures } from './options';
 
 /** `5` or `2.5%`, as `--max-failures` shows it. */
@@ -36,4 +37,18 @@ export function limitsLine(l: Limits): string {
   const then = l.maxFailures ? `, then ${l.onMaxFailures}` : '';
   const pace = l.adaptive === undefined ? '' : `, pace ${l.adaptive === 'on' ? 'adaptive' : 'fixed'}, breaker ${l.breaker}`;
   return `concurrency ${l.concurrency}, ${rps}${pace}, max failures ${maxFailuresText(l.maxFailures)}${after}${then}`;
+}
+
+/**
+ * Why the batch trips (failed clients exceed the threshold, strictly), or null. A percentage counts the
+ * clients processed so far, once `minSample` of them are; token problems never fail a client, so never count.
+ */
+export function failureThresholdTrip(c: Counters, opts: Pick<BatchOptions, 'maxFailures' | 'minSample'>): string | null {
+  const m = opts.maxFailures;
+  if (!m) return null;
+  const processed = c.succeeded + c.failed;
+  if ('count' in m) return c.failed > m.count ? `${c.failed} clients failed, more than --max-failures ${m.count}` : null;
+  if (processed < opts.minSample) return null;
+  const rate = (100 * c.failed) / processed;
+  return rate > m.percent ? `${c.failed} of ${processed} clients failed (${rate.toFixed(1)}%), more than --max-failures ${m.percent}%` : null;
 }

@@ -1,5 +1,5 @@
 // What a batch reports: its progress while it runs and its summary at the end.
-import type { BatchState, Counters } from './batch';
+import type { BatchCarry, BatchState, Counters } from './batch-input';
 import type { Limits } from './options';
 import type { PaceView } from './pace';
 
@@ -11,6 +11,7 @@ export interface BatchProgress extends Counters {
   pending: number;
   total: number | null;
   resumeFromClientId: string | null;
+  /** The run number (see BatchCarry.run). */
   run: number;
   startedAt: string;
   updatedAt: string;
@@ -47,4 +48,68 @@ export interface BatchSummary extends Counters {
   startedAt: string;
   endedAt: string;
   durationMs: number;
+}
+
+/** A run's progress, from what it carries and what only it knows. */
+export function progressOf(
+  batchId: string,
+  carry: BatchCarry,
+  state: BatchState,
+  extra: { now: string; inFlight: number; lastTokenError: string | null; waitingForPersonSince?: string | null; limits?: Limits; pace?: PaceView },
+): BatchProgress {
+  return {
+    batchId,
+    batchRun: carry.batchRun ?? null,
+    state,
+    ...carry.counters,
+    pending: carry.pending.length,
+    total: carry.total ?? null,
+    resumeFromClientId: carry.pending[0]?.id ?? null,
+    run: carry.run,
+    startedAt: carry.startedAt,
+    updatedAt: extra.now,
+    waitingSince: carry.waitingForToken ? (carry.waitingSince ?? null) : null,
+    tokenRefreshes: carry.tokenRefreshes,
+    inFlight: extra.inFlight,
+    lastTokenError: extra.lastTokenError,
+    pausedBecause: carry.pausedBecause ?? null,
+    tokenExpiresAt: carry.tokenExpiresAt === undefined ? null : new Date(carry.tokenExpiresAt).toISOString(),
+    automaticRefreshes: carry.autoRefresh?.count ?? 0,
+    waitingForPersonSince: extra.waitingForPersonSince ?? null,
+    ...(extra.limits ? { limits: extra.limits } : {}),
+    ...(extra.pace ? { pace: extra.pace } : {}),
+  };
+}
+
+/** The one-line story Temporal Web shows as the workflow's current details. */
+export function detailsLine(p: BatchProgress): string {
+  const of = p.total === null ? '' : ` of ${p.total}`;
+  const counts = `${p.processed}${of} processed (${p.succeeded} succeeded, ${p.failed} failed${p.duplicates ? `, ${p.duplicates} duplicates` : ''})`;
+  switch (p.state) {
+    case 'waiting-for-token':
+      return `**waiting for tokenRefreshed** since ${p.waitingSince}, resume from ClientId ${p.resumeFromClientId} (${p.pending} pending; ${p.lastTokenError ?? 'token expired'}). ${counts}. Run ${p.run}.`;
+    case 'paused':
+      return `**paused**${p.pausedBecause ? ` because ${p.pausedBecause}` : ''}: send resume to continue. ${counts}. Run ${p.run}.`;
+    default:
+      return `**${p.state}**: ${counts}. Run ${p.run}.`;
+  }
+}
+
+export function summaryOf(p: BatchProgress, endedAt: number): BatchSummary {
+  return {
+    batchId: p.batchId,
+    batchRun: p.batchRun,
+    state: p.state,
+    processed: p.processed,
+    succeeded: p.succeeded,
+    failed: p.failed,
+    duplicates: p.duplicates,
+    total: p.total ?? p.processed,
+    runs: p.run,
+    tokenRefreshes: p.tokenRefreshes,
+    automaticRefreshes: p.automaticRefreshes ?? 0,
+    startedAt: p.startedAt,
+    endedAt: new Date(endedAt).toISOString(),
+    durationMs: endedAt - Date.parse(p.startedAt),
+  };
 }

@@ -11,7 +11,7 @@ import {
   toHold,
   toRow,
   type BatchKey,
-  type BatchRun,
+  type BatchUnderId,
   type ClaimEntry,
   type ClaimResult,
   type ClientOutcomeRow,
@@ -58,18 +58,18 @@ export class PostgresResultsStore implements ResultsStore {
   async claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
     const now = new Date().toISOString();
     await this.register(batch, now);
-    const inserted = await this.query(SQL.claim, [batch.id, batch.run, clientId, position, JSON.stringify(record), now]);
+    const inserted = await this.query(SQL.claim, [batch.id, batch.firstRunId, clientId, position, JSON.stringify(record), now]);
     if (inserted.rowCount === 1) return 'first';
-    return claimOf((await this.query(SQL.existing, [batch.id, batch.run, clientId])).rows[0], position);
+    return claimOf((await this.query(SQL.existing, [batch.id, batch.firstRunId, clientId])).rows[0], position);
   }
 
   async claimAll(batch: BatchKey, entries: readonly ClaimEntry[]): Promise<ClaimResult[]> {
     const now = new Date().toISOString();
     await this.register(batch, now);
     const ids = entries.map((e) => e.id);
-    const values = [batch.id, batch.run, ids, entries.map((e) => e.position), entries.map((e) => JSON.stringify(e.record)), now];
+    const values = [batch.id, batch.firstRunId, ids, entries.map((e) => e.position), entries.map((e) => JSON.stringify(e.record)), now];
     const inserted = new Set((await this.query(CLAIM_ALL, values)).rows.map((r: { client_id: string; position: string }) => `${r.position}\n${r.client_id}`));
-    const existing = inserted.size === entries.length ? [] : (await this.query(EXISTING_ALL, [batch.id, batch.run, ids])).rows;
+    const existing = inserted.size === entries.length ? [] : (await this.query(EXISTING_ALL, [batch.id, batch.firstRunId, ids])).rows;
     const byId = new Map(existing.map((r: { client_id: string; position: unknown; outcome: unknown }) => [r.client_id, r]));
     return claimsOf(
       entries,
@@ -79,22 +79,22 @@ export class PostgresResultsStore implements ResultsStore {
   }
 
   async recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void> {
-    await this.query(SQL.success, [batch.id, batch.run, clientId, data, status, attempts, new Date().toISOString()]);
+    await this.query(SQL.success, [batch.id, batch.firstRunId, clientId, data, status, attempts, new Date().toISOString()]);
   }
 
   async recordFailure(batch: BatchKey, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
-    const res = await this.query(SQL.failure, [batch.id, batch.run, clientId, reason, status, attempts, new Date().toISOString(), keepSuccess ? 1 : 0]);
+    const res = await this.query(SQL.failure, [batch.id, batch.firstRunId, clientId, reason, status, attempts, new Date().toISOString(), keepSuccess ? 1 : 0]);
     return res.rowCount === 1;
   }
 
   async list(batch: BatchKey, outcome: Outcome, limit = 1_000_000, after = -1): Promise<ClientOutcomeRow[]> {
-    return (await this.query(SQL.page, [batch.id, batch.run, outcome, after, limit])).rows.map(toRow);
+    return (await this.query(SQL.page, [batch.id, batch.firstRunId, outcome, after, limit])).rows.map(toRow);
   }
 
   async *iterate(batch: BatchKey, outcome: Outcome): AsyncIterable<ClientOutcomeRow> {
     let after = -1;
     for (;;) {
-      const { rows } = await this.query(SQL.page, [batch.id, batch.run, outcome, after, PAGE]);
+      const { rows } = await this.query(SQL.page, [batch.id, batch.firstRunId, outcome, after, PAGE]);
       for (const r of rows) yield toRow(r);
       if (rows.length < PAGE) return;
       after = Number(rows[rows.length - 1].position);
@@ -102,20 +102,20 @@ export class PostgresResultsStore implements ResultsStore {
   }
 
   async count(batch: BatchKey): Promise<Record<Outcome, number>> {
-    return countsOf((await this.query(SQL.count, [batch.id, batch.run])).rows);
+    return countsOf((await this.query(SQL.count, [batch.id, batch.firstRunId])).rows);
   }
 
   async setHold(batch: BatchKey, untilMs: number, reason: string): Promise<void> {
-    await this.query(SQL.setHold, [batch.id, batch.run, untilMs, reason]);
+    await this.query(SQL.setHold, [batch.id, batch.firstRunId, untilMs, reason]);
   }
 
   async hold(batch: BatchKey): Promise<Hold | undefined> {
-    return toHold((await this.query(SQL.hold, [batch.id, batch.run])).rows[0]);
+    return toHold((await this.query(SQL.hold, [batch.id, batch.firstRunId])).rows[0]);
   }
 
-  async batchRuns(batchId: string): Promise<BatchRun[]> {
-    const { rows } = await this.query(SQL.batchRuns, [batchId]);
-    return rows.map((r) => ({ run: String(r.batch_run), startedAt: String(r.started_at) }));
+  async batchesUnderId(batchId: string): Promise<BatchUnderId[]> {
+    const { rows } = await this.query(SQL.batchesUnderId, [batchId]);
+    return rows.map((r) => ({ firstRunId: String(r.batch_run), startedAt: String(r.started_at) }));
   }
 
   async close(): Promise<void> {
@@ -123,9 +123,9 @@ export class PostgresResultsStore implements ResultsStore {
   }
 
   private async register(batch: BatchKey, now: string): Promise<void> {
-    const k = `${batch.id}\n${batch.run}`;
+    const k = `${batch.id}\n${batch.firstRunId}`;
     if (this.registered.has(k)) return;
-    await this.query(SQL.registerBatch, [batch.id, batch.run, now]);
+    await this.query(SQL.registerBatch, [batch.id, batch.firstRunId, now]);
     this.registered.add(k);
   }
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { stateDir } from '../domain/paths';
 import type { StoreIdentity } from '../contract/store-identity';
-import type { BatchKey, BatchRun, ClaimEntry, ClaimResult, ClientOutcomeRow, Hold, Outcome } from './rows';
+import type { BatchKey, BatchUnderId, ClaimEntry, ClaimResult, ClientOutcomeRow, Hold, Outcome } from './rows';
 
-export { batchKey, settledByClaim, type BatchKey, type BatchRun, type ClaimEntry, type ClaimResult, type ClientOutcomeRow, type Hold } from './rows';
+export { batchKey, settledByClaim, type BatchKey, type BatchUnderId, type ClaimEntry, type ClaimResult, type ClientOutcomeRow, type Hold } from './rows';
 
 /**
  * Per-client outcomes of every batch: SQLite by default, PostgreSQL with RESULTS_DATABASE_URL. Rows belong
@@ -32,7 +32,7 @@ export interface ResultsStore {
   /** The batch's latest hold, if any (it may have passed). */
   hold(batch: BatchKey): Promise<Hold | undefined>;
   /** The batches that have used `batchId`, newest first. */
-  batchRuns(batchId: string): Promise<BatchRun[]>;
+  batchesUnderId(batchId: string): Promise<BatchUnderId[]>;
   close(): Promise<void>;
 }
 

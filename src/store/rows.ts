@@ -9,17 +9,17 @@
  */
 export interface BatchKey {
   id: string;
-  run: string;
+  firstRunId: string;
 }
 
-/** The key of a batch whose first run id is `run` (absent: a batch from before the first-run key). */
-export function batchKey(id: string, run?: string | null): BatchKey {
-  return { id, run: run ?? '' };
+/** The key of a batch whose first run id is `firstRunId` (absent: a batch from before the first-run key). */
+export function batchKey(id: string, firstRunId?: string | null): BatchKey {
+  return { id, firstRunId: firstRunId ?? '' };
 }
 
 /** One batch that has used an id, as the store saw it. */
-export interface BatchRun {
-  run: string;
+export interface BatchUnderId {
+  firstRunId: string;
   /** When the store first recorded one of its clients. */
   startedAt: string;
 }
@@ -145,7 +145,7 @@ export function storeSql(ph: (n: number) => string) {
     /** id, run, now */
     registerBatch: `INSERT INTO batches (batch_id, batch_run, started_at) VALUES (${ph(1)}, ${ph(2)}, ${ph(3)}) ON CONFLICT DO NOTHING`,
     /** id: newest first */
-    batchRuns: `SELECT batch_run, started_at FROM batches WHERE batch_id = ${ph(1)} ORDER BY started_at DESC, batch_run`,
+    batchesUnderId: `SELECT batch_run, started_at FROM batches WHERE batch_id = ${ph(1)} ORDER BY started_at DESC, batch_run`,
     /** id, run, client, position, record, now */
     claim: `INSERT INTO client_results (batch_id, batch_run, client_id, position, outcome, record, updated_at)
       VALUES (${ph(1)}, ${ph(2)}, ${ph(3)}, ${ph(4)}, 'in-progress', ${ph(5)}, ${ph(6)}) ON CONFLICT DO NOTHING`,

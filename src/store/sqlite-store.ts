@@ -14,7 +14,7 @@ import {
   toHold,
   toRow,
   type BatchKey,
-  type BatchRun,
+  type BatchUnderId,
   type ClaimEntry,
   type ClaimResult,
   type ClientOutcomeRow,
@@ -64,16 +64,18 @@ export class SqliteResultsStore implements ResultsStore {
   async claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
     const now = new Date().toISOString();
     this.register(batch, now);
-    if (this.sql.claim.run(params(batch.id, batch.run, clientId, position, JSON.stringify(record), now)).changes === 1) return 'first';
-    return claimOf(this.sql.existing.get(params(batch.id, batch.run, clientId)) as { position: number; outcome: string } | undefined, position);
+    if (this.sql.claim.run(params(batch.id, batch.firstRunId, clientId, position, JSON.stringify(record), now)).changes === 1) return 'first';
+    return claimOf(this.sql.existing.get(params(batch.id, batch.firstRunId, clientId)) as { position: number; outcome: string } | undefined, position);
   }
 
   async claimAll(batch: BatchKey, entries: readonly ClaimEntry[]): Promise<ClaimResult[]> {
     const now = new Date().toISOString();
     this.register(batch, now);
     return this.db.transaction(() => {
-      const inserted = entries.map((e) => this.sql.claim.run(params(batch.id, batch.run, e.id, e.position, JSON.stringify(e.record), now)).changes === 1);
-      const existing = (id: string) => this.sql.existing.get(params(batch.id, batch.run, id)) as { position: number; outcome: string } | undefined;
+      const inserted = entries.map(
+        (e) => this.sql.claim.run(params(batch.id, batch.firstRunId, e.id, e.position, JSON.stringify(e.record), now)).changes === 1,
+      );
+      const existing = (id: string) => this.sql.existing.get(params(batch.id, batch.firstRunId, id)) as { position: number; outcome: string } | undefined;
       return claimsOf(entries, (_, i) => inserted[i]!, existing);
     })();
   }
@@ -84,22 +86,22 @@ export class SqliteResultsStore implements ResultsStore {
    * its row is committed, so no chunk goes on before its outcome is durable.
    */
   recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void> {
-    return this.writes.add(params(batch.id, batch.run, clientId, data, status, attempts, new Date().toISOString()));
+    return this.writes.add(params(batch.id, batch.firstRunId, clientId, data, status, attempts, new Date().toISOString()));
   }
 
   async recordFailure(batch: BatchKey, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
-    const args = params(batch.id, batch.run, clientId, reason, status, attempts, new Date().toISOString(), keepSuccess ? 1 : 0);
+    const args = params(batch.id, batch.firstRunId, clientId, reason, status, attempts, new Date().toISOString(), keepSuccess ? 1 : 0);
     return this.sql.failure.run(args).changes === 1;
   }
 
   async list(batch: BatchKey, outcome: Outcome, limit = 1_000_000, after = -1): Promise<ClientOutcomeRow[]> {
-    return (this.sql.page.all(params(batch.id, batch.run, outcome, after, limit)) as Record<string, unknown>[]).map(toRow);
+    return (this.sql.page.all(params(batch.id, batch.firstRunId, outcome, after, limit)) as Record<string, unknown>[]).map(toRow);
   }
 
   async *iterate(batch: BatchKey, outcome: Outcome): AsyncIterable<ClientOutcomeRow> {
     let after = -1;
     for (;;) {
-      const rows = this.sql.page.all(params(batch.id, batch.run, outcome, after, PAGE)) as Record<string, unknown>[];
+      const rows = this.sql.page.all(params(batch.id, batch.firstRunId, outcome, after, PAGE)) as Record<string, unknown>[];
       for (const r of rows) yield toRow(r);
       if (rows.length < PAGE) return;
       after = Number(rows[rows.length - 1]!.position);
@@ -107,20 +109,20 @@ export class SqliteResultsStore implements ResultsStore {
   }
 
   async count(batch: BatchKey): Promise<Record<Outcome, number>> {
-    return countsOf(this.sql.count.all(params(batch.id, batch.run)) as { outcome: string; n: number }[]);
+    return countsOf(this.sql.count.all(params(batch.id, batch.firstRunId)) as { outcome: string; n: number }[]);
   }
 
   async setHold(batch: BatchKey, untilMs: number, reason: string): Promise<void> {
-    this.sql.setHold.run(params(batch.id, batch.run, untilMs, reason));
+    this.sql.setHold.run(params(batch.id, batch.firstRunId, untilMs, reason));
   }
 
   async hold(batch: BatchKey): Promise<Hold | undefined> {
-    return toHold(this.sql.hold.get(params(batch.id, batch.run)) as { until_ms: number; reason: string } | undefined);
+    return toHold(this.sql.hold.get(params(batch.id, batch.firstRunId)) as { until_ms: number; reason: string } | undefined);
   }
 
-  async batchRuns(batchId: string): Promise<BatchRun[]> {
-    const rows = this.sql.batchRuns.all(params(batchId)) as { batch_run: string; started_at: string }[];
-    return rows.map((r) => ({ run: r.batch_run, startedAt: r.started_at }));
+  async batchesUnderId(batchId: string): Promise<BatchUnderId[]> {
+    const rows = this.sql.batchesUnderId.all(params(batchId)) as { batch_run: string; started_at: string }[];
+    return rows.map((r) => ({ firstRunId: r.batch_run, startedAt: r.started_at }));
   }
 
   async close(): Promise<void> {
@@ -128,9 +130,9 @@ export class SqliteResultsStore implements ResultsStore {
   }
 
   private register(batch: BatchKey, now: string): void {
-    const k = `${batch.id}\n${batch.run}`;
+    const k = `${batch.id}\n${batch.firstRunId}`;
     if (this.registered.has(k)) return;
-    this.sql.registerBatch.run(params(batch.id, batch.run, now));
+    this.sql.registerBatch.run(params(batch.id, batch.firstRunId, now));
     this.registered.add(k);
   }
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import { DEFAULT_TASK_QUEUE } from '../contract/batch';
+import { DEFAULT_TASK_QUEUE } from '../contract/batch-input';
 import type { DeploymentVersion } from './deployment';
 import type { Tracing } from '../telemetry/tracing';
 import { workerSinks } from './sinks';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { BATCH_WORKFLOW_TYPE } from '../contract/batch';
+import { BATCH_WORKFLOW_TYPE } from '../contract/batch-input';
 import { replayOptions } from './sinks';
 
 /** One build of the workers: Temporal routes a pinned batch to its build's workers only. */

@@ -12,7 +12,7 @@ import {
 import type { Activities, CallClientOutput, CallClientsInput, CallClientsOutput, ClientOutcome, TransientDetails } from '../activities';
 import type { PaceReport } from '../contract/pace';
 import type { ClientEntry } from '../contract/sources';
-import type { BatchInput } from '../contract/batch';
+import type { BatchInput } from '../contract/batch-input';
 import { FailureTypes } from '../contract/failures';
 import { requestOf, type BatchOptions, type RequestSpec } from '../contract/options';
 
@@ -103,14 +103,14 @@ function callActivityOptions(opts: BatchOptions) {
 }
 
 /** --local-calls runs waves of LOCAL_WAVE_ROUNDS rounds, bounded by the worker's gate (see CallGate). */
-export function makeApiCalls(input: BatchInput, opts: BatchOptions, batchRun: string | undefined, hooks: CallHooks) {
+export function makeApiCalls(input: BatchInput, opts: BatchOptions, firstRunId: string | undefined, hooks: CallHooks) {
   const { callOptions, chunkOptions, slot, pacedOptions } = callActivityOptions(opts);
   const { callClient: remoteCall, recordFailure } = proxyActivities<Activities>(callOptions);
   // The worker retries a local call itself for a minute (no events), then through timers in history.
   const callClient = opts.localCalls ? proxyLocalActivities<Activities>(callOptions).callClient : remoteCall;
   const { callClients } = proxyActivities<Activities>(chunkOptions);
   /** The batch's key in the store, and the store's id, as every store-writing activity takes them. */
-  const batch = { batchId: input.batchId, ...(batchRun ? { batchRun } : {}), ...(input.store ? { store: input.store.id } : {}) };
+  const batch = { batchId: input.batchId, ...(firstRunId ? { batchRun: firstRunId } : {}), ...(input.store ? { store: input.store.id } : {}) };
   /** A worker refused the clients because its store is not the batch's: they wait, pending. */
   const refusedByStore = (err: unknown, clients: ClientEntry[]): boolean => {
     if (failureType(err) !== FailureTypes.StoreMismatch) return false;

@@ -8,12 +8,13 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BatchInput } from '../contract/batch';
+import type { BatchInput } from '../contract/batch-input';
 import { pauseSignal, progressQuery, refreshTokenUpdate, resumeSignal, setLimitsUpdate, tokenRefreshedSignal } from '../contract/messages';
 import type { BatchSummary } from '../contract/progress';
-import { refreshRefusal, sealedKeyId, summaryOf } from './batch-state';
+import { summaryOf } from '../contract/progress';
+import { refreshRefusal, sealedKeyId } from './refresh-policy';
 import { limitsChangeRefusal } from '../contract/limits';
-import { BatchRun } from './batch-run';
+import { RunState } from './run-state';
 import { makeDispatch } from './dispatch';
 import { changeLimits } from './limits';
 import { publishPace } from './pace';
@@ -25,51 +26,51 @@ import { acceptRefresh, keepTokenFresh, refreshAutomatically, refreshReply } fro
  * Calls the API once for every client of the source, `concurrency` at a time. On an expired token it stops
  * starting calls, waits for `tokenRefreshed` (or refreshes by itself), and resumes at exactly the clients
  * that met the expiry. Its position (cursor, counters, pending clients) survives continue-as-new at page
- * boundaries. The concerns live in their own modules, each given this run's `BatchRun`.
+ * boundaries. The concerns live in their own modules, each given this run's `RunState`.
  */
 export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
-  const run = new BatchRun(input);
-  setHandlers(run);
-  if (run.opts.autoRefresh) void CancellationScope.nonCancellable(() => keepTokenFresh(run)); // it never ends; the batch's end drops it
-  setHandler(setLimitsUpdate, (change) => changeLimits(run, change), {
-    validator: (change) => refuseWith(limitsChangeRefusal(change, run.opts.paced)),
+  const state = new RunState(input);
+  setHandlers(state);
+  if (state.opts.autoRefresh) void CancellationScope.nonCancellable(() => keepTokenFresh(state)); // it never ends; the batch's end drops it
+  setHandler(setLimitsUpdate, (change) => changeLimits(state, change), {
+    validator: (change) => refuseWith(limitsChangeRefusal(change, state.opts.paced)),
   });
   try {
-    await callEveryClient(run);
-    run.finalState = 'completed';
+    await callEveryClient(state);
+    state.finalState = 'completed';
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err; // handing over to the next run is not an ending
-    await CancellationScope.nonCancellable(() => condition(() => run.inFlight === 0)); // in-flight calls finish and record
+    await CancellationScope.nonCancellable(() => condition(() => state.inFlight === 0)); // in-flight calls finish and record
     if (!isCancellation(err)) {
-      run.finalState = 'failed';
-      run.publish();
-      await alertEnded(run, failureMessage(err));
+      state.finalState = 'failed';
+      state.publish();
+      await alertEnded(state, failureMessage(err));
       throw err;
     }
-    run.finalState = 'cancelled'; // ends with the summary so far
+    state.finalState = 'cancelled'; // ends with the summary so far
   }
-  return endBatch(run);
+  return endBatch(state);
 }
 
 /** Signals, queries and the refreshToken Update: set first, so a signal sent before this run started is delivered. */
-function setHandlers(run: BatchRun): void {
-  const { carry, input } = run;
-  setHandler(progressQuery, () => run.progress());
-  setHandler(tokenRefreshedSignal, (arg) => acceptRefresh(run, arg));
+function setHandlers(state: RunState): void {
+  const { carry, input } = state;
+  setHandler(progressQuery, () => state.progress());
+  setHandler(tokenRefreshedSignal, (arg) => acceptRefresh(state, arg));
   // Every token of a batch is sealed with one key: the first one's (the starter's, or a worker's refresh).
   const batchKeyId = () => sealedKeyId(input.sealedToken ?? carry.sealedToken);
-  setHandler(refreshTokenUpdate, (arg) => refreshReply(run, arg), {
+  setHandler(refreshTokenUpdate, (arg) => refreshReply(state, arg), {
     validator: (arg) => refuseWith(refreshRefusal(carry, batchKeyId(), arg.sealedToken)),
   });
   setHandler(pauseSignal, () => {
     carry.paused = true;
-    run.publish();
+    state.publish();
   });
   setHandler(resumeSignal, () => {
     carry.paused = false;
     carry.pausedBecause = undefined;
-    personCame(run);
-    run.publish();
+    personCame(state);
+    state.publish();
   });
 }
 
@@ -79,36 +80,37 @@ function refuseWith(refusal: string | null): void {
 }
 
 /** The main loop: pages in, clients out, until every client is called (or it hands over to the next run). */
-async function callEveryClient(run: BatchRun): Promise<void> {
-  const { carry } = run;
-  const budget = new HistoryBudget(run);
-  await inspectSource(run);
+async function callEveryClient(state: RunState): Promise<void> {
+  const { carry } = state;
+  const budget = new HistoryBudget(state);
+  await inspectSource(state);
   // A batch without a token of its own gets one from the workers' provider, so its lifetime is known.
-  if (carry.run === 1 && carry.cursor === undefined && !carry.sealedToken && !carry.autoRefresh && run.opts.autoRefresh) {
-    await refreshAutomatically(run, 'initial');
+  if (carry.run === 1 && carry.cursor === undefined && !carry.sealedToken && !carry.autoRefresh && state.opts.autoRefresh) {
+    await refreshAutomatically(state, 'initial');
   }
-  run.publish();
-  const dispatch = makeDispatch(run);
+  state.publish();
+  const dispatch = makeDispatch(state);
   for (;;) {
     // A wake-up time that changes (a hold comes in as the last call ends) is looked at again with its timer.
     const wakeAt = dispatch.wakeAt();
-    const woke = () => run.callError !== undefined || run.stopBecause !== undefined || dispatch.ready() || dispatch.finished() || dispatch.wakeAt() !== wakeAt;
+    const woke = () =>
+      state.callError !== undefined || state.stopBecause !== undefined || dispatch.ready() || dispatch.finished() || dispatch.wakeAt() !== wakeAt;
     if (wakeAt === undefined) await condition(woke);
     else await condition(woke, Math.max(1, wakeAt - Date.now()));
-    if (run.callError !== undefined) throw run.callError;
-    if (run.stopBecause) throw run.stopBecause;
+    if (state.callError !== undefined) throw state.callError;
+    if (state.stopBecause) throw state.stopBecause;
     // Nothing in flight (a wait just ended, or the run just began) and a new build is the target: move now.
-    if (run.inFlight === 0 && !run.refreshing && workflowInfo().targetWorkerDeploymentVersionChanged) return handOver(run);
+    if (state.inFlight === 0 && !state.refreshing && workflowInfo().targetWorkerDeploymentVersionChanged) return handOver(state);
     if (dispatch.startNext()) continue;
     if (carry.cursor !== null) {
       // A page boundary: where a running batch hands over to the next run, when history is full or a new build is the target.
-      if (budget.runIsFull() || workflowInfo().targetWorkerDeploymentVersionChanged) return handOver(run);
-      const page = await readPage(run);
+      if (budget.runIsFull() || workflowInfo().targetWorkerDeploymentVersionChanged) return handOver(state);
+      const page = await readPage(state);
       budget.pagesThisRun++;
       if (!page) continue; // paused: the source changed
-      run.buffer.push(...page.clients); // after any clients a held chunk handed back meanwhile
+      state.buffer.push(...page.clients); // after any clients a held chunk handed back meanwhile
       carry.cursor = page.nextCursor ?? null;
-      run.publish('always');
+      state.publish('always');
     } else if (dispatch.finished()) {
       return; // everything called, nothing pending, nothing in flight
     }
@@ -119,24 +121,24 @@ async function callEveryClient(run: BatchRun): Promise<void> {
  * Continues as new once nothing is in flight. The run is pinned to the build it started on; the next one starts
  * on the deployment's current build (Worker Versioning's upgrade on continue-as-new, docs/upgrading.md).
  */
-async function handOver(run: BatchRun): Promise<never> {
-  await condition(() => run.inFlight === 0 && !run.refreshing && allHandlersFinished());
-  const { carry } = run;
-  carry.pending.push(...run.buffer.splice(0)); // read but not called yet: the next run calls them first
+async function handOver(state: RunState): Promise<never> {
+  await condition(() => state.inFlight === 0 && !state.refreshing && allHandlersFinished());
+  const { carry } = state;
+  carry.pending.push(...state.buffer.splice(0)); // read but not called yet: the next run calls them first
   carry.run++;
-  return makeContinueAsNewFunc<typeof batchWorkflow>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({ ...run.input, carry });
+  return makeContinueAsNewFunc<typeof batchWorkflow>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({ ...state.input, carry });
 }
 
 /** The end: a refresh still running counts, the last alert goes out, and the summary is the result. */
-async function endBatch(run: BatchRun): Promise<BatchSummary> {
+async function endBatch(state: RunState): Promise<BatchSummary> {
   // A refresh before the token's end may still be running: its token was asked for, so it counts. A provider
   // that is down (the activity retrying) does not hold up the end for more than a short while.
-  if (run.refreshing) await CancellationScope.nonCancellable(() => condition(() => !run.refreshing, '10 seconds'));
-  run.publish('always');
-  if (run.opts.paced) publishPace(run, true);
+  if (state.refreshing) await CancellationScope.nonCancellable(() => condition(() => !state.refreshing, '10 seconds'));
+  state.publish('always');
+  if (state.opts.paced) publishPace(state, true);
   const endedAt = Date.now();
-  await alertEnded(run, run.finalState === 'cancelled' ? (run.stopBecause?.message ?? 'cancelled by a person') : null);
-  return summaryOf(run.progress(), endedAt); // after the alert: a refresh signalled meanwhile still counts
+  await alertEnded(state, state.finalState === 'cancelled' ? (state.stopBecause?.message ?? 'cancelled by a person') : null);
+  return summaryOf(state.progress(), endedAt); // after the alert: a refresh signalled meanwhile still counts
 }
 
 /** An ended batch's failure as people read it: the innermost cause's message. */

@@ -2,12 +2,12 @@
 // start, and running each to its end. A paced batch's dispatch also keeps its pace: its limits, its holds,
 // the clients handed back for a later retry, and the probe while the API does not answer.
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import type { RetryingClient } from '../contract/batch';
+import type { RetryingClient } from '../contract/batch-input';
 import type { ClientEntry } from '../contract/sources';
 import { probeTimeoutMs } from '../domain/pace/outage';
 import { LOCAL_WAVE_ROUNDS, makeApiCalls, type CallHooks, type PacedStart } from './api-calls';
-import { chunkSize } from './batch-state';
-import type { BatchRun } from './batch-run';
+import { chunkSize } from './chunk-sizing';
+import type { RunState } from './run-state';
 import { settle } from './limits';
 import { autoChunk, breakerOpen, closeBreaker, heldTill, limits, paceOf, reportIn } from './pace';
 import { storeProblem } from './person-wait';
@@ -24,65 +24,65 @@ export interface Dispatch {
   wakeAt(): number | undefined;
 }
 
-export function makeDispatch(run: BatchRun): Dispatch {
-  return run.opts.paced ? pacedDispatch(run) : unpacedDispatch(run);
+export function makeDispatch(state: RunState): Dispatch {
+  return state.opts.paced ? pacedDispatch(state) : unpacedDispatch(state);
 }
 
-function hooksOf(run: BatchRun): CallHooks {
-  const { carry } = run;
+function hooksOf(state: RunState): CallHooks {
+  const { carry } = state;
   return {
     token: () => ({ sealedToken: carry.sealedToken, generation: carry.tokenGeneration }),
-    settle: (client, outcome) => settle(run, client, outcome),
-    tokenProblem: (client, generation, reason) => tokenProblem(run, client, generation, reason),
-    storeProblem: (clients, reason) => storeProblem(run, clients, reason),
+    settle: (client, outcome) => settle(state, client, outcome),
+    tokenProblem: (client, generation, reason) => tokenProblem(state, client, generation, reason),
+    storeProblem: (clients, reason) => storeProblem(state, clients, reason),
   };
 }
 
 /** Runs one start to its end; in-flight calls finish even when the batch is cancelled, so nothing is half-recorded. */
-function startIn(run: BatchRun, call: () => Promise<void>): void {
-  run.inFlight++;
+function startIn(state: RunState, call: () => Promise<void>): void {
+  state.inFlight++;
   void CancellationScope.nonCancellable(async () => {
     try {
       await call();
     } catch (err) {
       // A call that failed past its activity's handling (e.g. recordFailure out of retries) fails the batch.
-      run.callError ??= err;
+      state.callError ??= err;
     } finally {
-      run.inFlight--;
+      state.inFlight--;
     }
   });
 }
 
 /** The source read to its end, with nothing of its last page left to call: chunks then share out what is left. */
-const leftToStart = (run: BatchRun) => (run.carry.cursor === null ? run.buffer.length + run.carry.pending.length : undefined);
+const leftToStart = (state: RunState) => (state.carry.cursor === null ? state.buffer.length + state.carry.pending.length : undefined);
 
 /**
  * A batch started without the pace: fixed limits, and calls that retry themselves. `--local-calls` runs one
  * wave at a time, of several rounds of `concurrency` calls that the worker's gate runs `concurrency` at a
  * time; otherwise `concurrency` activities run at once.
  */
-function unpacedDispatch(run: BatchRun): Dispatch {
-  const { carry, opts } = run;
-  const calls = makeApiCalls(run.input, opts, carry.batchRun, hooksOf(run));
+function unpacedDispatch(state: RunState): Dispatch {
+  const { carry, opts } = state;
+  const calls = makeApiCalls(state.input, opts, carry.batchRun, hooksOf(state));
   const perActivity = opts.clientsPerActivity as number; // unpaced batches never chunk by 'auto'
-  const canStart = () => !carry.paused && !carry.waitingForToken && run.inFlight < (opts.localCalls ? 1 : opts.concurrency);
-  const sourceDone = () => carry.cursor === null && run.buffer.length === 0;
+  const canStart = () => !carry.paused && !carry.waitingForToken && state.inFlight < (opts.localCalls ? 1 : opts.concurrency);
+  const sourceDone = () => carry.cursor === null && state.buffer.length === 0;
   const perStart = () => {
     if (opts.localCalls) return opts.concurrency * LOCAL_WAVE_ROUNDS;
     if (perActivity === 1) return 1;
-    return chunkSize(perActivity, opts.concurrency, run.inFlight, leftToStart(run));
+    return chunkSize(perActivity, opts.concurrency, state.inFlight, leftToStart(state));
   };
   const start = (clients: ClientEntry[]) =>
-    startIn(run, async () => {
+    startIn(state, async () => {
       if (opts.localCalls) await calls.wave(clients);
       else await (clients.length === 1 && perActivity === 1 ? calls.single(clients[0]!) : calls.chunk(clients));
     });
   return {
     ready: () => canStart() && (carry.pending.length > 0 || !sourceDone()),
-    finished: () => run.inFlight === 0 && carry.pending.length === 0 && sourceDone(),
+    finished: () => state.inFlight === 0 && carry.pending.length === 0 && sourceDone(),
     startNext() {
-      if (carry.pending.length === 0 && run.buffer.length === 0) return false;
-      start(carry.pending.length > 0 && canStart() ? carry.pending.splice(0, perStart()) : run.buffer.splice(0, perStart()));
+      if (carry.pending.length === 0 && state.buffer.length === 0) return false;
+      start(carry.pending.length > 0 && canStart() ? carry.pending.splice(0, perStart()) : state.buffer.splice(0, perStart()));
       return true;
     },
     wakeAt: () => undefined,
@@ -100,25 +100,25 @@ function addRetrying(retrying: RetryingClient[], entry: RetryingClient): void {
  * A paced batch: as many starts in flight as the pace allows, each paced at its share of the rate; nothing
  * while a hold lasts; and while the API does not answer, only the probe.
  */
-function pacedDispatch(run: BatchRun): Dispatch {
-  const { carry, opts } = run;
+function pacedDispatch(state: RunState): Dispatch {
+  const { carry, opts } = state;
   const retrying = (carry.retrying ??= []);
   let probing = false;
-  const calls = makeApiCalls(run.input, opts, carry.batchRun, {
-    ...hooksOf(run),
-    report: (report, probe) => (probe ? closeBreaker(run, report) : reportIn(run, report)),
+  const calls = makeApiCalls(state.input, opts, carry.batchRun, {
+    ...hooksOf(state),
+    report: (report, probe) => (probe ? closeBreaker(state, report) : reportIn(state, report)),
     retryLater: (client, attempts, notBefore) => addRetrying(retrying, { client, attempts, notBefore }),
     callFirst(clients, attempts) {
       // Clients being retried keep their place among the retries; the others go back to the front of the page.
-      run.buffer.unshift(...clients.filter((_, i) => !attempts[i]));
+      state.buffer.unshift(...clients.filter((_, i) => !attempts[i]));
       clients.forEach((client, i) => attempts[i] && addRetrying(retrying, { client, attempts: attempts[i]!, notBefore: 0 }));
     },
   });
   const due = () => retrying.length > 0 && retrying[0]!.notBefore <= Date.now();
-  const waiting = () => carry.pending.length > 0 || run.buffer.length > 0 || due();
+  const waiting = () => carry.pending.length > 0 || state.buffer.length > 0 || due();
   const mayAct = () => !carry.paused && !carry.waitingForToken;
-  const canStart = () => mayAct() && !breakerOpen(run) && heldTill(run) === undefined && run.inFlight < (opts.localCalls ? 1 : limits(run).concurrency);
-  const probeDue = () => breakerOpen(run) && !probing && mayAct() && (retrying.length > 0 || run.buffer.length > 0);
+  const canStart = () => mayAct() && !breakerOpen(state) && heldTill(state) === undefined && state.inFlight < (opts.localCalls ? 1 : limits(state).concurrency);
+  const probeDue = () => breakerOpen(state) && !probing && mayAct() && (retrying.length > 0 || state.buffer.length > 0);
 
   /** The next clients: those due for a retry first, then those pending after an expiry, then the page's. */
   const take = (size: number) => {
@@ -129,7 +129,7 @@ function pacedDispatch(run: BatchRun): Dispatch {
       clients.push(r.client);
       attempts.push(r.attempts);
     }
-    for (const source of [carry.pending, run.buffer]) {
+    for (const source of [carry.pending, state.buffer]) {
       const taken = source.splice(0, size - clients.length);
       clients.push(...taken);
       attempts.push(...taken.map(() => 0));
@@ -137,51 +137,51 @@ function pacedDispatch(run: BatchRun): Dispatch {
     return { clients, attempts };
   };
   const sizeOfStart = () => {
-    const { concurrency } = limits(run);
+    const { concurrency } = limits(state);
     if (opts.localCalls) return concurrency * LOCAL_WAVE_ROUNDS;
-    const target = opts.clientsPerActivity === 'auto' ? autoChunk(run) : opts.clientsPerActivity;
-    return target === 1 ? 1 : chunkSize(target, concurrency, run.inFlight, leftToStart(run));
+    const target = opts.clientsPerActivity === 'auto' ? autoChunk(state) : opts.clientsPerActivity;
+    return target === 1 ? 1 : chunkSize(target, concurrency, state.inFlight, leftToStart(state));
   };
   const paceOfStart = (): Omit<PacedStart, 'clients' | 'attempts'> => {
-    const { concurrency, rate } = limits(run);
-    const pace = { epoch: paceOf(run).law.epoch, breaker: opts.breaker === 'on' };
+    const { concurrency, rate } = limits(state);
+    const pace = { epoch: paceOf(state).law.epoch, breaker: opts.breaker === 'on' };
     if (!rate) return { pace, concurrency };
     return { pace, concurrency, paceMs: Math.ceil((1000 * (opts.localCalls ? 1 : concurrency)) / rate), minGapMs: 1000 / rate };
   };
   const startProbe = () => {
     // The client longest waiting for its retry, else the next of the page; its failures in the outage cost it no attempt.
     const r = retrying.shift();
-    const start = r ? { clients: [r.client], attempts: [r.attempts] } : { clients: run.buffer.splice(0, 1), attempts: [0] };
-    const probe = { since: paceOf(run).breaker.openSince!, timeoutMs: probeTimeoutMs(opts.callTimeoutMs, paceOf(run).law.latency?.longMs) };
+    const start = r ? { clients: [r.client], attempts: [r.attempts] } : { clients: state.buffer.splice(0, 1), attempts: [0] };
+    const probe = { since: paceOf(state).breaker.openSince!, timeoutMs: probeTimeoutMs(opts.callTimeoutMs, paceOf(state).law.latency?.longMs) };
     probing = true;
-    run.inFlight++;
+    state.inFlight++;
     // A probe may wait out a long outage: cancelling the batch cancels it, and its client stays uncalled.
     void calls
       .paced({ ...start, ...paceOfStart(), probe })
       .catch((err: unknown) => {
-        if (!isCancellation(err)) run.callError ??= err;
+        if (!isCancellation(err)) state.callError ??= err;
       })
       .finally(() => {
         probing = false;
-        run.inFlight--;
+        state.inFlight--;
       });
   };
 
   return {
     ready: () => probeDue() || (canStart() && (waiting() || carry.cursor !== null)),
-    finished: () => run.inFlight === 0 && carry.pending.length === 0 && run.buffer.length === 0 && retrying.length === 0 && carry.cursor === null,
+    finished: () => state.inFlight === 0 && carry.pending.length === 0 && state.buffer.length === 0 && retrying.length === 0 && carry.cursor === null,
     startNext() {
       if (probeDue()) startProbe();
       else if (!waiting()) return false;
       else if (canStart()) {
         const start = { ...take(sizeOfStart()), ...paceOfStart() };
-        startIn(run, () => (opts.localCalls ? calls.pacedWave(start) : calls.paced(start)));
+        startIn(state, () => (opts.localCalls ? calls.pacedWave(start) : calls.paced(start)));
       }
       return true;
     },
     wakeAt() {
-      if (run.inFlight > 0 || !mayAct() || breakerOpen(run)) return undefined; // an answer, a signal or the probe wakes the batch
-      const held = heldTill(run);
+      if (state.inFlight > 0 || !mayAct() || breakerOpen(state)) return undefined; // an answer, a signal or the probe wakes the batch
+      const held = heldTill(state);
       if (held !== undefined) return held;
       return !waiting() && retrying.length > 0 ? retrying[0]!.notBefore : undefined;
     },

@@ -3,8 +3,8 @@
 import { condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FailureTypes } from '../contract/failures';
-import { runWouldOverflow, sizedChunksExtra } from './batch-state';
-import type { BatchRun } from './batch-run';
+import { runWouldOverflow, sizedChunksExtra } from './chunk-sizing';
+import type { RunState } from './run-state';
 import { autoChunk, limits } from './pace';
 import { pausedFor } from './person-wait';
 
@@ -15,25 +15,25 @@ const sourceActivities = proxyActivities<Activities>({
 });
 
 /** Validates the whole source before the first API call; its count becomes `total`. A changed source pauses until a resume. */
-export async function inspectSource(run: BatchRun): Promise<void> {
-  const { carry } = run;
+export async function inspectSource(state: RunState): Promise<void> {
+  const { carry } = state;
   while (carry.run === 1 && carry.cursor === undefined && carry.total === undefined) {
     try {
-      carry.total = (await sourceActivities.inspectSource({ source: run.input.source })).total;
+      carry.total = (await sourceActivities.inspectSource({ source: state.input.source })).total;
     } catch (err) {
-      if (!pausedFor(run, err)) throw err;
-      await condition(() => !carry.paused || run.stopBecause !== undefined);
-      if (run.stopBecause) throw run.stopBecause;
+      if (!pausedFor(state, err)) throw err;
+      await condition(() => !carry.paused || state.stopBecause !== undefined);
+      if (state.stopBecause) throw state.stopBecause;
     }
   }
 }
 
 /** The next page; undefined when the batch paused instead (its source changed), and a resume reads it again. */
-export async function readPage(run: BatchRun) {
+export async function readPage(state: RunState) {
   try {
-    return await sourceActivities.readClientsPage({ source: run.input.source, cursor: run.carry.cursor ?? undefined, pageSize: run.opts.pageSize });
+    return await sourceActivities.readClientsPage({ source: state.input.source, cursor: state.carry.cursor ?? undefined, pageSize: state.opts.pageSize });
   } catch (err) {
-    if (!pausedFor(run, err)) throw err;
+    if (!pausedFor(state, err)) throw err;
     return undefined;
   }
 }
@@ -47,8 +47,8 @@ export class HistoryBudget {
   /** An unpaced batch's chunks are sized from fixed limits, once. */
   private readonly fixedExtra: number;
 
-  constructor(private readonly run: BatchRun) {
-    const { opts } = run;
+  constructor(private readonly state: RunState) {
+    const { opts } = state;
     const k = opts.clientsPerActivity;
     this.fixedExtra = typeof k === 'number' && k > 1 ? sizedChunksExtra(k, opts.concurrency, opts.pageSize) : 0;
   }
@@ -56,12 +56,12 @@ export class HistoryBudget {
   runIsFull(): boolean {
     const info = workflowInfo();
     if (info.continueAsNewSuggested) return true;
-    if (!this.run.opts.paced) return runWouldOverflow(info.historyLength, this.run.opts, this.pagesThisRun > 0 ? this.fixedExtra : 0);
+    if (!this.state.opts.paced) return runWouldOverflow(info.historyLength, this.state.opts, this.pagesThisRun > 0 ? this.fixedExtra : 0);
     // A paced batch's chunks follow the API's latency: a page is budgeted for chunks a quarter of today's size,
     // and for a retry of each client handed back so far.
-    const { opts } = this.run;
-    const chunk = opts.clientsPerActivity === 'auto' ? Math.max(1, Math.floor(autoChunk(this.run) / 4)) : opts.clientsPerActivity;
-    const extra = (chunk > 1 ? sizedChunksExtra(chunk, limits(this.run).concurrency, opts.pageSize) : 0) + (this.run.carry.retrying?.length ?? 0);
+    const { opts } = this.state;
+    const chunk = opts.clientsPerActivity === 'auto' ? Math.max(1, Math.floor(autoChunk(this.state) / 4)) : opts.clientsPerActivity;
+    const extra = (chunk > 1 ? sizedChunksExtra(chunk, limits(this.state).concurrency, opts.pageSize) : 0) + (this.state.carry.retrying?.length ?? 0);
     return runWouldOverflow(info.historyLength, opts, extra, chunk);
   }
 }

@@ -29,7 +29,7 @@ describe('a 1 GB client file', () => {
     expect(bytes).toBeGreaterThan(1024 ** 3);
     const { stdout, stderr } = await exec(
       '/usr/bin/time',
-      ['-v', process.execPath, '--max-old-space-size=128', path.join(ROOT, 'dist/cli/boot/run.js'), 'start', '--clients', file, '--dry-run'],
+      ['-v', process.execPath, '--max-old-space-size=128', path.join(ROOT, 'dist/cli/boot/entry.js'), 'start', '--clients', file, '--dry-run'],
       {
         maxBuffer: 16 * 1024 * 1024,
       },

@@ -36,7 +36,7 @@ export const wiringFor = (address: string, dir: string): Wiring => ({ address, s
 
 /** Runs `clientsync …` from source in a child process, wired to the harness's server, key and store. */
 export function spawnCli(h: Wiring, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
-  return spawnNode(h, [path.join(ROOT, 'src/cli/boot/run.ts'), ...args], env, place);
+  return spawnNode(h, [path.join(ROOT, 'src/cli/boot/entry.ts'), ...args], env, place);
 }
 
 /** Runs a TypeScript file of the project in a child process (see spawnCli). */

@@ -11,7 +11,7 @@ import { inject } from 'vitest';
 import { clientIds, writeSeedClientFile, type ClientFileOptions } from '../../src/fake-api/client-file';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/fake-api';
 import { startBatchWorkflow } from '../../src/connection/start-batch';
-import type { BatchInput, BatchState } from '../../src/contract/batch';
+import type { BatchInput, BatchState } from '../../src/contract/batch-input';
 import { progressQuery, tokenRefreshedSignal } from '../../src/contract/messages';
 import type { BatchProgress, BatchSummary } from '../../src/contract/progress';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';

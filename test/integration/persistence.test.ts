@@ -9,7 +9,7 @@ import { memoryIO } from '../../src/cli/io';
 import { server } from '../../src/cli/commands/server';
 import { startFakeApi } from '../../src/fake-api';
 import { writeSeedClientFile, clientIds } from '../../src/fake-api/client-file';
-import { BATCH_WORKFLOW_TYPE, type BatchInput } from '../../src/contract/batch';
+import { BATCH_WORKFLOW_TYPE, type BatchInput } from '../../src/contract/batch-input';
 import { tokenRefreshedSignal } from '../../src/contract/messages';
 import type { BatchSummary } from '../../src/contract/progress';
 import { SqliteResultsStore } from '../../src/store/sqlite-store';

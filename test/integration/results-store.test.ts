@@ -25,7 +25,7 @@ describe.each([
     expect(await store.claim(b, 'c1', 0, { ClientId: 'c1' })).toBe('first');
     expect(await store.claim(b, 'c1', 0, { ClientId: 'c1' })).toBe('again');
     expect(await store.claim(b, 'c1', 5, { ClientId: 'c1' })).toBe('duplicate');
-    expect(await store.claim(batchKey(`other-${b.id}`, b.run), 'c1', 5, { ClientId: 'c1' })).toBe('first');
+    expect(await store.claim(batchKey(`other-${b.id}`, b.firstRunId), 'c1', 5, { ClientId: 'c1' })).toBe('first');
     await store.recordSuccess(b, 'c1', '{}', 200, 1);
     expect(await store.claim(b, 'c1', 0, { ClientId: 'c1' })).toBe('succeeded');
     await store.claim(b, 'c2', 1, { ClientId: 'c2' });
@@ -89,7 +89,7 @@ describe.each([
     expect(await store.claim(newer, 'c1', 0, { ClientId: 'c1' })).toBe('first');
     expect(await store.count(newer)).toEqual({ 'in-progress': 1, succeeded: 0, failed: 0 });
     expect(await store.count(older)).toEqual({ 'in-progress': 0, succeeded: 1, failed: 0 });
-    expect((await store.batchRuns(id)).map((r) => r.run)).toEqual(['run-b', 'run-a']);
+    expect((await store.batchesUnderId(id)).map((r) => r.firstRunId)).toEqual(['run-b', 'run-a']);
   });
 });
 
@@ -151,7 +151,7 @@ describe('a results store from before the first-run key', () => {
 
   async function expectMigrated(store: ResultsStore) {
     try {
-      expect(await store.batchRuns('old')).toContainEqual({ run: '', startedAt: '2026-11-01T00:00:00.000Z' });
+      expect(await store.batchesUnderId('old')).toContainEqual({ run: '', startedAt: '2026-11-01T00:00:00.000Z' });
       expect((await store.list(batchKey('old'), 'failed')).map((r) => [r.clientId, r.reason])).toEqual([['c2', 'HTTP404:Not Found']]);
       expect(await store.claim(batchKey('old'), 'c1', 0, { ClientId: 'c1' })).toBe('succeeded');
       expect(await store.claim(batchKey('old', randomUUID()), 'c1', 0, { ClientId: 'c1' })).toBe('first');

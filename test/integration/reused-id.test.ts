@@ -7,7 +7,7 @@ import { memoryIO } from '../../src/cli/io';
 import { failures } from '../../src/cli/commands/failures';
 import { results } from '../../src/cli/commands/results';
 import { startBatchWorkflow } from '../../src/connection/start-batch';
-import type { BatchInput } from '../../src/contract/batch';
+import type { BatchInput } from '../../src/contract/batch-input';
 import type { BatchSummary } from '../../src/contract/progress';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
 import { createWorker } from '../../src/worker/create-worker';
@@ -87,9 +87,9 @@ describe('a batch id reused after Temporal forgot it', () => {
     const io = memoryIO();
     expect(await failures(batchId, {}, io)).toEqual([]);
     expect(io.errors.join('\n')).toMatch(/2 batches have used the id .*; showing the newest.*--run/);
-    const runs = await h.store.batchRuns(batchId);
+    const runs = await h.store.batchesUnderId(batchId);
     expect(runs).toHaveLength(2);
-    const [newer, older] = runs.map((r) => r.run) as [string, string];
+    const [newer, older] = runs.map((r) => r.firstRunId) as [string, string];
     const oldFailures = await failures(batchId, { run: older }, memoryIO());
     expect(oldFailures.map((f) => f.clientId)).toEqual(missing);
     // Run ids are time-ordered (UUIDv7), so a short prefix can match both: that is refused, naming both.

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AutoRefreshCarry, BatchCarry, BatchInput } from '../../src/contract/batch';
+import type { AutoRefreshCarry, BatchCarry, BatchInput } from '../../src/contract/batch-input';
 import { limitsOf } from '../../src/contract/limits';
 import { resolveOptions } from '../../src/contract/options';
-import { progressOf, stateOf } from '../../src/workflows/batch-state';
+import { progressOf } from '../../src/contract/progress';
+import { stateOf } from '../../src/workflows/run-state';
 
 // A run of one release hands its carry to a run of the next (docs/upgrading.md): every field a release wrote
 // must still be read, with the same meaning. The sample is the input of a second run, recorded with 1.0.

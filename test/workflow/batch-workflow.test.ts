@@ -7,7 +7,7 @@ import type { CallClientInput, CallClientsInput, RefreshTokenInput } from '../..
 import { waitingSinceKey } from '../../src/contract/search-attributes';
 import type { Alert } from '../../src/contract/alert';
 import { startBatchWorkflow } from '../../src/connection/start-batch';
-import type { BatchInput } from '../../src/contract/batch';
+import type { BatchInput } from '../../src/contract/batch-input';
 import { pauseSignal, progressQuery, resumeSignal, setLimitsUpdate, tokenRefreshedSignal } from '../../src/contract/messages';
 import type { BatchProgress, BatchSummary } from '../../src/contract/progress';
 import { replayOptions, workerSinks } from '../../src/worker/sinks';

@@ -1,4 +1,4 @@
-import { BATCH_WORKFLOW_TYPE } from '../../contract/batch';
+import { BATCH_WORKFLOW_TYPE } from '../../contract/batch-input';
 import { failedKey, processedKey, stateKey, totalKey } from '../../contract/search-attributes';
 import { withClient } from '../../connection/batch-view';
 import type { CliIO } from '../io';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { UserError } from '../../contract/errors';
 import { openCliStore } from '../cli-store';
 import type { CliIO } from '../io';
-import { storedBatch } from '../stored-batch';
+import { batchUnderId } from '../batch-under-id';
 
 export interface ResultsOptions {
   out?: string;
@@ -26,7 +26,7 @@ export async function results(batchId: string, opts: ResultsOptions, io: CliIO):
   };
   let n = 0;
   try {
-    const key = await storedBatch(store, batchId, opts.run, io);
+    const key = await batchUnderId(store, batchId, opts.run, io);
     file = opts.out ? createWriteStream(opts.out) : undefined;
     if (opts.format === 'json') await write('[');
     for await (const row of store.iterate(key, 'succeeded')) {

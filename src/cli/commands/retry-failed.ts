@@ -5,7 +5,7 @@ import { batchKey } from '../../store/results-store';
 import { batchInput, getBatch, isFinal, withClient } from '../../connection/batch-view';
 import type { CliIO } from '../io';
 import { withCliStore } from '../cli-store';
-import { storedBatch } from '../stored-batch';
+import { batchUnderId } from '../batch-under-id';
 import type { TokenFlags } from '../token-input';
 import { start, type StartOptions, type StartResult } from './start';
 
@@ -23,17 +23,17 @@ export interface RetryFailedOptions extends TokenFlags {
  * store they share, so nothing is written on this host.
  */
 export async function retryFailed(batchId: string, opts: RetryFailedOptions, io: CliIO): Promise<StartResult> {
-  const { original, batchRun } = await withClient(async (client) => {
+  const { original, firstRunId } = await withClient(async (client) => {
     const view = await getBatch(client, batchId);
     if (!isFinal(view.progress)) throw new UserError(`batch ${batchId} is still ${view.progress.state}; retry its failures once it has ended`);
-    return { original: await batchInput(view.handle), batchRun: view.progress.batchRun };
+    return { original: await batchInput(view.handle), firstRunId: view.progress.batchRun };
   });
   const newId = opts.id ?? `${batchId}-retry-${Date.now().toString(36)}`;
   const prepared: StartOptions['prepared'] = await withCliStore(async (store) => {
     // The batch Temporal knows under the id, unless --run names another that used it.
-    const key = opts.run === undefined ? batchKey(batchId, batchRun) : await storedBatch(store, batchId, opts.run, io);
+    const key = opts.run === undefined ? batchKey(batchId, firstRunId) : await batchUnderId(store, batchId, opts.run, io);
     // The workers read the failed clients from this store; a worker with another refuses to.
-    const redrive = { batchId: key.id, batchRun: key.run, store: store.identity.id };
+    const redrive = { batchId: key.id, batchRun: key.firstRunId, store: store.identity.id };
     const source: SourceRef = { path: `failed clients of ${batchId}`, format: 'redrive', redrive };
     return { source, report: await inspectRedrive(store, source), store: store.identity };
   });

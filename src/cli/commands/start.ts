@@ -21,7 +21,7 @@ import {
 import { UserError } from '../../contract/errors';
 import { attributeOf, OPTION_TABLE, setOption, type TableFlags } from '../../contract/option-table';
 import { startBatchWorkflow } from '../../connection/start-batch';
-import type { BatchInput } from '../../contract/batch';
+import type { BatchInput } from '../../contract/batch-input';
 import { recordedOptions, requestOf, resolveOptions, type BatchOptionsInput, type RequestSpec } from '../../contract/options';
 import type { StoreIdentity } from '../../contract/store-identity';
 import { loadSealKey, sealToken } from '../../token/seal';

@@ -53,8 +53,8 @@ const DEFAULT_REQUEST = requestOf(DEFAULT_OPTIONS);
  * (an API that keeps keys for a day would otherwise answer it from the old batch's calls). Percent-encoded,
  * because header values must be ASCII and ids may be any unicode.
  */
-export function idempotencyKey(batchId: string, batchRun: string | undefined, clientId: string): string {
-  return [batchId, ...(batchRun ? [batchRun] : []), clientId].map(encodeURIComponent).join(':');
+export function idempotencyKey(batchId: string, firstRunId: string | undefined, clientId: string): string {
+  return [batchId, ...(firstRunId ? [firstRunId] : []), clientId].map(encodeURIComponent).join(':');
 }
 
 /** The --result projection of a response, as JSON text; the body is parsed as JSON when it is JSON. */

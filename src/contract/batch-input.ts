@@ -37,6 +37,7 @@ export interface BatchCarry {
   waitingForToken: boolean;
   waitingSince?: string;
   paused: boolean;
+  /** The run number: 1 for the batch's first run, one more at each continue-as-new (a JSON name kept from 1.0). */
   run: number;
   startedAt: string;
   total?: number;

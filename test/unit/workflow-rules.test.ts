@@ -1,23 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BatchCarry } from '../../src/contract/batch';
+import type { BatchCarry } from '../../src/contract/batch-input';
 import { DEFAULT_OPTIONS, recordedOptions, resolveOptions, UNRECORDED_DEFAULTS } from '../../src/contract/options';
 import { progressLine } from '../../src/cli/progress-line';
-import {
-  addPending,
-  chunkSize,
-  autoRefreshVerdict,
-  detailsLine,
-  initialCarry,
-  proactiveRefreshAt,
-  progressOf,
-  refreshRefusal,
-  runWouldOverflow,
-  sizedChunksExtra,
-  sealedKeyId,
-  stateOf,
-  summaryOf,
-} from '../../src/workflows/batch-state';
+import { detailsLine, progressOf, summaryOf } from '../../src/contract/progress';
+import { chunkSize, runWouldOverflow, sizedChunksExtra } from '../../src/workflows/chunk-sizing';
+import { autoRefreshVerdict, proactiveRefreshAt, refreshRefusal, sealedKeyId } from '../../src/workflows/refresh-policy';
+import { addPending, initialCarry, stateOf } from '../../src/workflows/run-state';
 
 const entry = (position: number) => ({ id: `C-${String(position).padStart(6, '0')}`, position, record: {} });
 const NOW = '2026-11-28T10:00:00.000Z';

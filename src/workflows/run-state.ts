@@ -1,10 +1,9 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ClientEntry } from '../contract/sources';
 import { failedKey, processedKey, stateKey, totalKey } from '../contract/search-attributes';
-import type { BatchCarry, BatchInput, BatchState } from '../contract/batch';
+import type { BatchCarry, BatchInput, BatchState } from '../contract/batch-input';
 import { resolveOptions, type BatchOptions } from '../contract/options';
-import type { BatchProgress } from '../contract/progress';
-import { detailsLine, initialCarry, progressOf, stateOf } from './batch-state';
+import { detailsLine, progressOf, type BatchProgress } from '../contract/progress';
 import { limitsOf } from '../contract/limits';
 import { paceViewOf } from './pace';
 
@@ -19,7 +18,7 @@ export interface PersonWait {
  * The state of one run of a batch: what continue-as-new carries (`carry`) and what lives only in this run.
  * Each concern's module (token keeping, waiting for a person, limits, dispatch) reads and writes it.
  */
-export class BatchRun {
+export class RunState {
   readonly opts: BatchOptions;
   readonly carry: BatchCarry;
   /** The page being dispatched. */
@@ -83,4 +82,38 @@ export class BatchRun {
       ...(p.total === null ? [] : [{ key: totalKey, value: p.total }]),
     ]);
   }
+}
+
+/** The carry of a batch's first run. */
+export function initialCarry(input: BatchInput, now: string, firstRunId?: string): BatchCarry {
+  return {
+    ...(input.tokenExpiresAt ? { tokenExpiresAt: input.tokenExpiresAt, tokenObtainedAt: Date.parse(now) } : {}),
+    ...(firstRunId ? { batchRun: firstRunId } : {}),
+    cursor: undefined,
+    counters: { processed: 0, succeeded: 0, failed: 0, duplicates: 0 },
+    pending: [],
+    sealedToken: input.sealedToken,
+    tokenGeneration: 0,
+    tokenRefreshes: 0,
+    waitingForToken: false,
+    paused: false,
+    run: 1,
+    startedAt: now,
+    total: input.total,
+  };
+}
+
+/** Keeps pending clients in source order, so the resume point is the earliest one. */
+export function addPending(pending: ClientEntry[], client: ClientEntry): void {
+  let i = pending.length;
+  while (i > 0 && pending[i - 1]!.position > client.position) i--;
+  pending.splice(i, 0, client);
+}
+
+/** The state people see: ended, waiting for a token, paused or running. */
+export function stateOf(carry: BatchCarry, final: BatchState | undefined): BatchState {
+  if (final) return final;
+  if (carry.waitingForToken) return 'waiting-for-token';
+  if (carry.paused) return 'paused';
+  return 'running';
 }
