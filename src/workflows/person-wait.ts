@@ -16,7 +16,7 @@ import { waitingSinceKey } from '../contract/search-attributes';
 import { FailureTypes } from '../contract/failures';
 import { storeLabel } from '../contract/store-identity';
 import { alertOf, type AlertEvent } from '../contract/alert';
-import { addPending } from './run-state';
+import { addPending } from './pending';
 import type { RunState } from './run-state';
 import { failureType } from './api-calls';
 

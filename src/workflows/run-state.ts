@@ -103,13 +103,6 @@ export function initialCarry(input: BatchInput, now: string, firstRunId?: string
   };
 }
 
-/** Keeps pending clients in source order, so the resume point is the earliest one. */
-export function addPending(pending: ClientEntry[], client: ClientEntry): void {
-  let i = pending.length;
-  while (i > 0 && pending[i - 1]!.position > client.position) i--;
-  pending.splice(i, 0, client);
-}
-
 /** The state people see: ended, waiting for a token, paused or running. */
 export function stateOf(carry: BatchCarry, final: BatchState | undefined): BatchState {
   if (final) return final;

@@ -8,7 +8,7 @@ import type { TokenRefreshedInput } from '../contract/messages';
 import type { MetricsSinks } from '../telemetry/metric-names';
 import { failureType } from './api-calls';
 import { autoRefreshVerdict, proactiveRefreshAt } from './refresh-policy';
-import { addPending } from './run-state';
+import { addPending } from './pending';
 import type { RunState } from './run-state';
 import { needPerson, personCame } from './person-wait';
 

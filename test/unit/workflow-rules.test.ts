@@ -6,7 +6,8 @@ import { progressLine } from '../../src/cli/progress-line';
 import { detailsLine, progressOf, summaryOf } from '../../src/contract/progress';
 import { chunkSize, runWouldOverflow, sizedChunksExtra } from '../../src/workflows/chunk-sizing';
 import { autoRefreshVerdict, proactiveRefreshAt, refreshRefusal, sealedKeyId } from '../../src/workflows/refresh-policy';
-import { addPending, initialCarry, stateOf } from '../../src/workflows/run-state';
+import { addPending } from '../../src/workflows/pending';
+import { initialCarry, stateOf } from '../../src/workflows/run-state';
 
 const entry = (position: number) => ({ id: `C-${String(position).padStart(6, '0')}`, position, record: {} });
 const NOW = '2026-11-28T10:00:00.000Z';
