@@ -12,7 +12,7 @@ import type { BatchSummary } from '../src/contract/progress';
 import pg from 'pg';
 import { startCluster } from '../src/temporal-server/cluster/cluster';
 import { startDevServer } from '../src/temporal-server/dev-server';
-import { WORKER_READY } from '../src/cli/commands/worker';
+import { WORKER_READY } from '../src/cli/commands/worker/worker';
 import { sealToken } from '../src/token/seal';
 import { batchInputFor } from '../test/helpers/batch-input';
 import { freeClusterPort, freePort } from '../test/helpers/ports';

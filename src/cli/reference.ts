@@ -1,31 +1,13 @@
 import type { Command, Option } from 'commander';
 import { EXIT_CODES } from '../contract/errors';
 
-/** One example per command: the end of its --help, and of its section in docs/cli.md. */
-export const EXAMPLES: Readonly<Record<string, string>> = {
-  server: 'clientsync server --port 7233 --ui-port 8233',
-  'fake-api': 'clientsync fake-api --port 8080 --expire-after 500',
-  worker: 'clientsync worker --max-concurrent-calls 50',
-  start: 'clientsync start --clients client_file.json --api-url https://api.example.com/clients/ --token-file token --id sync-2026-11-27',
-  'refresh-token': 'get-new-token | clientsync refresh-token sync-2026-11-27 --token-stdin',
-  set: 'clientsync set sync-2026-11-27 --rps 20 --max-failures 5%',
-  status: 'clientsync status sync-2026-11-27 --watch',
-  list: 'clientsync list --json',
-  failures: 'clientsync failures sync-2026-11-27',
-  results: 'clientsync results sync-2026-11-27 --out results.json',
-  'retry-failed': 'clientsync retry-failed sync-2026-11-27 --token-file token',
-  pause: 'clientsync pause sync-2026-11-27',
-  resume: 'clientsync resume sync-2026-11-27',
-  cancel: 'clientsync cancel sync-2026-11-27',
-  demo: 'clientsync demo --clients 500',
-};
+/** Each command's example: the end of its --help, and of its section in docs/cli.md. */
+const examples = new WeakMap<Command, string>();
 
-/** Ends each command's --help with its example. */
-export function addExamples(program: Command): void {
-  for (const cmd of program.commands) {
-    const example = EXAMPLES[cmd.name()];
-    if (example) cmd.addHelpText('after', `\nExample:\n  ${example}`);
-  }
+/** Gives a command its example, at the end of its --help. */
+export function withExample(cmd: Command, example: string): Command {
+  examples.set(cmd, example);
+  return cmd.addHelpText('after', `\nExample:\n  ${example}`);
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
@@ -41,7 +23,7 @@ function commandSection(cmd: Command): string {
   const lines = [`## \`clientsync ${cmd.name()}${args ? ` ${args}` : ''}\``, '', `${cmd.description()}.`, ''];
   const options = cmd.options.filter((o) => !o.hidden);
   if (options.length) lines.push('| flag | what it does | default |', '|---|---|---|', ...options.map(optionRow), '');
-  const example = EXAMPLES[cmd.name()];
+  const example = examples.get(cmd);
   if (example) lines.push('```sh', example, '```', '');
   return lines.join('\n');
 }

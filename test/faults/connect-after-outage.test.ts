@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WORKER_READY } from '../../src/cli/commands/worker';
+import { WORKER_READY } from '../../src/cli/commands/worker/worker';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
 import { serverAnswers } from '../../src/connection/connection';
 import { spawnCli, spawnWorker, untilOutput, wiringFor } from '../helpers/cli-process';

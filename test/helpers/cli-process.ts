@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import { WORKER_READY } from '../../src/cli/commands/worker';
+import { WORKER_READY } from '../../src/cli/commands/worker/worker';
 import type { Harness } from './harness';
 import type { Host } from './hosts';
 

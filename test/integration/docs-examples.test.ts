@@ -6,7 +6,7 @@ import { writeSeedClientFile } from '../../src/fake-api/client-file';
 import { spawnCli, untilOutput } from '../helpers/cli-process';
 import { docFiles, readDoc, ROOT, testedExamples } from '../helpers/docs-check';
 import { createHarness, type Harness } from '../helpers/harness';
-import { WORKER_READY } from '../../src/cli/commands/worker';
+import { WORKER_READY } from '../../src/cli/commands/worker/worker';
 
 /** Runs a shell script in its own process group, which is killed whole if it outlasts `timeoutMs`. */
 function runScript(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | string; output: string }> {

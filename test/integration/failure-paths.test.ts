@@ -4,7 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, beforeEach } from 'vitest';
 import { memoryIO } from '../../src/cli/io';
 import { batchInput } from '../../src/connection/batch-view';
-import { retryFailed } from '../../src/cli/commands/retry-failed';
+import { retryFailed } from '../../src/cli/commands/retry-failed/retry-failed';
 import type { ResultsStore } from '../../src/store/results-store';
 import { createHarness, resultOf, type Harness } from '../helpers/harness';
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WORKER_READY } from '../../src/cli/commands/worker';
+import { WORKER_READY } from '../../src/cli/commands/worker/worker';
 import { spawnInstalled, untilOutput, type CliProcess } from '../helpers/cli-process';
 import { createHarness, resultOf, type Harness } from '../helpers/harness';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pauseSignal, resumeSignal } from '../../src/contract/messages';
 import { recordedOptions } from '../../src/contract/options';
-import { WORKER_READY } from '../../src/cli/commands/worker';
+import { WORKER_READY } from '../../src/cli/commands/worker/worker';
 import { busiestRate } from '../helpers/busiest-window';
 import { spawnCli, spawnWorker, untilOutput } from '../helpers/cli-process';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';

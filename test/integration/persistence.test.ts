@@ -6,7 +6,7 @@ import { openConnection } from '../../src/connection/connection';
 import { NativeConnection } from '@temporalio/worker';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { memoryIO } from '../../src/cli/io';
-import { server } from '../../src/cli/commands/server';
+import { server } from '../../src/cli/commands/server/server';
 import { startFakeApi } from '../../src/fake-api';
 import { writeSeedClientFile, clientIds } from '../../src/fake-api/client-file';
 import { BATCH_WORKFLOW_TYPE, type BatchInput } from '../../src/contract/batch-input';

@@ -9,7 +9,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from '
 import { tokenRefreshedSignal } from '../../src/contract/messages';
 import { spawnNode, untilOutput, type CliProcess } from '../helpers/cli-process';
 import { createHarness, resultOf, runHistories, waitForProgress, waitForState, type Harness } from '../helpers/harness';
-import { WORKER_READY } from '../../src/cli/commands/worker';
+import { WORKER_READY } from '../../src/cli/commands/worker/worker';
 
 const ROOT = path.resolve(__dirname, '../..');
 const exec = promisify(execFile);

@@ -11,7 +11,7 @@ beforeAll(ensureBuilt, 180_000);
 
 /** The files a command's module loads, as the built CLI loads them (dist/, built first if older than src/). */
 function loadedBy(command: string): string[] {
-  const script = `require(${JSON.stringify(path.join(DIST, `${command}.js`))}); process.stdout.write(JSON.stringify(Object.keys(require.cache)))`;
+  const script = `require(${JSON.stringify(path.join(DIST, command, `${command}.js`))}); process.stdout.write(JSON.stringify(Object.keys(require.cache)))`;
   return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
 }
 
@@ -39,7 +39,7 @@ describe('the bundled CLI', () => {
   it('leaves out only the worker package among the Temporal ones, and only the unbundled commands and the tracing SDK among its own', () => {
     expect(new Set(required().filter((r) => r.startsWith('@temporalio/')))).toEqual(new Set(['@temporalio/worker']));
     expect(new Set(required().filter((r) => r.startsWith('.')))).toEqual(
-      new Set([...UNBUNDLED_COMMANDS.map((c) => `./commands/${c}`), '../telemetry/tracing-sdk']),
+      new Set([...UNBUNDLED_COMMANDS.map((c) => `./commands/${c}/${c}`), '../telemetry/tracing-sdk']),
     );
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryIO } from '../../src/cli/io';
-import { server } from '../../src/cli/commands/server';
+import { server } from '../../src/cli/commands/server/server';
 import { postgresTarget, renderClusterConfig, servicePorts } from '../../src/temporal-server/cluster/cluster-config';
 
 describe('the cluster configuration', () => {

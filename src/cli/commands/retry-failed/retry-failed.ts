@@ -1,13 +1,13 @@
-import type { SourceRef } from '../../domain/sources';
-import { UserError } from '../../contract/errors';
-import { inspectRedrive } from '../../store/redrive-source';
-import { batchKey } from '../../store/results-store';
-import { batchInput, getBatch, isFinal, withClient } from '../../connection/batch-view';
-import type { CliIO } from '../io';
-import { withCliStore } from '../cli-store';
-import { batchUnderId } from '../batch-under-id';
-import type { TokenFlags } from '../token-input';
-import { start, type StartOptions, type StartResult } from './start';
+import type { SourceRef } from '../../../domain/sources';
+import { UserError } from '../../../contract/errors';
+import { inspectRedrive } from '../../../store/redrive-source';
+import { batchKey } from '../../../store/results-store';
+import { batchInput, getBatch, isFinal, withClient } from '../../../connection/batch-view';
+import type { CliIO } from '../../io';
+import { withCliStore } from '../../cli-store';
+import { batchUnderId } from '../../batch-under-id';
+import type { TokenFlags } from '../../token-input';
+import { start, type StartOptions, type StartResult } from '../start/start';
 
 export interface RetryFailedOptions extends TokenFlags {
   id?: string;

@@ -1,5 +1,5 @@
-import { startFakeApi, type FakeApiOptions } from '../../fake-api';
-import { untilSignal, type CliIO } from '../io';
+import { startFakeApi, type FakeApiOptions } from '../../../fake-api';
+import { untilSignal, type CliIO } from '../../io';
 
 /** `clientsync fake-api`: the fake clients API on 127.0.0.1, for demos, tests and benchmarks. */
 export async function fakeApi(opts: FakeApiOptions, io: CliIO, stopWhen: Promise<unknown> = untilSignal()): Promise<void> {

@@ -1,7 +1,7 @@
-import { BATCH_WORKFLOW_TYPE } from '../../contract/batch-input';
-import { failedKey, processedKey, stateKey, totalKey } from '../../contract/search-attributes';
-import { withClient } from '../../connection/batch-view';
-import type { CliIO } from '../io';
+import { BATCH_WORKFLOW_TYPE } from '../../../contract/batch-input';
+import { failedKey, processedKey, stateKey, totalKey } from '../../../contract/search-attributes';
+import { withClient } from '../../../connection/batch-view';
+import type { CliIO } from '../../io';
 
 export interface ListedBatch {
   batchId: string;

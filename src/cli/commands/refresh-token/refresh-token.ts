@@ -1,13 +1,13 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { UserError } from '../../contract/errors';
-import { refreshTokenUpdate, tokenRefreshedSignal, type TokenRefreshedInput } from '../../contract/messages';
-import type { BatchProgress } from '../../contract/progress';
-import { loadSealKey, sealToken } from '../../token/seal';
-import { jwtExpiry } from '../../token/token-expiry';
-import { getBatch, getRunningBatch, withClient } from '../../connection/batch-view';
-import type { CliIO } from '../io';
-import { progressLine } from '../progress-line';
-import { readTokenInput, type TokenFlags } from '../token-input';
+import { UserError } from '../../../contract/errors';
+import { refreshTokenUpdate, tokenRefreshedSignal, type TokenRefreshedInput } from '../../../contract/messages';
+import type { BatchProgress } from '../../../contract/progress';
+import { loadSealKey, sealToken } from '../../../token/seal';
+import { jwtExpiry } from '../../../token/token-expiry';
+import { getBatch, getRunningBatch, withClient } from '../../../connection/batch-view';
+import type { CliIO } from '../../io';
+import { progressLine } from '../../progress-line';
+import { readTokenInput, type TokenFlags } from '../../token-input';
 
 /**
  * `clientsync refresh-token`: hands the batch a new token (sealed) through the `refreshToken` Update, which

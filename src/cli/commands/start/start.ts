@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { compileExpiredRegex } from '../../domain/classify';
-import { checkBodyOnEntries, checkRequestSpec, entryFieldCheck } from '../../domain/request/check-request';
-import { renderRequest, requestText } from '../../domain/request/render-request';
-import { idempotencyKey } from '../../domain/request/http-call';
+import { compileExpiredRegex } from '../../../domain/classify';
+import { checkBodyOnEntries, checkRequestSpec, entryFieldCheck } from '../../../domain/request/check-request';
+import { renderRequest, requestText } from '../../../domain/request/render-request';
+import { idempotencyKey } from '../../../domain/request/http-call';
 import {
   detectFormat,
   fileVersion,
@@ -17,21 +17,21 @@ import {
   type SourceRef,
   type ClientEntry,
   type SourceReport,
-} from '../../domain/sources';
-import { UserError } from '../../contract/errors';
-import { attributeOf, OPTION_TABLE, setOption, type TableFlags } from '../../contract/option-table';
-import { startBatchWorkflow } from '../../connection/start-batch';
-import type { BatchInput } from '../../contract/batch-input';
-import { recordedOptions, requestOf, resolveOptions, type BatchOptionsInput, type RequestSpec } from '../../contract/options';
-import type { StoreIdentity } from '../../contract/store-identity';
-import { loadSealKey, sealToken } from '../../token/seal';
-import { jwtExpiry } from '../../token/token-expiry';
-import { withClient } from '../../connection/batch-view';
-import { webLine, webUrl } from '../web-link';
-import type { CliIO } from '../io';
-import { withCliStore } from '../cli-store';
-import { readTokenInput, type TokenFlags } from '../token-input';
-import { watchBatch } from './status';
+} from '../../../domain/sources';
+import { UserError } from '../../../contract/errors';
+import { attributeOf, OPTION_TABLE, setOption, type TableFlags } from '../../../contract/option-table';
+import { startBatchWorkflow } from '../../../connection/start-batch';
+import type { BatchInput } from '../../../contract/batch-input';
+import { recordedOptions, requestOf, resolveOptions, type BatchOptionsInput, type RequestSpec } from '../../../contract/options';
+import type { StoreIdentity } from '../../../contract/store-identity';
+import { loadSealKey, sealToken } from '../../../token/seal';
+import { jwtExpiry } from '../../../token/token-expiry';
+import { withClient } from '../../../connection/batch-view';
+import { webLine, webUrl } from '../../web-link';
+import type { CliIO } from '../../io';
+import { withCliStore } from '../../cli-store';
+import { readTokenInput, type TokenFlags } from '../../token-input';
+import { watchBatch } from '../status/status';
 
 /** `start`'s parsed flags: the batch options of the options table (TableFlags), and the rest. */
 export interface StartOptions extends TokenFlags, TableFlags {

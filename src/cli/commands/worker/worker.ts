@@ -1,12 +1,12 @@
 import type { Runtime } from '@temporalio/worker';
-import { UserError } from '../../contract/errors';
-import { tracingWanted } from '../../telemetry/tracing';
-import { TokenRefusedError, tokenProviderFromEnv, type TokenProvider } from '../../token/token-provider';
-import { installRuntime, shutDownOnFailure } from '../../worker/runtime';
-import { serveWorker } from '../../worker/serve';
-import type { CliIO } from '../io';
+import { UserError } from '../../../contract/errors';
+import { tracingWanted } from '../../../telemetry/tracing';
+import { TokenRefusedError, tokenProviderFromEnv, type TokenProvider } from '../../../token/token-provider';
+import { installRuntime, shutDownOnFailure } from '../../../worker/runtime';
+import { serveWorker } from '../../../worker/serve';
+import type { CliIO } from '../../io';
 
-export { WORKER_READY } from '../../worker/serve';
+export { WORKER_READY } from '../../../worker/serve';
 
 export interface WorkerCommandOptions {
   taskQueue: string;

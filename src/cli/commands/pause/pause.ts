@@ -1,6 +1,6 @@
-import { pauseSignal, resumeSignal } from '../../contract/messages';
-import { getRunningBatch, withClient } from '../../connection/batch-view';
-import type { CliIO } from '../io';
+import { pauseSignal, resumeSignal } from '../../../contract/messages';
+import { getRunningBatch, withClient } from '../../../connection/batch-view';
+import type { CliIO } from '../../io';
 
 /** `clientsync pause`: no new calls start; in-flight calls finish. */
 export async function pause(batchId: string, io: CliIO): Promise<void> {

@@ -1,10 +1,10 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { UserError } from '../../contract/errors';
-import { setLimitsUpdate } from '../../contract/messages';
-import { OPTION_TABLE } from '../../contract/option-table';
-import type { LimitsChange } from '../../contract/options';
-import { getRunningBatch, withClient } from '../../connection/batch-view';
-import type { CliIO } from '../io';
+import { UserError } from '../../../contract/errors';
+import { setLimitsUpdate } from '../../../contract/messages';
+import { OPTION_TABLE } from '../../../contract/option-table';
+import type { LimitsChange } from '../../../contract/options';
+import { getRunningBatch, withClient } from '../../../connection/batch-view';
+import type { CliIO } from '../../io';
 
 /** `clientsync set`: changes a running batch's limits through the `setLimits` Update; the change is recorded in its history. */
 export async function set(batchId: string, change: LimitsChange, io: CliIO): Promise<string> {

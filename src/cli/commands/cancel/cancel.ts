@@ -1,6 +1,6 @@
-import type { BatchSummary } from '../../contract/progress';
-import { getRunningBatch, withClient } from '../../connection/batch-view';
-import type { CliIO } from '../io';
+import type { BatchSummary } from '../../../contract/progress';
+import { getRunningBatch, withClient } from '../../../connection/batch-view';
+import type { CliIO } from '../../io';
 
 /** `clientsync cancel`: the batch stops starting calls, lets in-flight ones record, and ends with its summary. */
 export async function cancel(batchId: string, io: CliIO): Promise<BatchSummary> {

@@ -1,6 +1,6 @@
-import type { CliIO } from '../io';
-import { withCliStore } from '../cli-store';
-import { batchUnderId } from '../batch-under-id';
+import type { CliIO } from '../../io';
+import { withCliStore } from '../../cli-store';
+import { batchUnderId } from '../../batch-under-id';
 
 export interface FailureView {
   clientId: string;

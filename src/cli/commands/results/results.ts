@@ -1,9 +1,9 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { UserError } from '../../contract/errors';
-import { openCliStore } from '../cli-store';
-import type { CliIO } from '../io';
-import { batchUnderId } from '../batch-under-id';
+import { UserError } from '../../../contract/errors';
+import { openCliStore } from '../../cli-store';
+import type { CliIO } from '../../io';
+import { batchUnderId } from '../../batch-under-id';
 
 export interface ResultsOptions {
   out?: string;

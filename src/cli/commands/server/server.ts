@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { UserError } from '../../contract/errors';
-import { stateDir } from '../../domain/paths';
-import { resolveClusterBinaries, startCluster } from '../../temporal-server/cluster/cluster';
-import { postgresTarget, servicePorts } from '../../temporal-server/cluster/cluster-config';
-import { startDevServer } from '../../temporal-server/dev-server';
-import { serverAnswers } from '../../connection/connection';
+import { UserError } from '../../../contract/errors';
+import { stateDir } from '../../../domain/paths';
+import { resolveClusterBinaries, startCluster } from '../../../temporal-server/cluster/cluster';
+import { postgresTarget, servicePorts } from '../../../temporal-server/cluster/cluster-config';
+import { startDevServer } from '../../../temporal-server/dev-server';
+import { serverAnswers } from '../../../connection/connection';
 import {
   resolveBinary,
   SQLITE_PREPARE,
@@ -12,8 +12,8 @@ import {
   TEMPORAL_SERVER_VERSION,
   TEMPORAL_UI_SERVER,
   TEMPORAL_UI_VERSION,
-} from '../../temporal-server/provision';
-import { untilSignal, type CliIO } from '../io';
+} from '../../../temporal-server/provision';
+import { untilSignal, type CliIO } from '../../io';
 
 export interface ServerOptions {
   port: number;

@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
-import type { BatchProgress } from '../../contract/progress';
-import { getBatch, isFinal, withClient } from '../../connection/batch-view';
-import type { CliIO } from '../io';
-import { limitsLine } from '../../contract/limits';
-import { paceLine } from '../../domain/pace/pace-view';
-import { progressLine, rateBetween } from '../progress-line';
+import type { BatchProgress } from '../../../contract/progress';
+import { getBatch, isFinal, withClient } from '../../../connection/batch-view';
+import type { CliIO } from '../../io';
+import { limitsLine } from '../../../contract/limits';
+import { paceLine } from '../../../domain/pace/pace-view';
+import { progressLine, rateBetween } from '../../progress-line';
 
 export interface StatusOptions {
   json?: boolean;
