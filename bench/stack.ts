@@ -18,6 +18,7 @@ import { batchInputFor } from '../test/helpers/batch-input';
 import { freeClusterPort, freePort } from '../test/helpers/ports';
 import { provideTestDatabase } from '../test/helpers/test-deps';
 import { timeVerbose } from '../test/helpers/time-verbose';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -222,7 +223,7 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
       const deadline = Date.now() + 60_000;
       while (!out.includes(WORKER_READY)) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`worker did not start: ${out}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
       const w: WorkerProcess = {
         child,

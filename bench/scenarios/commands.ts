@@ -4,6 +4,7 @@ import { progressQuery } from '../../src/contract/messages';
 import type { BatchProgress } from '../../src/contract/progress';
 import { startStack, type Stack } from '../stack';
 import { type Row, ROOT, fmt, median, clientFile } from './common';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Runs the built CLI as a user does (bin/clientsync.js); resolves when it exits, with its wall time in ms. */
 async function cli(s: Stack, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; out: string }> {
@@ -25,13 +26,13 @@ async function firstCallAfter(s: Stack, since: number): Promise<number> {
   for (;;) {
     const first = (await s.api.ledger()).successTimes.find((t) => t >= since);
     if (first !== undefined) return first;
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
   }
 }
 
 async function waitFor(s: Stack, id: string, done: (p: BatchProgress) => boolean): Promise<void> {
   const handle = s.client.workflow.getHandle(id);
-  while (!done(await handle.query(progressQuery))) await new Promise((r) => setTimeout(r, 20));
+  while (!done(await handle.query(progressQuery))) await sleep(20);
 }
 
 /**

@@ -4,8 +4,8 @@ import { startNginx } from '../../test/helpers/nginx';
 import { startOutageProxy } from '../../test/helpers/outage-proxy';
 import { startStack, type Stack } from '../stack';
 import { type Row, fmt, clientFile, timeCliBatch } from './common';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The pace against a real rate limiter, an API that states its limit, and an outage: as a user runs it, through the CLI. */
 export async function pace(quick: boolean): Promise<Row[]> {

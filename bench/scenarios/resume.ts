@@ -2,6 +2,7 @@ import { progressQuery, tokenRefreshedSignal } from '../../src/contract/messages
 import { sealToken } from '../../src/token/seal';
 import { startStack } from '../stack';
 import { type Row, median, clientFile } from './common';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Target 2: from tokenRefreshed sent to the first API call after it, median under 250 ms. */
 export async function resumeLatency(quick: boolean): Promise<Row[]> {
@@ -21,10 +22,10 @@ export async function resumeLatency(quick: boolean): Promise<Row[]> {
           const sentAt = Date.now();
           await handle.signal(tokenRefreshedSignal, { sealedToken });
           let first: number | undefined;
-          while ((first = (await s.api.ledger()).successTimes.find((t) => t >= sentAt)) === undefined) await new Promise((r) => setTimeout(r, 5));
+          while ((first = (await s.api.ledger()).successTimes.find((t) => t >= sentAt)) === undefined) await sleep(5);
           latencies.push(first - sentAt);
         }
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
       }
       const m = median(latencies);
       rows.push({

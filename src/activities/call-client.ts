@@ -14,13 +14,13 @@ import type { TokenResolver } from './token-resolver';
 
 export interface CallClientInput {
   batchId: string;
-  /** The batch's first run id, which keys its outcomes in the store; absent in batches from before that key. */
+  /** The batch's first run id, which keys its outcomes in the store (absent: keyed by the batch id alone). */
   batchRun?: string;
   /** The id of the batch's results store; a worker with another refuses the call (absent: no check). */
   store?: string;
   client: ClientEntry;
   apiUrl: string;
-  /** The request's templates; absent from workflows that predate them (a GET with a bearer token). */
+  /** The request's templates (absent: the original script's GET with a bearer token). */
   request?: RequestSpec;
   /** Absent: the worker's own token source. */
   sealedToken?: string;

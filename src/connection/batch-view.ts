@@ -5,6 +5,7 @@ import { connectClient } from './connection';
 import { FINAL_STATES, type BatchInput } from '../contract/batch-input';
 import { progressQuery } from '../contract/messages';
 import type { BatchProgress, BatchSummary } from '../contract/progress';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface BatchView {
   handle: WorkflowHandle;
@@ -19,10 +20,9 @@ export async function getBatch(client: Client, batchId: string): Promise<BatchVi
   for (let attempt = 1; ; attempt++) {
     const progress = await queryRunning(handle, batchId);
     if (!progress) return { handle, running: false, progress: await finishedProgress(handle, batchId) };
-    // A run's last workflow task can answer with a final state just before the run closes (or, in batches
-    // started before the continue-as-new fix, hands over to the next run): ask again rather than report it.
+    // A run's last workflow task can answer with a final state just before the run closes: ask again rather than report it.
     if (!FINAL_STATES.has(progress.state) || attempt >= 50) return { handle, running: true, progress };
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

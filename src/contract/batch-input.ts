@@ -88,7 +88,7 @@ export interface BatchInput {
   options?: BatchOptionsInput;
   /** The batch this one redrives (retry-failed), for the record. */
   retryOf?: string;
-  /** The results store the batch writes to; workers with another refuse its activities (absent: from before the check). */
+  /** The results store the batch writes to; workers with another refuse its activities (absent: any store). */
   store?: StoreIdentity;
   /** Where alerts go (`start --notify`), sealed like the token: a webhook URL is a secret. Absent: the workers' CLIENTSYNC_NOTIFY_URL. */
   sealedNotifyUrl?: string;

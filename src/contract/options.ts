@@ -85,7 +85,7 @@ export interface LimitsChange {
   onMaxFailures?: BatchOptions['onMaxFailures'];
 }
 
-/** The limits in force, as `status` shows them (`adaptive` and `breaker` absent in batches from before the pace). */
+/** The limits in force, as `status` shows them (`adaptive` and `breaker` absent for a batch started without the pace). */
 export type Limits = Required<Omit<LimitsChange, 'maxFailures' | 'adaptive' | 'breaker'>> &
   Pick<LimitsChange, 'adaptive' | 'breaker'> & { maxFailures: MaxFailures | null };
 

@@ -5,7 +5,7 @@ import type { PaceView } from './pace';
 
 export interface BatchProgress extends Counters {
   batchId: string;
-  /** The first run's id, which tells this batch from others that used the same id (null: from before that key). */
+  /** The first run's id, which tells this batch from others that used the same id (null: a batch keyed by its id alone). */
   batchRun: string | null;
   state: BatchState;
   pending: number;
@@ -23,13 +23,13 @@ export interface BatchProgress extends Counters {
   pausedBecause?: string | null;
   /** Why a batch ended as failed (Temporal's failure and its innermost cause); absent otherwise. */
   failure?: string;
-  /** When the batch's token expires, when known (ISO time); absent in batches from before automatic refresh. */
+  /** When the batch's token expires, when known (ISO time). */
   tokenExpiresAt?: string | null;
   /** Of tokenRefreshes, those the workers' token provider made without a person. */
   automaticRefreshes?: number;
   /** Since when the batch waits for a person (a token nobody could refresh, a pause it made itself); null otherwise. */
   waitingForPersonSince?: string | null;
-  /** The limits in force (`clientsync set` changes them); absent in batches from before `set`. */
+  /** The limits in force (`clientsync set` changes them). */
   limits?: Limits;
   /** A paced batch's pace: the calls it makes and may make, and why (absent in batches started without the pace). */
   pace?: PaceView;
@@ -37,13 +37,13 @@ export interface BatchProgress extends Counters {
 
 export interface BatchSummary extends Counters {
   batchId: string;
-  /** See BatchProgress.batchRun; absent in summaries from before that key. */
+  /** See BatchProgress.batchRun. */
   batchRun?: string | null;
   state: BatchState;
   total: number;
   runs: number;
   tokenRefreshes: number;
-  /** Of tokenRefreshes, those made without a person (absent in summaries from before automatic refresh). */
+  /** Of tokenRefreshes, those made without a person. */
   automaticRefreshes?: number;
   startedAt: string;
   endedAt: string;

@@ -143,7 +143,7 @@ export class PostgresResultsStore implements ResultsStore {
   }
 }
 
-/** Creates the tables, or moves a store from before the first-run key; one process at a time. Returns the store's id. */
+/** Creates the tables, or moves a store keyed by batch id alone (its first schema) to the first-run key; one process at a time. Returns the store's id. */
 async function migrate(pool: pg.Pool): Promise<string> {
   const db = await pool.connect();
   try {

@@ -12,7 +12,7 @@ export interface BatchKey {
   firstRunId: string;
 }
 
-/** The key of a batch whose first run id is `firstRunId` (absent: a batch from before the first-run key). */
+/** The key of a batch whose first run id is `firstRunId` (absent: a batch keyed by its id alone). */
 export function batchKey(id: string, firstRunId?: string | null): BatchKey {
   return { id, firstRunId: firstRunId ?? '' };
 }

@@ -164,7 +164,7 @@ class GroupCommit {
   }
 }
 
-/** Creates the tables, or rebuilds a store from before the first-run key (keyed by batch id alone). */
+/** Creates the tables, or rebuilds a store keyed by batch id alone (its first schema) with the first-run key. */
 function migrate(db: Database.Database): void {
   db.transaction(() => {
     const columns = db.prepare("SELECT name FROM pragma_table_info('client_results')").pluck().all() as string[];

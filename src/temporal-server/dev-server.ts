@@ -11,6 +11,7 @@ import { renderServerConfig, SERVICES, type ServicePorts } from './server-config
 import { recordServer } from './server-record';
 import { spawnTied } from './tied-spawn';
 import { startWeb, type Web } from './web';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface DevServerOptions {
   /** gRPC port (default 7233). */
@@ -160,6 +161,6 @@ async function untilAnswers(address: string, exit: ExitWatch, timeoutMs = 60_000
   while (!(await serverAnswers(address, 500))) {
     if (exit.code() !== null) throw new Error(`the Temporal server exited with code ${exit.code()}: ${exit.output()}`);
     if (Date.now() > deadline) throw new Error(`the Temporal server did not answer at ${address} within ${timeoutMs / 1000} s: ${exit.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

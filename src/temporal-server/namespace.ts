@@ -3,6 +3,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { searchAttributeKeys } from '../contract/search-attributes';
 import { openConnection } from '../connection/connection';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long a closed batch stays in history: long enough to read its results after a weekend. */
 const RETENTION = '72h';
@@ -28,7 +29,7 @@ export async function prepareNamespace(address: string, namespace = 'default', t
         return;
       } catch (err) {
         if (Date.now() > deadline) throw new Error(`the namespace ${namespace} could not be prepared: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
   } finally {

@@ -127,13 +127,6 @@ async function isCachedBuild(dir: string, bin: GoBinary): Promise<boolean> {
   }
 }
 
-/** Whether the binary is at hand without building (its variable, or a cached build). */
-export async function isBuilt(bin: GoBinary): Promise<boolean> {
-  if (bin.envVar && process.env[bin.envVar]) return true;
-  const { project, machine } = cacheDirs();
-  return (await isCachedBuild(project, bin)) || (await isCachedBuild(machine, bin));
-}
-
 /**
  * Finds a pinned binary: its environment variable, else a cached build, else builds it with Go.
  * `log` hears about the build, which takes minutes the first time.

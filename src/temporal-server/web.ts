@@ -3,6 +3,7 @@ import path from 'node:path';
 import { resolveBinary, TEMPORAL_UI_SERVER } from './provision';
 import { renderWebConfig } from './server-config';
 import { supervise, type Supervised } from './supervisor';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface WebOptions {
   /** The Temporal frontend it shows. */
@@ -62,7 +63,7 @@ async function pageAnswers(url: string, signal: AbortSignal, timeoutMs = 60_000)
       () => false,
     );
     if (ok) return true;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   if (!signal.aborted) throw new Error(`no answer at ${url} within ${timeoutMs / 1000} s`);
   return false;

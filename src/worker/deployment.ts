@@ -5,6 +5,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/wor
 import { temporal } from '@temporalio/proto';
 import { BATCH_WORKFLOW_TYPE } from '../contract/batch-input';
 import { replayOptions } from './sinks';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One build of the workers: Temporal routes a pinned batch to its build's workers only. */
 export interface DeploymentVersion {
@@ -61,7 +62,7 @@ export async function makeCurrent(client: Client, version: DeploymentVersion, ti
       const why = e.details ?? e.message;
       if (/missing active task queues/.test(why)) throw new Error(why);
       if (Date.now() > deadline) throw new Error(`the server did not accept ${versionName(version)} as current within ${timeoutMs / 1000} s: ${why}`);
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
 }

@@ -17,6 +17,7 @@ import { createHarness, keyOf, resultOf, waitForProgress, type Harness } from '.
 import { makeHosts, type Host, type Hosts } from '../helpers/hosts';
 import { freeClusterPort, freePort } from '../helpers/ports';
 import { forwardTcp } from '../helpers/tcp-forward';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const exec = promisify(execFile);
 
@@ -165,7 +166,7 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
           refreshes++;
           await waitForProgress(handle, (q) => q.state !== 'waiting-for-token', 30_000);
         }
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
     })();
 

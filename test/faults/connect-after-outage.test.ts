@@ -9,11 +9,11 @@ import { spawnCli, spawnWorker, untilOutput, wiringFor } from '../helpers/cli-pr
 import { createHarness, waitForState, type Harness } from '../helpers/harness';
 import { cli, operatorSession } from '../helpers/in-process-cli';
 import { freePort } from '../helpers/ports';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // A connection made while no server answers must not make later ones wait: grpc-js shares a subchannel among
 // channels with the same target and options, and its reconnect backoff grows for as long as it is held.
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const OUTAGE_MS = 180_000;
 
 const servers: DevServer[] = [];

@@ -9,6 +9,7 @@ import { startDevServer, type DevServer } from '../../src/temporal-server/dev-se
 import { spawnWorker } from '../helpers/cli-process';
 import { operatorRefreshes, createHarness, keyOf, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { freePort } from '../helpers/ports';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // Each fault ends with the ledger check: every client succeeded at least once and none is missing; a success
 // was repeated only where a crash made it unavoidable, then with the same Idempotency-Key; the summary and
@@ -62,7 +63,7 @@ describe('faults a batch survives', () => {
     await waitForProgress(handle, (p) => p.processed >= 400, 120_000);
     ownServer.child.kill('SIGKILL');
     await new Promise((r) => ownServer!.child.once('exit', r));
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     ownServer = await startDevServer({ port, uiPort: await freePort(), dbFile, headless: true });
     await expectLedgerAgrees(h, ids, await resultOf(handle), 8);
   });
@@ -101,7 +102,7 @@ describe('faults a batch survives', () => {
     await spawnWorker(h);
     await waitForProgress(handle, (p) => p.processed >= 150);
     await h.api.goDown();
-    await new Promise((r) => setTimeout(r, 30_000)); // the outage
+    await sleep(30_000); // the outage
     const during = await handle.query(progressQuery);
     await h.api.comeBack();
     // Through 30 s of refused connections the batch kept retrying: still running, no client failed.

@@ -6,6 +6,7 @@ import { spawnCli, spawnWorker } from '../helpers/cli-process';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { startOutageProxy, type OutageProxy } from '../helpers/outage-proxy';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Starts a batch through the CLI, as a user does; returns when the command has. */
 async function start(h: Harness, apiUrl: string, file: string, id: string, flags: string[]): Promise<void> {
@@ -27,7 +28,6 @@ async function startReceiver() {
   return { url, received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the pace against a real rate limiter and a long outage', () => {
   let h: Harness | undefined;

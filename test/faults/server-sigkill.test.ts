@@ -7,11 +7,11 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { serverAnswers } from '../../src/connection/connection';
 import { type CliProcess, spawnCli, untilOutput, wiringFor } from '../helpers/cli-process';
 import { freeClusterPort, freePort } from '../helpers/ports';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // `clientsync server` killed as a crash or the OOM killer kills it (SIGKILL: no exit handler runs) must take
 // every Temporal process it started with it, so that the next start finds its ports free.
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The processes whose command line mentions `text`. */
 async function processesWith(text: string): Promise<string[]> {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { openResultsStore } from '../../src/store/results-store';
 import { spawnWorker } from '../helpers/cli-process';
 import { createHarness, keyOf, resultOf, waitForProgress, type Harness } from '../helpers/harness';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const PG_URL = inject('databaseUrl');
 
@@ -26,7 +27,7 @@ async function outage(client: pg.Client, name: string, ms: number): Promise<void
   const until = Date.now() + ms;
   while (Date.now() < until) {
     await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   await client.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
 }

@@ -20,6 +20,7 @@ import { stateKey } from '../../src/contract/search-attributes';
 import { sealToken } from '../../src/token/seal';
 import { createWorker, type BatchWorkerOptions } from '../../src/worker/create-worker';
 import { batchInputFor } from './batch-input';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // Worker state chatter drowns test output; errors still show.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -101,7 +102,7 @@ export async function until(condition: () => boolean, timeoutMs: number, what = 
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 
@@ -121,7 +122,7 @@ export async function waitForProgress(handle: WorkflowHandle, predicate: (p: Bat
       failing ??= { since: Date.now(), err };
       if (Date.now() - failing.since > 10_000) throw err;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new Error(`timed out waiting for batch progress; last: ${JSON.stringify(last)}`);
 }
@@ -154,7 +155,7 @@ export function operatorRefreshes(h: Harness, handle: WorkflowHandle): { stop():
       } catch {
         // between runs of continue-as-new, or finished
       }
-      await new Promise((r) => setTimeout(r, 30));
+      await sleep(30);
     }
   })();
   return {

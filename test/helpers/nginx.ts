@@ -5,6 +5,7 @@ import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Nginx {
   /** The API's base URL through nginx: http://127.0.0.1:PORT/clients/ */
@@ -72,7 +73,7 @@ http {
     );
     if (up) break;
     if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} within 10 s: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return {
     baseUrl: `http://127.0.0.1:${port}/clients/`,

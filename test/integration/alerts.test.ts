@@ -5,6 +5,7 @@ import type { Alert } from '../../src/contract/alert';
 import { spawnCli, spawnWorker } from '../helpers/cli-process';
 import { createHarness, resultOf, type Harness } from '../helpers/harness';
 import { historyText } from '../helpers/history-text';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A real HTTP receiver, as a Slack incoming webhook would be: it records every alert; its first answer is a 500. */
 async function startReceiver() {
@@ -28,7 +29,7 @@ async function until(what: string, predicate: () => boolean, timeoutMs = 60_000)
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

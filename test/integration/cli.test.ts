@@ -8,6 +8,7 @@ import { freePort } from '../helpers/ports';
 import { progressQuery, tokenRefreshedSignal } from '../../src/contract/messages';
 import { cli, operatorSession } from '../helpers/in-process-cli';
 import { historyText } from '../helpers/history-text';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 let h: Harness;
 let session: { close(): Promise<void> };
@@ -112,7 +113,7 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     const port = await freePort();
     process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
     let late: DevServer | undefined;
-    const starting = new Promise((r) => setTimeout(r, 6000)).then(async () => {
+    const starting = sleep(6000).then(async () => {
       late = await startDevServer({ port, uiPort: await freePort(), dbFile: path.join(h.dir, 'late.db'), headless: true });
     });
     try {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_READY } from '../../src/cli/commands/worker/worker';
 import { spawnInstalled, untilOutput, type CliProcess } from '../helpers/cli-process';
 import { createHarness, resultOf, type Harness } from '../helpers/harness';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const exec = promisify(execFile);
 
@@ -56,7 +57,7 @@ describe('clientsync worker as installed', () => {
     const [capped] = await childrenOf(p.child.pid!);
     p.child.kill('SIGKILL');
     const deadline = Date.now() + 5000;
-    while (alive(capped!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (alive(capped!) && Date.now() < deadline) await sleep(50);
     expect(alive(capped!)).toBe(false);
   });
 

@@ -9,6 +9,7 @@ import { createHarness, resultOf, waitForState, type Harness } from '../helpers/
 import { spawnCli, spawnWorker } from '../helpers/cli-process';
 import { freePort } from '../helpers/ports';
 import { ROOT } from '../helpers/docs-check';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const exec = promisify(execFile);
 const PROMETHEUS = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
@@ -33,7 +34,7 @@ async function startPrometheus(dir: string, target: string): Promise<{ query(q: 
   while (!(await ready())) {
     if (child.exitCode !== null || Date.now() > deadline)
       throw new Error(`Prometheus at ${PROMETHEUS} did not start (install Debian's prometheus, or set PROMETHEUS_PATH)`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   return {
     /** The single value of an instant query, or null when it has none. */
@@ -73,7 +74,7 @@ describe('metrics: a real Prometheus scrapes a worker', () => {
     /** Polls until Prometheus answers `expected` (its scrapes and the worker's gauges lag seconds), for at most 40 s; the last answer. */
     const settles = async (expr: string, expected: number) => {
       let last: number | null = null;
-      for (let i = 0; i < 80 && (last = await q(expr)) !== expected; i++) await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 80 && (last = await q(expr)) !== expected; i++) await sleep(500);
       return last;
     };
 

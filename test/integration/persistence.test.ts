@@ -19,6 +19,7 @@ import { createWorker } from '../../src/worker/create-worker';
 import { freePort } from '../helpers/ports';
 import { waitForState } from '../helpers/harness';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const running: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -33,7 +34,7 @@ async function runServer(opts: { port: number; uiPort: number; db: string }) {
   const done = server(opts, io, stopped);
   running.push(async () => (stop(), await done.catch(() => {})));
   const address = `127.0.0.1:${opts.port}`;
-  while (!io.lines.some((l) => l.startsWith('Temporal dev server ready'))) await new Promise((r) => setTimeout(r, 100));
+  while (!io.lines.some((l) => l.startsWith('Temporal dev server ready'))) await sleep(100);
   return { io, stop: async () => (stop(), await done), address };
 }
 

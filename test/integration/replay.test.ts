@@ -11,6 +11,7 @@ import type { TokenProvider } from '../../src/token/token-provider';
 import { batchInputFor } from '../helpers/batch-input';
 import { startFileServer } from '../helpers/file-server';
 import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // Histories recorded from real batches by the 1.0 workflow are kept under test/fixtures/histories: the
 // baseline. Replaying them with the current workflow code fails CI on any change that would break a batch
@@ -96,7 +97,7 @@ describe('recorded batch histories', () => {
       const slowProvider = {
         name: 'a slow provider',
         issue: async () => {
-          if (issued++ > 0) await new Promise((r) => setTimeout(r, 3000));
+          if (issued++ > 0) await sleep(3000);
           return { token: h.api.issueToken(), expiresAt: Date.now() + (issued === 1 ? 1 : 60_000) };
         },
       };

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { batchKey, openResultsStore, type ResultsStore } from '../../src/store/results-store';
 import { createHarness, keyOf, resultOf } from '../helpers/harness';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const PG_URL = inject('databaseUrl');
 const stores: ResultsStore[] = [];
@@ -85,7 +86,7 @@ describe.each([
     const [older, newer] = [batchKey(id, 'run-a'), batchKey(id, 'run-b')];
     await store.claim(older, 'c1', 0, { ClientId: 'c1' });
     await store.recordSuccess(older, 'c1', '{}', 200, 1);
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     expect(await store.claim(newer, 'c1', 0, { ClientId: 'c1' })).toBe('first');
     expect(await store.count(newer)).toEqual({ 'in-progress': 1, succeeded: 0, failed: 0 });
     expect(await store.count(older)).toEqual({ 'in-progress': 0, succeeded: 1, failed: 0 });

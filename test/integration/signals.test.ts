@@ -96,7 +96,7 @@ describe('signals to a running batch', () => {
       await waitForProgress(handle, (p) => p.processed >= 50);
       await handle.signal(pauseSignal);
       const paused = await waitForProgress(handle, (p) => p.state === 'paused' && p.inFlight === 0);
-      await new Promise((r) => setTimeout(r, 400));
+      await delay(400);
       expect((await handle.query(progressQuery)).processed).toBe(paused.processed); // nothing starts while paused
       await handle.signal(resumeSignal);
       await waitForProgress(handle, (p) => p.state === 'running' && p.processed >= paused.processed + 50);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createHarness, waitForProgress, type Harness } from '../helpers/harness';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // Written to the temp folder each run; docs/temporal-web-waiting-for-token.png is a copy of one kept on purpose.
 const SCREENSHOT = path.join(tmpdir(), 'clientsync-temporal-web-waiting-for-token.png');
@@ -21,7 +22,7 @@ async function frameTextContaining(page: Page, needle: string, timeoutMs = 30_00
       if (text.includes(needle)) return text;
     }
     if (Date.now() > deadline) throw new Error(`no frame shows "${needle}"`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }
 

@@ -10,6 +10,7 @@ import { tokenRefreshedSignal } from '../../src/contract/messages';
 import { spawnNode, untilOutput, type CliProcess } from '../helpers/cli-process';
 import { createHarness, resultOf, runHistories, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 import { WORKER_READY } from '../../src/cli/commands/worker/worker';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = path.resolve(__dirname, '../..');
 const exec = promisify(execFile);
@@ -164,7 +165,7 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
     expect(pinned?.deploymentVersion?.buildId).toBe(buildIdIn(a));
     expect(pinned?.versioningOverride ?? null).toBeNull();
     // Said once, not at every look.
-    await new Promise((r) => setTimeout(r, 20_000));
+    await sleep(20_000);
     expect(c.output().split(said).length - 1).toBe(1);
   }, 240_000);
 });

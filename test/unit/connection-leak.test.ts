@@ -2,11 +2,11 @@ import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serverAnswers } from '../../src/connection/connection';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // A port that accepts TCP and drops it at once, as a server that is not up yet would refuse: every connect
 // attempt of a gRPC channel shows as one accepted socket, so a channel left open shows by its retries.
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Refuser {
   address: string;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/fake-api';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 let api: FakeApi | undefined;
 afterEach(async () => {
@@ -51,7 +52,7 @@ describe('the fake clients API', () => {
     let status = 200;
     while (status === 200 && Date.now() - issuedAt < 3000) {
       status = (await call(a, 'a', t)).status;
-      if (status === 200) await new Promise((r) => setTimeout(r, 50));
+      if (status === 200) await sleep(50);
     }
     expect(status).toBe(401);
     expect(Date.now() - issuedAt).toBeGreaterThanOrEqual(1000);
@@ -82,7 +83,7 @@ describe('the fake clients API', () => {
     const t = a.issueToken();
     const res = fetch(a.baseUrl + 'a', { headers: { authorization: `Bearer ${t}` }, signal: AbortSignal.timeout(100) });
     await expect(res).rejects.toThrow(/timeout|aborted/i);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     expect(a.ledger.totalSuccesses).toBe(0);
   });
 

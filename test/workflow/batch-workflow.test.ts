@@ -13,6 +13,7 @@ import type { BatchProgress, BatchSummary } from '../../src/contract/progress';
 import { replayOptions, workerSinks } from '../../src/worker/sinks';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import { entries, mockActivities, type MockScript } from './mock-activities';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // The batch workflow against the real dev server, with its activities mocked: its bookkeeping (resume
 // order, continue-as-new, pause and cancel, duplicates, a refusing store) in seconds, without an API or a store.
@@ -95,7 +96,7 @@ async function until(handle: WorkflowHandle, predicate: (p: BatchProgress) => bo
     const p = await handle.query(progressQuery).catch(() => undefined); // between runs of continue-as-new
     if (p && predicate(p)) return p;
     if (Date.now() > deadline) throw new Error(`no such progress within 20 s; last: ${JSON.stringify(p)}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 
@@ -155,7 +156,7 @@ describe('the batch workflow, activities mocked', () => {
       await until(handle, (p) => p.processed >= 10);
       await handle.signal(pauseSignal);
       const paused = await until(handle, (p) => p.state === 'paused' && p.inFlight === 0);
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       expect(called.length).toBe(paused.processed); // nothing started while paused
       await handle.signal(resumeSignal);
       await until(handle, (p) => p.state === 'running' && p.processed >= paused.processed + 10);

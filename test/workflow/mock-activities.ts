@@ -18,6 +18,7 @@ import type { PaceReport } from '../../src/contract/pace';
 import type { Activities } from '../../src/activities';
 import type { ClientEntry, ClientPage, SourceReport } from '../../src/domain/sources';
 import { FailureTypes } from '../../src/contract/failures';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A paced batch's API, by call number (1-based, across the batch). */
 export interface MockApi {
@@ -77,7 +78,7 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
 
   async function call(client: ClientEntry, generation: number, sealedToken?: string): Promise<ClientOutcome | 'expired'> {
     started.push(client.id);
-    if (script.callMs) await new Promise((r) => setTimeout(r, script.callMs));
+    if (script.callMs) await sleep(script.callMs);
     if (settled.has(client.id)) return 'duplicate';
     if (sealedToken && deadTokens.has(sealedToken)) return 'expired';
     const used = successesByGeneration.get(generation) ?? 0;
@@ -138,7 +139,7 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
       if (!provider) throw ApplicationFailure.create({ type: FailureTypes.NoTokenProvider, message: 'the workers have no token provider', nonRetryable: true });
       refreshes.push(input);
       const n = refreshes.length;
-      if (provider.slowFrom && n >= provider.slowFrom) await new Promise((r) => setTimeout(r, provider.slowMs));
+      if (provider.slowFrom && n >= provider.slowFrom) await sleep(provider.slowMs);
       if (provider.refusesFrom && n >= provider.refusesFrom) {
         throw ApplicationFailure.create({ type: FailureTypes.TokenRefused, message: 'the authorization server refused: invalid_client', nonRetryable: true });
       }
@@ -196,7 +197,7 @@ function pacedApi(
         if (!down()) break;
         report.unavailable++;
         if (input.probe) {
-          await new Promise((r) => setTimeout(r, 50));
+          await sleep(50);
           continue;
         }
         failingClients.add(client.id);

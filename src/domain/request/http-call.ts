@@ -16,7 +16,7 @@ export interface HttpCall {
   batchRun?: string;
   client: ClientEntry;
   apiUrl: string;
-  /** Absent in calls from a workflow that predates request templates: the original script's GET with a bearer token. */
+  /** The request's templates (absent: the original script's GET with a bearer token). */
   request?: RequestSpec;
   token: string;
   callTimeoutMs: number;

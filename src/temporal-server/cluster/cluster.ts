@@ -8,6 +8,7 @@ import { recordServer } from '../server-record';
 import { supervise, type Supervised } from '../supervisor';
 import { CLUSTER_SERVICES, postgresTarget, renderClusterConfig, type ClusterService } from './cluster-config';
 import { ensureClusterSchemas } from './cluster-schema';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ClusterOptions {
   /** postgres://user:password@host:port/database; visibility goes to `<database>_visibility`. */
@@ -101,6 +102,6 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, why: 
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(why());
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }

@@ -12,7 +12,7 @@ import { readTokenInput, type TokenFlags } from '../../token-input';
 /**
  * `clientsync refresh-token`: hands the batch a new token (sealed) through the `refreshToken` Update, which
  * refuses a token the workers could not use and says what happened; with no token, the workers ask their own
- * source again. A batch from before the Update gets the `tokenRefreshed` signal instead.
+ * source again. A batch whose workflow has no such Update gets the `tokenRefreshed` signal instead.
  */
 export async function refreshToken(batchId: string, flags: TokenFlags, io: CliIO): Promise<BatchProgress> {
   const token = await readTokenInput(flags, io);

@@ -5,6 +5,7 @@ import type { CliIO } from '../../io';
 import { limitsLine } from '../../../contract/limits';
 import { paceLine } from '../../../domain/pace/pace-view';
 import { progressLine, rateBetween } from '../../progress-line';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface StatusOptions {
   json?: boolean;
@@ -62,7 +63,7 @@ export async function watchBatch(client: Client, batchId: string, io: CliIO, opt
       return progress;
     }
     await opts.onProgress?.(progress);
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
+    await sleep(opts.intervalMs ?? 1000);
   }
 }
 
@@ -101,7 +102,7 @@ function outageNotices(io: CliIO) {
             io.out(`${why}; still watching until an answer comes (Ctrl-C stops).`);
           }
           since ??= Date.now();
-          await new Promise((r) => setTimeout(r, intervalMs));
+          await sleep(intervalMs);
         }
       }
     },
