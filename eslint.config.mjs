@@ -20,7 +20,18 @@ const LAYERS = {
   'temporal-server': ['contract', 'domain', 'connection'],
   worker: ['contract', 'domain', 'store', 'token', 'telemetry', 'connection', 'activities'],
   console: ['contract', 'domain', 'store', 'token', 'telemetry', 'connection'],
-  cli: ['contract', 'domain', 'store', 'token', 'telemetry', 'connection', 'fake-api', 'temporal-server', 'worker', 'console'],
+  cli: [
+    'contract',
+    'domain',
+    'store',
+    'token',
+    'telemetry',
+    'connection',
+    'fake-api',
+    'temporal-server',
+    'worker',
+    'console',
+  ],
 };
 const layerZones = Object.entries(LAYERS).map(([layer, allowed]) => ({
   target: `./src/${layer}`,
@@ -47,7 +58,10 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       // A type crosses a module boundary as `import type`, so no import runs code only for a type.
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       // A cycle makes load order decide what a module sees.
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-restricted-paths': ['error', { zones: layerZones }],
@@ -62,7 +76,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'http', 'https', 'crypto', 'child_process'], message: 'workflow code does no I/O' },
+            {
+              group: ['node:*', 'fs', 'path', 'http', 'https', 'crypto', 'child_process'],
+              message: 'workflow code does no I/O',
+            },
             {
               group: [
                 '../activities',

@@ -31,7 +31,10 @@ export async function selfTimes(files: string[], by: 'function' | 'package', top
     for (const node of profile.nodes) {
       const n = node.hitCount ?? 0;
       const { functionName, url, lineNumber } = node.callFrame;
-      const key = by === 'package' ? where(url) : `${functionName || '(anonymous)'} ${where(url)}${url ? `:${lineNumber + 1}` : ''}`;
+      const key =
+        by === 'package'
+          ? where(url)
+          : `${functionName || '(anonymous)'} ${where(url)}${url ? `:${lineNumber + 1}` : ''}`;
       hits.set(key, (hits.get(key) ?? 0) + n);
       total += n;
     }
@@ -48,7 +51,8 @@ if (require.main === module) {
     const files = process.argv.slice(2);
     for (const by of ['package', 'function'] as const) {
       console.log(`-- by ${by}`);
-      for (const t of await selfTimes(files, by, by === 'package' ? 12 : 25)) console.log(`${(t.share * 100).toFixed(1).padStart(5)}%  ${t.name}`);
+      for (const t of await selfTimes(files, by, by === 'package' ? 12 : 25))
+        console.log(`${(t.share * 100).toFixed(1).padStart(5)}%  ${t.name}`);
     }
   })();
 }

@@ -8,7 +8,9 @@ export async function plainLoop(ids: string[], apiUrl: string, token: string, co
   const lane = async () => {
     while (next < ids.length) {
       const id = ids[next++]!;
-      const res = await fetch(apiUrl + encodeURIComponent(id), { headers: { authorization: `Bearer ${token}`, 'cache-control': 'no-cache' } });
+      const res = await fetch(apiUrl + encodeURIComponent(id), {
+        headers: { authorization: `Bearer ${token}`, 'cache-control': 'no-cache' },
+      });
       await res.text();
       if (res.ok) ok++;
     }

@@ -40,7 +40,10 @@ const ON_REQUEST: Record<string, (quick: boolean) => Promise<Row[]>> = {
   'ten-million': () => bigBatch(10_000_000),
 };
 
-const HEADER = ['| scenario | measure | value | ratio | target | verdict | date | commit |', '|---|---|---|---|---|---|---|---|'];
+const HEADER = [
+  '| scenario | measure | value | ratio | target | verdict | date | commit |',
+  '|---|---|---|---|---|---|---|---|',
+];
 
 /** A row as the table shows it; `stamp` is its date and commit. */
 const line = (r: Row, stamp = ['', '']) =>
@@ -77,7 +80,9 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const quick = process.argv.includes('--quick');
   const onlyArg = process.argv.find((a) => a.startsWith('--only'));
-  const only = onlyArg ? (onlyArg.split('=')[1] ?? process.argv[process.argv.indexOf(onlyArg) + 1] ?? '').split(',') : Object.keys(SCENARIOS);
+  const only = onlyArg
+    ? (onlyArg.split('=')[1] ?? process.argv[process.argv.indexOf(onlyArg) + 1] ?? '').split(',')
+    : Object.keys(SCENARIOS);
   const all = { ...SCENARIOS, ...ON_REQUEST };
   const rows: Row[] = [];
   for (const name of only) {

@@ -39,7 +39,11 @@ export interface BenchApi {
   issueToken(): Promise<string>;
   ledger(): Promise<Ledger>;
   /** The ledger against a generated file of `count` clients, for ledgers too large to fetch: how many of each kind. */
-  check(count: number): Promise<Record<'missing' | 'repeated' | 'repeatedWithOtherKey' | 'unexpected', { count: number; first: string[] }>>;
+  check(
+    count: number,
+  ): Promise<
+    Record<'missing' | 'repeated' | 'repeatedWithOtherKey' | 'unexpected', { count: number; first: string[] }>
+  >;
   resetLedger(): Promise<void>;
   configure(changes: Partial<FakeApiOptions>): Promise<void>;
   /** The API process's CPU time so far (user + system), in seconds. */
@@ -56,13 +60,20 @@ function fakeApiFlags(o: FakeApiOptions): string[] {
     ['--token-ttl', o.tokenTtlSeconds],
     ['--seed', o.seed],
   ];
-  return [...flags.flatMap(([flag, v]) => (v === undefined ? [] : [flag, String(v)])), ...(o.compactLedger ? ['--compact-ledger'] : [])];
+  return [
+    ...flags.flatMap(([flag, v]) => (v === undefined ? [] : [flag, String(v)])),
+    ...(o.compactLedger ? ['--compact-ledger'] : []),
+  ];
 }
 
 export async function startApiProcess(options: FakeApiOptions): Promise<BenchApi> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/boot/entry.js'), 'fake-api', '--port', '0', ...fakeApiFlags(options)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'dist/cli/boot/entry.js'), 'fake-api', '--port', '0', ...fakeApiFlags(options)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const origin = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -82,8 +93,10 @@ export async function startApiProcess(options: FakeApiOptions): Promise<BenchApi
     origin,
     baseUrl: `${origin}/clients/`,
     issueToken: async () => ((await (await post('/token')).json()) as { token: string }).token,
-    ledger: async () => Ledger.fromJSON((await (await fetch(`${origin}/_stats`)).json()) as Parameters<typeof Ledger.fromJSON>[0]),
-    check: async (count) => (await (await fetch(`${origin}/_check?count=${count}`)).json()) as Awaited<ReturnType<BenchApi['check']>>,
+    ledger: async () =>
+      Ledger.fromJSON((await (await fetch(`${origin}/_stats`)).json()) as Parameters<typeof Ledger.fromJSON>[0]),
+    check: async (count) =>
+      (await (await fetch(`${origin}/_check?count=${count}`)).json()) as Awaited<ReturnType<BenchApi['check']>>,
     resetLedger: async () => void (await post('/_reset')),
     configure: async (changes) => void (await post('/_configure', changes)),
     cpuSeconds: () => treeCpuSeconds([child.pid!]),
@@ -110,7 +123,8 @@ export async function treeCpuSeconds(roots: number[]): Promise<number> {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    if (fields.length > 12) procs.push({ pid: Number(entry), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    if (fields.length > 12)
+      procs.push({ pid: Number(entry), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
   }
   const inTree = new Set(roots);
   for (let grew = true; grew;) {
@@ -139,13 +153,25 @@ export interface Stack {
 }
 
 export interface StackOptions {
-  /** A Temporal cluster on PostgreSQL (`clientsync server --postgres`) and a PostgreSQL results store, as on several hosts. */
+  /**
+   * A Temporal cluster on PostgreSQL (`clientsync server --postgres`) and a PostgreSQL results store, as on several
+   * hosts.
+   */
   cluster?: boolean;
 }
 
 /** The Temporal server of a stack: the SQLite dev server, or a cluster and results store in databases of its own. */
-async function startTemporal(dir: string, cluster: boolean): Promise<{ address: string; storeUrl?: string; child?: ChildProcess; stop(): Promise<void> }> {
-  if (!cluster) return startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, 'temporal.db'), headless: true });
+async function startTemporal(
+  dir: string,
+  cluster: boolean,
+): Promise<{ address: string; storeUrl?: string; child?: ChildProcess; stop(): Promise<void> }> {
+  if (!cluster)
+    return startDevServer({
+      port: await freePort(),
+      uiPort: await freePort(),
+      dbFile: path.join(dir, 'temporal.db'),
+      headless: true,
+    });
   const database = await provideTestDatabase((line) => console.log(line));
   const name = `cs_bench_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const urlOf = (db: string) => Object.assign(new URL(database.url), { pathname: `/${db}` }).toString();
@@ -166,7 +192,8 @@ async function startTemporal(dir: string, cluster: boolean): Promise<{ address: 
     storeUrl: urlOf(`${name}_results`),
     async stop() {
       await c.stop();
-      for (const db of [name, `${name}_visibility`, `${name}_results`]) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      for (const db of [name, `${name}_visibility`, `${name}_results`])
+        await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
       await admin.end();
       await database.stop();
     },
@@ -209,7 +236,18 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
       const timeFile = path.join(dir, `time-${randomUUID()}.txt`);
       const child = spawn(
         '/usr/bin/time',
-        ['-v', '-o', timeFile, process.execPath, ...profileArgs(), path.join(ROOT, 'bin/clientsync.js'), 'worker', '--task-queue', taskQueue, ...args],
+        [
+          '-v',
+          '-o',
+          timeFile,
+          process.execPath,
+          ...profileArgs(),
+          path.join(ROOT, 'bin/clientsync.js'),
+          'worker',
+          '--task-queue',
+          taskQueue,
+          ...args,
+        ],
         {
           // As a user starts it: no NODE_OPTIONS; the worker caps its own heap (src/cli/boot/heap-cap.ts).
           env: { ...process.env, ...env, ...extraEnv },
@@ -249,7 +287,11 @@ export async function startStack(api: FakeApiOptions = {}, opts: StackOptions = 
       return w;
     },
     startBatch(file, taskQueue, input = {}) {
-      return startBatchWorkflow(client, batchInputFor(file, fake.baseUrl, sealToken(token, sealKey), input, 'bench'), taskQueue);
+      return startBatchWorkflow(
+        client,
+        batchInputFor(file, fake.baseUrl, sealToken(token, sealKey), input, 'bench'),
+        taskQueue,
+      );
     },
     async close() {
       for (const w of workers) if (w.child.exitCode === null) await w.stop();

@@ -7,7 +7,8 @@ import { type Row, fmt, clientFile, timeCliBatch } from './common';
  * Everything shares this machine's cores, so a worker "host" brings no CPU of its own here.
  */
 export async function cluster(quick: boolean): Promise<Row[]> {
-  // The 20,000-client batch in chunks; one client per activity on 5,000 (a cluster on two cores runs it at ~35/s).
+  // The 20,000-client batch in chunks; one client per activity on 5,000 (a cluster on two cores runs it at
+  // ~35/s).
   const modes: Array<[string, number, string[]]> = [
     ['25 clients/activity', quick ? 1000 : 20_000, ['--clients-per-activity', '25']],
     ['1 client/activity', quick ? 300 : 5000, []],

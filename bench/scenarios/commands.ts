@@ -54,7 +54,23 @@ export async function commands(quick: boolean): Promise<Row[]> {
       lastId = `bench-start-${Date.now()}`;
       const token = await s.api.issueToken(); // each lasts 400 calls
       const began = Date.now();
-      await cli(s, ['start', '--clients', file, '--id', lastId, '--api-url', s.api.baseUrl, '--task-queue', 'tq', '--concurrency', '8'], { API_TOKEN: token });
+      await cli(
+        s,
+        [
+          'start',
+          '--clients',
+          file,
+          '--id',
+          lastId,
+          '--api-url',
+          s.api.baseUrl,
+          '--task-queue',
+          'tq',
+          '--concurrency',
+          '8',
+        ],
+        { API_TOKEN: token },
+      );
       const startedAt = (await s.client.workflow.getHandle(lastId).describe()).startTime.getTime();
       toWorkflow.push(startedAt - began);
       toFirstCall.push((await firstCallAfter(s, began)) - began);
@@ -95,7 +111,13 @@ export async function commands(quick: boolean): Promise<Row[]> {
       verdict: r < 500 ? 'pass' : 'FAIL',
     });
     const st = median(status);
-    rows.push({ scenario, measure: `status --json, median of ${times}`, value: `${fmt(st, 0)} ms`, target: '< 500 ms', verdict: st < 500 ? 'pass' : 'FAIL' });
+    rows.push({
+      scenario,
+      measure: `status --json, median of ${times}`,
+      value: `${fmt(st, 0)} ms`,
+      target: '< 500 ms',
+      verdict: st < 500 ? 'pass' : 'FAIL',
+    });
     await cli(s, ['cancel', id]);
   } finally {
     await s.close();

@@ -61,8 +61,21 @@ export async function timeCliBatch(
 ): Promise<{ rate: number; summary: BatchSummary }> {
   const id = `bench-cli-${randomUUID().slice(0, 8)}`;
   const began = Date.now();
-  const args = ['start', '--clients', file, '--id', id, '--api-url', s.api.baseUrl, '--task-queue', taskQueue, ...flags];
-  await exec(process.execPath, [path.join(ROOT, 'bin/clientsync.js'), ...args], { env: { ...process.env, ...s.env, API_TOKEN: s.token, ...extraEnv } });
+  const args = [
+    'start',
+    '--clients',
+    file,
+    '--id',
+    id,
+    '--api-url',
+    s.api.baseUrl,
+    '--task-queue',
+    taskQueue,
+    ...flags,
+  ];
+  await exec(process.execPath, [path.join(ROOT, 'bin/clientsync.js'), ...args], {
+    env: { ...process.env, ...s.env, API_TOKEN: s.token, ...extraEnv },
+  });
   const summary = (await s.client.workflow.getHandle(id).result()) as BatchSummary;
   return { rate: summary.processed / ((Date.now() - began) / 1000), summary };
 }

@@ -38,7 +38,9 @@ export async function metricsCost(quick: boolean): Promise<Row[]> {
         measure: `${label}, ${n.toLocaleString('en-US')} clients (worker CPU per client ${fmt(cpuUs, 0)} µs, ${cost >= 0 ? '+' : ''}${fmt(cost * 100, 1)}%${queue === 'traced' ? `; ${receiver.spans.length.toLocaleString('en-US')} spans received, warm-up included` : ''})`,
         value: `${fmt(rate)} calls/s`,
         ratio: fmt(rate / base.rate, 2),
-        ...(queue === 'metered' ? { target: 'worker CPU per client < +3%', verdict: cost < 0.03 && summary.succeeded === n ? 'pass' : 'FAIL' } : {}),
+        ...(queue === 'metered'
+          ? { target: 'worker CPU per client < +3%', verdict: cost < 0.03 && summary.succeeded === n ? 'pass' : 'FAIL' }
+          : {}),
       });
     }
   } finally {

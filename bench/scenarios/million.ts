@@ -18,7 +18,11 @@ export async function bigBatch(n: number): Promise<Row[]> {
     await worker.stop();
     const rss = await worker.peakRssKb();
     const check = await s.api.check(n);
-    const exact = check.missing.count === 0 && check.repeated.count === 0 && check.unexpected.count === 0 && summary.succeeded === n;
+    const exact =
+      check.missing.count === 0 &&
+      check.repeated.count === 0 &&
+      check.unexpected.count === 0 &&
+      summary.succeeded === n;
     return [
       {
         scenario,

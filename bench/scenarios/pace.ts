@@ -6,8 +6,10 @@ import { startStack, type Stack } from '../stack';
 import { type Row, fmt, clientFile, timeCliBatch } from './common';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-
-/** The pace against a real rate limiter, an API that states its limit, and an outage: as a user runs it, through the CLI. */
+/**
+ * The pace against a real rate limiter, an API that states its limit, and an outage: as a user runs it, through the
+ * CLI.
+ */
 export async function pace(quick: boolean): Promise<Row[]> {
   const s = await startStack({ latencyMs: 0 });
   try {
@@ -18,15 +20,24 @@ export async function pace(quick: boolean): Promise<Row[]> {
   }
 }
 
-/** nginx's limit_req at 100/s (burst 5, no Retry-After): the pace found, and the share of requests turned away, against 1.0's fixed way. */
+/**
+ * nginx's limit_req at 100/s (burst 5, no Retry-After): the pace found, and the share of requests turned away, against
+ * 1.0's fixed way.
+ */
 async function behindNginx(s: Stack, quick: boolean): Promise<Row[]> {
   const scenario = "behind nginx's limit_req (100/s, burst 5; 0 ms API)";
   const n = quick ? 1000 : 4000;
   const rows: Row[] = [];
   const file = await clientFile(n);
   for (const [label, run] of [
-    ['clientsync start --concurrency 32 (the pace)', (url: string) => timeCliBatch(s, file, 'tq', ['--concurrency', '32', '--api-url', url])],
-    ['as 1.0 ran it: 32 calls in flight, one activity each, each 429 retried alone', (url: string) => unpaced(s, file, url, n)],
+    [
+      'clientsync start --concurrency 32 (the pace)',
+      (url: string) => timeCliBatch(s, file, 'tq', ['--concurrency', '32', '--api-url', url]),
+    ],
+    [
+      'as 1.0 ran it: 32 calls in flight, one activity each, each 429 retried alone',
+      (url: string) => unpaced(s, file, url, n),
+    ],
   ] as const) {
     const nginx = await startNginx(s.api.origin, { rate: 100, burst: 5 });
     try {
@@ -41,7 +52,12 @@ async function behindNginx(s: Stack, quick: boolean): Promise<Row[]> {
         measure: `${label}, ${n.toLocaleString('en')} clients: ${fmt(share * 100)}% of ${requests.length} requests answered 429, ${summary.failed} failed`,
         value: `${fmt(ratio * 100)} calls/s`,
         ratio: fmt(ratio, 2),
-        ...(paced ? { target: '≥ 0.85, < 5% 429', verdict: ratio >= 0.85 && share < 0.05 && summary.failed === 0 ? 'pass' : 'FAIL' } : {}),
+        ...(paced
+          ? {
+              target: '≥ 0.85, < 5% 429',
+              verdict: ratio >= 0.85 && share < 0.05 && summary.failed === 0 ? 'pass' : 'FAIL',
+            }
+          : {}),
       });
     } finally {
       await nginx.close();
@@ -80,7 +96,10 @@ async function statedPolicy(s: Stack, quick: boolean): Promise<Row[]> {
   }
 }
 
-/** The API down mid-batch (connections refused, then hanging): requests sent meanwhile, clients failed, and how soon the batch resumed. */
+/**
+ * The API down mid-batch (connections refused, then hanging): requests sent meanwhile, clients failed, and how soon the
+ * batch resumed.
+ */
 async function outage(s: Stack, quick: boolean): Promise<Row[]> {
   const downMs = quick ? 30_000 : 180_000;
   const n = 600;

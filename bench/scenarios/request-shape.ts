@@ -13,7 +13,8 @@ async function keptBytesPerClient(s: Stack, summary: BatchSummary): Promise<numb
   const store = SqliteResultsStore.open(path.join(s.env.CLIENTSYNC_HOME!, 'results.db'));
   try {
     let bytes = 0;
-    for await (const row of store.iterate(batchKey(summary.batchId, summary.batchRun), 'succeeded')) bytes += Buffer.byteLength(row.data ?? '');
+    for await (const row of store.iterate(batchKey(summary.batchId, summary.batchRun), 'succeeded'))
+      bytes += Buffer.byteLength(row.data ?? '');
     return bytes / summary.succeeded;
   } finally {
     await store.close();
@@ -35,7 +36,10 @@ export async function requestShape(quick: boolean): Promise<Row[]> {
     const flags = ['--concurrency', '32', '--clients-per-activity', '100'];
     const cases: Array<[string, string[]]> = [
       ['GET, the whole body kept (baseline)', []],
-      ['POST, body from a JSONata expression over 2 fields', ['--method', 'POST', '--api-url', `${s.api.origin}/clients`, '--body', BODY]],
+      [
+        'POST, body from a JSONata expression over 2 fields',
+        ['--method', 'POST', '--api-url', `${s.api.origin}/clients`, '--body', BODY],
+      ],
       ['GET, --result projection kept', ['--result', RESULT]],
     ];
     // A first batch warms the worker (JIT, code cache, the store's pages), so the baseline is not the cold one.

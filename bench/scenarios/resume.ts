@@ -12,7 +12,10 @@ export async function resumeLatency(quick: boolean): Promise<Row[]> {
     const s = await startStack({ latencyMs: 5, expireAfter: quick ? 150 : 250 });
     try {
       await s.startWorker('tq');
-      const handle = await s.startBatch(await clientFile(n), 'tq', { total: n, options: { concurrency: 20, clientsPerActivity: k } });
+      const handle = await s.startBatch(await clientFile(n), 'tq', {
+        total: n,
+        options: { concurrency: 20, clientsPerActivity: k },
+      });
       const latencies: number[] = [];
       for (;;) {
         const p = await handle.query(progressQuery).catch(() => undefined);

@@ -9,7 +9,12 @@ export async function scaleOut(quick: boolean): Promise<Row[]> {
   try {
     await s.startWorker('tq');
     const one = await timeBatch(s, await clientFile(n), 'tq', n, { concurrency: 40 });
-    rows.push({ scenario: 'scaling out (50 ms API, c=40)', measure: 'one worker (baseline)', value: `${fmt(one.rate)} calls/s`, ratio: '1.00' });
+    rows.push({
+      scenario: 'scaling out (50 ms API, c=40)',
+      measure: 'one worker (baseline)',
+      value: `${fmt(one.rate)} calls/s`,
+      ratio: '1.00',
+    });
     await s.startWorker('tq');
     const two = await timeBatch(s, await clientFile(n), 'tq', n, { concurrency: 40 });
     rows.push({

@@ -9,7 +9,13 @@ export async function sourceScaling(quick: boolean): Promise<Row[]> {
   let first: number | undefined;
   for (const n of sizes) {
     const file = await clientFile(n);
-    const { kb, seconds } = await peakRss([path.join(ROOT, 'dist/cli/run.js'), 'start', '--clients', file, '--dry-run']);
+    const { kb, seconds } = await peakRss([
+      path.join(ROOT, 'dist/cli/run.js'),
+      'start',
+      '--clients',
+      file,
+      '--dry-run',
+    ]);
     first ??= kb;
     rows.push({
       scenario: 'start validation (streaming)',
@@ -20,7 +26,14 @@ export async function sourceScaling(quick: boolean): Promise<Row[]> {
   }
   // What is retained rather than merely not yet collected: the largest file again with the heap capped.
   const largest = sizes[sizes.length - 1]!;
-  const capped = await peakRss(['--max-old-space-size=64', path.join(ROOT, 'dist/cli/run.js'), 'start', '--clients', await clientFile(largest), '--dry-run']);
+  const capped = await peakRss([
+    '--max-old-space-size=64',
+    path.join(ROOT, 'dist/cli/run.js'),
+    'start',
+    '--clients',
+    await clientFile(largest),
+    '--dry-run',
+  ]);
   rows.push({
     scenario: 'start validation (streaming)',
     measure: `${largest.toLocaleString('en')} clients, heap capped at 64 MB (${fmt(capped.seconds, 1)} s)`,
@@ -44,7 +57,12 @@ export async function sourceScaling(quick: boolean): Promise<Row[]> {
   };
   const firstPage = await timeRead(START_CURSOR);
   const lastPage = await timeRead(nearEnd!);
-  rows.push({ scenario: 'page reads', measure: `first page of ${total.toLocaleString('en')} (baseline)`, value: `${fmt(firstPage, 2)} ms`, ratio: '1.00' });
+  rows.push({
+    scenario: 'page reads',
+    measure: `first page of ${total.toLocaleString('en')} (baseline)`,
+    value: `${fmt(firstPage, 2)} ms`,
+    ratio: '1.00',
+  });
   rows.push({
     scenario: 'page reads',
     measure: `last page of ${total.toLocaleString('en')}`,

@@ -9,7 +9,11 @@ export async function throughput(quick: boolean): Promise<Row[]> {
 }
 
 /** A plain loop over n ids of the stack's API: calls/s, and CPU per call (µs) of the loop and of the API. */
-async function plainLoopRun(s: Stack, n: number, concurrency: number): Promise<{ rate: number; loopUs: number; apiUs: number }> {
+async function plainLoopRun(
+  s: Stack,
+  n: number,
+  concurrency: number,
+): Promise<{ rate: number; loopUs: number; apiUs: number }> {
   const ids = clientIds(n);
   const began = Date.now();
   const cpu = process.cpuUsage();
@@ -36,7 +40,12 @@ export async function endToEnd(quick: boolean): Promise<Row[]> {
       runs: [
         [[], 'no tuning flags (the defaults: the pace below 32 in flight, auto chunks)', quick ? 2000 : 10_000, 0.9],
         [['--concurrency', '20'], '--concurrency 20 (as many in flight as the loop)', quick ? 2000 : 10_000, 0.9],
-        [['--concurrency', '20', '--clients-per-activity', '1'], '--concurrency 20 --clients-per-activity 1', quick ? 1000 : 3000, undefined],
+        [
+          ['--concurrency', '20', '--clients-per-activity', '1'],
+          '--concurrency 20 --clients-per-activity 1',
+          quick ? 1000 : 3000,
+          undefined,
+        ],
         [['--concurrency', '20', '--local-calls'], '--concurrency 20 --local-calls', quick ? 1000 : 3000, undefined],
         [
           ['--concurrency', '20', '--adaptive', 'off', '--clients-per-activity', '25'],
@@ -76,17 +85,24 @@ export async function endToEnd(quick: boolean): Promise<Row[]> {
       await s.startWorker('tq');
       for (const [mode, label, n, target] of c.runs) {
         const before = await s.cpu();
-        const { rate, summary } = await timeCliBatch(s, await clientFile(n), 'tq', ['--concurrency', String(c.concurrency), ...mode]);
+        const { rate, summary } = await timeCliBatch(s, await clientFile(n), 'tq', [
+          '--concurrency',
+          String(c.concurrency),
+          ...mode,
+        ]);
         const after = await s.cpu();
         // Where the machine's CPU went, per client: what says which process limits the rate.
-        const perClient = (key: keyof typeof after) => `${fmt(((after[key] - before[key]) / summary.processed) * 1e6, 0)} µs`;
+        const perClient = (key: keyof typeof after) =>
+          `${fmt(((after[key] - before[key]) / summary.processed) * 1e6, 0)} µs`;
         const ratio = rate / base;
         rows.push({
           scenario,
           measure: `clientsync start, ${label}, ${n.toLocaleString('en-US')} clients (CPU per client: worker ${perClient('workers')}, Temporal ${perClient('server')}, API ${perClient('api')}; ${fmt((await historyEvents(s, summary.batchId)).reduce((a, b) => a + b, 0) / n, 2)} history events/client)`,
           value: `${fmt(rate)} calls/s`,
           ratio: fmt(ratio, 2),
-          ...(target === undefined ? {} : { target: `≥ ${fmt(target, 2)}`, verdict: ratio >= target && summary.succeeded === n ? 'pass' : 'FAIL' }),
+          ...(target === undefined
+            ? {}
+            : { target: `≥ ${fmt(target, 2)}`, verdict: ratio >= target && summary.succeeded === n ? 'pass' : 'FAIL' }),
         });
       }
     } finally {
@@ -137,7 +153,10 @@ async function direct(quick: boolean): Promise<Row[]> {
           [64, 25, n],
         ];
     for (const [concurrency, k, count] of runs) {
-      const { rate, summary } = await timeBatch(s, await clientFile(count), 'tq', count, { concurrency, clientsPerActivity: k });
+      const { rate, summary } = await timeBatch(s, await clientFile(count), 'tq', count, {
+        concurrency,
+        clientsPerActivity: k,
+      });
       const events = (await historyEvents(s, summary.batchId)).reduce((a, b) => a + b, 0);
       const isTarget = concurrency === 20;
       rows.push({

@@ -82,7 +82,11 @@ export function makeCallClient(store: ResultsStore, tokens: TokenResolver, pacer
   });
 
   /** The call itself, once the client is claimed (and, in a gated wave, has its place). */
-  async function call(input: CallClientInput, key: BatchKey, onExpired?: (reason: string) => void): Promise<CallClientOutput> {
+  async function call(
+    input: CallClientInput,
+    key: BatchKey,
+    onExpired?: (reason: string) => void,
+  ): Promise<CallClientOutput> {
     const { batchId, client } = input;
     const { attempt } = Context.current().info;
     const token = await tokens.resolve(input.sealedToken, input.tokenGeneration);

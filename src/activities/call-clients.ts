@@ -45,7 +45,10 @@ export interface CallClientsInput extends Omit<CallClientInput, 'client' | 'notB
   pace?: { epoch: number; breaker: boolean };
   /** Attempts already spent on each client, in order (paced). */
   attempts?: number[];
-  /** Probes an API that has not answered since `since`: calls the one client until the API answers, at a growing interval. */
+  /**
+   * Probes an API that has not answered since `since`: calls the one client until the API answers, at a growing
+   * interval.
+   */
   probe?: { since: number; timeoutMs: number };
 }
 
@@ -63,7 +66,10 @@ export interface CallClientsOutput {
   report?: PaceReport;
 }
 
-/** Least time between a chunk's heartbeats: each is encoded for the SDK, and at a fast API a chunk finishes about a hundred clients a second. */
+/**
+ * Least time between a chunk's heartbeats: each is encoded for the SDK, and at a fast API a chunk finishes about a
+ * hundred clients a second.
+ */
 const HEARTBEAT_EVERY_MS = 1000;
 /** How long a worker that finds the API down holds the batch's other calls, until the workflow's breaker takes over. */
 const OUTAGE_HOLD_MS = 2000;
@@ -82,12 +88,21 @@ type Stop = { pendingFrom: number; tokenProblem: string } | { stoppedAt: number 
  * crash say exactly which clients already have an outcome (written right after each answer), so none of them
  * is called again. An expired token ends the chunk reporting exactly which clients are pending.
  */
-export function makeCallClients(store: ResultsStore, tokens: TokenResolver, pacer = new Pacer(), gate = new PaceGate(store), calls = new CallGate()) {
+export function makeCallClients(
+  store: ResultsStore,
+  tokens: TokenResolver,
+  pacer = new Pacer(),
+  gate = new PaceGate(store),
+  calls = new CallGate(),
+) {
   return expectedFailure(async function callClients(input: CallClientsInput): Promise<CallClientsOutput> {
     checkStore(store, input.store);
     const chunk = new Chunk(store, tokens, pacer, gate, input);
     // A wave of local calls: this worker makes `concurrency` of the batch's calls at a time (see CallGate).
-    const leave = input.concurrency === undefined ? undefined : await calls.enter(`${chunk.key.firstRunId}/${chunk.key.id}`, input.concurrency);
+    const leave =
+      input.concurrency === undefined
+        ? undefined
+        : await calls.enter(`${chunk.key.firstRunId}/${chunk.key.id}`, input.concurrency);
     try {
       return await chunk.callAll(await store.claimAll(chunk.key, input.clients));
     } finally {
@@ -148,7 +163,9 @@ class Chunk {
     return out;
   }
 
-  /** Waits for the call's turn in the batch's pace: this chunk's share of the rate, smoothed across the worker's chunks. */
+  /**
+   * Waits for the call's turn in the batch's pace: this chunk's share of the rate, smoothed across the worker's chunks.
+   */
   private async paceTurn(): Promise<void> {
     if (!this.input.paceMs) return;
     const wait = this.pacer.reserve(this.input.batchId, this.lastCallAt + this.input.paceMs, this.input.minGapMs ?? 0);
@@ -206,11 +223,19 @@ class Chunk {
     }
     if (verdict.kind === 'retry') {
       if (kind === 'throttled') return this.holdForThrottle(i, verdict.retryAfterMs, at, tally);
-      if (this.input.pace?.breaker && !this.input.probe && this.gate.suspectsOutage(this.key, at)) return this.stopForOutage(i, at, tally);
+      if (this.input.pace?.breaker && !this.input.probe && this.gate.suspectsOutage(this.key, at))
+        return this.stopForOutage(i, at, tally);
       if (spent + 1 < this.input.retry.maximumAttempts) {
         this.ctx.log.info(outcomeLine.retrying(client.id, verdict.reason, spent + 1));
         const next = at + backoffMs(this.input.retry, spent + 1);
-        this.retries.push({ index: i, attempts: spent + 1, notBefore: next, reason: verdict.reason, status: answer.status, at });
+        this.retries.push({
+          index: i,
+          attempts: spent + 1,
+          notBefore: next,
+          reason: verdict.reason,
+          status: answer.status,
+          at,
+        });
         this.outcomes.push('retry');
         return quotaHold ? { stoppedAt: i + 1 } : undefined;
       }
@@ -219,7 +244,9 @@ class Chunk {
     return quotaHold ? { stoppedAt: i + 1 } : undefined;
   }
 
-  /** The call's answer and how it bears on the pace; a probe calls again, at a growing interval, until the API answers. */
+  /**
+   * The call's answer and how it bears on the pace; a probe calls again, at a growing interval, until the API answers.
+   */
   private async answerOf(i: number, token: string, tally: PaceTally) {
     const client = this.input.clients[i]!;
     const probe = this.input.probe;
@@ -230,14 +257,25 @@ class Chunk {
       const kind = answerKind(answer.status, answer.verdict.kind === 'retry', retryAfterMs);
       const at = Date.now();
       tally.answered(kind, at, answer.latencyMs, answer.rate);
-      this.gate.note(this.key, at, kind === 'unavailable' || kind === 'overloaded', client.id, (this.input.attempts?.[i] ?? 0) === 0);
+      this.gate.note(
+        this.key,
+        at,
+        kind === 'unavailable' || kind === 'overloaded',
+        client.id,
+        (this.input.attempts?.[i] ?? 0) === 0,
+      );
       if (!probe || kind === 'answered' || kind === 'throttled') return { answer, kind, at };
       await this.sleepHeartbeating(probeIntervalMs(at - probe.since));
     }
   }
 
   /** A 429 (or a 503 with Retry-After): the client was not served; a Retry-After holds the whole batch. */
-  private async holdForThrottle(i: number, retryAfterMs: number | undefined, at: number, tally: PaceTally): Promise<Stop> {
+  private async holdForThrottle(
+    i: number,
+    retryAfterMs: number | undefined,
+    at: number,
+    tally: PaceTally,
+  ): Promise<Stop> {
     if (retryAfterMs !== undefined) {
       await this.gate.hold(this.key, at + retryAfterMs, HOLD_REASONS.retryAfter);
       tally.hold(at + retryAfterMs, HOLD_REASONS.retryAfter);
@@ -254,7 +292,10 @@ class Chunk {
     return true;
   }
 
-  /** Most of the batch's calls fail: stop, hold the batch's other calls briefly, and give back the attempts spent in the outage. */
+  /**
+   * Most of the batch's calls fail: stop, hold the batch's other calls briefly, and give back the attempts spent in the
+   * outage.
+   */
   private async stopForOutage(i: number, at: number, tally: PaceTally): Promise<Stop> {
     const since = this.gate.failingSince(this.key) ?? at;
     for (const r of this.retries) {
@@ -267,7 +308,10 @@ class Chunk {
     return { stoppedAt: i };
   }
 
-  /** Heartbeat details: how far the chunk got, for people (Temporal Web shows them); a retry reads the store's claims instead. */
+  /**
+   * Heartbeat details: how far the chunk got, for people (Temporal Web shows them); a retry reads the store's claims
+   * instead.
+   */
   private beat(): void {
     const now = Date.now();
     if (now - this.heartbeatAt < HEARTBEAT_EVERY_MS) return;

@@ -13,7 +13,11 @@ export function expectedFailure<A extends unknown[], R>(fn: (...args: A) => Prom
       return await fn(...args);
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
-        throw ApplicationFailure.create({ type: FailureTypes.StoreUnavailable, message: err.message, category: ApplicationFailureCategory.BENIGN });
+        throw ApplicationFailure.create({
+          type: FailureTypes.StoreUnavailable,
+          message: err.message,
+          category: ApplicationFailureCategory.BENIGN,
+        });
       }
       throw err;
     }
@@ -23,8 +27,10 @@ export function expectedFailure<A extends unknown[], R>(fn: (...args: A) => Prom
 /** The one-line log messages for a client's expected outcomes, the same in both activity modes. */
 export const outcomeLine = {
   failed: (clientId: string, reason: string) => `ClientId ${clientId} failed: ${reason}`,
-  tokenExpired: (clientId: string, reason: string) => `ClientId ${clientId}: token expired (${reason}); the batch waits for a new one`,
-  retrying: (clientId: string, reason: string, attempt: number) => `ClientId ${clientId}: ${reason} on attempt ${attempt}; retrying`,
+  tokenExpired: (clientId: string, reason: string) =>
+    `ClientId ${clientId}: token expired (${reason}); the batch waits for a new one`,
+  retrying: (clientId: string, reason: string, attempt: number) =>
+    `ClientId ${clientId}: ${reason} on attempt ${attempt}; retrying`,
 };
 
 /** Batches whose --result failed on a response on this worker: said once per batch, not once per client. */

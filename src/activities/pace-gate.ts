@@ -1,10 +1,16 @@
 import { OutageWindow } from '../domain/pace/outage';
 import type { BatchKey, ResultsStore } from '../store/results-store';
 
-/** How long a worker trusts what it last read of a batch's hold in the store: another worker's hold reaches it within this. */
+/**
+ * How long a worker trusts what it last read of a batch's hold in the store: another worker's hold reaches it within
+ * this.
+ */
 const HOLD_READ_EVERY_MS = 100;
 
-/** The reason of the short hold a worker puts on a batch when the API seems down, until the workflow's breaker takes over. */
+/**
+ * The reason of the short hold a worker puts on a batch when the API seems down, until the workflow's breaker takes
+ * over.
+ */
 export const OUTAGE_HOLD_REASON = 'API unavailable';
 
 interface BatchSending {
@@ -46,7 +52,10 @@ export class PaceGate {
     return b.hold && b.hold.until > now ? b.hold : undefined;
   }
 
-  /** Holds the batch's sending until `until` (ms since epoch), on this worker at once and on the others through the store. */
+  /**
+   * Holds the batch's sending until `until` (ms since epoch), on this worker at once and on the others through the
+   * store.
+   */
   async hold(key: BatchKey, until: number, reason: string): Promise<void> {
     const b = this.of(key);
     if (until <= (b.hold?.until ?? 0)) return;
@@ -54,7 +63,9 @@ export class PaceGate {
     await this.store.setHold(key, until, reason);
   }
 
-  /** One answer of the batch: whether it failed as an outage would, for which client, and on its first attempt or not. */
+  /**
+   * One answer of the batch: whether it failed as an outage would, for which client, and on its first attempt or not.
+   */
   note(key: BatchKey, at: number, failed: boolean, clientId: string, firstAttempt: boolean): void {
     this.of(key).outage.add({ at, failed, clientId, firstAttempt });
   }

@@ -67,7 +67,11 @@ export function makeRefreshToken(provider: TokenProvider | undefined, sealKey: (
       if (err instanceof TokenRefusedError) throw refusal(FailureTypes.TokenRefused, `${err.message}`);
       if (err instanceof SealKeyError) throw refusal(FailureTypes.TokenUnavailable, err.message);
       // An outage: retried (benign, so no stack trace per attempt); its message is what the batch shows at the end.
-      throw ApplicationFailure.create({ type: FailureTypes.Transient, message: (err as Error).message, category: ApplicationFailureCategory.BENIGN });
+      throw ApplicationFailure.create({
+        type: FailureTypes.Transient,
+        message: (err as Error).message,
+        category: ApplicationFailureCategory.BENIGN,
+      });
     }
   };
 }

@@ -71,7 +71,9 @@ export function makeSourceActivities(store: ResultsStore) {
   };
   return {
     readClientsPage: async (input: ReadClientsPageInput): Promise<ClientPage> =>
-      redrive(input.source) ? readRedrivePage(store, input.source, input.cursor ?? START_CURSOR, input.pageSize) : readClientsPage(input),
+      redrive(input.source)
+        ? readRedrivePage(store, input.source, input.cursor ?? START_CURSOR, input.pageSize)
+        : readClientsPage(input),
     inspectSource: async (input: InspectSourceInput): Promise<SourceReport> =>
       redrive(input.source) ? inspectRedrive(store, input.source) : inspectSource(input),
   };

@@ -17,7 +17,8 @@ export class TokenResolver {
   async resolve(sealedToken: string | undefined, generation: number): Promise<string> {
     try {
       if (sealedToken) {
-        if (this.sealed?.sealed !== sealedToken) this.sealed = { sealed: sealedToken, token: unsealToken(sealedToken, await this.sealKey()) };
+        if (this.sealed?.sealed !== sealedToken)
+          this.sealed = { sealed: sealedToken, token: unsealToken(sealedToken, await this.sealKey()) };
         return this.sealed.token;
       }
       // A refresh without a token bumps the generation: read the worker's source again, once.

@@ -2,7 +2,10 @@ import { RuntimeError } from '../contract/errors';
 import { openResultsStore, type ResultsStore } from '../store/results-store';
 import { describeStore } from '../store/store-url';
 
-/** The results store that RESULTS_DATABASE_URL names (default: .clientsync/results.db); one line when it cannot be opened. */
+/**
+ * The results store that RESULTS_DATABASE_URL names (default: .clientsync/results.db); one line when it cannot be
+ * opened.
+ */
 export async function openCliStore(): Promise<ResultsStore> {
   try {
     return await openResultsStore();

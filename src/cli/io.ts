@@ -13,7 +13,8 @@ export interface CliIO {
 export const processIO: CliIO = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
-  redraw: (line) => (process.stdout.isTTY ? process.stdout.write(`\r\x1b[2K${line}`) : process.stdout.write(line + '\n')),
+  redraw: (line) =>
+    process.stdout.isTTY ? process.stdout.write(`\r\x1b[2K${line}`) : process.stdout.write(line + '\n'),
   isTTY: !!process.stdout.isTTY,
   stdin: process.stdin,
 };

@@ -17,7 +17,8 @@ export function wholeNumber(min = 0, max = Number.MAX_SAFE_INTEGER) {
 
 export function rate(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a rate from 0 to 1, e.g. 0.05');
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError('expected a rate from 0 to 1, e.g. 0.05');
   return n;
 }
 
@@ -31,7 +32,8 @@ export const port = wholeNumber(0, 65535);
 
 export function nonNegativeNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of 0 or more');
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('expected a number of 0 or more');
   return n;
 }
 
@@ -43,7 +45,8 @@ export function duration(value: string): number {
   } catch {
     throw new InvalidArgumentError('expected a duration such as 90s, 30m, 2h or 1d');
   }
-  if (!Number.isFinite(ms) || ms < 1000) throw new InvalidArgumentError('expected a duration of at least 1s, such as 90s, 30m, 2h or 1d');
+  if (!Number.isFinite(ms) || ms < 1000)
+    throw new InvalidArgumentError('expected a duration of at least 1s, such as 90s, 30m, 2h or 1d');
   return ms;
 }
 
@@ -55,7 +58,8 @@ export function webhookUrl(value: string): string {
   } catch {
     throw new InvalidArgumentError('expected an http(s) URL to POST alerts to, e.g. a Slack incoming webhook');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError('expected an http(s) URL to POST alerts to');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new InvalidArgumentError('expected an http(s) URL to POST alerts to');
   return value;
 }
 

@@ -24,15 +24,25 @@ export function progressLine(p: BatchProgress, callsPerSecond: number, width = 3
   const filled = Math.round(ratio * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
   const of = p.total === null ? `${p.processed}` : `${p.processed}/${p.total}`;
-  const eta = p.state === 'running' && callsPerSecond > 0 && total > 0 ? ` · ETA ${duration((total - p.processed) / callsPerSecond)}` : '';
+  const eta =
+    p.state === 'running' && callsPerSecond > 0 && total > 0
+      ? ` · ETA ${duration((total - p.processed) / callsPerSecond)}`
+      : '';
   const fails = p.failed ? ` · ${p.failed} failed` : '';
   const wait =
     p.state === 'waiting-for-token'
       ? ` · resume from ${p.resumeFromClientId} (${p.pending} pending${p.lastTokenError ? `; ${p.lastTokenError}` : ''}) · run \`clientsync refresh-token ${p.batchId}\``
       : '';
-  const paused = p.state === 'paused' && p.pausedBecause ? ` · ${p.pausedBecause}; fix that, then run \`clientsync resume ${p.batchId}\`` : '';
+  const paused =
+    p.state === 'paused' && p.pausedBecause
+      ? ` · ${p.pausedBecause}; fix that, then run \`clientsync resume ${p.batchId}\``
+      : '';
   const why = p.failure ? ` · ${p.failure}` : '';
-  const pace = p.state === 'running' && p.pace && PACE_SHOWN.has(p.pace.state) ? ` · ${paceLine(p.pace, p.failed)}` : '';
-  const expires = p.state === 'running' && p.tokenExpiresAt ? ` · token expires in ${duration(Math.max(0, Date.parse(p.tokenExpiresAt) - now) / 1000)}` : '';
+  const pace =
+    p.state === 'running' && p.pace && PACE_SHOWN.has(p.pace.state) ? ` · ${paceLine(p.pace, p.failed)}` : '';
+  const expires =
+    p.state === 'running' && p.tokenExpiresAt
+      ? ` · token expires in ${duration(Math.max(0, Date.parse(p.tokenExpiresAt) - now) / 1000)}`
+      : '';
   return `${bar} ${Math.floor(ratio * 100)}% ${of} · ${callsPerSecond.toFixed(1)} calls/s${eta} · ${p.state}${fails}${expires}${pace}${wait}${paused}${why}`;
 }

@@ -13,8 +13,12 @@ export function withExample(cmd: Command, example: string): Command {
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 function optionRow(o: Option): string {
-  const shown = o.defaultValueDescription ?? (o.defaultValue === undefined || typeof o.defaultValue === 'boolean' ? '' : JSON.stringify(o.defaultValue));
-  const extra = [o.argChoices ? `one of ${o.argChoices.join(', ')}` : '', o.envVar ? `env ${o.envVar}` : ''].filter(Boolean).join('; ');
+  const shown =
+    o.defaultValueDescription ??
+    (o.defaultValue === undefined || typeof o.defaultValue === 'boolean' ? '' : JSON.stringify(o.defaultValue));
+  const extra = [o.argChoices ? `one of ${o.argChoices.join(', ')}` : '', o.envVar ? `env ${o.envVar}` : '']
+    .filter(Boolean)
+    .join('; ');
   return `| \`${cell(o.flags)}\` | ${cell(o.description)}${extra ? ` (${cell(extra)})` : ''} | ${shown ? `\`${cell(shown)}\`` : ''} |`;
 }
 
@@ -33,7 +37,8 @@ export function cliReference(program: Command): string {
   return [
     '# The `clientsync` command',
     '',
-    'For people who run clientsync: every command and flag, with its default. This page is generated from the code (`npm run docs:cli`), and a test fails when the two disagree.',
+    'For people who run clientsync: every command and flag, with its default. ' +
+      'This page is generated from the code (`npm run docs:cli`), and a test fails when the two disagree.',
     '',
     '## Exit codes',
     '',
@@ -41,7 +46,9 @@ export function cliReference(program: Command): string {
     '|---|---|',
     ...EXIT_CODES.map(([code, meaning]) => `| ${code} | ${meaning} |`),
     '',
-    'Every command that talks to Temporal keeps trying to connect for up to 30 s (`CLIENTSYNC_CONNECT_TIMEOUT`, in seconds), and says once on stderr that it is waiting. `--debug`, before the command, adds stack traces to errors.',
+    'Every command that talks to Temporal keeps trying to connect for up to 30 s (`CLIENTSYNC_CONNECT_TIMEOUT`, ' +
+      'in seconds), and says once on stderr that it is waiting. `--debug`, ' +
+      'before the command, adds stack traces to errors.',
     '',
     ...program.commands.map(commandSection),
   ].join('\n');

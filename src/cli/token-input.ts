@@ -22,7 +22,9 @@ export async function readTokenInput(flags: TokenFlags, io: CliIO, env = process
   let token: string | undefined;
   if (flags.tokenFile) {
     token = await readFile(flags.tokenFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new UserError(`--token-file ${flags.tokenFile} cannot be read (${err.code ?? err.message}); check the path`);
+      throw new UserError(
+        `--token-file ${flags.tokenFile} cannot be read (${err.code ?? err.message}); check the path`,
+      );
     });
     if (!token.trim()) throw new UserError(`--token-file ${flags.tokenFile} is empty; put the API token in it`);
   } else if (flags.tokenStdin) {

@@ -11,5 +11,7 @@ export function webUrl(batchId: string, namespace: string, address: string, env 
 
 /** The line that gives a batch's page, or says how to get one. */
 export function webLine(url: string | undefined, address: string): string {
-  return url ? `Temporal Web: ${url}` : `Temporal Web: unknown for the server at ${address}; set TEMPORAL_UI_URL to its address for links`;
+  return url
+    ? `Temporal Web: ${url}`
+    : `Temporal Web: unknown for the server at ${address}; set TEMPORAL_UI_URL to its address for links`;
 }

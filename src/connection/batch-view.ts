@@ -1,4 +1,10 @@
-import { QueryRejectedError, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  QueryRejectedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { UserError } from '../contract/errors';
 import { connectClient } from './connection';
@@ -20,7 +26,8 @@ export async function getBatch(client: Client, batchId: string): Promise<BatchVi
   for (let attempt = 1; ; attempt++) {
     const progress = await queryRunning(handle, batchId);
     if (!progress) return { handle, running: false, progress: await finishedProgress(handle, batchId) };
-    // A run's last workflow task can answer with a final state just before the run closes: ask again rather than report it.
+    // A run's last workflow task can answer with a final state just before the run closes: ask again rather than report
+    // it.
     if (!FINAL_STATES.has(progress.state) || attempt >= 50) return { handle, running: true, progress };
     await sleep(100);
   }
@@ -35,7 +42,8 @@ async function queryRunning(handle: WorkflowHandle, batchId: string): Promise<Ba
     return await handle.query(progressQuery);
   } catch (err) {
     if (err instanceof QueryRejectedError) return undefined;
-    if (err instanceof WorkflowNotFoundError) throw new UserError(`no batch with id ${batchId}; \`clientsync list\` shows the batches`);
+    if (err instanceof WorkflowNotFoundError)
+      throw new UserError(`no batch with id ${batchId}; \`clientsync list\` shows the batches`);
     throw err;
   }
 }
@@ -95,7 +103,9 @@ export async function batchInput(handle: WorkflowHandle): Promise<BatchInput> {
 }
 
 /** Runs `fn` with a connected client and always closes the connection. */
-export async function withClient<T>(fn: (client: Client, namespace: string, address: string) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  fn: (client: Client, namespace: string, address: string) => Promise<T>,
+): Promise<T> {
   const { client, connection, target } = await connectClient();
   try {
     return await fn(client, target.namespace, target.address);

@@ -25,7 +25,8 @@ function unreachable(target: TemporalTarget, err: unknown): RuntimeError {
   const why = (err as Error).message?.split('\n')[0] ?? String(err);
   const tried = Math.round(connectDeadlineMs() / 1000);
   return new RuntimeError(
-    `cannot reach Temporal at ${target.address} after ${tried} s (${why}); is \`clientsync server\` running? TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS ?? '(unset)'}`,
+    `cannot reach Temporal at ${target.address} after ${tried} s (${why}); ` +
+      `is \`clientsync server\` running? TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS ?? '(unset)'}`,
   );
 }
 
@@ -80,7 +81,9 @@ const waitingNotice = (target: TemporalTarget, deadlineMs: number) => () =>
  */
 export const CHANNEL_ARGS = { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_reconnect_backoff_ms': 2000 } as const;
 
-/** Connects (the server has answered GetSystemInfo) or closes the channel it opened: Connection.connect leaves it open. */
+/**
+ * Connects (the server has answered GetSystemInfo) or closes the channel it opened: Connection.connect leaves it open.
+ */
 export async function openConnection(options: ConnectionOptions): Promise<Connection> {
   const connection = Connection.lazy({ ...options, channelArgs: { ...CHANNEL_ARGS, ...options.channelArgs } });
   try {
@@ -103,7 +106,9 @@ export async function serverAnswers(address: string, timeoutMs = 1000): Promise<
 }
 
 /** A client for starting, signalling and querying batches. */
-export async function connectClient(target = temporalTarget()): Promise<{ client: Client; connection: Connection; target: TemporalTarget }> {
+export async function connectClient(
+  target = temporalTarget(),
+): Promise<{ client: Client; connection: Connection; target: TemporalTarget }> {
   const tracing = await startTracing('clientsync-cli'); // a worker has started it already, as itself
   try {
     return await retryUntil(
@@ -131,11 +136,20 @@ export async function connectClient(target = temporalTarget()): Promise<{ client
  * The worker's connection. A worker is a service that may start before its server, so `wait: 'forever'`
  * keeps trying (every 2 s at most) until Temporal answers or `signal` aborts.
  */
-export async function connectWorker(target = temporalTarget(), opts: { wait?: 'forever'; signal?: AbortSignal } = {}): Promise<NativeConnection> {
+export async function connectWorker(
+  target = temporalTarget(),
+  opts: { wait?: 'forever'; signal?: AbortSignal } = {},
+): Promise<NativeConnection> {
   const { NativeConnection } = await import('@temporalio/worker');
-  const deadlineMs = opts.wait === 'forever' && !process.env.CLIENTSYNC_CONNECT_TIMEOUT ? Infinity : connectDeadlineMs();
+  const deadlineMs =
+    opts.wait === 'forever' && !process.env.CLIENTSYNC_CONNECT_TIMEOUT ? Infinity : connectDeadlineMs();
   try {
-    return await retryUntil(() => NativeConnection.connect(target.options), deadlineMs, waitingNotice(target, deadlineMs), opts.signal);
+    return await retryUntil(
+      () => NativeConnection.connect(target.options),
+      deadlineMs,
+      waitingNotice(target, deadlineMs),
+      opts.signal,
+    );
   } catch (err) {
     if (opts.signal?.aborted) throw err;
     throw unreachable(target, err);

@@ -8,7 +8,11 @@ import { BATCH_WORKFLOW_TYPE, DEFAULT_TASK_QUEUE, type BatchInput } from '../con
  * Starts one batch workflow. One batch per id, ever: a second start under the same id is refused with
  * WorkflowExecutionAlreadyStartedError, even after the first has ended. Temporal Web shows the summary.
  */
-export function startBatchWorkflow(client: Client, input: BatchInput, taskQueue = DEFAULT_TASK_QUEUE): Promise<WorkflowHandleWithFirstExecutionRunId> {
+export function startBatchWorkflow(
+  client: Client,
+  input: BatchInput,
+  taskQueue = DEFAULT_TASK_QUEUE,
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const count = input.total === undefined ? '' : ` (${input.total} clients)`;
   return client.workflow.start(BATCH_WORKFLOW_TYPE, {
     taskQueue,

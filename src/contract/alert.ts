@@ -2,7 +2,8 @@
 import type { BatchState } from './batch-input';
 import type { BatchProgress } from './progress';
 
-export type AlertEvent = 'waiting-for-person' | 'still-waiting' | 'wait-timeout' | 'api-unavailable' | 'api-back' | 'ended';
+export type AlertEvent =
+  'waiting-for-person' | 'still-waiting' | 'wait-timeout' | 'api-unavailable' | 'api-back' | 'ended';
 
 /** The JSON body POSTed to the alert URL; `text` alone makes a Slack (or Mattermost, Teams workflow) message. */
 export interface Alert {
@@ -34,7 +35,8 @@ export function resumeCommandOf(p: Pick<BatchProgress, 'state' | 'batchId'>): st
   return null;
 }
 
-const counts = (p: BatchProgress) => `${p.processed}${p.total === null ? '' : ` of ${p.total}`} processed (${p.succeeded} succeeded, ${p.failed} failed)`;
+const counts = (p: BatchProgress) =>
+  `${p.processed}${p.total === null ? '' : ` of ${p.total}`} processed (${p.succeeded} succeeded, ${p.failed} failed)`;
 
 /** One alert; `reason` says why the batch waits, `timeout` what the wait timeout did. */
 export function alertOf(
@@ -48,9 +50,16 @@ export function alertOf(
   const at = p.resumeFromClientId ? `; it resumes at ClientId ${p.resumeFromClientId}` : '';
   const texts: Record<AlertEvent, string> = {
     'waiting-for-person': `clientsync batch ${p.batchId} is waiting for a person: ${extra.reason}. ${counts(p)}${at}.${resume}${link}`,
-    'still-waiting': `clientsync batch ${p.batchId} is still waiting for a person, since ${extra.waitingSince}: ${extra.reason}. ${counts(p)}${at}.${resume}${link}`,
-    'wait-timeout': `clientsync batch ${p.batchId} waited for a person longer than its wait timeout, since ${extra.waitingSince}: ${extra.reason}; ${extra.timeout}. ${counts(p)}.${resume}${link}`,
-    'api-unavailable': `clientsync batch ${p.batchId}: the API has not answered since ${extra.waitingSince} (${extra.reason}). The batch sends nothing but a probe now and then, and resumes by itself when the API answers; no client fails for it. ${counts(p)}.${link}`,
+    'still-waiting':
+      `clientsync batch ${p.batchId} is still waiting for a person, ` +
+      `since ${extra.waitingSince}: ${extra.reason}. ${counts(p)}${at}.${resume}${link}`,
+    'wait-timeout':
+      `clientsync batch ${p.batchId} waited for a person longer than its wait timeout, ` +
+      `since ${extra.waitingSince}: ${extra.reason}; ${extra.timeout}. ${counts(p)}.${resume}${link}`,
+    'api-unavailable':
+      `clientsync batch ${p.batchId}: the API has not answered since ${extra.waitingSince} (${extra.reason}). ` +
+      `The batch sends nothing but a probe now and then, and resumes by itself when the API answers; no client fails for it. ` +
+      `${counts(p)}.${link}`,
     'api-back': `clientsync batch ${p.batchId}: the API answers again (${extra.reason}); the batch resumes. ${counts(p)}.${link}`,
     ended: `clientsync batch ${p.batchId} ${p.state}: ${counts(p)}${extra.reason ? `; ${extra.reason}` : ''}.${link}`,
   };

@@ -90,7 +90,10 @@ export interface BatchInput {
   retryOf?: string;
   /** The results store the batch writes to; workers with another refuse its activities (absent: any store). */
   store?: StoreIdentity;
-  /** Where alerts go (`start --notify`), sealed like the token: a webhook URL is a secret. Absent: the workers' CLIENTSYNC_NOTIFY_URL. */
+  /**
+   * Where alerts go (`start --notify`), sealed like the token: a webhook URL is a secret. Absent: the workers'
+   * CLIENTSYNC_NOTIFY_URL.
+   */
   sealedNotifyUrl?: string;
   /** The batch in Temporal Web, for alerts. */
   webUrl?: string;

@@ -1,7 +1,9 @@
 /** Failure types the activities raise; the workflow tells them apart by type, never by message. */
 export const FailureTypes = {
   TokenExpired: 'TokenExpired',
-  /** The sealed token cannot be opened here (wrong or missing key) or the worker has no token: also waits for a refresh. */
+  /**
+   * The sealed token cannot be opened here (wrong or missing key) or the worker has no token: also waits for a refresh.
+   */
   TokenUnavailable: 'TokenUnavailable',
   /** A transient answer (429, 5xx, timeout, reset), retried by the activity's retry policy. */
   Transient: 'Transient',

@@ -40,7 +40,14 @@ export interface OptionRow {
 const MAX = Number.MAX_SAFE_INTEGER;
 
 export const OPTION_TABLE = [
-  { flag: 'method', value: 'method', option: 'method', type: { kind: 'choice', choices: HTTP_METHODS }, settable: false, help: 'HTTP method of each call' },
+  {
+    flag: 'method',
+    value: 'method',
+    option: 'method',
+    type: { kind: 'choice', choices: HTTP_METHODS },
+    settable: false,
+    help: 'HTTP method of each call',
+  },
   {
     flag: 'header',
     value: "'Name: value'",
@@ -89,8 +96,22 @@ export const OPTION_TABLE = [
     settable: true,
     help: "at most N calls in flight at once; the pace finds the API's own below it",
   },
-  { flag: 'page-size', value: 'n', option: 'pageSize', type: { kind: 'whole', min: 1, max: 10_000 }, settable: false, help: 'clients read per page' },
-  { flag: 'timeout-ms', value: 'ms', option: 'callTimeoutMs', type: { kind: 'whole', min: 1, max: MAX }, settable: false, help: 'per-call timeout' },
+  {
+    flag: 'page-size',
+    value: 'n',
+    option: 'pageSize',
+    type: { kind: 'whole', min: 1, max: 10_000 },
+    settable: false,
+    help: 'clients read per page',
+  },
+  {
+    flag: 'timeout-ms',
+    value: 'ms',
+    option: 'callTimeoutMs',
+    type: { kind: 'whole', min: 1, max: MAX },
+    settable: false,
+    help: 'per-call timeout',
+  },
   {
     flag: 'max-attempts',
     value: 'n',
@@ -129,7 +150,9 @@ export const OPTION_TABLE = [
     option: 'adaptive',
     type: { kind: 'choice', choices: ['on', 'off'] },
     settable: true,
-    help: "below the ceilings, follow the API's answers: back off on 429s, 503s and rising latency, hold on Retry-After, grow while healthy (off: the ceilings are the limits)",
+    help:
+      "below the ceilings, follow the API's answers: back off on 429s, 503s and rising latency, hold on Retry-After, " +
+      'grow while healthy (off: the ceilings are the limits)',
   },
   {
     flag: 'breaker',
@@ -268,7 +291,8 @@ export function valueRefusal(type: ValueKind, value: unknown): string | null {
     case 'max-failures': {
       const m = value as MaxFailures | null;
       if (m === null) return null;
-      if ('count' in m) return Number.isInteger(m.count) && m.count >= 0 ? null : 'a whole number or a percentage such as 5%';
+      if ('count' in m)
+        return Number.isInteger(m.count) && m.count >= 0 ? null : 'a whole number or a percentage such as 5%';
       return m.percent >= 0 && m.percent < 100 ? null : 'a percentage from 0% to below 100%';
     }
     default:

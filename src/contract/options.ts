@@ -39,9 +39,14 @@ export interface BatchOptions {
   clientsPerActivity: number | 'auto';
   /** One client per local activity, in the worker that runs the batch: a marker per client in history. */
   localCalls: boolean;
-  /** At most this many calls per second for this batch, across all workers (0: no limit): a ceiling, like `concurrency`. */
+  /**
+   * At most this many calls per second for this batch, across all workers (0: no limit): a ceiling, like `concurrency`.
+   */
   rps: number;
-  /** 'on': below the ceilings, the pace follows the API's answers (429s, 503s, latency, rate headers). 'off': the ceilings are the limits. */
+  /**
+   * 'on': below the ceilings, the pace follows the API's answers (429s, 503s, latency, rate headers). 'off': the
+   * ceilings are the limits.
+   */
   adaptive: OnOff;
   /** 'on': when the API stops answering, the batch stops sending and probes it, and no client fails for the outage. */
   breaker: OnOff;
@@ -55,7 +60,9 @@ export interface BatchOptions {
    * token provider for a new one (refreshToken); a person is needed only when that fails. Off: always wait.
    */
   autoRefresh: boolean;
-  /** After an expiry, automatic refreshes at most one per this long (a provider whose tokens die at once cannot spin). */
+  /**
+   * After an expiry, automatic refreshes at most one per this long (a provider whose tokens die at once cannot spin).
+   */
   autoRefreshMinIntervalMs: number;
   /** While the batch waits for a person, the alert is sent again this often. */
   notifyEveryMs: number;
@@ -85,7 +92,9 @@ export interface LimitsChange {
   onMaxFailures?: BatchOptions['onMaxFailures'];
 }
 
-/** The limits in force, as `status` shows them (`adaptive` and `breaker` absent for a batch started without the pace). */
+/**
+ * The limits in force, as `status` shows them (`adaptive` and `breaker` absent for a batch started without the pace).
+ */
 export type Limits = Required<Omit<LimitsChange, 'maxFailures' | 'adaptive' | 'breaker'>> &
   Pick<LimitsChange, 'adaptive' | 'breaker'> & { maxFailures: MaxFailures | null };
 
@@ -123,7 +132,14 @@ export type RequestSpec = Pick<BatchOptions, 'method' | 'headers' | 'body' | 'au
 
 export function requestOf(opts: BatchOptions): RequestSpec {
   const { method, headers, body, auth, okStatus, result } = opts;
-  return { method, headers, auth, okStatus, ...(body !== undefined ? { body } : {}), ...(result !== undefined ? { result } : {}) };
+  return {
+    method,
+    headers,
+    auth,
+    okStatus,
+    ...(body !== undefined ? { body } : {}),
+    ...(result !== undefined ? { result } : {}),
+  };
 }
 
 /** What a starter may set; the rest comes from DEFAULT_OPTIONS. */
@@ -134,7 +150,11 @@ export type BatchOptionsInput = Partial<Omit<BatchOptions, 'retry' | 'paced'>> &
  * given. `start` records each of them, so a batch keeps the defaults of the release that started it, and a
  * 1.0 batch still runs (and replays) as it was started.
  */
-export const UNRECORDED_DEFAULTS = { concurrency: 4, pageSize: 200, clientsPerActivity: 1 } as const satisfies Partial<BatchOptions>;
+export const UNRECORDED_DEFAULTS = {
+  concurrency: 4,
+  pageSize: 200,
+  clientsPerActivity: 1,
+} as const satisfies Partial<BatchOptions>;
 
 /** The options a new batch records: those given, and the current defaults of every option whose default has changed. */
 export function recordedOptions(given: BatchOptionsInput): BatchOptionsInput {
@@ -157,15 +177,22 @@ export const HISTORY_COST = {
    * alert, state upserts and their workflow tasks (about 20 events), and retries' timers.
    */
   handOverMargin: 100,
-  /** Pages are sized more cautiously (8 per activity, 100 kept for the run's own events), so a page always fits in a fresh run. */
+  /**
+   * Pages are sized more cautiously (8 per activity, 100 kept for the run's own events), so a page always fits in a
+   * fresh run.
+   */
   pageSizingEventsPerActivity: 8,
   pageSizingReserve: 100,
 } as const;
 
 /** The clients per activity a page is sized for: 'auto' may make chunks of one. */
-export const smallestChunk = (o: Pick<BatchOptions, 'clientsPerActivity'>) => (o.clientsPerActivity === 'auto' ? 1 : o.clientsPerActivity);
+export const smallestChunk = (o: Pick<BatchOptions, 'clientsPerActivity'>) =>
+  o.clientsPerActivity === 'auto' ? 1 : o.clientsPerActivity;
 
-/** A batch's options as its workflow runs them: the recorded ones, the defaults of what was not recorded, and pages that fit a run. */
+/**
+ * A batch's options as its workflow runs them: the recorded ones, the defaults of what was not recorded, and pages that
+ * fit a run.
+ */
 export function resolveOptions(partial: BatchOptionsInput | undefined): BatchOptions {
   const o: BatchOptions = {
     ...DEFAULT_OPTIONS,
@@ -177,7 +204,9 @@ export function resolveOptions(partial: BatchOptionsInput | undefined): BatchOpt
   // A local call is one client by nature: it cannot heartbeat a chunk's progress.
   if (o.localCalls) o.clientsPerActivity = 1;
   else if (o.clientsPerActivity !== 'auto') o.clientsPerActivity = Math.max(1, Math.floor(o.clientsPerActivity));
-  const perActivity = o.localCalls ? HISTORY_COST.pageSizingEventsPerLocalCall : HISTORY_COST.pageSizingEventsPerActivity;
+  const perActivity = o.localCalls
+    ? HISTORY_COST.pageSizingEventsPerLocalCall
+    : HISTORY_COST.pageSizingEventsPerActivity;
   const activitiesPerRun = Math.floor((o.eventBudget - HISTORY_COST.pageSizingReserve) / perActivity);
   o.pageSize = Math.max(1, Math.min(o.pageSize, activitiesPerRun * smallestChunk(o)));
   return o;

@@ -50,7 +50,9 @@ export interface PaceState {
    * span over its calls: latency, pacing and the worker's own work), and how many reports made them.
    */
   latency?: { shortMs: number; longMs: number; perCallMs: number; reports: number };
-  /** Recent reports (end time, calls, span in ms, calls throttled), to measure the send rate and the share turned away. */
+  /**
+   * Recent reports (end time, calls, span in ms, calls throttled), to measure the send rate and the share turned away.
+   */
   recent: Array<[number, number, number, number]>;
   /** Why the pace backs off, since when, and its last cut; cleared once no cut has come for a while. */
   backoff?: { reason: string; since: number; last: number };

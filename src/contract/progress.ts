@@ -5,7 +5,9 @@ import type { PaceView } from './pace';
 
 export interface BatchProgress extends Counters {
   batchId: string;
-  /** The first run's id, which tells this batch from others that used the same id (null: a batch keyed by its id alone). */
+  /**
+   * The first run's id, which tells this batch from others that used the same id (null: a batch keyed by its id alone).
+   */
   batchRun: string | null;
   state: BatchState;
   pending: number;
@@ -55,7 +57,14 @@ export function progressOf(
   batchId: string,
   carry: BatchCarry,
   state: BatchState,
-  extra: { now: string; inFlight: number; lastTokenError: string | null; waitingForPersonSince?: string | null; limits?: Limits; pace?: PaceView },
+  extra: {
+    now: string;
+    inFlight: number;
+    lastTokenError: string | null;
+    waitingForPersonSince?: string | null;
+    limits?: Limits;
+    pace?: PaceView;
+  },
 ): BatchProgress {
   return {
     batchId,
@@ -87,7 +96,10 @@ export function detailsLine(p: BatchProgress): string {
   const counts = `${p.processed}${of} processed (${p.succeeded} succeeded, ${p.failed} failed${p.duplicates ? `, ${p.duplicates} duplicates` : ''})`;
   switch (p.state) {
     case 'waiting-for-token':
-      return `**waiting for tokenRefreshed** since ${p.waitingSince}, resume from ClientId ${p.resumeFromClientId} (${p.pending} pending; ${p.lastTokenError ?? 'token expired'}). ${counts}. Run ${p.run}.`;
+      return (
+        `**waiting for tokenRefreshed** since ${p.waitingSince}, resume from ClientId ${p.resumeFromClientId} (${p.pending} pending; ` +
+        `${p.lastTokenError ?? 'token expired'}). ${counts}. Run ${p.run}.`
+      );
     case 'paused':
       return `**paused**${p.pausedBecause ? ` because ${p.pausedBecause}` : ''}: send resume to continue. ${counts}. Run ${p.run}.`;
     default:

@@ -43,7 +43,10 @@ export interface SourceRef {
   format: SourceFormat;
   /** For a URL: the object's size and ETag/Last-Modified at start. */
   version?: SourceVersion;
-  /** For 'redrive': the batch whose failed clients these are (its id and first run id), and the id of the store that holds them. */
+  /**
+   * For 'redrive': the batch whose failed clients these are (its id and first run id), and the id of the store that
+   * holds them.
+   */
   redrive?: { batchId: string; batchRun: string; store?: string };
 }
 

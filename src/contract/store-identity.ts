@@ -18,6 +18,9 @@ export interface StoreIdentity {
 
 /** A store in a few words, e.g. `PostgreSQL 10.0.0.1:5432/results (store 1a2b3c4d)`. */
 export function storeLabel(s: StoreIdentity): string {
-  const where = s.kind === 'postgres' ? `PostgreSQL ${s.host}:${s.port ?? 5432}/${s.database ?? ''}` : `SQLite ${s.path ?? ''} on ${s.host}`;
+  const where =
+    s.kind === 'postgres'
+      ? `PostgreSQL ${s.host}:${s.port ?? 5432}/${s.database ?? ''}`
+      : `SQLite ${s.path ?? ''} on ${s.host}`;
   return `${where} (store ${s.id.slice(0, 8)})`;
 }

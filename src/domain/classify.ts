@@ -8,7 +8,10 @@ import { memoLast } from './memo-last';
  * - fail: this client failed (other 4xx); the batch goes on.
  */
 export type Verdict =
-  { kind: 'success' } | { kind: 'token-expired'; reason: string } | { kind: 'retry'; reason: string; retryAfterMs?: number } | { kind: 'fail'; reason: string };
+  | { kind: 'success' }
+  | { kind: 'token-expired'; reason: string }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  | { kind: 'fail'; reason: string };
 
 export interface ExpiryRule {
   /** A regex over the response body that marks an expired token; default: the original script's ErrorMessage rule. */
@@ -37,7 +40,9 @@ export function compileExpiredRegex(source: string): RegExp {
   try {
     return new RegExp(source, 'i');
   } catch (err) {
-    throw new Error(`--expired-regex ${JSON.stringify(source)} is not a valid regular expression (${(err as Error).message})`);
+    throw new Error(
+      `--expired-regex ${JSON.stringify(source)} is not a valid regular expression (${(err as Error).message})`,
+    );
   }
 }
 
@@ -66,7 +71,8 @@ export function classifyResponse(res: ResponseFacts, rule: ExpiryRule = {}): Ver
   if (status === 401 || status === 403) {
     const expired = rule.expiredRegex ? expiredRegex(rule.expiredRegex).test(res.body) : seedExpiryMatch(res.body);
     if (expired) return { kind: 'token-expired', reason: `TokenExpired:${status}` };
-    if (status === 401 && rule.unauthorizedIsExpiry !== false) return { kind: 'token-expired', reason: 'AuthFailed:401' };
+    if (status === 401 && rule.unauthorizedIsExpiry !== false)
+      return { kind: 'token-expired', reason: 'AuthFailed:401' };
     return { kind: 'fail', reason: `AuthFailed:${status}` };
   }
   const reason = `HTTP${status}:${res.statusText ?? ''}`;

@@ -13,7 +13,8 @@ export function clientUrl(template: string, entry: ClientEntry, appendId = true)
 }
 
 /** The entry fields a URL template needs: those it names, or ClientId when it is appended. */
-export const urlFields = (template: string, appendId = true): string[] => (fieldsOf(template).length > 0 ? fieldsOf(template) : appendId ? ['ClientId'] : []);
+export const urlFields = (template: string, appendId = true): string[] =>
+  fieldsOf(template).length > 0 ? fieldsOf(template) : appendId ? ['ClientId'] : [];
 
 /** Throws a one-line error naming the fix when `template` is not an http(s) URL. */
 export function checkApiUrl(template: string): void {
@@ -21,7 +22,9 @@ export function checkApiUrl(template: string): void {
   try {
     url = new URL(template.replace(/\{[^{}]+\}/g, 'x'));
   } catch {
-    throw new Error(`--api-url ${JSON.stringify(template)} is not a URL; use e.g. https://api.example.com/clients/ or …/clients/{ClientId}`);
+    throw new Error(
+      `--api-url ${JSON.stringify(template)} is not a URL; use e.g. https://api.example.com/clients/ or …/clients/{ClientId}`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`--api-url must be http:// or https://, not ${url.protocol}`);

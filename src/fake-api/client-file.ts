@@ -26,7 +26,9 @@ export async function writeSeedClientFile(path: string, count: number, opts: Cli
     await write(`${g ? ',\n' : ''}  {"Region": "R${g}", "ClientList": [`);
     for (let n = g * groupSize; n < Math.min(count, (g + 1) * groupSize); n++) {
       const id = idOf(n);
-      await write(`${n > g * groupSize ? ',' : ''}\n    ${JSON.stringify({ ClientId: id, ClientName: `Client ${n + 1}`, ...notes })}`);
+      await write(
+        `${n > g * groupSize ? ',' : ''}\n    ${JSON.stringify({ ClientId: id, ClientName: `Client ${n + 1}`, ...notes })}`,
+      );
     }
     await write(']}');
   }

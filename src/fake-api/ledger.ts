@@ -197,7 +197,12 @@ class CompactTally {
   }
 
   check(expectedIds: Iterable<string>): LedgerCheck {
-    const result: LedgerCheck = { missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [...this.unnumbered] };
+    const result: LedgerCheck = {
+      missing: [],
+      repeated: [],
+      repeatedWithOtherKey: [],
+      unexpected: [...this.unnumbered],
+    };
     const expected = new Uint8Array(this.counts.length);
     for (const id of expectedIds) {
       const n = CompactTally.numberOf(id);

@@ -36,13 +36,17 @@ export interface FakeApiOptions {
    * `audience` when given; one past its `exp` gets the original script's 401 "Session already expired."
    */
   jwt?: { jwksUrl: string; audience?: string };
-  /** Where the API reads the credential, as start's --auth says it (default bearer); basic auth's password is the token. */
+  /**
+   * Where the API reads the credential, as start's --auth says it (default bearer); basic auth's password is the token.
+   */
   auth?: string;
   /** Ids whose record exists already: a POST for one answers 409 Conflict. */
   conflictIds?: Iterable<string>;
   /** These client requests (1-based, counted from the start or the last reset) answer 429 with Retry-After. */
   throttleRequests?: number[];
-  /** A RateLimit-Policy header sent with every answer, e.g. `"default";q=50;w=1`; the API states it, not enforces it. */
+  /**
+   * A RateLimit-Policy header sent with every answer, e.g. `"default";q=50;w=1`; the API states it, not enforces it.
+   */
   rateLimitPolicy?: string;
   /** A ledger of counts only, about 5 bytes a client, for batches of millions (`GET /_check?count=N` reads it). */
   compactLedger?: boolean;
@@ -174,7 +178,11 @@ class FakeApiServer {
     if (/^\/clients(\/.+)?$/.test(url.pathname) && CLIENT_METHODS.has(req.method ?? '')) {
       this.routeClient(req, res, url).catch(() => res.destroy());
     } else if (req.method === 'POST' && url.pathname === '/token') {
-      this.send(res, 200, { token: this.tokens.issue(), expiresAfterCalls: this.opts.expireAfter ?? 0, ttlSeconds: this.opts.tokenTtlSeconds ?? 0 });
+      this.send(res, 200, {
+        token: this.tokens.issue(),
+        expiresAfterCalls: this.opts.expireAfter ?? 0,
+        ttlSeconds: this.opts.tokenTtlSeconds ?? 0,
+      });
     } else if (url.pathname.startsWith('/_')) {
       this.routeAdmin(req, res, url);
     } else {
@@ -189,7 +197,11 @@ class FakeApiServer {
     if (req.method === 'GET' && url.pathname === '/_check') {
       // The ledger against the ids of a generated file of `count` clients: counts, and the first few of each.
       const check = ledger.check(clientIds(Number(url.searchParams.get('count') ?? 0)));
-      return this.send(res, 200, Object.fromEntries(Object.entries(check).map(([k, ids]) => [k, { count: ids.length, first: ids.slice(0, 5) }])));
+      return this.send(
+        res,
+        200,
+        Object.fromEntries(Object.entries(check).map(([k, ids]) => [k, { count: ids.length, first: ids.slice(0, 5) }])),
+      );
     }
     if (req.method === 'POST' && url.pathname === '/_reset') return void (ledger.reset(), res.writeHead(204).end());
     if (req.method === 'POST' && url.pathname === '/_configure') {
@@ -232,10 +244,14 @@ class FakeApiServer {
   }
 
   /** A write's JSON body, or undefined with a 400 sent. */
-  private async readJsonBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<{ value: unknown } | undefined> {
+  private async readJsonBody(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): Promise<{ value: unknown } | undefined> {
     let text = '';
     for await (const chunk of req) text += (chunk as Buffer).toString();
-    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return void this.send(res, 415, { ErrorMessage: 'The body must be application/json' });
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
+      return void this.send(res, 415, { ErrorMessage: 'The body must be application/json' });
     try {
       return { value: JSON.parse(text) };
     } catch {
@@ -244,7 +260,13 @@ class FakeApiServer {
   }
 
   /** One client's call: held, throttled, refused for its token, a fault, or its answer after the latency. */
-  private async answerClient(req: http.IncomingMessage, res: http.ServerResponse, url: URL, id: string, body?: unknown): Promise<void> {
+  private async answerClient(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    id: string,
+    body?: unknown,
+  ): Promise<void> {
     const { opts, ledger } = this;
     ledger.attempt(id);
     res.once('close', () => ledger.ended());
@@ -259,7 +281,10 @@ class FakeApiServer {
     this.answerFor(req, res, id, token, body);
   }
 
-  /** One draw decides the fault, so a seed repeats the same sequence of faults; then the latency. False: answered already. */
+  /**
+   * One draw decides the fault, so a seed repeats the same sequence of faults; then the latency. False: answered
+   * already.
+   */
   private async passFaults(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
     const { opts } = this;
     const r = this.random();
@@ -274,11 +299,25 @@ class FakeApiServer {
   }
 
   private tooMany(res: http.ServerResponse): void {
-    this.send(res, 429, { ErrorMessage: 'Too Many Requests' }, { 'retry-after': String(this.opts.retryAfterSeconds ?? 1) });
+    this.send(
+      res,
+      429,
+      { ErrorMessage: 'Too Many Requests' },
+      { 'retry-after': String(this.opts.retryAfterSeconds ?? 1) },
+    );
   }
 
-  /** The answer for a client with a token that was good when the call came: expired by now, unknown, a conflict, or its record. */
-  private answerFor(req: http.IncomingMessage, res: http.ServerResponse, id: string, token: TokenState, body: unknown): void {
+  /**
+   * The answer for a client with a token that was good when the call came: expired by now, unknown, a conflict, or its
+   * record.
+   */
+  private answerFor(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    id: string,
+    token: TokenState,
+    body: unknown,
+  ): void {
     if (this.tokens.isExpired(token)) return this.send(res, 401, EXPIRED_BODY);
     if (this.missing.has(id)) return this.send(res, 404, { ErrorMessage: `Client ${id} not found` });
     if (req.method === 'POST' && this.conflicts.has(id)) {
@@ -287,7 +326,11 @@ class FakeApiServer {
     }
     token.successes++;
     const key = req.headers['idempotency-key'];
-    this.ledger.success(id, Array.isArray(key) ? key[0] : key, req.method === 'GET' ? undefined : this.recorded(req, body));
+    this.ledger.success(
+      id,
+      Array.isArray(key) ? key[0] : key,
+      req.method === 'GET' ? undefined : this.recorded(req, body),
+    );
     this.send(res, req.method === 'POST' ? 201 : 200, clientBody(id));
   }
 
@@ -301,7 +344,8 @@ class FakeApiServer {
   private recorded(req: http.IncomingMessage, body: unknown): RecordedRequest {
     const headers: Record<string, string> = {};
     const secretHeader = this.auth.kind === 'header' ? this.auth.name.toLowerCase() : 'authorization';
-    for (const [name, value] of Object.entries(req.headers)) if (name !== secretHeader && typeof value === 'string') headers[name] = value;
+    for (const [name, value] of Object.entries(req.headers))
+      if (name !== secretHeader && typeof value === 'string') headers[name] = value;
     return { method: req.method ?? '', ...(body !== undefined ? { body } : {}), headers };
   }
 }

@@ -57,10 +57,16 @@ export class TokenBook {
   private async fromJwt(bearer: string): Promise<TokenState | 'expired' | undefined> {
     const jwt = this.rules().jwt;
     if (!jwt) return undefined;
-    if (this.jwks?.url !== jwt.jwksUrl) this.jwks = { url: jwt.jwksUrl, keys: createRemoteJWKSet(new URL(jwt.jwksUrl)) };
+    if (this.jwks?.url !== jwt.jwksUrl)
+      this.jwks = { url: jwt.jwksUrl, keys: createRemoteJWKSet(new URL(jwt.jwksUrl)) };
     try {
       const { payload } = await jwtVerify(bearer, this.jwks.keys, jwt.audience ? { audience: jwt.audience } : {});
-      const state: TokenState = { successes: 0, issuedAt: Date.now(), revoked: false, ...(payload.exp ? { expiresAt: payload.exp * 1000 } : {}) };
+      const state: TokenState = {
+        successes: 0,
+        issuedAt: Date.now(),
+        revoked: false,
+        ...(payload.exp ? { expiresAt: payload.exp * 1000 } : {}),
+      };
       this.tokens.set(bearer, state);
       return state;
     } catch (err) {

@@ -22,7 +22,9 @@ import { isConnectionError, StoreHealth } from './store-health';
 
 const SQL = storeSql((n) => `$${n}`);
 
-/** A chunk's claims in one statement: id, run, client ids[], positions[], records[], now. A repeated id inserts once. */
+/**
+ * A chunk's claims in one statement: id, run, client ids[], positions[], records[], now. A repeated id inserts once.
+ */
 const CLAIM_ALL = `INSERT INTO client_results (batch_id, batch_run, client_id, position, outcome, record, updated_at)
   SELECT $1, $2, c, p, 'in-progress', r, $6 FROM unnest($3::text[], $4::bigint[], $5::text[]) AS t(c, p, r)
   ON CONFLICT DO NOTHING RETURNING client_id, position`;
@@ -51,14 +53,32 @@ export class PostgresResultsStore implements ResultsStore {
     pool.on('error', (err) => health.down(err));
     const id = await migrate(pool);
     const u = new URL(url);
-    const identity: StoreIdentity = { id, kind: 'postgres', host: u.hostname, port: Number(u.port || 5432), database: decodeURIComponent(u.pathname.slice(1)) };
+    const identity: StoreIdentity = {
+      id,
+      kind: 'postgres',
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      database: decodeURIComponent(u.pathname.slice(1)),
+    };
     return new PostgresResultsStore(pool, health, identity);
   }
 
-  async claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
+  async claim(
+    batch: BatchKey,
+    clientId: string,
+    position: number,
+    record: Record<string, unknown>,
+  ): Promise<ClaimResult> {
     const now = new Date().toISOString();
     await this.register(batch, now);
-    const inserted = await this.query(SQL.claim, [batch.id, batch.firstRunId, clientId, position, JSON.stringify(record), now]);
+    const inserted = await this.query(SQL.claim, [
+      batch.id,
+      batch.firstRunId,
+      clientId,
+      position,
+      JSON.stringify(record),
+      now,
+    ]);
     if (inserted.rowCount === 1) return 'first';
     return claimOf((await this.query(SQL.existing, [batch.id, batch.firstRunId, clientId])).rows[0], position);
   }
@@ -67,10 +87,24 @@ export class PostgresResultsStore implements ResultsStore {
     const now = new Date().toISOString();
     await this.register(batch, now);
     const ids = entries.map((e) => e.id);
-    const values = [batch.id, batch.firstRunId, ids, entries.map((e) => e.position), entries.map((e) => JSON.stringify(e.record)), now];
-    const inserted = new Set((await this.query(CLAIM_ALL, values)).rows.map((r: { client_id: string; position: string }) => `${r.position}\n${r.client_id}`));
-    const existing = inserted.size === entries.length ? [] : (await this.query(EXISTING_ALL, [batch.id, batch.firstRunId, ids])).rows;
-    const byId = new Map(existing.map((r: { client_id: string; position: unknown; outcome: unknown }) => [r.client_id, r]));
+    const values = [
+      batch.id,
+      batch.firstRunId,
+      ids,
+      entries.map((e) => e.position),
+      entries.map((e) => JSON.stringify(e.record)),
+      now,
+    ];
+    const inserted = new Set(
+      (await this.query(CLAIM_ALL, values)).rows.map(
+        (r: { client_id: string; position: string }) => `${r.position}\n${r.client_id}`,
+      ),
+    );
+    const existing =
+      inserted.size === entries.length ? [] : (await this.query(EXISTING_ALL, [batch.id, batch.firstRunId, ids])).rows;
+    const byId = new Map(
+      existing.map((r: { client_id: string; position: unknown; outcome: unknown }) => [r.client_id, r]),
+    );
     return claimsOf(
       entries,
       (e) => inserted.has(`${e.position}\n${e.id}`),
@@ -78,12 +112,42 @@ export class PostgresResultsStore implements ResultsStore {
     );
   }
 
-  async recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void> {
-    await this.query(SQL.success, [batch.id, batch.firstRunId, clientId, data, status, attempts, new Date().toISOString()]);
+  async recordSuccess(
+    batch: BatchKey,
+    clientId: string,
+    data: string,
+    status: number,
+    attempts: number,
+  ): Promise<void> {
+    await this.query(SQL.success, [
+      batch.id,
+      batch.firstRunId,
+      clientId,
+      data,
+      status,
+      attempts,
+      new Date().toISOString(),
+    ]);
   }
 
-  async recordFailure(batch: BatchKey, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
-    const res = await this.query(SQL.failure, [batch.id, batch.firstRunId, clientId, reason, status, attempts, new Date().toISOString(), keepSuccess ? 1 : 0]);
+  async recordFailure(
+    batch: BatchKey,
+    clientId: string,
+    reason: string,
+    status: number | null,
+    attempts: number,
+    keepSuccess = false,
+  ): Promise<boolean> {
+    const res = await this.query(SQL.failure, [
+      batch.id,
+      batch.firstRunId,
+      clientId,
+      reason,
+      status,
+      attempts,
+      new Date().toISOString(),
+      keepSuccess ? 1 : 0,
+    ]);
     return res.rowCount === 1;
   }
 
@@ -143,7 +207,10 @@ export class PostgresResultsStore implements ResultsStore {
   }
 }
 
-/** Creates the tables, or moves a store keyed by batch id alone (its first schema) to the first-run key; one process at a time. Returns the store's id. */
+/**
+ * Creates the tables, or moves a store keyed by batch id alone (its first schema) to the first-run key; one process at
+ * a time. Returns the store's id.
+ */
 async function migrate(pool: pg.Pool): Promise<string> {
   const db = await pool.connect();
   try {
@@ -156,7 +223,9 @@ async function migrate(pool: pg.Pool): Promise<string> {
     const legacy = columns.length > 0 && !columns.includes('batch_run');
     if (legacy) {
       await db.query(`ALTER TABLE client_results ADD COLUMN batch_run TEXT NOT NULL DEFAULT ''`);
-      await db.query('ALTER TABLE client_results DROP CONSTRAINT client_results_pkey, ADD PRIMARY KEY (batch_id, batch_run, client_id)');
+      await db.query(
+        'ALTER TABLE client_results DROP CONSTRAINT client_results_pkey, ADD PRIMARY KEY (batch_id, batch_run, client_id)',
+      );
       await db.query('DROP INDEX IF EXISTS client_results_outcome');
     }
     for (const text of [

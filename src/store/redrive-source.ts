@@ -13,15 +13,27 @@ function keyOf(source: SourceRef) {
 }
 
 /** One page of the earlier batch's failed clients, from `cursor` on. */
-export async function readRedrivePage(store: ResultsStore, source: SourceRef, cursor: SourceCursor, pageSize: number): Promise<ClientPage> {
+export async function readRedrivePage(
+  store: ResultsStore,
+  source: SourceRef,
+  cursor: SourceCursor,
+  pageSize: number,
+): Promise<ClientPage> {
   const rows = await store.list(keyOf(source), 'failed', pageSize, cursor.offset - 1);
   const clients = rows.map((r, i) => ({ id: r.clientId, position: cursor.position + i, record: r.record }));
   const last = rows[rows.length - 1];
-  return rows.length < pageSize || !last ? { clients } : { clients, nextCursor: { offset: last.position + 1, position: cursor.position + rows.length } };
+  return rows.length < pageSize || !last
+    ? { clients }
+    : { clients, nextCursor: { offset: last.position + 1, position: cursor.position + rows.length } };
 }
 
 /** How many clients the redrive has. */
 export async function inspectRedrive(store: ResultsStore, source: SourceRef): Promise<SourceReport> {
   const [first] = await store.list(keyOf(source), 'failed', 1);
-  return { total: (await store.count(keyOf(source))).failed, duplicates: [], duplicateEntries: 0, firstClientId: first?.clientId ?? '' };
+  return {
+    total: (await store.count(keyOf(source))).failed,
+    duplicates: [],
+    duplicateEntries: 0,
+    firstClientId: first?.clientId ?? '',
+  };
 }

@@ -3,7 +3,16 @@ import { stateDir } from '../domain/paths';
 import type { StoreIdentity } from '../contract/store-identity';
 import type { BatchKey, BatchUnderId, ClaimEntry, ClaimResult, ClientOutcomeRow, Hold, Outcome } from './rows';
 
-export { batchKey, settledByClaim, type BatchKey, type BatchUnderId, type ClaimEntry, type ClaimResult, type ClientOutcomeRow, type Hold } from './rows';
+export {
+  batchKey,
+  settledByClaim,
+  type BatchKey,
+  type BatchUnderId,
+  type ClaimEntry,
+  type ClaimResult,
+  type ClientOutcomeRow,
+  type Hold,
+} from './rows';
 
 /**
  * Per-client outcomes of every batch: SQLite by default, PostgreSQL with RESULTS_DATABASE_URL. Rows belong
@@ -18,7 +27,14 @@ export interface ResultsStore {
   claimAll(batch: BatchKey, entries: readonly ClaimEntry[]): Promise<ClaimResult[]>;
   recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void>;
   /** Marks the client failed; with `keepSuccess`, a recorded success stands. True when the row now says failed. */
-  recordFailure(batch: BatchKey, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess?: boolean): Promise<boolean>;
+  recordFailure(
+    batch: BatchKey,
+    clientId: string,
+    reason: string,
+    status: number | null,
+    attempts: number,
+    keepSuccess?: boolean,
+  ): Promise<boolean>;
   /** Rows of one outcome in source order, after source position `after` (default: from the start). */
   list(batch: BatchKey, outcome: Outcome, limit?: number, after?: number): Promise<ClientOutcomeRow[]>;
   /** Streams rows of one outcome in source order, a page at a time. */
@@ -46,7 +62,10 @@ export function defaultSqlitePath(): string {
 }
 
 /** Opens the store named by `url` (or RESULTS_DATABASE_URL): postgres://… or a SQLite file path. */
-export async function openResultsStore(url = process.env.RESULTS_DATABASE_URL, options: StoreOptions = {}): Promise<ResultsStore> {
+export async function openResultsStore(
+  url = process.env.RESULTS_DATABASE_URL,
+  options: StoreOptions = {},
+): Promise<ResultsStore> {
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const { PostgresResultsStore } = await import('./postgres-store');
     return PostgresResultsStore.open(url, options);

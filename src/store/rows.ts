@@ -124,7 +124,8 @@ export function storeSql(ph: (n: number) => string) {
   const key = `batch_id = ${ph(1)} AND batch_run = ${ph(2)}`;
   return {
     createOutcomes: `CREATE TABLE IF NOT EXISTS client_results (${OUTCOME_COLUMNS})`,
-    createOutcomeIndex: 'CREATE INDEX IF NOT EXISTS client_results_by_outcome ON client_results (batch_id, batch_run, outcome, position)',
+    createOutcomeIndex:
+      'CREATE INDEX IF NOT EXISTS client_results_by_outcome ON client_results (batch_id, batch_run, outcome, position)',
     createBatches: `CREATE TABLE IF NOT EXISTS batches (batch_id TEXT NOT NULL, batch_run TEXT NOT NULL, started_at TEXT NOT NULL,
       PRIMARY KEY (batch_id, batch_run))`,
     createStoreInfo: 'CREATE TABLE IF NOT EXISTS clientsync_store (key TEXT PRIMARY KEY, value TEXT NOT NULL)',

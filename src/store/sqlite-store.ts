@@ -61,11 +61,24 @@ export class SqliteResultsStore implements ResultsStore {
     return new SqliteResultsStore(db, file);
   }
 
-  async claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult> {
+  async claim(
+    batch: BatchKey,
+    clientId: string,
+    position: number,
+    record: Record<string, unknown>,
+  ): Promise<ClaimResult> {
     const now = new Date().toISOString();
     this.register(batch, now);
-    if (this.sql.claim.run(params(batch.id, batch.firstRunId, clientId, position, JSON.stringify(record), now)).changes === 1) return 'first';
-    return claimOf(this.sql.existing.get(params(batch.id, batch.firstRunId, clientId)) as { position: number; outcome: string } | undefined, position);
+    if (
+      this.sql.claim.run(params(batch.id, batch.firstRunId, clientId, position, JSON.stringify(record), now))
+        .changes === 1
+    )
+      return 'first';
+    return claimOf(
+      this.sql.existing.get(params(batch.id, batch.firstRunId, clientId)) as
+        { position: number; outcome: string } | undefined,
+      position,
+    );
   }
 
   async claimAll(batch: BatchKey, entries: readonly ClaimEntry[]): Promise<ClaimResult[]> {
@@ -73,9 +86,13 @@ export class SqliteResultsStore implements ResultsStore {
     this.register(batch, now);
     return this.db.transaction(() => {
       const inserted = entries.map(
-        (e) => this.sql.claim.run(params(batch.id, batch.firstRunId, e.id, e.position, JSON.stringify(e.record), now)).changes === 1,
+        (e) =>
+          this.sql.claim.run(params(batch.id, batch.firstRunId, e.id, e.position, JSON.stringify(e.record), now))
+            .changes === 1,
       );
-      const existing = (id: string) => this.sql.existing.get(params(batch.id, batch.firstRunId, id)) as { position: number; outcome: string } | undefined;
+      const existing = (id: string) =>
+        this.sql.existing.get(params(batch.id, batch.firstRunId, id)) as
+          { position: number; outcome: string } | undefined;
       return claimsOf(entries, (_, i) => inserted[i]!, existing);
     })();
   }
@@ -86,22 +103,45 @@ export class SqliteResultsStore implements ResultsStore {
    * its row is committed, so no chunk goes on before its outcome is durable.
    */
   recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void> {
-    return this.writes.add(params(batch.id, batch.firstRunId, clientId, data, status, attempts, new Date().toISOString()));
+    return this.writes.add(
+      params(batch.id, batch.firstRunId, clientId, data, status, attempts, new Date().toISOString()),
+    );
   }
 
-  async recordFailure(batch: BatchKey, clientId: string, reason: string, status: number | null, attempts: number, keepSuccess = false): Promise<boolean> {
-    const args = params(batch.id, batch.firstRunId, clientId, reason, status, attempts, new Date().toISOString(), keepSuccess ? 1 : 0);
+  async recordFailure(
+    batch: BatchKey,
+    clientId: string,
+    reason: string,
+    status: number | null,
+    attempts: number,
+    keepSuccess = false,
+  ): Promise<boolean> {
+    const args = params(
+      batch.id,
+      batch.firstRunId,
+      clientId,
+      reason,
+      status,
+      attempts,
+      new Date().toISOString(),
+      keepSuccess ? 1 : 0,
+    );
     return this.sql.failure.run(args).changes === 1;
   }
 
   async list(batch: BatchKey, outcome: Outcome, limit = 1_000_000, after = -1): Promise<ClientOutcomeRow[]> {
-    return (this.sql.page.all(params(batch.id, batch.firstRunId, outcome, after, limit)) as Record<string, unknown>[]).map(toRow);
+    return (
+      this.sql.page.all(params(batch.id, batch.firstRunId, outcome, after, limit)) as Record<string, unknown>[]
+    ).map(toRow);
   }
 
   async *iterate(batch: BatchKey, outcome: Outcome): AsyncIterable<ClientOutcomeRow> {
     let after = -1;
     for (;;) {
-      const rows = this.sql.page.all(params(batch.id, batch.firstRunId, outcome, after, PAGE)) as Record<string, unknown>[];
+      const rows = this.sql.page.all(params(batch.id, batch.firstRunId, outcome, after, PAGE)) as Record<
+        string,
+        unknown
+      >[];
       for (const r of rows) yield toRow(r);
       if (rows.length < PAGE) return;
       after = Number(rows[rows.length - 1]!.position);
@@ -117,7 +157,9 @@ export class SqliteResultsStore implements ResultsStore {
   }
 
   async hold(batch: BatchKey): Promise<Hold | undefined> {
-    return toHold(this.sql.hold.get(params(batch.id, batch.firstRunId)) as { until_ms: number; reason: string } | undefined);
+    return toHold(
+      this.sql.hold.get(params(batch.id, batch.firstRunId)) as { until_ms: number; reason: string } | undefined,
+    );
   }
 
   async batchesUnderId(batchId: string): Promise<BatchUnderId[]> {
@@ -177,7 +219,9 @@ function migrate(db: Database.Database): void {
           SELECT batch_id, '', client_id, position, outcome, record, data, reason, last_status, attempts, updated_at FROM client_results_v1;
         DROP TABLE client_results_v1;`);
     }
-    db.exec(`${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches}; ${SQL.createStoreInfo}; ${SQL.createHolds};`);
+    db.exec(
+      `${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches}; ${SQL.createStoreInfo}; ${SQL.createHolds};`,
+    );
     if (legacy) db.exec(SQL.backfillBatches);
     db.prepare(SQL.setStoreId).run(params(randomUUID()));
   }).immediate();

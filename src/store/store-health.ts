@@ -8,7 +8,16 @@ export class StoreUnavailableError extends Error {
 // Node's socket errors, and PostgreSQL's SQLSTATEs for a lost or refused connection: class 08 (connection
 // exception), 57P01–57P03 (terminated by an administrator, crash shutdown, cannot connect now) and 55000 as
 // raised for a database that is not accepting connections.
-const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 const SQLSTATES = /^(08...|57P0[123])$/;
 
 /** True for errors that mean "the database is not there right now", as opposed to a bad statement. */
@@ -20,7 +29,9 @@ export function isConnectionError(err: unknown): boolean {
     NET_CODES.has(code) ||
     SQLSTATES.test(code) ||
     (code === '55000' && /accepting connections/.test(message)) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(message)
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      message,
+    )
   );
 }
 

@@ -10,7 +10,15 @@ import { HELP, METRICS, type CallOutcome, type MetricsSinks } from './metric-nam
 import { activeTracing } from './tracing';
 
 /** The activities' metrics, created once per process on the SDK's meter (a no-op unless the worker exports metrics). */
-let metrics: { calls: MetricCounter; duration: MetricHistogram; processed: MetricCounter; refreshes: MetricCounter; alerts: MetricCounter } | undefined;
+let metrics:
+  | {
+      calls: MetricCounter;
+      duration: MetricHistogram;
+      processed: MetricCounter;
+      refreshes: MetricCounter;
+      alerts: MetricCounter;
+    }
+  | undefined;
 function activityMetrics() {
   if (!metrics) {
     const meter = Runtime.instance().metricMeter;
@@ -27,11 +35,16 @@ function activityMetrics() {
 
 const buffered = new CounterBuffer();
 
-/** The labels of a batch's metrics: its task queue and its id (batches are few; ClientIds and tokens are never labels). */
+/**
+ * The labels of a batch's metrics: its task queue and its id (batches are few; ClientIds and tokens are never labels).
+ */
 export type BatchLabels = { task_queue: string; batch_id: string };
 
 /** The labels of the batch an activity works for. */
-export const labelsOf = (batchId: string): BatchLabels => ({ task_queue: Context.current().info.taskQueue, batch_id: batchId });
+export const labelsOf = (batchId: string): BatchLabels => ({
+  task_queue: Context.current().info.taskQueue,
+  batch_id: batchId,
+});
 
 /** How a call ended, by its verdict and status. */
 export function callOutcome(verdict: Verdict, status: number | null): CallOutcome {
@@ -92,7 +105,10 @@ function paceMetrics() {
 export function metricsSinks(): InjectedSinks<MetricsSinks> {
   return {
     metrics: {
-      personRefresh: { fn: (info, batchId) => countRefresh({ task_queue: info.taskQueue, batch_id: batchId }, 'person', 'succeeded'), callDuringReplay: false },
+      personRefresh: {
+        fn: (info, batchId) => countRefresh({ task_queue: info.taskQueue, batch_id: batchId }, 'person', 'succeeded'),
+        callDuringReplay: false,
+      },
       pace: {
         fn: (info, batchId, concurrency, rate) => {
           const labels = { task_queue: info.taskQueue, batch_id: batchId };

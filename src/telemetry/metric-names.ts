@@ -15,7 +15,9 @@ export const METRICS = {
   paceRate: 'clientsync_pace_rate',
 } as const;
 
-/** Each metric's help text; one instrument may be made in two places (an activity and the workflow), with the same help. */
+/**
+ * Each metric's help text; one instrument may be made in two places (an activity and the workflow), with the same help.
+ */
 export const HELP: Record<keyof typeof METRICS, string> = {
   apiCalls: 'API calls by how they ended',
   apiCallDuration: 'API call duration, from request to the whole answer',
@@ -43,7 +45,15 @@ export interface MetricsSinks extends Sinks {
 }
 
 /** How one API call ended, as `clientsync_api_calls_total{outcome}` counts it. */
-export type CallOutcome = 'succeeded' | 'failed' | 'token_expired' | 'retried_429' | 'retried_5xx' | 'timeout' | 'connection_error' | 'not_sent';
+export type CallOutcome =
+  | 'succeeded'
+  | 'failed'
+  | 'token_expired'
+  | 'retried_429'
+  | 'retried_5xx'
+  | 'timeout'
+  | 'connection_error'
+  | 'not_sent';
 
 /** The API call's histogram buckets, in seconds: from a fast local API to the 15 s default timeout. */
 export const CALL_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15];

@@ -26,7 +26,9 @@ import type { Tracing } from './tracing';
 
 export function startTracingSdk(service: string): Tracing {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, when set, win over the default name.
-  const resource = Resource.default().merge(new Resource({ [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? service }));
+  const resource = Resource.default().merge(
+    new Resource({ [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? service }),
+  );
   const processor = new BatchSpanProcessor(new OTLPTraceExporter());
   const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
   provider.register(); // AsyncLocalStorage context and the W3C propagator, which the interceptors use
@@ -35,7 +37,12 @@ export function startTracingSdk(service: string): Tracing {
     client: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
     worker: {
       interceptors: {
-        activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
+        activity: [
+          (ctx) => ({
+            inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+            outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+          }),
+        ],
       },
       sinks: { exporter: makeWorkflowExporter(processor, resource) },
     },
@@ -44,10 +51,21 @@ export function startTracingSdk(service: string): Tracing {
   };
 }
 
-/** An HTTP client span as OpenTelemetry's semantic conventions name it; a status of 400 or more is an error, unless --ok-status takes it. */
-function tracedCall(tracer: ReturnType<typeof trace.getTracer>, call: HttpCall, send: (call: HttpCall) => Promise<HttpAnswer>): Promise<HttpAnswer> {
+/**
+ * An HTTP client span as OpenTelemetry's semantic conventions name it; a status of 400 or more is an error, unless
+ * --ok-status takes it.
+ */
+function tracedCall(
+  tracer: ReturnType<typeof trace.getTracer>,
+  call: HttpCall,
+  send: (call: HttpCall) => Promise<HttpAnswer>,
+): Promise<HttpAnswer> {
   const method = call.request?.method ?? DEFAULT_OPTIONS.method;
-  const attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, 'clientsync.batch_id': call.batchId, 'clientsync.client_id': call.client.id };
+  const attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: method,
+    'clientsync.batch_id': call.batchId,
+    'clientsync.client_id': call.client.id,
+  };
   return tracer.startActiveSpan(method, { kind: SpanKind.CLIENT, attributes }, async (span) => {
     try {
       const traceHeaders: Record<string, string> = {};
@@ -63,7 +81,11 @@ function tracedCall(tracer: ReturnType<typeof trace.getTracer>, call: HttpCall, 
       }
       if (answer.status !== null) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, answer.status);
       const error =
-        answer.status === null ? errorTypeOf(answer) : answer.status >= 400 && answer.verdict.kind !== 'success' ? String(answer.status) : undefined;
+        answer.status === null
+          ? errorTypeOf(answer)
+          : answer.status >= 400 && answer.verdict.kind !== 'success'
+            ? String(answer.status)
+            : undefined;
       if (error) {
         span.setAttribute(ATTR_ERROR_TYPE, error);
         span.setStatus({ code: SpanStatusCode.ERROR });

@@ -28,18 +28,24 @@ export function tracingWanted(env: NodeJS.ProcessEnv = process.env): boolean {
   return true;
 }
 
-/** clientsync's exporter speaks OTLP over HTTP: a collector's HTTP receiver takes it, whichever encoding is asked for. */
+/**
+ * clientsync's exporter speaks OTLP over HTTP: a collector's HTTP receiver takes it, whichever encoding is asked for.
+ */
 function checkTracingEnv(env: NodeJS.ProcessEnv): void {
   for (const name of ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
     const protocol = env[name];
     if (protocol && protocol !== 'http/json' && protocol !== 'http/protobuf') {
-      throw new UserError(`${name}=${protocol}: clientsync sends traces over OTLP/HTTP; unset it and point the endpoint at the collector's HTTP port (4318)`);
+      throw new UserError(
+        `${name}=${protocol}: clientsync sends traces over OTLP/HTTP; unset it and point the endpoint at the collector's HTTP port (4318)`,
+      );
     }
   }
   for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
     const value = env[name];
     if (value && !isHttpUrl(value)) {
-      throw new UserError(`${name} is not an http(s) URL; set it to the collector's OTLP/HTTP address, such as http://localhost:4318`);
+      throw new UserError(
+        `${name} is not an http(s) URL; set it to the collector's OTLP/HTTP address, such as http://localhost:4318`,
+      );
     }
   }
 }
@@ -54,7 +60,8 @@ function isHttpUrl(value: string): boolean {
 
 /** Where spans go, as the exporter resolves it, for the worker's first line: without a user or password in the URL. */
 export function tracesEndpoint(env: NodeJS.ProcessEnv = process.env): string {
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${env.OTEL_EXPORTER_OTLP_ENDPOINT!.replace(/\/$/, '')}/v1/traces`;
+  const endpoint =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${env.OTEL_EXPORTER_OTLP_ENDPOINT!.replace(/\/$/, '')}/v1/traces`;
   try {
     const url = new URL(endpoint);
     url.username = url.password = '';
@@ -85,4 +92,6 @@ export async function stopTracing(): Promise<void> {
  * The sink a traced batch's workflow exports its spans through. A worker without tracing still has it, as
  * a no-op, for batches started by a traced client: their spans are dropped, not logged as a missing sink.
  */
-export const untracedWorkflowSinks = (): InjectedSinks<OpenTelemetrySinks> => ({ exporter: { export: { fn: () => undefined, callDuringReplay: false } } });
+export const untracedWorkflowSinks = (): InjectedSinks<OpenTelemetrySinks> => ({
+  exporter: { export: { fn: () => undefined, callDuringReplay: false } },
+});

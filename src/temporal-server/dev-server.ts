@@ -42,7 +42,9 @@ const LOOPBACK = '127.0.0.1';
  * SQLite pragmas: WAL with synchronous=NORMAL, so a crashed server loses nothing and only a power cut can lose
  * the last commits. Measured: ~15% more calls/s than SQLite's defaults (bench/README.md).
  */
-export function sqlitePragmas(spec = process.env.CLIENTSYNC_SQLITE_PRAGMAS ?? 'journal_mode=wal,synchronous=normal'): Record<string, string> {
+export function sqlitePragmas(
+  spec = process.env.CLIENTSYNC_SQLITE_PRAGMAS ?? 'journal_mode=wal,synchronous=normal',
+): Record<string, string> {
   return Object.fromEntries(
     spec
       .split(',')
@@ -53,9 +55,16 @@ export function sqlitePragmas(spec = process.env.CLIENTSYNC_SQLITE_PRAGMAS ?? 'j
 
 /** The frontend on `port`; every other service and membership port is one the OS has free. */
 async function devServicePorts(port: number): Promise<ServicePorts> {
-  const [frontendMembership, ...rest] = await Promise.all(Array.from({ length: SERVICES.length * 2 - 1 }, () => freePort(LOOPBACK)));
+  const [frontendMembership, ...rest] = await Promise.all(
+    Array.from({ length: SERVICES.length * 2 - 1 }, () => freePort(LOOPBACK)),
+  );
   const pair = (i: number) => ({ grpc: rest[2 * i]!, membership: rest[2 * i + 1]! });
-  return { frontend: { grpc: port, membership: frontendMembership! }, history: pair(0), matching: pair(1), worker: pair(2) };
+  return {
+    frontend: { grpc: port, membership: frontendMembership! },
+    history: pair(0),
+    matching: pair(1),
+    worker: pair(2),
+  };
 }
 
 /**
@@ -102,7 +111,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   const web = options.headless
     ? undefined
-    : startWeb({ grpcAddress: address, ip: LOOPBACK, port: options.uiPort ?? 8233, dir: path.join(configDir, 'web'), log });
+    : startWeb({
+        grpcAddress: address,
+        ip: LOOPBACK,
+        port: options.uiPort ?? 8233,
+        dir: path.join(configDir, 'web'),
+        log,
+      });
   const forget = recordServer(address, web?.url);
   void exit.promise.then(forget);
   const stop = async () => {
@@ -112,13 +127,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   return { address, uiUrl: web?.url, web, child, stop };
 }
 
-/** Schema and namespace in the file before the server starts: it answers with `default` ready, as Temporal's own dev server does. */
+/**
+ * Schema and namespace in the file before the server starts: it answers with `default` ready, as Temporal's own dev
+ * server does.
+ */
 async function prepareSqlite(dbFile: string, log: (line: string) => void): Promise<void> {
   const tool = await resolveBinary(SQLITE_PREPARE, log);
   const attributes = searchAttributeKeys.flatMap((key) => ['-search-attribute', `${key.name}=${shorthand(key.type)}`]);
-  await exec(tool.path, ['-db', dbFile, '-namespace', 'default', '-retention', '72h', ...attributes]).catch((err: { stderr?: string; message: string }) => {
-    throw new Error(`the SQLite file ${dbFile} could not be prepared: ${(err.stderr || err.message).trim()}`);
-  });
+  await exec(tool.path, ['-db', dbFile, '-namespace', 'default', '-retention', '72h', ...attributes]).catch(
+    (err: { stderr?: string; message: string }) => {
+      throw new Error(`the SQLite file ${dbFile} could not be prepared: ${(err.stderr || err.message).trim()}`);
+    },
+  );
 }
 
 /** KEYWORD → Keyword, as Temporal's enum shorthand names the types. */
@@ -131,7 +151,9 @@ const shorthand = (type: string) =>
 interface ExitWatch {
   promise: Promise<void>;
   code(): number | null;
-  /** What it wrote: the first lines say why it stopped (a Go panic's message comes before its stack), the last where. */
+  /**
+   * What it wrote: the first lines say why it stopped (a Go panic's message comes before its stack), the last where.
+   */
   output(): string;
 }
 
@@ -160,7 +182,10 @@ async function untilAnswers(address: string, exit: ExitWatch, timeoutMs = 60_000
   const deadline = Date.now() + timeoutMs;
   while (!(await serverAnswers(address, 500))) {
     if (exit.code() !== null) throw new Error(`the Temporal server exited with code ${exit.code()}: ${exit.output()}`);
-    if (Date.now() > deadline) throw new Error(`the Temporal server did not answer at ${address} within ${timeoutMs / 1000} s: ${exit.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the Temporal server did not answer at ${address} within ${timeoutMs / 1000} s: ${exit.output()}`,
+      );
     await sleep(100);
   }
 }

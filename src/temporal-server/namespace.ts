@@ -20,7 +20,10 @@ export async function prepareNamespace(address: string, namespace = 'default', t
       () => true,
       () => false,
     );
-    if (!exists) await svc.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(RETENTION) }).catch(ignoreAlreadyExists);
+    if (!exists)
+      await svc
+        .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(RETENTION) })
+        .catch(ignoreAlreadyExists);
     // A new namespace reaches every service within moments; until then adding attributes may be refused.
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -28,7 +31,8 @@ export async function prepareNamespace(address: string, namespace = 'default', t
         await addMissingSearchAttributes(connection, namespace);
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`the namespace ${namespace} could not be prepared: ${(err as Error).message}`);
+        if (Date.now() > deadline)
+          throw new Error(`the namespace ${namespace} could not be prepared: ${(err as Error).message}`);
         await sleep(100);
       }
     }
@@ -41,7 +45,9 @@ async function addMissingSearchAttributes(connection: Connection, namespace: str
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = searchAttributeKeys.filter((key) => !customAttributes?.[key.name]);
   if (missing.length === 0) return;
-  const searchAttributes = Object.fromEntries(missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]));
+  const searchAttributes = Object.fromEntries(
+    missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
+  );
   await connection.operatorService.addSearchAttributes({ namespace, searchAttributes }).catch(ignoreAlreadyExists);
   const after = await connection.operatorService.listSearchAttributes({ namespace });
   const still = missing.filter((key) => !after.customAttributes?.[key.name]);

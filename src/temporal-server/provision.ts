@@ -111,7 +111,9 @@ export interface ResolvedBinary {
   source: 'env' | 'project-cache' | 'machine-cache' | 'built';
 }
 
-/** Where builds are cached: the git-ignored temporal/bin of this clone, then one shared by every clone on the machine. */
+/**
+ * Where builds are cached: the git-ignored temporal/bin of this clone, then one shared by every clone on the machine.
+ */
 export function cacheDirs(): { project: string; machine: string } {
   return { project: path.join(TEMPORAL_DIR, 'bin'), machine: path.join(machineCacheDir(), 'temporal-bin') };
 }
@@ -131,7 +133,11 @@ async function isCachedBuild(dir: string, bin: GoBinary): Promise<boolean> {
  * Finds a pinned binary: its environment variable, else a cached build, else builds it with Go.
  * `log` hears about the build, which takes minutes the first time.
  */
-export async function resolveBinary(bin: GoBinary, log: (line: string) => void = () => {}, signal?: AbortSignal): Promise<ResolvedBinary> {
+export async function resolveBinary(
+  bin: GoBinary,
+  log: (line: string) => void = () => {},
+  signal?: AbortSignal,
+): Promise<ResolvedBinary> {
   const fromEnv = bin.envVar ? process.env[bin.envVar] : undefined;
   if (fromEnv) {
     await stat(fromEnv).catch(() => {
@@ -181,13 +187,19 @@ async function build(outDir: string, bin: GoBinary, log: (line: string) => void,
   const [have, need] = [await goVersion(), await goNeeded(bin)];
   if (!have || older(have, need)) {
     const alt = bin.envVar ? `, or set ${bin.envVar}` : '';
-    throw new UserError(`Go ${need.join('.')} or later is needed to build ${bin.title} once (found ${have ? have.join('.') : 'no go on PATH'})${alt}`);
+    throw new UserError(
+      `Go ${need.join('.')} or later is needed to build ${bin.title} once (found ${have ? have.join('.') : 'no go on PATH'})${alt}`,
+    );
   }
   await mkdir(outDir, { recursive: true });
   log(`Building ${bin.title} with Go, once for this machine (about ${bin.coldBuild})…`);
   const started = Date.now();
   const tmp = path.join(outDir, `${bin.name}.${process.pid}.tmp`);
-  await goBuild(['build', '-trimpath', '-ldflags', bin.ldflags, '-o', tmp, bin.pkg], path.join(TEMPORAL_DIR, bin.module), signal).catch((err: Error) => {
+  await goBuild(
+    ['build', '-trimpath', '-ldflags', bin.ldflags, '-o', tmp, bin.pkg],
+    path.join(TEMPORAL_DIR, bin.module),
+    signal,
+  ).catch((err: Error) => {
     throw new Error(`building ${bin.title} failed: ${err.message}`);
   });
   await rename(tmp, path.join(outDir, bin.name));
@@ -224,7 +236,10 @@ export async function resolveServerSchemas(): Promise<string> {
     )
   )
     return target;
-  const { stdout } = await exec('go', ['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], { cwd: path.join(TEMPORAL_DIR, 'server'), env: goEnv() });
+  const { stdout } = await exec('go', ['list', '-m', '-f', '{{.Dir}}', 'go.temporal.io/server'], {
+    cwd: path.join(TEMPORAL_DIR, 'server'),
+    env: goEnv(),
+  });
   const tmp = `${target}.${process.pid}.tmp`;
   await mkdir(path.dirname(target), { recursive: true });
   await cp(path.join(stdout.trim(), 'schema', 'postgresql', 'v12'), tmp, { recursive: true });

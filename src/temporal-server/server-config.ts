@@ -16,7 +16,8 @@ export interface PostgresTarget {
   database: string;
 }
 
-export type ServerStore = { kind: 'postgres'; target: PostgresTarget } | { kind: 'sqlite'; file: string; pragmas: Record<string, string> };
+export type ServerStore =
+  { kind: 'postgres'; target: PostgresTarget } | { kind: 'sqlite'; file: string; pragmas: Record<string, string> };
 
 export interface ServerSettings {
   store: ServerStore;
@@ -61,12 +62,16 @@ ${Object.entries(attributes)
 }
 
 function datastores(store: ServerStore): string {
-  if (store.kind === 'sqlite') return `    default:\n${sqliteStore(store.file, store.pragmas)}\n    visibility:\n${sqliteStore(store.file, store.pragmas)}`;
+  if (store.kind === 'sqlite')
+    return `    default:\n${sqliteStore(store.file, store.pragmas)}\n    visibility:\n${sqliteStore(store.file, store.pragmas)}`;
   const pg = store.target;
   return `    default:\n${postgresStore(pg, pg.database, 20)}\n    visibility:\n${postgresStore(pg, `${pg.database}_visibility`, 4)}`;
 }
 
-/** The server config (as Temporal's development-sqlite-file.yaml and development-postgres12.yaml, with names, addresses and ports set). */
+/**
+ * The server config (as Temporal's development-sqlite-file.yaml and development-postgres12.yaml, with names, addresses
+ * and ports set).
+ */
 export function renderServerConfig(s: ServerSettings): string {
   const service = (name: ServiceName) => {
     const p = s.ports[name];

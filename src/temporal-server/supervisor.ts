@@ -41,7 +41,11 @@ export function supervise(opts: SuperviseOptions): Supervised {
 
   const run = () => {
     const startedAt = Date.now();
-    const child = spawnTied(opts.command, opts.args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawnTied(opts.command, opts.args, {
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     current = child;
     live.add(child);
     const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));

@@ -36,9 +36,16 @@ export function startWeb(opts: WebOptions): Web {
     const bin = await resolveBinary(TEMPORAL_UI_SERVER, opts.log, abort.signal);
     await mkdir(opts.dir, { recursive: true, mode: 0o700 });
     await writeFile(path.join(opts.dir, 'base.yaml'), '', { mode: 0o600 });
-    await writeFile(path.join(opts.dir, 'web.yaml'), renderWebConfig(opts.grpcAddress, opts.ip, opts.port), { mode: 0o600 });
+    await writeFile(path.join(opts.dir, 'web.yaml'), renderWebConfig(opts.grpcAddress, opts.ip, opts.port), {
+      mode: 0o600,
+    });
     if (abort.signal.aborted) return false; // stopped meanwhile: start nothing
-    proc = supervise({ name: 'Temporal Web', command: bin.path, args: ['--root', '/', '--config', opts.dir, '--env', 'web', 'start'], log: opts.log });
+    proc = supervise({
+      name: 'Temporal Web',
+      command: bin.path,
+      args: ['--root', '/', '--config', opts.dir, '--env', 'web', 'start'],
+      log: opts.log,
+    });
     return pageAnswers(url, abort.signal);
   })().catch((err: Error) => {
     if (!abort.signal.aborted) opts.log(`Temporal Web did not start: ${err.message.split('\n')[0]}`);

@@ -44,7 +44,9 @@ export function unsealToken(sealed: string, key: Buffer): string {
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
-    throw new SealKeyError(`the sealed token does not decrypt with key ${id}; it was tampered with or the key file changed`);
+    throw new SealKeyError(
+      `the sealed token does not decrypt with key ${id}; it was tampered with or the key file changed`,
+    );
   }
 }
 
@@ -55,7 +57,9 @@ export function keyFilePath(): string {
 function decodeKey(text: string, from: string): Buffer {
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== 32)
-    throw new SealKeyError(`${from} must hold a base64 32-byte key (got ${key.length} bytes); generate one with \`openssl rand -base64 32\``);
+    throw new SealKeyError(
+      `${from} must hold a base64 32-byte key (got ${key.length} bytes); generate one with \`openssl rand -base64 32\``,
+    );
   return key;
 }
 
@@ -72,14 +76,18 @@ export async function loadSealKey(options: { create?: boolean } = {}): Promise<B
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     if (!options.create) {
-      throw new SealKeyError(`no sealing key: ${file} does not exist; set CLIENTSYNC_SEAL_KEY or CLIENTSYNC_KEY_FILE to the key the CLI uses`);
+      throw new SealKeyError(
+        `no sealing key: ${file} does not exist; set CLIENTSYNC_SEAL_KEY or CLIENTSYNC_KEY_FILE to the key the CLI uses`,
+      );
     }
   }
   const key = randomBytes(32);
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
+  await writeFile(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' }).catch(
+    async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    },
+  );
   await chmod(file, 0o600);
   return decodeKey(await readFile(file, 'utf8'), file); // another process may have won the race: use its key
 }

@@ -75,19 +75,31 @@ export function oauthSettings(env: NodeJS.ProcessEnv) {
   try {
     url = new URL(tokenUrl);
   } catch {
-    throw new TokenRefusedError(`API_OAUTH_TOKEN_URL is not a URL: ${tokenUrl}; set it to the authorization server's token endpoint`);
+    throw new TokenRefusedError(
+      `API_OAUTH_TOKEN_URL is not a URL: ${tokenUrl}; set it to the authorization server's token endpoint`,
+    );
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new TokenRefusedError(`API_OAUTH_TOKEN_URL must be https (plain http only to localhost): ${url.origin}`);
   }
   const clientId = env.API_OAUTH_CLIENT_ID;
-  if (!clientId) throw new TokenRefusedError('API_OAUTH_TOKEN_URL is set but API_OAUTH_CLIENT_ID is not; set the client id the authorization server issued');
+  if (!clientId)
+    throw new TokenRefusedError(
+      'API_OAUTH_TOKEN_URL is set but API_OAUTH_CLIENT_ID is not; set the client id the authorization server issued',
+    );
   const extra: Record<string, string> = {};
   if (env.API_OAUTH_SCOPE) extra.scope = env.API_OAUTH_SCOPE;
   if (env.API_OAUTH_AUDIENCE) extra.audience = env.API_OAUTH_AUDIENCE;
   if (env.API_OAUTH_RESOURCE) extra.resource = env.API_OAUTH_RESOURCE;
-  return { url, loopback, clientId, clientSecret: env.API_OAUTH_CLIENT_SECRET, refreshToken: env.API_OAUTH_REFRESH_TOKEN, extra };
+  return {
+    url,
+    loopback,
+    clientId,
+    clientSecret: env.API_OAUTH_CLIENT_SECRET,
+    refreshToken: env.API_OAUTH_REFRESH_TOKEN,
+    extra,
+  };
 }
 
 function oauthProvider(env: NodeJS.ProcessEnv): TokenProvider {
@@ -109,12 +121,17 @@ function oauthProvider(env: NodeJS.ProcessEnv): TokenProvider {
         const res = refreshToken
           ? await oauth.refreshTokenGrant(configuration(), refreshToken, s.extra)
           : await oauth.clientCredentialsGrant(configuration(), s.extra);
-        return { ...withExpiry(res.access_token, res.expiresIn()), ...(res.refresh_token ? { refreshToken: res.refresh_token } : {}) };
+        return {
+          ...withExpiry(res.access_token, res.expiresIn()),
+          ...(res.refresh_token ? { refreshToken: res.refresh_token } : {}),
+        };
       } catch (err) {
         const refusal = oauthRefusal(err);
         if (refusal) {
-          // A 4xx OAuth error (invalid_client, invalid_grant, …) means these credentials do not work: asking again will not help.
-          if (refusal.status < 500 && refusal.status !== 429) throw new TokenRefusedError(`the authorization server refused: ${refusal.said}`);
+          // A 4xx OAuth error (invalid_client, invalid_grant, …) means these credentials do not work: asking again will
+          // not help.
+          if (refusal.status < 500 && refusal.status !== 429)
+            throw new TokenRefusedError(`the authorization server refused: ${refusal.said}`);
           throw new Error(`the authorization server answered ${refusal.status}: ${refusal.said}`);
         }
         throw new Error(`the authorization server did not answer: ${(err as Error).message}`);
@@ -125,8 +142,10 @@ function oauthProvider(env: NodeJS.ProcessEnv): TokenProvider {
 
 /** The OAuth error an authorization server answered, from its body or its WWW-Authenticate challenge (a 401). */
 function oauthRefusal(err: unknown): { status: number; said: string } | undefined {
-  const say = (error?: string, description?: string) => `${error ?? 'an error'}${description ? ` (${description})` : ''}`;
-  if (err instanceof oauth.ResponseBodyError) return { status: err.status, said: say(err.error, err.error_description) };
+  const say = (error?: string, description?: string) =>
+    `${error ?? 'an error'}${description ? ` (${description})` : ''}`;
+  if (err instanceof oauth.ResponseBodyError)
+    return { status: err.status, said: say(err.error, err.error_description) };
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
     const p = err.cause[0]?.parameters;
     return { status: err.status, said: say(p?.error, p?.error_description) };
@@ -154,5 +173,7 @@ export async function readWorkerToken(env: NodeJS.ProcessEnv = process.env): Pro
     }
   }
   if (env.API_TOKEN) return env.API_TOKEN.trim();
-  throw new NoTokenError('no token: the batch carries none and the worker has no API_TOKEN, API_TOKEN_FILE, API_TOKEN_COMMAND or API_OAUTH_TOKEN_URL');
+  throw new NoTokenError(
+    'no token: the batch carries none and the worker has no API_TOKEN, API_TOKEN_FILE, API_TOKEN_COMMAND or API_OAUTH_TOKEN_URL',
+  );
 }

@@ -41,7 +41,13 @@ export async function createWorker(opts: BatchWorkerOptions): Promise<Worker> {
     // Long enough for in-flight calls (15 s timeout by default) to finish on SIGTERM.
     shutdownGraceTime: '20s',
     // A batch stays on the build it started on, and moves to a newer one at its next continue-as-new.
-    ...(opts.deployment && { workerDeploymentOptions: { version: opts.deployment, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' } }),
+    ...(opts.deployment && {
+      workerDeploymentOptions: {
+        version: opts.deployment,
+        useWorkerVersioning: true,
+        defaultVersioningBehavior: 'PINNED',
+      },
+    }),
   });
 }
 

@@ -27,12 +27,22 @@ export async function bundleBuild(workflowsPath: string): Promise<{ bundle: Work
     ...workflowSources(workflowsPath),
     webpackConfigHook: (config) => ({ ...config, context: PACKAGE_ROOT }),
     // The bundler's errors say what failed to compile; the rest is statistics.
-    logger: { info() {}, warn() {}, error: (message) => void process.stderr.write(`${message}\n`), debug() {}, trace() {}, log() {} },
+    logger: {
+      info() {},
+      warn() {},
+      error: (message) => void process.stderr.write(`${message}\n`),
+      debug() {},
+      trace() {},
+      log() {},
+    },
   });
   return { bundle: { code }, buildId: buildIdOf(code) };
 }
 
-/** The workflow code and its interceptors (tracing, which only traced batches run): the same bundle with tracing on or off. */
+/**
+ * The workflow code and its interceptors (tracing, which only traced batches run): the same bundle with tracing on or
+ * off.
+ */
 export const workflowSources = (workflowsPath: string) => ({
   workflowsPath,
   workflowInterceptorModules: [path.join(workflowsPath, 'tracing-interceptors')],
@@ -55,13 +65,20 @@ export async function makeCurrent(client: Client, version: DeploymentVersion, ti
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await client.workflowService.setWorkerDeploymentCurrentVersion({ namespace: client.options.namespace, ...version, identity: identityOf(version) });
+      await client.workflowService.setWorkerDeploymentCurrentVersion({
+        namespace: client.options.namespace,
+        ...version,
+        identity: identityOf(version),
+      });
       return;
     } catch (err) {
       const e = err as { code?: number; details?: string; message: string };
       const why = e.details ?? e.message;
       if (/missing active task queues/.test(why)) throw new Error(why);
-      if (Date.now() > deadline) throw new Error(`the server did not accept ${versionName(version)} as current within ${timeoutMs / 1000} s: ${why}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the server did not accept ${versionName(version)} as current within ${timeoutMs / 1000} s: ${why}`,
+        );
       await sleep(250);
     }
   }
@@ -117,7 +134,8 @@ async function pinnedElsewhere(opts: AdoptOptions): Promise<WorkflowExecutionDes
     const v = d.raw.workflowExecutionInfo?.versioningInfo;
     const at = v?.deploymentVersion;
     if (!at || at.deploymentName !== version.deploymentName || at.buildId === version.buildId) continue;
-    if (v.behavior !== temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED || v.versioningOverride) continue;
+    if (v.behavior !== temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED || v.versioningOverride)
+      continue;
     found.push(d);
   }
   return found;
@@ -151,7 +169,9 @@ async function adopt(opts: AdoptOptions, batch: WorkflowExecutionDescription, fr
   await client.workflowService.updateWorkflowExecutionOptions({
     namespace: client.options.namespace,
     workflowExecution: { workflowId: batch.workflowId, runId: batch.runId },
-    workflowExecutionOptions: { versioningOverride: { pinned: { behavior: PinnedOverrideBehavior.PINNED_OVERRIDE_BEHAVIOR_PINNED, version } } },
+    workflowExecutionOptions: {
+      versioningOverride: { pinned: { behavior: PinnedOverrideBehavior.PINNED_OVERRIDE_BEHAVIOR_PINNED, version } },
+    },
     updateMask: { paths: ['versioning_override'] },
     identity: identityOf(version),
   });

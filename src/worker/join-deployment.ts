@@ -32,7 +32,10 @@ export interface Joined {
 export async function joinDeployment(opts: JoinOptions): Promise<Joined> {
   const { deploymentName, buildId } = opts.version;
   if (!opts.makeCurrent) {
-    return { describe: () => `build ${buildId} in deployment ${deploymentName}, current once an operator makes it so`, stop() {} };
+    return {
+      describe: () => `build ${buildId} in deployment ${deploymentName}, current once an operator makes it so`,
+      stop() {},
+    };
   }
   try {
     await makeCurrent(opts.client, opts.version);
@@ -50,7 +53,10 @@ export async function joinDeployment(opts: JoinOptions): Promise<Joined> {
       for (const a of await adoptOrphans({ ...opts, seen })) opts.io.err(adoptionLine(a, buildId));
       failing = false;
     } catch (err) {
-      if (!failing) logWarning(`Could not look for batches left on older builds: ${(err as Error).message.split('\n')[0]}; trying again every 15 s`);
+      if (!failing)
+        logWarning(
+          `Could not look for batches left on older builds: ${(err as Error).message.split('\n')[0]}; trying again every 15 s`,
+        );
       failing = true;
     } finally {
       checking = false;
@@ -58,7 +64,10 @@ export async function joinDeployment(opts: JoinOptions): Promise<Joined> {
   };
   void check();
   const timer = setInterval(() => void check(), ADOPT_EVERY_MS);
-  return { describe: () => `build ${buildId}, current in deployment ${deploymentName}`, stop: () => clearInterval(timer) };
+  return {
+    describe: () => `build ${buildId}, current in deployment ${deploymentName}`,
+    stop: () => clearInterval(timer),
+  };
 }
 
 function adoptionLine(a: Adoption, buildId: string): string {

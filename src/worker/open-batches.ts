@@ -9,7 +9,8 @@ export const WAITING_SCAN_MS = 10_000;
 
 /**
  * Keeps the gauges of one task queue's open batches: how many call the API, how many wait for a person, and
- * how long the oldest of those has waited. Visibility answers for all the task queue's batches, whichever worker last ran them, so every worker
+ * how long the oldest of those has waited. Visibility answers for all the task queue's batches, whichever worker last
+ * ran them, so every worker
  * of the queue reports the same values (dashboards take the max). Returns the stop function.
  */
 export function watchOpenBatches(client: Client, taskQueue: string): () => void {
@@ -36,7 +37,10 @@ export function watchOpenBatches(client: Client, taskQueue: string): () => void 
       oldest.set(waiting ? Math.max(0, (Date.now() - since) / 1000) : 0, { task_queue: taskQueue });
       failing = false;
     } catch (err) {
-      if (!failing) logWarning(`Cannot count the open batches (${(err as Error).message.split('\n')[0]}); the gauges keep their last values`);
+      if (!failing)
+        logWarning(
+          `Cannot count the open batches (${(err as Error).message.split('\n')[0]}); the gauges keep their last values`,
+        );
       failing = true;
     }
   };

@@ -49,7 +49,8 @@ export interface RuntimeOptions {
 export function installRuntime(opts: RuntimeOptions = {}): Runtime {
   const write = opts.write ?? ((line: string) => void process.stderr.write(line + '\n'));
   const level = opts.level ?? 'INFO';
-  const logFunction = (entry: LogEntry) => void (isForPeople(entry, opts.debug) && write(formatLogEntry(entry, opts.debug)));
+  const logFunction = (entry: LogEntry) =>
+    void (isForPeople(entry, opts.debug) && write(formatLogEntry(entry, opts.debug)));
   return Runtime.install({
     logger: new DefaultLogger(level, logFunction),
     telemetryOptions: {
@@ -70,7 +71,10 @@ export function installRuntime(opts: RuntimeOptions = {}): Runtime {
   });
 }
 
-/** Runs a command that installed the runtime: on a failure, shuts the runtime down, which would otherwise keep the process alive. */
+/**
+ * Runs a command that installed the runtime: on a failure, shuts the runtime down, which would otherwise keep the
+ * process alive.
+ */
 export async function shutDownOnFailure<T>(runtime: Runtime, command: () => Promise<T>): Promise<T> {
   try {
     return await command();

@@ -81,11 +81,25 @@ export async function serveWorker(opts: WorkerSettings, io: WorkerLog): Promise<
     });
     const running = w.run(); // the SDK's runtime shuts the worker down gracefully on SIGINT/SIGTERM
     running.catch(() => {}); // a failure is awaited below; until then it must not count as unhandled
-    const deployment = await joinDeployment({ client, taskQueue: opts.taskQueue, version, bundle, makeCurrent: opts.makeCurrent, io });
+    const deployment = await joinDeployment({
+      client,
+      taskQueue: opts.taskQueue,
+      version,
+      bundle,
+      makeCurrent: opts.makeCurrent,
+      io,
+    });
     const stopWatching = metrics ? watchOpenBatches(client, opts.taskQueue) : () => {};
-    io.out(
-      `${WORKER_READY} task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace}); ${deployment.describe()}; results store: ${describeStore()} (store ${store.identity.id.slice(0, 8)}); heap limit ${heapLimitMb()} MB; token provider: ${tokenProvider?.name ?? 'none (an expired token waits for a person)'}${metrics ? `; metrics on http://${metrics}/metrics` : ''}${tracing ? `; traces to ${tracesEndpoint()}` : ''}`,
-    );
+    const said = [
+      `${WORKER_READY} task queue ${opts.taskQueue} at ${target.address} (namespace ${target.namespace})`,
+      deployment.describe(),
+      `results store: ${describeStore()} (store ${store.identity.id.slice(0, 8)})`,
+      `heap limit ${heapLimitMb()} MB`,
+      `token provider: ${tokenProvider?.name ?? 'none (an expired token waits for a person)'}`,
+      ...(metrics ? [`metrics on http://${metrics}/metrics`] : []),
+      ...(tracing ? [`traces to ${tracesEndpoint()}`] : []),
+    ];
+    io.out(said.join('; '));
     await running.finally(() => (deployment.stop(), stopWatching()));
     io.out('clientsync worker stopped.');
   } finally {

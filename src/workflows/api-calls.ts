@@ -9,7 +9,14 @@ import {
   type ActivityInterfaceFor,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Activities, CallClientOutput, CallClientsInput, CallClientsOutput, ClientOutcome, TransientDetails } from '../activities';
+import type {
+  Activities,
+  CallClientOutput,
+  CallClientsInput,
+  CallClientsOutput,
+  ClientOutcome,
+  TransientDetails,
+} from '../activities';
 import type { PaceReport } from '../contract/pace';
 import type { ClientEntry } from '../contract/sources';
 import type { BatchInput } from '../contract/batch-input';
@@ -43,7 +50,10 @@ export interface PacedStart {
   probe?: CallClientsInput['probe'];
 }
 
-/** The ApplicationFailure behind an activity's failure: an activity's comes in an ActivityFailure, a local activity's as is. */
+/**
+ * The ApplicationFailure behind an activity's failure: an activity's comes in an ActivityFailure, a local activity's as
+ * is.
+ */
 export function applicationFailure(err: unknown): ApplicationFailure | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure ? cause : undefined;
@@ -110,7 +120,11 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, firstRunId: 
   const callClient = opts.localCalls ? proxyLocalActivities<Activities>(callOptions).callClient : remoteCall;
   const { callClients } = proxyActivities<Activities>(chunkOptions);
   /** The batch's key in the store, and the store's id, as every store-writing activity takes them. */
-  const batch = { batchId: input.batchId, ...(firstRunId ? { batchRun: firstRunId } : {}), ...(input.store ? { store: input.store.id } : {}) };
+  const batch = {
+    batchId: input.batchId,
+    ...(firstRunId ? { batchRun: firstRunId } : {}),
+    ...(input.store ? { store: input.store.id } : {}),
+  };
   /** A worker refused the clients because its store is not the batch's: they wait, pending. */
   const refusedByStore = (err: unknown, clients: ClientEntry[]): boolean => {
     if (failureType(err) !== FailureTypes.StoreMismatch) return false;
@@ -166,7 +180,17 @@ export function makeApiCalls(input: BatchInput, opts: BatchOptions, firstRunId: 
   }
 
   const { callClients: localCallClients } = proxyLocalActivities<Activities>(callOptions);
-  const base: CallBase = { hooks, opts, batch, recordFailure, refusedByStore, common, callClients, chunkOptions, callOptions };
+  const base: CallBase = {
+    hooks,
+    opts,
+    batch,
+    recordFailure,
+    refusedByStore,
+    common,
+    callClients,
+    chunkOptions,
+    callOptions,
+  };
   return {
     single,
     wave,
@@ -224,33 +248,51 @@ async function chunk(base: CallBase, clients: ClientEntry[]): Promise<void> {
   const first = clients[0]!.id;
   const last = clients[clients.length - 1]!.id;
   try {
-    const out = await callClients.executeWithOptions({ ...chunkOptions, summary: `ClientIds ${first} … ${last} (${clients.length})` }, [
-      {
-        ...common(),
-        clients,
-        sealedToken,
-        tokenGeneration: generation,
-        retry: opts.retry,
-        ...(opts.rps ? { paceMs: Math.ceil((1000 * opts.concurrency) / opts.rps), minGapMs: 1000 / opts.rps } : {}),
-      },
-    ]);
+    const out = await callClients.executeWithOptions(
+      { ...chunkOptions, summary: `ClientIds ${first} … ${last} (${clients.length})` },
+      [
+        {
+          ...common(),
+          clients,
+          sealedToken,
+          tokenGeneration: generation,
+          retry: opts.retry,
+          ...(opts.rps ? { paceMs: Math.ceil((1000 * opts.concurrency) / opts.rps), minGapMs: 1000 / opts.rps } : {}),
+        },
+      ],
+    );
     out.outcomes.forEach((outcome, i) => hooks.settle(clients[i]!, outcome as ClientOutcome)); // never 'retry': not paced
     if (out.pendingFrom !== null) {
-      for (const c of clients.slice(out.pendingFrom)) hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);
+      for (const c of clients.slice(out.pendingFrom))
+        hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);
     }
   } catch (err) {
     if (refusedByStore(err, clients)) return;
     // Not reached in practice (a chunk is retried until it reports): fail what it had not finished.
     const reason = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
     for (const client of clients) {
-      const failed = await recordFailure({ ...batch, clientId: client.id, reason, status: null, attempts: 0, keepSuccess: true });
+      const failed = await recordFailure({
+        ...batch,
+        clientId: client.id,
+        reason,
+        status: null,
+        attempts: 0,
+        keepSuccess: true,
+      });
       hooks.settle(client, failed ? 'failed' : 'succeeded');
     }
   }
 }
 
 /** What a paced start hands the activity: the clients, their attempts, the batch's token and pace. */
-function pacedInput(base: CallBase, start: PacedStart, clients: ClientEntry[], attempts: number[], generation: number, sealedToken?: string): CallClientsInput {
+function pacedInput(
+  base: CallBase,
+  start: PacedStart,
+  clients: ClientEntry[],
+  attempts: number[],
+  generation: number,
+  sealedToken?: string,
+): CallClientsInput {
   const { paceMs, minGapMs, probe, pace } = start;
   return {
     ...base.common(),
@@ -277,7 +319,9 @@ async function pacedChunk(base: CallBase, start: PacedStart): Promise<void> {
       : `ClientIds ${first} … ${clients.at(-1)!.id} (${clients.length})`;
   let out: CallClientsOutput;
   try {
-    out = await base.callClients.executeWithOptions({ ...base.chunkOptions, summary }, [pacedInput(base, start, clients, attempts, generation, sealedToken)]);
+    out = await base.callClients.executeWithOptions({ ...base.chunkOptions, summary }, [
+      pacedInput(base, start, clients, attempts, generation, sealedToken),
+    ]);
   } catch (err) {
     if (base.refusedByStore(err, clients)) return;
     throw err; // retried until it reports, unless the batch is cancelled (a probe) or its worker fails it for good
@@ -285,33 +329,48 @@ async function pacedChunk(base: CallBase, start: PacedStart): Promise<void> {
   takeOutput(base.hooks, clients, attempts, generation, out, !!start.probe);
 }
 
-/** --local-calls, paced: each client in a local activity, all started at once; the worker's gate runs `concurrency` at a time. */
+/**
+ * --local-calls, paced: each client in a local activity, all started at once; the worker's gate runs `concurrency` at a
+ * time.
+ */
 async function pacedWave(base: CallBase, localCallClients: CallBase['callClients'], start: PacedStart): Promise<void> {
   const { sealedToken, generation } = base.hooks.token();
   const results = await Promise.allSettled(
     start.clients.map((client, i) =>
       localCallClients.executeWithOptions({ ...base.callOptions, summary: `ClientId ${client.id}` }, [
-        { ...pacedInput(base, start, [client], [start.attempts[i]!], generation, sealedToken), concurrency: start.concurrency },
+        {
+          ...pacedInput(base, start, [client], [start.attempts[i]!], generation, sealedToken),
+          concurrency: start.concurrency,
+        },
       ]),
     ),
   );
   // In the wave's order once every call has ended, as a wave of unpaced local calls is handled.
   for (const [i, result] of results.entries()) {
     const client = start.clients[i]!;
-    if (result.status === 'fulfilled') takeOutput(base.hooks, [client], [start.attempts[i]!], generation, result.value, false);
+    if (result.status === 'fulfilled')
+      takeOutput(base.hooks, [client], [start.attempts[i]!], generation, result.value, false);
     else if (!base.refusedByStore(result.reason, [client])) throw result.reason;
   }
 }
 
 /** Hands each client of a paced chunk's result to the batch: settled, to retry, pending a token, or to call first. */
-function takeOutput(hooks: CallHooks, clients: ClientEntry[], attempts: number[], generation: number, out: CallClientsOutput, probe: boolean): void {
+function takeOutput(
+  hooks: CallHooks,
+  clients: ClientEntry[],
+  attempts: number[],
+  generation: number,
+  out: CallClientsOutput,
+  probe: boolean,
+): void {
   if (out.report) hooks.report!(out.report, probe);
   out.outcomes.forEach((outcome, i) => {
     if (outcome !== 'retry') hooks.settle(clients[i]!, outcome);
   });
   for (const r of out.retries ?? []) hooks.retryLater!(clients[r.index]!, r.attempts, r.notBefore);
   if (out.pendingFrom !== null) {
-    for (const c of clients.slice(out.pendingFrom)) hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);
+    for (const c of clients.slice(out.pendingFrom))
+      hooks.tokenProblem(c, generation, out.tokenProblem ?? FailureTypes.TokenExpired);
   } else if (out.stoppedAt !== undefined && out.stoppedAt < clients.length) {
     hooks.callFirst!(clients.slice(out.stoppedAt), attempts.slice(out.stoppedAt));
   }

@@ -9,7 +9,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BatchInput } from '../contract/batch-input';
-import { pauseSignal, progressQuery, refreshTokenUpdate, resumeSignal, setLimitsUpdate, tokenRefreshedSignal } from '../contract/messages';
+import {
+  pauseSignal,
+  progressQuery,
+  refreshTokenUpdate,
+  resumeSignal,
+  setLimitsUpdate,
+  tokenRefreshedSignal,
+} from '../contract/messages';
 import type { BatchSummary } from '../contract/progress';
 import { summaryOf } from '../contract/progress';
 import { refreshRefusal, sealedKeyId } from './refresh-policy';
@@ -85,7 +92,13 @@ async function callEveryClient(state: RunState): Promise<void> {
   const budget = new HistoryBudget(state);
   await inspectSource(state);
   // A batch without a token of its own gets one from the workers' provider, so its lifetime is known.
-  if (carry.run === 1 && carry.cursor === undefined && !carry.sealedToken && !carry.autoRefresh && state.opts.autoRefresh) {
+  if (
+    carry.run === 1 &&
+    carry.cursor === undefined &&
+    !carry.sealedToken &&
+    !carry.autoRefresh &&
+    state.opts.autoRefresh
+  ) {
     await refreshAutomatically(state, 'initial');
   }
   state.publish();
@@ -94,16 +107,22 @@ async function callEveryClient(state: RunState): Promise<void> {
     // A wake-up time that changes (a hold comes in as the last call ends) is looked at again with its timer.
     const wakeAt = dispatch.wakeAt();
     const woke = () =>
-      state.callError !== undefined || state.stopBecause !== undefined || dispatch.ready() || dispatch.finished() || dispatch.wakeAt() !== wakeAt;
+      state.callError !== undefined ||
+      state.stopBecause !== undefined ||
+      dispatch.ready() ||
+      dispatch.finished() ||
+      dispatch.wakeAt() !== wakeAt;
     if (wakeAt === undefined) await condition(woke);
     else await condition(woke, Math.max(1, wakeAt - Date.now()));
     if (state.callError !== undefined) throw state.callError;
     if (state.stopBecause) throw state.stopBecause;
     // Nothing in flight (a wait just ended, or the run just began) and a new build is the target: move now.
-    if (state.inFlight === 0 && !state.refreshing && workflowInfo().targetWorkerDeploymentVersionChanged) return handOver(state);
+    if (state.inFlight === 0 && !state.refreshing && workflowInfo().targetWorkerDeploymentVersionChanged)
+      return handOver(state);
     if (dispatch.startNext()) continue;
     if (carry.cursor !== null) {
-      // A page boundary: where a running batch hands over to the next run, when history is full or a new build is the target.
+      // A page boundary: where a running batch hands over to the next run, when history is full or a new build is the
+      // target.
       if (budget.runIsFull() || workflowInfo().targetWorkerDeploymentVersionChanged) return handOver(state);
       const page = await readPage(state);
       budget.pagesThisRun++;
@@ -126,7 +145,10 @@ async function handOver(state: RunState): Promise<never> {
   const { carry } = state;
   carry.pending.push(...state.buffer.splice(0)); // read but not called yet: the next run calls them first
   carry.run++;
-  return makeContinueAsNewFunc<typeof batchWorkflow>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({ ...state.input, carry });
+  return makeContinueAsNewFunc<typeof batchWorkflow>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({
+    ...state.input,
+    carry,
+  });
 }
 
 /** The end: a refresh still running counts, the last alert goes out, and the summary is the result. */
@@ -137,7 +159,10 @@ async function endBatch(state: RunState): Promise<BatchSummary> {
   state.publish('always');
   if (state.opts.paced) publishPace(state, true);
   const endedAt = Date.now();
-  await alertEnded(state, state.finalState === 'cancelled' ? (state.stopBecause?.message ?? 'cancelled by a person') : null);
+  await alertEnded(
+    state,
+    state.finalState === 'cancelled' ? (state.stopBecause?.message ?? 'cancelled by a person') : null,
+  );
   return summaryOf(state.progress(), endedAt); // after the alert: a refresh signalled meanwhile still counts
 }
 

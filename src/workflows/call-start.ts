@@ -34,4 +34,5 @@ export function startIn(state: RunState, call: () => Promise<void>): void {
 }
 
 /** The source read to its end, with nothing of its last page left to call: chunks then share out what is left. */
-export const leftToStart = (state: RunState) => (state.carry.cursor === null ? state.buffer.length + state.carry.pending.length : undefined);
+export const leftToStart = (state: RunState) =>
+  state.carry.cursor === null ? state.buffer.length + state.carry.pending.length : undefined;

@@ -31,7 +31,12 @@ export function sizedChunksExtra(clientsPerActivity: number, concurrency: number
  * Whether a run of `historyLength` events has no room for one more page of activities (and `extraActivities`),
  * chunked at least `chunk` clients each.
  */
-export function runWouldOverflow(historyLength: number, opts: BatchOptions, extraActivities = 0, chunk = smallestChunk(opts)): boolean {
+export function runWouldOverflow(
+  historyLength: number,
+  opts: BatchOptions,
+  extraActivities = 0,
+  chunk = smallestChunk(opts),
+): boolean {
   const perActivity = opts.localCalls ? HISTORY_COST.eventsPerLocalCall : HISTORY_COST.eventsPerActivity;
   const nextPage = (Math.ceil(opts.pageSize / chunk) + extraActivities) * perActivity;
   return historyLength + nextPage + HISTORY_COST.handOverMargin > opts.eventBudget;

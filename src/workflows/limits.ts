@@ -20,12 +20,15 @@ export function settle(state: RunState, _client: ClientEntry, outcome: ClientOut
   state.publish();
 }
 
-/** Failed clients past --max-failures pause the batch (an operator fixes the cause, or raises it with `set`) or fail it. */
+/**
+ * Failed clients past --max-failures pause the batch (an operator fixes the cause, or raises it with `set`) or fail it.
+ */
 function checkFailureThreshold(state: RunState): void {
   if (state.carry.paused || state.stopBecause) return;
   const trip = failureThresholdTrip(state.carry.counters, state.opts);
   if (!trip) return;
-  if (state.opts.onMaxFailures === 'fail') state.stopBecause = ApplicationFailure.create({ type: 'MaxFailures', nonRetryable: true, message: trip });
+  if (state.opts.onMaxFailures === 'fail')
+    state.stopBecause = ApplicationFailure.create({ type: 'MaxFailures', nonRetryable: true, message: trip });
   else pauseBecause(state, `${trip} (or raise it: \`clientsync set ${state.batchId} --max-failures …\`)`);
 }
 

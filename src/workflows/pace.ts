@@ -4,7 +4,16 @@
 import { CancellationScope, condition, log, proxySinks } from '@temporalio/workflow';
 import type { PaceCarry, PaceReport, PaceView } from '../contract/pace';
 import type { BatchOptions } from '../contract/options';
-import { autoChunkSize, heldUntil, limitsNow, remember, restartAfterOutage, startPace, takeReport, type Ceilings } from '../domain/pace/pace-law';
+import {
+  autoChunkSize,
+  heldUntil,
+  limitsNow,
+  remember,
+  restartAfterOutage,
+  startPace,
+  takeReport,
+  type Ceilings,
+} from '../domain/pace/pace-law';
 import { paceView } from '../domain/pace/pace-view';
 import type { MetricsSinks } from '../telemetry/metric-names';
 import type { RunState } from './run-state';
@@ -13,7 +22,11 @@ import { sendAlert } from './person-wait';
 /** The largest chunk 'auto' makes: a chunk's claims are one transaction, its result one payload. */
 export const MAX_AUTO_CHUNK = 500;
 
-export const ceilingsOf = (opts: BatchOptions): Ceilings => ({ concurrency: opts.concurrency, rps: opts.rps, adaptive: opts.adaptive === 'on' });
+export const ceilingsOf = (opts: BatchOptions): Ceilings => ({
+  concurrency: opts.concurrency,
+  rps: opts.rps,
+  adaptive: opts.adaptive === 'on',
+});
 
 /** The batch's pace, begun on its first use. */
 export function paceOf(state: RunState): PaceCarry {
@@ -29,7 +42,8 @@ export const heldTill = (state: RunState) => heldUntil(paceOf(state).law, Date.n
 export const breakerOpen = (state: RunState) => paceOf(state).breaker.openSince !== undefined;
 
 /** Clients for the next chunk of `--clients-per-activity auto`. */
-export const autoChunk = (state: RunState) => autoChunkSize(paceOf(state).law, ceilingsOf(state.opts), Date.now(), MAX_AUTO_CHUNK);
+export const autoChunk = (state: RunState) =>
+  autoChunkSize(paceOf(state).law, ceilingsOf(state.opts), Date.now(), MAX_AUTO_CHUNK);
 
 export const paceViewOf = (state: RunState): PaceView => paceView(paceOf(state), ceilingsOf(state.opts), Date.now());
 
@@ -42,7 +56,8 @@ export function reportIn(state: RunState, report: PaceReport): void {
   } else {
     const backingOff = pace.law.backoff !== undefined;
     const cut = takeReport(pace.law, report, ceilingsOf(state.opts), Date.now());
-    if (cut && !backingOff) log.info(`The API pushes back (${cut}); the pace backs off`, { batchId: state.batchId, ...limits(state) });
+    if (cut && !backingOff)
+      log.info(`The API pushes back (${cut}); the pace backs off`, { batchId: state.batchId, ...limits(state) });
   }
   publishPace(state);
 }
@@ -69,8 +84,11 @@ export function closeBreaker(state: RunState, report: PaceReport | undefined): v
   pace.breaker.openSince = undefined;
   pace.breaker.probes += report?.calls ?? 0;
   const lasted = Math.round((Date.now() - since) / 1000);
-  log.info(`The API answers again after ${lasted} s (${pace.breaker.probes} probes); the batch resumes`, { batchId: state.batchId });
-  if (pace.breaker.alerted) void CancellationScope.nonCancellable(() => sendAlert(state, 'api-back', { reason: `after ${lasted} s`, since }));
+  log.info(`The API answers again after ${lasted} s (${pace.breaker.probes} probes); the batch resumes`, {
+    batchId: state.batchId,
+  });
+  if (pace.breaker.alerted)
+    void CancellationScope.nonCancellable(() => sendAlert(state, 'api-back', { reason: `after ${lasted} s`, since }));
   state.publish();
   publishPace(state);
 }

@@ -34,7 +34,9 @@ export class PacedDispatch implements Dispatch {
       callFirst(clients, attempts) {
         // Clients being retried keep their place among the retries; the others go back to the front of the page.
         state.buffer.unshift(...clients.filter((_, i) => !attempts[i]));
-        clients.forEach((client, i) => attempts[i] && addRetrying(retrying, { client, attempts: attempts[i]!, notBefore: 0 }));
+        clients.forEach(
+          (client, i) => attempts[i] && addRetrying(retrying, { client, attempts: attempts[i]!, notBefore: 0 }),
+        );
       },
     });
   }
@@ -45,7 +47,13 @@ export class PacedDispatch implements Dispatch {
 
   finished(): boolean {
     const { state } = this;
-    return state.inFlight === 0 && state.carry.pending.length === 0 && state.buffer.length === 0 && this.retrying.length === 0 && state.carry.cursor === null;
+    return (
+      state.inFlight === 0 &&
+      state.carry.pending.length === 0 &&
+      state.buffer.length === 0 &&
+      this.retrying.length === 0 &&
+      state.carry.cursor === null
+    );
   }
 
   startNext(): boolean {
@@ -84,7 +92,12 @@ export class PacedDispatch implements Dispatch {
   }
 
   private probeDue(): boolean {
-    return breakerOpen(this.state) && !this.probing && this.mayAct() && (this.retrying.length > 0 || this.state.buffer.length > 0);
+    return (
+      breakerOpen(this.state) &&
+      !this.probing &&
+      this.mayAct() &&
+      (this.retrying.length > 0 || this.state.buffer.length > 0)
+    );
   }
 
   /** The next clients: those due for a retry first, then those pending after an expiry, then the page's. */
@@ -118,15 +131,27 @@ export class PacedDispatch implements Dispatch {
     const { concurrency, rate } = limits(this.state);
     const pace = { epoch: paceOf(this.state).law.epoch, breaker: opts.breaker === 'on' };
     if (!rate) return { pace, concurrency };
-    return { pace, concurrency, paceMs: Math.ceil((1000 * (opts.localCalls ? 1 : concurrency)) / rate), minGapMs: 1000 / rate };
+    return {
+      pace,
+      concurrency,
+      paceMs: Math.ceil((1000 * (opts.localCalls ? 1 : concurrency)) / rate),
+      minGapMs: 1000 / rate,
+    };
   }
 
-  /** The client longest waiting for its retry, else the next of the page: its failures in the outage cost it no attempt. */
+  /**
+   * The client longest waiting for its retry, else the next of the page: its failures in the outage cost it no attempt.
+   */
   private startProbe(): void {
     const { state } = this;
     const r = this.retrying.shift();
-    const start = r ? { clients: [r.client], attempts: [r.attempts] } : { clients: state.buffer.splice(0, 1), attempts: [0] };
-    const probe = { since: paceOf(state).breaker.openSince!, timeoutMs: probeTimeoutMs(state.opts.callTimeoutMs, paceOf(state).law.latency?.longMs) };
+    const start = r
+      ? { clients: [r.client], attempts: [r.attempts] }
+      : { clients: state.buffer.splice(0, 1), attempts: [0] };
+    const probe = {
+      since: paceOf(state).breaker.openSince!,
+      timeoutMs: probeTimeoutMs(state.opts.callTimeoutMs, paceOf(state).law.latency?.longMs),
+    };
     this.probing = true;
     state.inFlight++;
     // A probe may wait out a long outage: cancelling the batch cancels it, and its client stays uncalled.

@@ -23,11 +23,20 @@ import { failureType } from './api-calls';
 /** An alert that fails is retried for about a minute, then given up with a warning: it never fails the batch. */
 const alertActivities = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 5, initialInterval: '2 seconds', maximumInterval: '30 seconds', nonRetryableErrorTypes: [FailureTypes.TokenUnavailable] },
+  retry: {
+    maximumAttempts: 5,
+    initialInterval: '2 seconds',
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: [FailureTypes.TokenUnavailable],
+  },
 });
 
 /** Tells a person, through the workers' notify activity; a failed alert is a warning, never the batch's failure. */
-export async function sendAlert(state: RunState, event: AlertEvent, extra: { reason?: string | null; timeout?: string; since?: number } = {}): Promise<void> {
+export async function sendAlert(
+  state: RunState,
+  event: AlertEvent,
+  extra: { reason?: string | null; timeout?: string; since?: number } = {},
+): Promise<void> {
   const { input, personWait } = state;
   const since = extra.since ?? personWait?.since;
   const alert = alertOf(event, state.progress(), {
@@ -40,7 +49,9 @@ export async function sendAlert(state: RunState, event: AlertEvent, extra: { rea
   try {
     await alertActivities.notify({ ...(input.sealedNotifyUrl ? { sealedUrl: input.sealedNotifyUrl } : {}), alert });
   } catch (err) {
-    log.warn(`Could not send the ${event} alert: ${(err as ActivityFailure).cause?.message ?? String(err)}`, { batchId: state.batchId });
+    log.warn(`Could not send the ${event} alert: ${(err as ActivityFailure).cause?.message ?? String(err)}`, {
+      batchId: state.batchId,
+    });
   }
 }
 
@@ -88,10 +99,13 @@ async function watchPersonWait(state: RunState, episode: number): Promise<void> 
 async function onWaitTimeout(state: RunState): Promise<void> {
   const { opts } = state;
   const waited = `${Math.round(opts.waitTimeoutMs / 1000)} s`;
-  const action = { 'keep-waiting': 'it keeps waiting', cancel: 'the batch is cancelled', fail: 'the batch fails' }[opts.onWaitTimeout];
+  const action = { 'keep-waiting': 'it keeps waiting', cancel: 'the batch is cancelled', fail: 'the batch fails' }[
+    opts.onWaitTimeout
+  ];
   log.warn(`The batch waited for a person longer than ${waited}; ${action}`, { batchId: state.batchId });
   await sendAlert(state, 'wait-timeout', { timeout: action });
-  if (opts.onWaitTimeout === 'cancel') state.stopBecause = new CancelledFailure(`waited for a person longer than ${waited}`);
+  if (opts.onWaitTimeout === 'cancel')
+    state.stopBecause = new CancelledFailure(`waited for a person longer than ${waited}`);
   if (opts.onWaitTimeout === 'fail') {
     state.stopBecause = ApplicationFailure.create({
       type: 'WaitTimeout',
@@ -121,7 +135,9 @@ export function pauseBecause(state: RunState, reason: string): void {
 const storeReason = (state: RunState, workerStore: string) =>
   `a ${workerStore}, not to this batch's ${state.input.store ? storeLabel(state.input.store) : 'store'}`;
 
-/** Pauses for a failure the operator fixes outside the batch (the source, a worker's store); false: not such a failure. */
+/**
+ * Pauses for a failure the operator fixes outside the batch (the source, a worker's store); false: not such a failure.
+ */
 export function pausedFor(state: RunState, err: unknown): boolean {
   const type = failureType(err);
   const message = (err as ActivityFailure).cause?.message ?? String(type);

@@ -25,10 +25,17 @@ export type AutoRefreshVerdict = { kind: 'now' } | { kind: 'later'; at: number }
  * nothing can spin, and the batch says plainly that it waits for a person rather than for a refresh that
  * will not come.
  */
-export function autoRefreshVerdict(auto: AutoRefreshCarry | undefined, now: number, minIntervalMs: number): AutoRefreshVerdict {
+export function autoRefreshVerdict(
+  auto: AutoRefreshCarry | undefined,
+  now: number,
+  minIntervalMs: number,
+): AutoRefreshVerdict {
   if (auto?.noProvider) return { kind: 'now' };
   if (auto && auto.inARow >= AUTO_REFRESH.maxInARow) {
-    return { kind: 'person', why: `automatic refresh stopped: ${auto.inARow} new tokens in a row met an expiry before any call succeeded` };
+    return {
+      kind: 'person',
+      why: `automatic refresh stopped: ${auto.inARow} new tokens in a row met an expiry before any call succeeded`,
+    };
   }
   const at = (auto?.lastReactiveAt ?? -Infinity) + minIntervalMs;
   return at > now ? { kind: 'later', at } : { kind: 'now' };
@@ -39,7 +46,11 @@ export function autoRefreshVerdict(auto: AutoRefreshCarry | undefined, now: numb
  * sealed with another key than the batch's; or no token while the workers are known to have no provider.
  * The workflow cannot unseal (no key, no crypto), but the key id is in the clear.
  */
-export function refreshRefusal(carry: Pick<BatchCarry, 'sealedToken' | 'autoRefresh'>, batchKeyId: string | undefined, sealedToken?: string): string | null {
+export function refreshRefusal(
+  carry: Pick<BatchCarry, 'sealedToken' | 'autoRefresh'>,
+  batchKeyId: string | undefined,
+  sealedToken?: string,
+): string | null {
   if (!sealedToken) {
     return carry.autoRefresh?.noProvider
       ? 'a refresh without a token cannot help: the workers have no token provider; pass the token (--token-file F or --token-stdin)'
@@ -48,7 +59,10 @@ export function refreshRefusal(carry: Pick<BatchCarry, 'sealedToken' | 'autoRefr
   const keyId = parseSealed(sealedToken)?.keyId;
   if (!keyId) return 'the token is not sealed by clientsync; send it with `clientsync refresh-token`';
   if (batchKeyId && keyId !== batchKeyId) {
-    return `the token was sealed with key ${keyId} but this batch's tokens use key ${batchKeyId}; run refresh-token with the CLIENTSYNC_SEAL_KEY or key file the workers have`;
+    return (
+      `the token was sealed with key ${keyId} but this batch's tokens use key ${batchKeyId}; ` +
+      `run refresh-token with the CLIENTSYNC_SEAL_KEY or key file the workers have`
+    );
   }
   return null;
 }

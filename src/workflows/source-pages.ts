@@ -14,7 +14,10 @@ const sourceActivities = proxyActivities<Activities>({
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.BadSource, FailureTypes.SourceChanged] },
 });
 
-/** Validates the whole source before the first API call; its count becomes `total`. A changed source pauses until a resume. */
+/**
+ * Validates the whole source before the first API call; its count becomes `total`. A changed source pauses until a
+ * resume.
+ */
 export async function inspectSource(state: RunState): Promise<void> {
   const { carry } = state;
   while (carry.run === 1 && carry.cursor === undefined && carry.total === undefined) {
@@ -31,7 +34,11 @@ export async function inspectSource(state: RunState): Promise<void> {
 /** The next page; undefined when the batch paused instead (its source changed), and a resume reads it again. */
 export async function readPage(state: RunState) {
   try {
-    return await sourceActivities.readClientsPage({ source: state.input.source, cursor: state.carry.cursor ?? undefined, pageSize: state.opts.pageSize });
+    return await sourceActivities.readClientsPage({
+      source: state.input.source,
+      cursor: state.carry.cursor ?? undefined,
+      pageSize: state.opts.pageSize,
+    });
   } catch (err) {
     if (!pausedFor(state, err)) throw err;
     return undefined;
@@ -56,12 +63,16 @@ export class HistoryBudget {
   runIsFull(): boolean {
     const info = workflowInfo();
     if (info.continueAsNewSuggested) return true;
-    if (!this.state.opts.paced) return runWouldOverflow(info.historyLength, this.state.opts, this.pagesThisRun > 0 ? this.fixedExtra : 0);
+    if (!this.state.opts.paced)
+      return runWouldOverflow(info.historyLength, this.state.opts, this.pagesThisRun > 0 ? this.fixedExtra : 0);
     // A paced batch's chunks follow the API's latency: a page is budgeted for chunks a quarter of today's size,
     // and for a retry of each client handed back so far.
     const { opts } = this.state;
-    const chunk = opts.clientsPerActivity === 'auto' ? Math.max(1, Math.floor(autoChunk(this.state) / 4)) : opts.clientsPerActivity;
-    const extra = (chunk > 1 ? sizedChunksExtra(chunk, limits(this.state).concurrency, opts.pageSize) : 0) + (this.state.carry.retrying?.length ?? 0);
+    const chunk =
+      opts.clientsPerActivity === 'auto' ? Math.max(1, Math.floor(autoChunk(this.state) / 4)) : opts.clientsPerActivity;
+    const extra =
+      (chunk > 1 ? sizedChunksExtra(chunk, limits(this.state).concurrency, opts.pageSize) : 0) +
+      (this.state.carry.retrying?.length ?? 0);
     return runWouldOverflow(info.historyLength, opts, extra, chunk);
   }
 }

@@ -1,6 +1,15 @@
 // Token keeping: a person's refresh, automatic refresh after an expiry (within bounds), and the proactive
 // refresh of a token whose lifetime is known. The token itself is only ever handled sealed.
-import { type ActivityFailure, CancellationScope, condition, isCancellation, log, proxyActivities, proxySinks, sleep } from '@temporalio/workflow';
+import {
+  type ActivityFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  proxySinks,
+  sleep,
+} from '@temporalio/workflow';
 import type { Activities, RefreshTokenInput, RefreshTokenOutput } from '../activities';
 import type { ClientEntry } from '../contract/sources';
 import { FailureTypes } from '../contract/failures';
@@ -25,7 +34,10 @@ const tokenActivities = proxyActivities<Activities>({
 
 const autoRefreshOf = (state: RunState) => (state.carry.autoRefresh ??= { count: 0, inARow: 0 });
 
-/** A person's refresh (signal or update). While not waiting it just replaces the token; while waiting it resumes the batch. */
+/**
+ * A person's refresh (signal or update). While not waiting it just replaces the token; while waiting it resumes the
+ * batch.
+ */
 export function acceptRefresh(state: RunState, arg?: TokenRefreshedInput): void {
   const { carry } = state;
   carry.sealedToken = arg?.sealedToken;
@@ -68,7 +80,10 @@ export function tokenProblem(state: RunState, client: ClientEntry, generation: n
     if (state.opts.autoRefresh) {
       if (!state.refreshing) void CancellationScope.nonCancellable(() => refreshAfterExpiry(state)); // cancelling the batch ends it anyway
     } else {
-      log.info('Token expired; waiting for tokenRefreshed', { batchId: state.batchId, resumeFrom: carry.pending[0]?.id });
+      log.info('Token expired; waiting for tokenRefreshed', {
+        batchId: state.batchId,
+        resumeFrom: carry.pending[0]?.id,
+      });
       needPerson(state, reason);
     }
   }
@@ -114,7 +129,9 @@ function useNewToken(state: RunState, out: RefreshTokenOutput, why: RefreshToken
   auto.count++;
   auto.inARow++;
   delete auto.noProvider; // a worker with a provider has come: the usual bounds apply again
-  const resumed = carry.waitingForToken ? `; resuming at ClientId ${carry.pending[0]?.id} (${carry.pending.length} pending)` : '';
+  const resumed = carry.waitingForToken
+    ? `; resuming at ClientId ${carry.pending[0]?.id} (${carry.pending.length} pending)`
+    : '';
   carry.waitingForToken = false;
   carry.waitingSince = undefined;
   state.lastTokenError = null;
@@ -129,7 +146,8 @@ function refreshFailed(state: RunState, err: unknown, why: RefreshTokenInput['wh
   const reason = (err as ActivityFailure).cause?.message ?? String(err);
   if (type === FailureTypes.NoTokenProvider) autoRefreshOf(state).noProvider = true;
   if (type === FailureTypes.NoTokenProvider && why === 'initial') return true; // the workers' own token, as before
-  const failed = type === FailureTypes.NoTokenProvider ? `no automatic refresh: ${reason}` : `automatic refresh failed: ${reason}`;
+  const failed =
+    type === FailureTypes.NoTokenProvider ? `no automatic refresh: ${reason}` : `automatic refresh failed: ${reason}`;
   if (why === 'initial') {
     carry.waitingForToken = true;
     carry.waitingSince = new Date().toISOString();
@@ -138,13 +156,18 @@ function refreshFailed(state: RunState, err: unknown, why: RefreshTokenInput['wh
     state.refreshNote = failed;
     waitForPerson(state);
   } else {
-    log.warn(`Could not refresh the token before it ends (${failed}); it is refreshed when it expires`, { batchId: state.batchId });
+    log.warn(`Could not refresh the token before it ends (${failed}); it is refreshed when it expires`, {
+      batchId: state.batchId,
+    });
   }
   return false;
 }
 
 function waitForPerson(state: RunState): void {
-  log.warn(`The batch waits for a person: ${state.tokenError()}`, { batchId: state.batchId, resumeFrom: state.carry.pending[0]?.id ?? null });
+  log.warn(`The batch waits for a person: ${state.tokenError()}`, {
+    batchId: state.batchId,
+    resumeFrom: state.carry.pending[0]?.id ?? null,
+  });
   needPerson(state, state.tokenError()!);
 }
 

@@ -51,12 +51,16 @@ class TracedWhenStartedTraced {
   readonly outbound: WorkflowOutboundCallsInterceptor = {
     scheduleActivity: (input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>) =>
       this.otel ? this.otel.outbound.scheduleActivity!(input, next) : next(input),
-    scheduleLocalActivity: (input: LocalActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>) =>
-      this.otel ? this.otel.outbound.scheduleLocalActivity!(input, next) : next(input),
+    scheduleLocalActivity: (
+      input: LocalActivityInput,
+      next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>,
+    ) => (this.otel ? this.otel.outbound.scheduleLocalActivity!(input, next) : next(input)),
     continueAsNew: (input: ContinueAsNewInput, next: Next<WorkflowOutboundCallsInterceptor, 'continueAsNew'>) =>
       this.otel ? this.otel.outbound.continueAsNew!(input, next) : next(input),
-    getLogAttributes: (input: GetLogAttributesInput, next: Next<WorkflowOutboundCallsInterceptor, 'getLogAttributes'>) =>
-      this.otel ? this.otel.outbound.getLogAttributes!(input, next) : next(input),
+    getLogAttributes: (
+      input: GetLogAttributesInput,
+      next: Next<WorkflowOutboundCallsInterceptor, 'getLogAttributes'>,
+    ) => (this.otel ? this.otel.outbound.getLogAttributes!(input, next) : next(input)),
   };
 
   readonly internals: WorkflowInternalsInterceptor = {

@@ -16,7 +16,8 @@ export function unpacedDispatch(state: RunState): Dispatch {
   const { carry, opts } = state;
   const calls = makeApiCalls(state.input, opts, carry.batchRun, hooksOf(state));
   const perActivity = opts.clientsPerActivity as number; // unpaced batches never chunk by 'auto'
-  const canStart = () => !carry.paused && !carry.waitingForToken && state.inFlight < (opts.localCalls ? 1 : opts.concurrency);
+  const canStart = () =>
+    !carry.paused && !carry.waitingForToken && state.inFlight < (opts.localCalls ? 1 : opts.concurrency);
   const sourceDone = () => carry.cursor === null && state.buffer.length === 0;
   const perStart = () => {
     if (opts.localCalls) return opts.concurrency * LOCAL_WAVE_ROUNDS;
@@ -33,7 +34,11 @@ export function unpacedDispatch(state: RunState): Dispatch {
     finished: () => state.inFlight === 0 && carry.pending.length === 0 && sourceDone(),
     startNext() {
       if (carry.pending.length === 0 && state.buffer.length === 0) return false;
-      start(carry.pending.length > 0 && canStart() ? carry.pending.splice(0, perStart()) : state.buffer.splice(0, perStart()));
+      start(
+        carry.pending.length > 0 && canStart()
+          ? carry.pending.splice(0, perStart())
+          : state.buffer.splice(0, perStart()),
+      );
       return true;
     },
     wakeAt: () => undefined,

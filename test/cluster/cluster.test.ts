@@ -24,7 +24,14 @@ const exec = promisify(execFile);
 const COUNT = Number(process.env.CLUSTER_CLIENTS ?? 20_000);
 const CONCURRENCY = 16;
 const PER_ACTIVITY = Number(process.env.CLUSTER_CLIENTS_PER_ACTIVITY ?? 1);
-const BATCH_FLAGS = ['--concurrency', String(CONCURRENCY), '--timeout-ms', '2000', '--clients-per-activity', String(PER_ACTIVITY)];
+const BATCH_FLAGS = [
+  '--concurrency',
+  String(CONCURRENCY),
+  '--timeout-ms',
+  '2000',
+  '--clients-per-activity',
+  String(PER_ACTIVITY),
+];
 /** Repeats happen only for calls in flight on the killed worker: at most every slot's chunk. */
 const MAX_REPEATS = CONCURRENCY * PER_ACTIVITY;
 
@@ -56,11 +63,23 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     hosts = await makeHosts(['api', 'cli', 'w1', 'w2', 'w3'], (line) => console.log(line));
     const port = Number(database.port || 5432);
     // PostgreSQL listens on 127.0.0.1 only: the cluster host forwards its port on the bridge address to it.
-    if (hosts.mode === 'netns') forward = await forwardTcp({ host: hosts.gatewayIp, port }, { host: database.hostname, port });
-    storeUrl = Object.assign(new URL(database.toString()), { hostname: hosts.gatewayIp, pathname: `/${storeDb}` }).toString();
+    if (hosts.mode === 'netns')
+      forward = await forwardTcp({ host: hosts.gatewayIp, port }, { host: database.hostname, port });
+    storeUrl = Object.assign(new URL(database.toString()), {
+      hostname: hosts.gatewayIp,
+      pathname: `/${storeDb}`,
+    }).toString();
     const postgresUrl = Object.assign(new URL(database.toString()), { pathname: `/${temporalDb}` }).toString();
     const log = (line: string) => logLines.push(line);
-    cluster = await startCluster({ postgresUrl, ip: hosts.gatewayIp, port: await freeClusterPort(), uiPort: await freePort(), historyShards: 4, dir, log });
+    cluster = await startCluster({
+      postgresUrl,
+      ip: hosts.gatewayIp,
+      port: await freeClusterPort(),
+      uiPort: await freePort(),
+      historyShards: 4,
+      dir,
+      log,
+    });
     // The test itself observes from the cluster host (queries, history); its harness's own fake API goes unused.
     h = await createHarness({}, { address: cluster.address });
   }, 600_000);
@@ -70,7 +89,8 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     await cluster?.stop();
     await forward?.close();
     await hosts?.close();
-    for (const db of [temporalDb, `${temporalDb}_visibility`, storeDb]) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    for (const db of [temporalDb, `${temporalDb}_visibility`, storeDb])
+      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     await admin.end();
     await rm(dir, { recursive: true, force: true });
   });
@@ -101,18 +121,27 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
       files,
       token: async () => (await json<{ token: string }>(`${api}/token`, { method: 'POST' })).token,
       ledger: async () => Ledger.fromJSON(await json(`${api}/_stats`)),
-      configure: async (changes: object) => void (await fetch(`${api}/_configure`, { method: 'POST', body: JSON.stringify(changes) })),
+      configure: async (changes: object) =>
+        void (await fetch(`${api}/_configure`, { method: 'POST', body: JSON.stringify(changes) })),
       rangeRequests: async () => (await json<{ rangeRequests: number }>(`${files}/_stats`)).rangeRequests,
     };
   }
 
   it('survives a worker SIGKILLed, history SIGKILLed and matching restarted, with every client called once', async () => {
-    expect((await exec((await resolveBinary(TEMPORAL_SERVER)).path, ['--version'])).stdout).toContain(TEMPORAL_SERVER_VERSION);
+    expect((await exec((await resolveBinary(TEMPORAL_SERVER)).path, ['--version'])).stdout).toContain(
+      TEMPORAL_SERVER_VERSION,
+    );
     const count = COUNT;
     const { path: file, ids } = await h.clientFile(count, { groupSize: 500 });
     const missing = [ids[776]!, ids[Math.floor(count * 0.72)]!]; // they answer 404: the batch's two failures
     // The API takes a PUT per client with a JSON body and an API key header: a request built from each entry.
-    const remote = await apiHost({ expireAfter: 3000, latencyMs: 3, missingIds: missing, seed: 7, auth: 'header:X-Api-Key' });
+    const remote = await apiHost({
+      expireAfter: 3000,
+      latencyMs: 3,
+      missingIds: missing,
+      seed: 7,
+      auth: 'header:X-Api-Key',
+    });
     const url = `${remote.files}/${path.basename(file)}`; // read with Range requests: no worker host holds the file
     const workers = await Promise.all(
       [1, 2, 3].map(async (n) => {
@@ -125,7 +154,8 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     // The CLI host starts the batch, as an operator would.
     const cliHost = hosts.host('cli');
     const cliEnv = await homeOf(cliHost);
-    const cli = async (args: string[]) => spawnCli(h, args, { ...cliEnv, API_TOKEN: await remote.token() }, { host: cliHost, cwd: cliEnv.HOME });
+    const cli = async (args: string[]) =>
+      spawnCli(h, args, { ...cliEnv, API_TOKEN: await remote.token() }, { host: cliHost, cwd: cliEnv.HOME });
     const batchId = `cluster-${run}`;
     const request = [
       '--api-url',
@@ -137,7 +167,17 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
       '--body',
       '{"id": ClientId, "name": ClientName}',
     ];
-    const started = await cli(['start', '--clients', url, '--id', batchId, ...request, '--task-queue', h.taskQueue, ...BATCH_FLAGS]);
+    const started = await cli([
+      'start',
+      '--clients',
+      url,
+      '--id',
+      batchId,
+      ...request,
+      '--task-queue',
+      h.taskQueue,
+      ...BATCH_FLAGS,
+    ]);
     expect(await started.exited, started.output()).toBe(0);
     const handle = h.client.workflow.getHandle(batchId);
 
@@ -194,7 +234,10 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     const check = ledger.check(ids.filter((id) => !missing.includes(id)));
     expect(check).toMatchObject({ missing: [], unexpected: [], repeatedWithOtherKey: [] });
     expect(check.repeated.length).toBeLessThanOrEqual(MAX_REPEATS); // only calls in flight on the killed worker
-    expect(ledger.clients.get(ids[0]!)!.writes![0]).toMatchObject({ method: 'PUT', body: { id: ids[0], name: 'Client 1' } });
+    expect(ledger.clients.get(ids[0]!)!.writes![0]).toMatchObject({
+      method: 'PUT',
+      body: { id: ids[0], name: 'Client 1' },
+    });
     console.log(
       `cluster batch (${hosts.mode}): ${count} clients in ${(summary.durationMs / 1000).toFixed(1)} s (${((count * 1000) / summary.durationMs).toFixed(1)} calls/s), ` +
         `${summary.runs} runs, ${refreshes} refreshes by \`temporal workflow signal\`, ${check.repeated.length} repeated (same key)`,
@@ -209,7 +252,9 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
       .split('\n')
       .map((l) => JSON.parse(l) as { client: { ClientId: string } });
     expect(rows.length).toBe(count - 2);
-    expect(new Set(rows.map((r) => r.client.ClientId))).toEqual(new Set([...ledger.clients].filter(([, c]) => c.successes > 0).map(([id]) => id)));
+    expect(new Set(rows.map((r) => r.client.ClientId))).toEqual(
+      new Set([...ledger.clients].filter(([, c]) => c.successes > 0).map(([id]) => id)),
+    );
 
     await remote.configure({ missingIds: [], expireAfter: 0 });
     const redrive = await cli(['retry-failed', batchId, '--id', `${batchId}-retry`, '--task-queue', h.taskQueue]);
@@ -217,11 +262,19 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     const retried = await resultOf(h.client.workflow.getHandle(`${batchId}-retry`));
     expect(retried).toMatchObject({ state: 'completed', succeeded: 2, failed: 0 });
     // The redrive makes the same request: a PUT with the body built from the entry.
-    for (const id of missing) expect((await remote.ledger()).clients.get(id)).toMatchObject({ successes: 1, writes: [{ method: 'PUT', body: { id } }] });
+    for (const id of missing)
+      expect((await remote.ledger()).clients.get(id)).toMatchObject({
+        successes: 1,
+        writes: [{ method: 'PUT', body: { id } }],
+      });
     const store = await openResultsStore(storeUrl);
     try {
       expect(await store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: count - 2, failed: 2 });
-      expect(await store.count(batchKey(retried.batchId, retried.batchRun))).toEqual({ 'in-progress': 0, succeeded: 2, failed: 0 });
+      expect(await store.count(batchKey(retried.batchId, retried.batchRun))).toEqual({
+        'in-progress': 0,
+        succeeded: 2,
+        failed: 0,
+      });
     } finally {
       await store.close();
     }

@@ -12,7 +12,10 @@ const CHECK = path.join(ROOT, 'temporal', 'compose-check');
 /** Runs compose-spec's loader (temporal/compose-check) on a compose file; no Docker engine involved. */
 async function composeCheck(file: string): Promise<{ code: number; out: string }> {
   try {
-    const { stdout } = await exec('go', ['run', '.', file, path.join(ROOT, '.env.example')], { cwd: CHECK, env: { ...process.env, GOFLAGS: '-mod=readonly' } });
+    const { stdout } = await exec('go', ['run', '.', file, path.join(ROOT, '.env.example')], {
+      cwd: CHECK,
+      env: { ...process.env, GOFLAGS: '-mod=readonly' },
+    });
     return { code: 0, out: stdout };
   } catch (err) {
     const e = err as { code?: number; stderr?: string };
@@ -33,9 +36,15 @@ describe('docker-compose.yml', () => {
       const good = await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8');
       const typo = path.join(dir, 'typo.yml');
       await writeFile(typo, good.replace('    image: temporalio/ui:2.54.1', '    imagee: temporalio/ui:2.54.1'));
-      expect(await composeCheck(typo)).toMatchObject({ code: 1, out: expect.stringMatching(/services\.temporal-ui\.imagee/) });
+      expect(await composeCheck(typo)).toMatchObject({
+        code: 1,
+        out: expect.stringMatching(/services\.temporal-ui\.imagee/),
+      });
       const pinned = path.join(dir, 'pinned.yml');
-      await writeFile(pinned, good.replace('    restart: unless-stopped', '    container_name: worker\n    restart: unless-stopped'));
+      await writeFile(
+        pinned,
+        good.replace('    restart: unless-stopped', '    container_name: worker\n    restart: unless-stopped'),
+      );
       expect(await composeCheck(pinned)).toMatchObject({ code: 1, out: expect.stringMatching(/cannot be scaled/) });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -20,7 +20,11 @@ describe('a 1 GB client file', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'clientsync-1g-'));
     file = path.join(dir, 'client_file.json');
     // A million clients with ~1 KB of other fields each; the last repeats the first, at the far end of the file.
-    await writeSeedClientFile(file, COUNT, { groupSize: 1000, notesLength: 1040, idOf: (n) => defaultClientId(n === COUNT - 1 ? 0 : n) });
+    await writeSeedClientFile(file, COUNT, {
+      groupSize: 1000,
+      notesLength: 1040,
+      idOf: (n) => defaultClientId(n === COUNT - 1 ? 0 : n),
+    });
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
@@ -29,7 +33,16 @@ describe('a 1 GB client file', () => {
     expect(bytes).toBeGreaterThan(1024 ** 3);
     const { stdout, stderr } = await exec(
       '/usr/bin/time',
-      ['-v', process.execPath, '--max-old-space-size=128', path.join(ROOT, 'dist/cli/boot/entry.js'), 'start', '--clients', file, '--dry-run'],
+      [
+        '-v',
+        process.execPath,
+        '--max-old-space-size=128',
+        path.join(ROOT, 'dist/cli/boot/entry.js'),
+        'start',
+        '--clients',
+        file,
+        '--dry-run',
+      ],
       {
         maxBuffer: 16 * 1024 * 1024,
       },

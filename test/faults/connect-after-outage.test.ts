@@ -45,7 +45,9 @@ describe('connecting once the server answers', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-backoff-'));
     const startWait = await timed(() => devServer(port, path.join(dir, 'temporal.db')));
     let h!: Harness;
-    const harness = await timed(async () => harnesses.push((h = await createHarness({ expireAfter: 1e9 }, { address }))));
+    const harness = await timed(async () =>
+      harnesses.push((h = await createHarness({ expireAfter: 1e9 }, { address }))),
+    );
     const session = await operatorSession(h);
     try {
       const { path: file } = await h.clientFile(20);
@@ -136,8 +138,13 @@ async function watchAcrossOutage(): Promise<void> {
   expect(watch.output()).toMatch(/completed/);
   const check = h.api.ledger.check(ids);
   expect({ missing: check.missing, repeated: check.repeated }).toEqual({ missing: [], repeated: [] });
-  // The SDK core's own complaints during the outage come through the worker's logger: one plain line each, no colour codes.
+  // The SDK core's own complaints during the outage come through the worker's logger: one plain line each, no colour
+  // codes.
   const lines = worker.output().trimEnd().split('\n');
-  expect(lines.filter((l) => !/^(clientsync worker |\d\d:\d\d:\d\d\.\d{3} (INFO|WARN|ERROR) )/.test(l) || l.includes('\u001b'))).toEqual([]);
+  expect(
+    lines.filter(
+      (l) => !/^(clientsync worker |\d\d:\d\d:\d\d\.\d{3} (INFO|WARN|ERROR) )/.test(l) || l.includes('\u001b'),
+    ),
+  ).toEqual([]);
   await rm(dir, { recursive: true, force: true });
 }

@@ -83,7 +83,11 @@ describe('faults a batch survives', () => {
     h = await createHarness({ expireAfter: 100, faultRate: 0.1, slowRate: 0.01, slowMs: 1500 });
     const { path: file, ids } = await h.clientFile(1200);
     const handle = await h.startBatch(file, {
-      options: { concurrency: 8, callTimeoutMs: 500, retry: { maximumAttempts: 10, initialIntervalMs: 50, maximumIntervalMs: 200 } },
+      options: {
+        concurrency: 8,
+        callTimeoutMs: 500,
+        retry: { maximumAttempts: 10, initialIntervalMs: 50, maximumIntervalMs: 200 },
+      },
     });
     await spawnWorker(h);
     const refresher = operatorRefreshes(h, handle);

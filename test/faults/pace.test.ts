@@ -11,7 +11,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** Starts a batch through the CLI, as a user does; returns when the command has. */
 async function start(h: Harness, apiUrl: string, file: string, id: string, flags: string[]): Promise<void> {
   const env = { API_TOKEN: h.api.issueToken() };
-  const cmd = spawnCli(h, ['start', '--clients', file, '--api-url', apiUrl, '--id', id, '--task-queue', h.taskQueue, ...flags], env);
+  const cmd = spawnCli(
+    h,
+    ['start', '--clients', file, '--api-url', apiUrl, '--id', id, '--task-queue', h.taskQueue, ...flags],
+    env,
+  );
   expect(await cmd.exited, cmd.output()).toBe(0);
 }
 
@@ -27,7 +31,6 @@ async function startReceiver() {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   return { url, received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
-
 
 describe('the pace against a real rate limiter and a long outage', () => {
   let h: Harness | undefined;
@@ -54,7 +57,9 @@ describe('the pace against a real rate limiter and a long outage', () => {
     expect(h.api.ledger.check(ids)).toEqual({ missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] });
     const requests = await nginx.requests();
     const throttled = requests.filter((r) => r.status === 429).length / requests.length;
-    console.log(`behind nginx at 100/s: ${ratio.toFixed(2)} of its rate, ${(throttled * 100).toFixed(1)}% of ${requests.length} requests answered 429`);
+    console.log(
+      `behind nginx at 100/s: ${ratio.toFixed(2)} of its rate, ${(throttled * 100).toFixed(1)}% of ${requests.length} requests answered 429`,
+    );
     expect(ratio).toBeGreaterThanOrEqual(0.85);
     expect(throttled).toBeLessThan(0.05);
   });
@@ -66,7 +71,14 @@ describe('the pace against a real rate limiter and a long outage', () => {
     try {
       await spawnWorker(h);
       const { path, ids } = await h.clientFile(600);
-      await start(h, `${proxy.origin}/clients/`, path, 'outage', ['--rps', '20', '--notify', receiver.url, '--notify-every', '1m']);
+      await start(h, `${proxy.origin}/clients/`, path, 'outage', [
+        '--rps',
+        '20',
+        '--notify',
+        receiver.url,
+        '--notify-every',
+        '1m',
+      ]);
       const handle = h.client.workflow.getHandle('outage');
       await waitForProgress(handle, (p) => p.processed >= 150);
       const downAt = Date.now();

@@ -12,7 +12,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 // `clientsync server` killed as a crash or the OOM killer kills it (SIGKILL: no exit handler runs) must take
 // every Temporal process it started with it, so that the next start finds its ports free.
 
-
 /** The processes whose command line mentions `text`. */
 async function processesWith(text: string): Promise<string[]> {
   const found: string[] = [];
@@ -60,9 +59,13 @@ describe('nothing outlives a SIGKILLed clientsync server', () => {
     const wiring = wiringFor(`localhost:${port}`, dir);
     const clients = path.join(dir, 'clients.json');
     await writeFile(clients, JSON.stringify([{ ClientList: [{ ClientId: 'C-1' }] }]));
-    const start = spawnCli(wiring, ['start', '--clients', clients, '--api-url', 'http://127.0.0.1:9/', '--id', 'linked', '--worker-token'], {
-      TEMPORAL_UI_URL: undefined,
-    });
+    const start = spawnCli(
+      wiring,
+      ['start', '--clients', clients, '--api-url', 'http://127.0.0.1:9/', '--id', 'linked', '--worker-token'],
+      {
+        TEMPORAL_UI_URL: undefined,
+      },
+    );
     expect(await start.exited, start.output()).toBe(0);
     expect(start.output()).toContain(`Temporal Web: http://127.0.0.1:${uiPort}/namespaces/default/workflows/linked`);
     second.child.kill('SIGTERM');

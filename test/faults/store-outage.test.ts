@@ -26,7 +26,10 @@ async function outage(client: pg.Client, name: string, ms: number): Promise<void
   await client.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    await client.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
+    );
     await sleep(1000);
   }
   await client.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);

@@ -6,7 +6,10 @@ const ROOT = path.resolve(__dirname, '../..');
 
 /** The newest modification time among the files under `dir`. */
 function newest(dir: string): number {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).reduce((latest, f) => Math.max(latest, statSync(path.join(dir, f)).mtimeMs), 0);
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).reduce(
+    (latest, f) => Math.max(latest, statSync(path.join(dir, f)).mtimeMs),
+    0,
+  );
 }
 
 /**

@@ -32,7 +32,12 @@ export interface SpawnPlace {
 type Wiring = Pick<Harness, 'address' | 'sealKey' | 'storePath' | 'dir'>;
 
 /** Wiring without a harness: the server at `address`, a new key, and a results store in `dir`. */
-export const wiringFor = (address: string, dir: string): Wiring => ({ address, sealKey: randomBytes(32), storePath: path.join(dir, 'results.db'), dir });
+export const wiringFor = (address: string, dir: string): Wiring => ({
+  address,
+  sealKey: randomBytes(32),
+  storePath: path.join(dir, 'results.db'),
+  dir,
+});
 
 /** Runs `clientsync …` from source in a child process, wired to the harness's server, key and store. */
 export function spawnCli(h: Wiring, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
@@ -70,14 +75,20 @@ function spawnProcess(h: Wiring, nodeArgs: string[], env: NodeJS.ProcessEnv, pla
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   const p = { child, output: () => out, exited };
   spawned.add(p);
   return p;
 }
 
 /** Starts `clientsync worker` on the harness's task queue and waits until it polls. */
-export async function spawnWorker(h: Harness, env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): Promise<CliProcess> {
+export async function spawnWorker(
+  h: Harness,
+  env: NodeJS.ProcessEnv = {},
+  place: SpawnPlace = {},
+): Promise<CliProcess> {
   return untilOutput(spawnCli(h, ['worker', '--task-queue', h.taskQueue], env, place), WORKER_READY);
 }
 

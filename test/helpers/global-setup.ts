@@ -25,13 +25,23 @@ declare module 'vitest' {
 const log = (line: string) => console.log(line);
 
 /** The dev server for a whole run (parallel starts race) and the workflow bundle, built once, in `dir`. */
-export async function serverAndBundle(project: TestProject, dir: string, opts: { headless: boolean }): Promise<() => Promise<void>> {
+export async function serverAndBundle(
+  project: TestProject,
+  dir: string,
+  opts: { headless: boolean },
+): Promise<() => Promise<void>> {
   let server: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
   let uiUrl: string | null = null;
   if (!address) {
     const start = async () =>
-      startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dir, `temporal-${Date.now()}.db`), headless: opts.headless, log });
+      startDevServer({
+        port: await freePort(),
+        uiPort: await freePort(),
+        dbFile: path.join(dir, `temporal-${Date.now()}.db`),
+        headless: opts.headless,
+        log,
+      });
     // Once in CI the dev server died at start with a Go panic, right after the fault tier; a second start, on new
     // ports and a new file, tells a passing hiccup from a real fault (which fails again, with its message).
     server = await start().catch(async (err: Error) => {

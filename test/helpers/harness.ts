@@ -25,7 +25,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 // Worker state chatter drowns test output; errors still show.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-/** Everything one integration test needs: a client and worker connection to the shared dev server, a fake API, a store. */
+/**
+ * Everything one integration test needs: a client and worker connection to the shared dev server, a fake API, a store.
+ */
 export interface Harness {
   client: Client;
   connection: NativeConnection;
@@ -45,7 +47,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(apiOptions: FakeApiOptions = {}, server: { address?: string } = {}): Promise<Harness> {
+export async function createHarness(
+  apiOptions: FakeApiOptions = {},
+  server: { address?: string } = {},
+): Promise<Harness> {
   const address = server.address ?? inject('temporalAddress');
   const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-it-'));
   const connection = await NativeConnection.connect({ address });
@@ -75,7 +80,11 @@ export async function createHarness(apiOptions: FakeApiOptions = {}, server: { a
       return { path: file, ids: clientIds(count, opts?.idOf) };
     },
     async startBatch(clientsPath, input = {}) {
-      return startBatchWorkflow(client, batchInputFor(clientsPath, api.baseUrl, seal(api.issueToken()), input), taskQueue);
+      return startBatchWorkflow(
+        client,
+        batchInputFor(clientsPath, api.baseUrl, seal(api.issueToken()), input),
+        taskQueue,
+      );
     },
     worker: (opts = {}) =>
       createWorker({
@@ -107,7 +116,11 @@ export async function until(condition: () => boolean, timeoutMs: number, what = 
 }
 
 /** Polls the progress query until `predicate` holds. */
-export async function waitForProgress(handle: WorkflowHandle, predicate: (p: BatchProgress) => boolean, timeoutMs = 60_000): Promise<BatchProgress> {
+export async function waitForProgress(
+  handle: WorkflowHandle,
+  predicate: (p: BatchProgress) => boolean,
+  timeoutMs = 60_000,
+): Promise<BatchProgress> {
   const deadline = Date.now() + timeoutMs;
   let last: BatchProgress | undefined;
   let failing: { since: number; err: unknown } | undefined;
@@ -127,7 +140,8 @@ export async function waitForProgress(handle: WorkflowHandle, predicate: (p: Bat
   throw new Error(`timed out waiting for batch progress; last: ${JSON.stringify(last)}`);
 }
 
-export const waitForState = (handle: WorkflowHandle, state: BatchState, timeoutMs?: number) => waitForProgress(handle, (p) => p.state === state, timeoutMs);
+export const waitForState = (handle: WorkflowHandle, state: BatchState, timeoutMs?: number) =>
+  waitForProgress(handle, (p) => p.state === state, timeoutMs);
 
 /** The results store's key of a finished batch. */
 export const keyOf = (summary: BatchSummary): BatchKey => batchKey(summary.batchId, summary.batchRun);
@@ -171,7 +185,10 @@ export function operatorRefreshes(h: Harness, handle: WorkflowHandle): { stop():
 export async function runHistories(h: Harness, batchId: string): Promise<temporal.api.history.v1.IHistory[]> {
   const runs: { start: number; history: temporal.api.history.v1.IHistory }[] = [];
   for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${batchId}'` })) {
-    runs.push({ start: wf.startTime.getTime(), history: await h.client.workflow.getHandle(batchId, wf.runId).fetchHistory() });
+    runs.push({
+      start: wf.startTime.getTime(),
+      history: await h.client.workflow.getHandle(batchId, wf.runId).fetchHistory(),
+    });
   }
   return runs.sort((a, b) => a.start - b.start).map((r) => r.history);
 }
@@ -185,7 +202,8 @@ export async function runHistoryLengths(h: Harness, batchId: string): Promise<nu
 export function publishedStates(history: temporal.api.history.v1.IHistory): string[] {
   const states: string[] = [];
   for (const e of history.events ?? []) {
-    const fields = (e.workflowExecutionStartedEventAttributes ?? e.upsertWorkflowSearchAttributesEventAttributes)?.searchAttributes?.indexedFields;
+    const fields = (e.workflowExecutionStartedEventAttributes ?? e.upsertWorkflowSearchAttributesEventAttributes)
+      ?.searchAttributes?.indexedFields;
     const payload = fields?.[stateKey.name];
     if (payload) states.push(defaultPayloadConverter.fromPayload<string>(payload));
   }

@@ -67,7 +67,9 @@ export async function makeHosts(names: string[], say: (line: string) => void): P
   } catch (err) {
     for (const ns of made) await ip('netns', 'del', ns).catch(() => {});
     await ip('link', 'del', bridge).catch(() => {});
-    say(`network namespaces unavailable (${(err as Error).message.split('\n')[0]}): every host runs on 127.0.0.1 with its own HOME and folder`);
+    say(
+      `network namespaces unavailable (${(err as Error).message.split('\n')[0]}): every host runs on 127.0.0.1 with its own HOME and folder`,
+    );
     return { mode: 'loopback', gatewayIp: '127.0.0.1', host: (name) => here(name, '127.0.0.1'), close: async () => {} };
   }
 }

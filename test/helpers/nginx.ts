@@ -23,11 +23,17 @@ export async function nginxOrSay(): Promise<string> {
     () => true,
     () => false,
   );
-  if (!found) throw new Error(`the rate-limit tests need nginx at ${NGINX_PATH}: install Debian's nginx-light, or set NGINX_PATH`);
+  if (!found)
+    throw new Error(
+      `the rate-limit tests need nginx at ${NGINX_PATH}: install Debian's nginx-light, or set NGINX_PATH`,
+    );
   return NGINX_PATH;
 }
 
-/** nginx at `rate` requests per second (a `burst` of that many allowed above it) in front of `upstream` (http://host:port). */
+/**
+ * nginx at `rate` requests per second (a `burst` of that many allowed above it) in front of `upstream`
+ * (http://host:port).
+ */
 export async function startNginx(upstream: string, opts: { rate: number; burst?: number }): Promise<Nginx> {
   const binary = await nginxOrSay();
   const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-nginx-'));
@@ -60,7 +66,9 @@ http {
 }
 `;
   await writeFile(path.join(dir, 'nginx.conf'), conf);
-  const child: ChildProcess = spawn(binary, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(binary, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -46,7 +46,12 @@ export async function startOAuthServer(options: { ttlSeconds: number }): Promise
         enabled: true,
         defaultResource: () => API_RESOURCE,
         useGrantedResource: () => true,
-        getResourceServerInfo: () => ({ scope: 'clients:read', audience: API_RESOURCE, accessTokenTTL: options.ttlSeconds, accessTokenFormat: 'jwt' }),
+        getResourceServerInfo: () => ({
+          scope: 'clients:read',
+          audience: API_RESOURCE,
+          accessTokenTTL: options.ttlSeconds,
+          accessTokenFormat: 'jwt',
+        }),
       },
     },
   });
@@ -81,7 +86,13 @@ export async function startOAuthServer(options: { ttlSeconds: number }): Promise
       grant.addOIDCScope('openid offline_access');
       const grantId = await grant.save();
       const client = await provider.Client.find(clientId);
-      return new provider.RefreshToken({ client, accountId: 'operator', grantId, scope: 'openid offline_access', gty: 'authorization_code' }).save();
+      return new provider.RefreshToken({
+        client,
+        accountId: 'operator',
+        grantId,
+        scope: 'openid offline_access',
+        gty: 'authorization_code',
+      }).save();
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -9,7 +9,10 @@ declare module 'oidc-provider' {
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
     Client: { adapter: ClientAdapter; find(id: string): Promise<unknown> };
-    Grant: new (init: { accountId: string; clientId: string }) => { addOIDCScope(scope: string): void; save(): Promise<string> };
+    Grant: new (init: { accountId: string; clientId: string }) => {
+      addOIDCScope(scope: string): void;
+      save(): Promise<string>;
+    };
     RefreshToken: new (init: Record<string, unknown>) => { save(): Promise<string> };
   }
 }

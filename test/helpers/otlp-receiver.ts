@@ -25,10 +25,14 @@ export interface OtlpReceiver {
 
 type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
 type KeyValue = { key: string; value: AnyValue };
-const valueOf = (v: AnyValue) => v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue ?? ''));
+const valueOf = (v: AnyValue) =>
+  v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue ?? ''));
 const attributesOf = (kvs: KeyValue[] = []) => Object.fromEntries(kvs.map((kv) => [kv.key, valueOf(kv.value)]));
 
-/** An OTLP/HTTP trace receiver (the JSON encoding, as OpenTelemetry's JS exporter sends it), answering as a collector does. */
+/**
+ * An OTLP/HTTP trace receiver (the JSON encoding, as OpenTelemetry's JS exporter sends it), answering as a collector
+ * does.
+ */
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const raw: string[] = [];
@@ -36,14 +40,24 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/traces' || !req.headers['content-type']?.startsWith('application/json')) {
+      if (
+        req.method !== 'POST' ||
+        req.url !== '/v1/traces' ||
+        !req.headers['content-type']?.startsWith('application/json')
+      ) {
         return void res.writeHead(415).end();
       }
       raw.push(body);
       for (const rs of JSON.parse(body).resourceSpans ?? []) {
         const service = String(attributesOf(rs.resource?.attributes)['service.name']);
         for (const ss of rs.scopeSpans ?? [])
-          for (const s of ss.spans ?? []) spans.push({ ...s, attributes: attributesOf(s.attributes), parentSpanId: s.parentSpanId || undefined, service });
+          for (const s of ss.spans ?? [])
+            spans.push({
+              ...s,
+              attributes: attributesOf(s.attributes),
+              parentSpanId: s.parentSpanId || undefined,
+              service,
+            });
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });

@@ -10,7 +10,9 @@ export interface OutageProxy {
    * 'hang' takes requests and never answers. Back to 'up', the hung connections are closed.
    */
   set(mode: OutageMode): void;
-  /** Requests that reached the proxy while it was not 'up' (each refused connection counts as one), with their times. */
+  /**
+   * Requests that reached the proxy while it was not 'up' (each refused connection counts as one), with their times.
+   */
   outageRequests(): number[];
   close(): Promise<void>;
 }

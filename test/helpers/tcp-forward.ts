@@ -4,7 +4,10 @@ import net from 'node:net';
  * Forwards TCP connections from `listen` to `target`: a service that listens on 127.0.0.1 only (this
  * machine's PostgreSQL) becomes reachable from the test's other network hosts.
  */
-export async function forwardTcp(listen: { host: string; port: number }, target: { host: string; port: number }): Promise<{ close(): Promise<void> }> {
+export async function forwardTcp(
+  listen: { host: string; port: number },
+  target: { host: string; port: number },
+): Promise<{ close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((inbound) => {
     const outbound = net.connect(target.port, target.host);

@@ -53,7 +53,9 @@ export async function provideTestDatabase(log: (line: string) => void): Promise<
   await server.initialise();
   await server.start();
   await server.createDatabase('test');
-  log(`No PostgreSQL at 127.0.0.1:5432 and no TEST_DATABASE_URL: using an embedded PostgreSQL on port ${port} for this run.`);
+  log(
+    `No PostgreSQL at 127.0.0.1:5432 and no TEST_DATABASE_URL: using an embedded PostgreSQL on port ${port} for this run.`,
+  );
   return { url: `postgres://postgres:postgres@127.0.0.1:${port}/test`, stop: () => server.stop() };
 }
 
@@ -74,7 +76,10 @@ export async function provideChromium(log: (line: string) => void): Promise<stri
       () => false,
     )) &&
     !process.env.CHROMIUM_PATH;
-  if (!canInstall) throw new Error(`the Temporal Web test needs Chromium at ${file}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
+  if (!canInstall)
+    throw new Error(
+      `the Temporal Web test needs Chromium at ${file}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`,
+    );
   log("Chromium is missing: installing Debian's chromium for the Temporal Web test (once, about a minute)…");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   await exec('apt-get', ['update', '-qq'], { env, maxBuffer: 64 << 20 });

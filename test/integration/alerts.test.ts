@@ -100,10 +100,19 @@ describe('alerts (start --notify)', () => {
     expect(summary).toMatchObject({ state: 'completed', succeeded: 60 });
     expect(h.api.ledger.check(ids)).toEqual({ missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] });
     await until('the end alert', () => receiver!.received.some((a) => a.event === 'ended'));
-    expect(receiver.received.at(-1)).toMatchObject({ event: 'ended', state: 'completed', processed: 60, resumeCommand: null });
+    expect(receiver.received.at(-1)).toMatchObject({
+      event: 'ended',
+      state: 'completed',
+      processed: 60,
+      resumeCommand: null,
+    });
 
     expect(worker.output()).toContain(`Alert sent to ${receiver.origin}: batch alerted waiting-for-person`);
-    const places = { history: await historyText(h, 'alerted'), worker: worker.output(), alerts: JSON.stringify(receiver.received) };
+    const places = {
+      history: await historyText(h, 'alerted'),
+      worker: worker.output(),
+      alerts: JSON.stringify(receiver.received),
+    };
     for (const [place, text] of Object.entries(places)) {
       expect(text.includes('s3cr3tHookPath'), `${place} holds the hook URL`).toBe(false);
       for (const t of [token, second]) expect(text.includes(t), `${place} holds a token`).toBe(false);

@@ -70,14 +70,21 @@ describe('automatic token refresh against a real authorization server', () => {
     await waitForProgress(handle, (p) => p.processed > 0);
     await oauth.revokeSecret();
 
-    const waiting = await waitForProgress(handle, (p) => p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('refused'));
+    const waiting = await waitForProgress(
+      handle,
+      (p) => p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('refused'),
+    );
     expect(waiting.lastTokenError).toBe(
       'TokenExpired:401; automatic refresh failed: the authorization server refused: invalid_client (client authentication failed)',
     );
     expect(waiting.processed).toBeLessThan(800);
     // The worker says so in one WARN line (the refresh before the token's end, or the one after its expiry, met the
     // refusal first). Workflow log lines leave through a sink after the workflow task, so the query can be first.
-    await untilOutput(worker, /WARN .*(Could not refresh the token before it ends|The batch waits for a person).*invalid_client/, 10_000);
+    await untilOutput(
+      worker,
+      /WARN .*(Could not refresh the token before it ends|The batch waits for a person).*invalid_client/,
+      10_000,
+    );
 
     await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) }); // the person's token
     const summary = await resultOf(handle);

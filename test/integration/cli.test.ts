@@ -32,12 +32,28 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
   };
 
   it.each([
-    ['a missing file', async () => path.join(h.dir, 'missing.json'), /missing\.json does not exist; check the --clients path/],
+    [
+      'a missing file',
+      async () => path.join(h.dir, 'missing.json'),
+      /missing\.json does not exist; check the --clients path/,
+    ],
     ['not JSON', () => write('a.json', 'hello'), /byte 0: the top level must be a JSON array/],
-    ['truncated JSON', () => write('b.json', '[{"ClientList":[{"ClientId":"a"},'), /the file ends early \(truncated JSON\?\)/],
+    [
+      'truncated JSON',
+      () => write('b.json', '[{"ClientList":[{"ClientId":"a"},'),
+      /the file ends early \(truncated JSON\?\)/,
+    ],
     ['a top level that is not an array', () => write('c.json', '{"ClientList":[]}'), /top level must be a JSON array/],
-    ['a ClientList that is not an array', () => write('d.json', '[{"ClientList":"x"}]'), /ClientList must be an array of clients/],
-    ['a client without ClientId', () => write('e.json', '[{"ClientList":[{"Name":"x"}]}]'), /client #1\): the client has no ClientId/],
+    [
+      'a ClientList that is not an array',
+      () => write('d.json', '[{"ClientList":"x"}]'),
+      /ClientList must be an array of clients/,
+    ],
+    [
+      'a client without ClientId',
+      () => write('e.json', '[{"ClientList":[{"Name":"x"}]}]'),
+      /client #1\): the client has no ClientId/,
+    ],
     [
       'a ClientId that is neither string nor number',
       () => write('f.json', '[{"ClientList":[{"ClientId":true}]}]'),
@@ -58,17 +74,31 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
 
   it('needs a token, a valid --api-url, a valid --expired-regex, a wait timeout for its action and one call mode, naming the fix', async () => {
     const { path: file } = await h.clientFile(3);
-    expect((await cli(['start', '--clients', file])).err).toMatch(/no API token: set API_TOKEN, or pass --token-file F or --token-stdin/);
+    expect((await cli(['start', '--clients', file])).err).toMatch(
+      /no API token: set API_TOKEN, or pass --token-file F or --token-stdin/,
+    );
     const bad = await cli(['start', '--clients', file, '--api-url', 'nope', '--token-stdin'], 'tok');
     expect(bad).toMatchObject({ code: 2, err: expect.stringMatching(/--api-url "nope" is not a URL/) });
     const re = await cli(['start', '--clients', file, '--expired-regex', '(', '--token-stdin'], 'tok');
-    expect(re).toMatchObject({ code: 2, err: expect.stringMatching(/--expired-regex "\(" is not a valid regular expression/) });
+    expect(re).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--expired-regex "\(" is not a valid regular expression/),
+    });
     const tf = await cli(['start', '--clients', file, '--token-file', path.join(h.dir, 'nope')]);
     expect(tf).toMatchObject({ code: 2, err: expect.stringMatching(/--token-file .*nope cannot be read \(ENOENT\)/) });
     const wt = await cli(['start', '--clients', file, '--on-wait-timeout', 'cancel', '--token-stdin'], 'tok');
-    expect(wt).toMatchObject({ code: 2, err: expect.stringMatching(/--on-wait-timeout cancel needs --wait-timeout, e.g. --wait-timeout 2h/) });
-    const lc = await cli(['start', '--clients', file, '--local-calls', '--clients-per-activity', '5', '--token-stdin'], 'tok');
-    expect(lc).toMatchObject({ code: 2, err: expect.stringMatching(/--local-calls runs one client per local activity: drop --clients-per-activity/) });
+    expect(wt).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--on-wait-timeout cancel needs --wait-timeout, e.g. --wait-timeout 2h/),
+    });
+    const lc = await cli(
+      ['start', '--clients', file, '--local-calls', '--clients-per-activity', '5', '--token-stdin'],
+      'tok',
+    );
+    expect(lc).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--local-calls runs one client per local activity: drop --clients-per-activity/),
+    });
   });
 
   it('says which batch id is unknown, and how to find the right one', async () => {
@@ -90,8 +120,13 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     const handle = await h.startBatch(gone, { total: undefined });
     await resultOf(handle).catch(() => undefined);
     const failed = JSON.parse((await cli(['status', handle.workflowId, '--json'])).out);
-    expect(failed).toMatchObject({ state: 'failed', failure: expect.stringMatching(/removed-after-start\.json does not exist(?!; check)/) });
-    expect((await cli(['status', handle.workflowId])).out).toMatch(/· failed · Workflow execution failed: .*does not exist/);
+    expect(failed).toMatchObject({
+      state: 'failed',
+      failure: expect.stringMatching(/removed-after-start\.json does not exist(?!; check)/),
+    });
+    expect((await cli(['status', handle.workflowId])).out).toMatch(
+      /· failed · Workflow execution failed: .*does not exist/,
+    );
   });
 
   it('says where it looked when the server is unreachable, with exit 1', async () => {
@@ -101,7 +136,9 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
       const r = await cli(['status', 'x']);
       expect(r.code).toBe(1);
       expect(r.errors).toHaveLength(1);
-      expect(r.err).toMatch(/cannot reach Temporal at 127\.0\.0\.1:1 after 2 s .*is `clientsync server` running\? TEMPORAL_ADDRESS=127\.0\.0\.1:1/);
+      expect(r.err).toMatch(
+        /cannot reach Temporal at 127\.0\.0\.1:1 after 2 s .*is `clientsync server` running\? TEMPORAL_ADDRESS=127\.0\.0\.1:1/,
+      );
     } finally {
       process.env.TEMPORAL_ADDRESS = h.address;
       delete process.env.CLIENTSYNC_CONNECT_TIMEOUT;
@@ -114,7 +151,12 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
     let late: DevServer | undefined;
     const starting = sleep(6000).then(async () => {
-      late = await startDevServer({ port, uiPort: await freePort(), dbFile: path.join(h.dir, 'late.db'), headless: true });
+      late = await startDevServer({
+        port,
+        uiPort: await freePort(),
+        dbFile: path.join(h.dir, 'late.db'),
+        headless: true,
+      });
     });
     try {
       const r = await cli(['list', '--json']);
@@ -138,9 +180,9 @@ describe('clientsync list', () => {
       await waitForState(handle, 'waiting-for-token');
       await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) });
       await waitForProgress(handle, (p) => p.run >= 2 && p.state === 'waiting-for-token');
-      const rows = (JSON.parse((await cli(['list', '--json'])).out) as Array<{ batchId: string; status: string }>).filter(
-        (r) => r.batchId === handle.workflowId,
-      );
+      const rows = (
+        JSON.parse((await cli(['list', '--json'])).out) as Array<{ batchId: string; status: string }>
+      ).filter((r) => r.batchId === handle.workflowId);
       expect(rows).toEqual([expect.objectContaining({ status: 'RUNNING' })]);
       const table = (await cli(['list'])).out.split('\n').filter((line) => line.startsWith(`${handle.workflowId}\t`));
       expect(table).toHaveLength(1);
@@ -155,28 +197,60 @@ describe('an operator session', () => {
     const { path: file, ids } = await h.clientFile(60);
     const tokenFile = path.join(h.dir, 'token');
     await writeFile(tokenFile, h.api.issueToken());
-    const started = await cli(['start', '--clients', file, '--id', 'ops-1', '--token-file', tokenFile, '--task-queue', h.taskQueue, '--concurrency', '2']);
+    const started = await cli([
+      'start',
+      '--clients',
+      file,
+      '--id',
+      'ops-1',
+      '--token-file',
+      tokenFile,
+      '--task-queue',
+      h.taskQueue,
+      '--concurrency',
+      '2',
+    ]);
     expect(started.code).toBe(0);
     expect(started.out).toContain('60 clients');
     expect(started.out).toContain('Started batch ops-1');
     // A server that clientsync did not start: its Web's address is not guessed.
-    expect(started.out).toContain(`Temporal Web: unknown for the server at ${h.address}; set TEMPORAL_UI_URL to its address for links`);
+    expect(started.out).toContain(
+      `Temporal Web: unknown for the server at ${h.address}; set TEMPORAL_UI_URL to its address for links`,
+    );
 
-    const again = await cli(['start', '--clients', file, '--id', 'ops-1', '--token-file', tokenFile, '--task-queue', h.taskQueue]);
-    expect(again).toMatchObject({ code: 2, err: expect.stringMatching(/a batch with id ops-1 already exists; pick another --id/) });
+    const again = await cli([
+      'start',
+      '--clients',
+      file,
+      '--id',
+      'ops-1',
+      '--token-file',
+      tokenFile,
+      '--task-queue',
+      h.taskQueue,
+    ]);
+    expect(again).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/a batch with id ops-1 already exists; pick another --id/),
+    });
 
     const handle = h.client.workflow.getHandle('ops-1');
     await waitForProgress(handle, (p) => p.state === 'waiting-for-token' && p.inFlight === 0);
     const waiting = JSON.parse((await cli(['status', 'ops-1', '--json'])).out);
     expect(waiting).toMatchObject({ batchId: 'ops-1', state: 'waiting-for-token', total: 60, run: 1 });
     expect(waiting.resumeFromClientId).toMatch(/^C-0000\d\d$/);
-    expect((await cli(['status', 'ops-1'])).out).toMatch(/waiting-for-token .*· resume from C-0000\d\d .*clientsync refresh-token ops-1/);
+    expect((await cli(['status', 'ops-1'])).out).toMatch(
+      /waiting-for-token .*· resume from C-0000\d\d .*clientsync refresh-token ops-1/,
+    );
 
-    // A token sealed with another key, or no token while the workers have no provider, is refused before it enters history.
+    // A token sealed with another key, or no token while the workers have no provider, is refused before it enters
+    // history.
     await waitForProgress(handle, (p) => !!p.lastTokenError?.includes('no automatic refresh'));
     const ownKey = process.env.CLIENTSYNC_SEAL_KEY;
     process.env.CLIENTSYNC_SEAL_KEY = randomBytes(32).toString('base64'); // another host's key
-    const otherKey = await cli(['refresh-token', 'ops-1', '--token-stdin'], h.api.issueToken()).finally(() => (process.env.CLIENTSYNC_SEAL_KEY = ownKey));
+    const otherKey = await cli(['refresh-token', 'ops-1', '--token-stdin'], h.api.issueToken()).finally(
+      () => (process.env.CLIENTSYNC_SEAL_KEY = ownKey),
+    );
     expect(otherKey).toMatchObject({
       code: 2,
       err: expect.stringMatching(
@@ -186,7 +260,9 @@ describe('an operator session', () => {
     const empty = await cli(['refresh-token', 'ops-1']);
     expect(empty).toMatchObject({
       code: 2,
-      err: expect.stringMatching(/refused the refresh: a refresh without a token cannot help: the workers have no token provider/),
+      err: expect.stringMatching(
+        /refused the refresh: a refresh without a token cannot help: the workers have no token provider/,
+      ),
     });
     expect((await handle.query(progressQuery)).tokenRefreshes).toBe(0);
     expect(await historyText(h, 'ops-1')).not.toContain('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE'); // refused before history
@@ -196,7 +272,9 @@ describe('an operator session', () => {
       const before = await handle.query(progressQuery);
       const refreshed = await cli(['refresh-token', 'ops-1', '--token-stdin'], h.api.issueToken());
       expect(refreshed.code).toBe(0);
-      expect(refreshed.out).toContain(`Resumed batch ops-1: ${before.pending} pending, resume from ${before.resumeFromClientId}`);
+      expect(refreshed.out).toContain(
+        `Resumed batch ops-1: ${before.pending} pending, resume from ${before.resumeFromClientId}`,
+      );
     }
     await resultOf(handle);
     const done = JSON.parse((await cli(['status', 'ops-1', '--json'])).out);
@@ -204,19 +282,33 @@ describe('an operator session', () => {
     expect(h.api.ledger.check(ids.filter((id) => id !== 'C-000007'))).toMatchObject({ missing: [], repeated: [] });
 
     const listed = JSON.parse((await cli(['list', '--json'])).out) as Array<Record<string, unknown>>;
-    expect(listed.find((b) => b.batchId === 'ops-1')).toMatchObject({ state: 'completed', processed: 60, total: 60, failed: 1 });
+    expect(listed.find((b) => b.batchId === 'ops-1')).toMatchObject({
+      state: 'completed',
+      processed: 60,
+      total: 60,
+      failed: 1,
+    });
 
     const failures = JSON.parse((await cli(['failures', 'ops-1', '--json'])).out);
     expect(failures).toEqual([{ clientId: 'C-000007', reason: 'HTTP404:Not Found', lastStatus: 404, attempts: 1 }]);
 
     const out = path.join(h.dir, 'results.json');
     expect((await cli(['results', 'ops-1', '--out', out])).out).toBe(`Wrote 59 results of ops-1 to ${out}`);
-    const exported = JSON.parse(await readFile(out, 'utf8')) as Array<{ client: { ClientId: string; ClientName: string }; data: { ClientId: string } }>;
+    const exported = JSON.parse(await readFile(out, 'utf8')) as Array<{
+      client: { ClientId: string; ClientName: string };
+      data: { ClientId: string };
+    }>;
     expect(exported).toHaveLength(59);
-    expect(exported[0]).toEqual({ client: { ClientId: 'C-000001', ClientName: 'Client 1' }, data: expect.objectContaining({ ClientId: 'C-000001' }) });
+    expect(exported[0]).toEqual({
+      client: { ClientId: 'C-000001', ClientName: 'Client 1' },
+      data: expect.objectContaining({ ClientId: 'C-000001' }),
+    });
 
     h.api.configure({ missingIds: [] });
-    const redrive = await cli(['retry-failed', 'ops-1', '--id', 'ops-1-retry', '--token-stdin', '--task-queue', h.taskQueue], h.api.issueToken());
+    const redrive = await cli(
+      ['retry-failed', 'ops-1', '--id', 'ops-1-retry', '--token-stdin', '--task-queue', h.taskQueue],
+      h.api.issueToken(),
+    );
     expect(redrive.code).toBe(0);
     expect(redrive.out).toContain('Retrying 1 failed clients of ops-1 as ops-1-retry.');
     const summary = await resultOf(h.client.workflow.getHandle('ops-1-retry'));
@@ -227,7 +319,10 @@ describe('an operator session', () => {
   it('pauses, resumes and cancels from the CLI', async () => {
     h.api.configure({ expireAfter: 0, latencyMs: 20 });
     const { path: file } = await h.clientFile(300);
-    const r = await cli(['start', '--clients', file, '--id', 'ops-2', '--task-queue', h.taskQueue, '--token-stdin'], h.api.issueToken());
+    const r = await cli(
+      ['start', '--clients', file, '--id', 'ops-2', '--task-queue', h.taskQueue, '--token-stdin'],
+      h.api.issueToken(),
+    );
     expect(r.code).toBe(0);
     const handle = h.client.workflow.getHandle('ops-2');
     await waitForProgress(handle, (p) => p.processed > 10);
@@ -238,7 +333,10 @@ describe('an operator session', () => {
     const cancelled = await cli(['cancel', 'ops-2']);
     expect(cancelled.out).toMatch(/^Cancelled ops-2: \d+ of 300 processed/);
     expect(JSON.parse((await cli(['status', 'ops-2', '--json'])).out).state).toBe('cancelled');
-    expect(await cli(['pause', 'ops-2'])).toMatchObject({ code: 2, err: 'clientsync: batch ops-2 has already ended (cancelled); there is nothing to pause' });
+    expect(await cli(['pause', 'ops-2'])).toMatchObject({
+      code: 2,
+      err: 'clientsync: batch ops-2 has already ended (cancelled); there is nothing to pause',
+    });
     expect(await cli(['refresh-token', 'ops-2', '--token-stdin'], h.api.issueToken())).toMatchObject({
       code: 2,
       err: 'clientsync: batch ops-2 has already ended (cancelled); there is nothing to refresh',
@@ -249,7 +347,10 @@ describe('an operator session', () => {
   it('warns about duplicate ids at start, and calls each once', async () => {
     const file = path.join(h.dir, 'dups.jsonl');
     await writeFile(file, ['d1', 'd2', 'd1', 'd3', 'd1'].map((id) => JSON.stringify({ ClientId: id })).join('\n'));
-    const r = await cli(['start', '--clients', file, '--id', 'ops-3', '--task-queue', h.taskQueue, '--token-stdin', '--wait'], h.api.issueToken());
+    const r = await cli(
+      ['start', '--clients', file, '--id', 'ops-3', '--task-queue', h.taskQueue, '--token-stdin', '--wait'],
+      h.api.issueToken(),
+    );
     expect(r.code).toBe(0);
     expect(r.errors).toEqual(['warning: 2 duplicate entries (d1 ×3); each ClientId is called once']);
     expect(r.out).toMatch(/100% 5\/5 .* completed/);

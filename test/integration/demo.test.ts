@@ -14,7 +14,12 @@ describe('npm run demo', () => {
     const home = await mkdtemp(path.join(tmpdir(), 'clientsync-demo-'));
     const port = await freePort();
     const uiPort = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_UI_PORT: String(uiPort), CLIENTSYNC_HOME: home };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+      TEMPORAL_UI_PORT: String(uiPort),
+      CLIENTSYNC_HOME: home,
+    };
     delete env.API_TOKEN;
     delete env.TEMPORAL_UI_URL;
     const child = spawn('npm', ['run', '--silent', 'demo'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -31,7 +36,9 @@ describe('npm run demo', () => {
     expect(out).toContain("The API's ledger: 2000 clients called successfully, 0 missing, 0 called twice.");
     // The workers have no token provider: no status line promises an automatic refresh that will not come.
     expect(out).not.toMatch(/automatic refresh at/);
-    expect(out).toMatch(new RegExp(`Temporal Web: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/demo-\\w+`));
+    expect(out).toMatch(
+      new RegExp(`Temporal Web: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/demo-\\w+`),
+    );
     expect(code).toBe(0);
     // The output is the story: a progress line every few seconds off a terminal, no stack traces (it was 578 lines).
     expect(out.trimEnd().split('\n').length, out).toBeLessThan(60);
@@ -48,13 +55,24 @@ describe('npm run demo', () => {
     await new Promise((r) => taken.once('listening', r));
     const port = (taken.address() as { port: number }).port;
     const home = await mkdtemp(path.join(tmpdir(), 'clientsync-demo-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_UI_PORT: String(await freePort()), CLIENTSYNC_HOME: home };
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/clientsync.js'), 'demo'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+      TEMPORAL_UI_PORT: String(await freePort()),
+      CLIENTSYNC_HOME: home,
+    };
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/clientsync.js'), 'demo'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const ended = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
+    const ended = await Promise.race([
+      exited,
+      new Promise((r) => setTimeout(() => r('still running after 60 s'), 60_000)),
+    ]);
     if (ended === 'still running after 60 s') child.kill('SIGKILL');
     taken.close();
     await rm(home, { recursive: true, force: true });

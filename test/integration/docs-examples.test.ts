@@ -9,9 +9,19 @@ import { createHarness, type Harness } from '../helpers/harness';
 import { WORKER_READY } from '../../src/cli/commands/worker/worker';
 
 /** Runs a shell script in its own process group, which is killed whole if it outlasts `timeoutMs`. */
-function runScript(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | string; output: string }> {
+function runScript(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ code: number | string; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -56,7 +66,9 @@ describe('the tested examples of the docs', () => {
   });
   afterAll(async () => h?.close());
 
-  const examples = docFiles().flatMap((file) => testedExamples(readDoc(file)).map((script, i) => ({ name: `${file} #${i + 1}`, script })));
+  const examples = docFiles().flatMap((file) =>
+    testedExamples(readDoc(file)).map((script, i) => ({ name: `${file} #${i + 1}`, script })),
+  );
 
   it('are found in the docs', () => {
     expect(examples.length).toBeGreaterThanOrEqual(6);

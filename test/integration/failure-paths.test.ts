@@ -45,8 +45,12 @@ describe('a call that fails past its own handling', () => {
     try {
       const worker = await h.worker({ store: storeThatCannotRecordFailures(h.store) });
       const err = await worker.runUntil(async () => {
-        const handle = await h.startBatch(file, { options: { concurrency: 1, retry: { maximumAttempts: 2, initialIntervalMs: 10, maximumIntervalMs: 20 } } });
-        const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the batch neither completed nor failed within 60 s')), 60_000));
+        const handle = await h.startBatch(file, {
+          options: { concurrency: 1, retry: { maximumAttempts: 2, initialIntervalMs: 10, maximumIntervalMs: 20 } },
+        });
+        const timeout = new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('the batch neither completed nor failed within 60 s')), 60_000),
+        );
         return Promise.race([handle.result(), timeout]).then(
           () => undefined,
           (e: unknown) => e,
@@ -89,7 +93,12 @@ describe('retry-failed', () => {
       const redrive = h.client.workflow.getHandle(batchId);
       expect(await resultOf(redrive)).toMatchObject({ state: 'completed', succeeded: missing.length, failed: 0 });
       const input = await batchInput(redrive);
-      expect(input).toMatchObject({ retryOf: original.workflowId, apiUrl: h.api.baseUrl, total: missing.length, options });
+      expect(input).toMatchObject({
+        retryOf: original.workflowId,
+        apiUrl: h.api.baseUrl,
+        total: missing.length,
+        options,
+      });
       expect(input.source).toMatchObject({ format: 'redrive', redrive: { batchId: original.workflowId } });
       // Exactly the failed clients were called again, once each; nothing was written on this host.
       const calledAgain = ids.filter((id) => (h.api.ledger.clients.get(id)?.successes ?? 0) > before.get(id)!);

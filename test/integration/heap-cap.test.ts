@@ -31,7 +31,10 @@ const alive = (pid: number) => {
 };
 
 async function installedWorker(nodeOptions = ''): Promise<CliProcess> {
-  return untilOutput(spawnInstalled(h, ['worker', '--task-queue', h.taskQueue], { NODE_OPTIONS: nodeOptions }), WORKER_READY);
+  return untilOutput(
+    spawnInstalled(h, ['worker', '--task-queue', h.taskQueue], { NODE_OPTIONS: nodeOptions }),
+    WORKER_READY,
+  );
 }
 
 const heapLimit = (p: CliProcess) => Number(/heap limit (\d+) MB/.exec(p.output())?.[1]);

@@ -28,10 +28,22 @@ describe('a clients file over HTTP', () => {
   it('is read page by page with Range requests, every client called once', async () => {
     const { path: file, ids } = await h.clientFile(700, { groupSize: 90 });
     const url = `${files.origin}/${path.basename(file)}?X-Amz-Signature=secret-part`;
-    const r = await cli(['start', '--clients', url, '--id', 'http-batch', '--page-size', '100', '--task-queue', h.taskQueue]);
+    const r = await cli([
+      'start',
+      '--clients',
+      url,
+      '--id',
+      'http-batch',
+      '--page-size',
+      '100',
+      '--task-queue',
+      h.taskQueue,
+    ]);
     expect(r.errors).toEqual([]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`${files.origin}/${path.basename(file)}: 700 clients (seed-json, ${files.origin}/${path.basename(file)})`);
+    expect(r.out).toContain(
+      `${files.origin}/${path.basename(file)}: 700 clients (seed-json, ${files.origin}/${path.basename(file)})`,
+    );
     expect(r.out).not.toContain('secret-part'); // a presigned URL's signature stays out of what is printed
     const summary = await resultOf(h.client.workflow.getHandle('http-batch'));
     expect(summary).toMatchObject({ state: 'completed', succeeded: 700 });
@@ -43,7 +55,13 @@ describe('a clients file over HTTP', () => {
     const plain = await startFileServer(h.dir, { ranges: false });
     try {
       const { path: file } = await h.clientFile(10);
-      const r = await cli(['start', '--clients', `${plain.origin}/${path.basename(file)}`, '--task-queue', h.taskQueue]);
+      const r = await cli([
+        'start',
+        '--clients',
+        `${plain.origin}/${path.basename(file)}`,
+        '--task-queue',
+        h.taskQueue,
+      ]);
       expect(r.code).toBe(2);
       expect(r.errors).toEqual([
         expect.stringMatching(
@@ -79,7 +97,9 @@ describe('a clients file over HTTP', () => {
       await writeSeedClientFile(replacement, 650, { idOf: (n) => `NEW-${n}` });
       await rename(replacement, file);
       const paused = await waitForState(handle, 'paused', 60_000);
-      expect(paused.pausedBecause).toMatch(new RegExp(`${path.basename(file)} changed since the batch started \\((its ETag is|its size is)`));
+      expect(paused.pausedBecause).toMatch(
+        new RegExp(`${path.basename(file)} changed since the batch started \\((its ETag is|its size is)`),
+      );
       expect(paused.processed).toBeLessThan(600);
       expect([...h.api.ledger.clients.keys()].filter((id) => id.startsWith('NEW-'))).toEqual([]);
       await handle.cancel();

@@ -42,17 +42,31 @@ describe('client commands as installed', () => {
     const cacheFiles = async () => {
       const root = path.join(cacheHome, 'clientsync', 'code-cache');
       const dirs = await readdir(root);
-      return (await Promise.all(dirs.map(async (d) => (await readdir(path.join(root, d))).map((f) => path.join(root, d, f))))).flat();
+      return (
+        await Promise.all(dirs.map(async (d) => (await readdir(path.join(root, d))).map((f) => path.join(root, d, f))))
+      ).flat();
     };
 
     const { path: file, ids } = await h.clientFile(50);
     const started = await run(
-      ['start', '--clients', file, '--id', 'installed-1', '--token-stdin', '--task-queue', h.taskQueue, '--no-auto-refresh'],
+      [
+        'start',
+        '--clients',
+        file,
+        '--id',
+        'installed-1',
+        '--token-stdin',
+        '--task-queue',
+        h.taskQueue,
+        '--no-auto-refresh',
+      ],
       h.api.issueToken(),
     );
     expect(started).toMatchObject({ code: 0, out: expect.stringContaining('Started batch installed-1') });
     // One copy of the Temporal packages, the bundle's: no installed @temporalio file and not the unbundled CLI.
-    expect(started.loaded.filter((f) => f.includes('/node_modules/@temporalio/') || f.endsWith('/dist/cli/main.js'))).toEqual([]);
+    expect(
+      started.loaded.filter((f) => f.includes('/node_modules/@temporalio/') || f.endsWith('/dist/cli/main.js')),
+    ).toEqual([]);
     const [cache, ...others] = await cacheFiles();
     expect(others).toEqual([]);
     const written = (await stat(cache!)).mtimeMs;
@@ -60,13 +74,23 @@ describe('client commands as installed', () => {
     const handle = h.client.workflow.getHandle('installed-1');
     let refreshes = 0;
     while ((await handle.describe()).status.name === 'RUNNING') {
-      const waiting = await waitForProgress(handle, (p) => p.state === 'completed' || (p.state === 'waiting-for-token' && p.inFlight === 0));
+      const waiting = await waitForProgress(
+        handle,
+        (p) => p.state === 'completed' || (p.state === 'waiting-for-token' && p.inFlight === 0),
+      );
       if (waiting.state === 'completed') break;
       const status = await run(['status', 'installed-1', '--json']);
       expect(status.code).toBe(0);
-      expect(JSON.parse(status.out)).toMatchObject({ batchId: 'installed-1', state: 'waiting-for-token', processed: waiting.processed });
+      expect(JSON.parse(status.out)).toMatchObject({
+        batchId: 'installed-1',
+        state: 'waiting-for-token',
+        processed: waiting.processed,
+      });
       const refreshed = await run(['refresh-token', 'installed-1', '--token-stdin'], h.api.issueToken());
-      expect(refreshed).toMatchObject({ code: 0, out: expect.stringContaining(`Resumed batch installed-1: ${waiting.pending} pending`) });
+      expect(refreshed).toMatchObject({
+        code: 0,
+        out: expect.stringContaining(`Resumed batch installed-1: ${waiting.pending} pending`),
+      });
       refreshes++;
     }
     expect(refreshes).toBeGreaterThanOrEqual(2); // tokens last 20 calls
@@ -74,9 +98,14 @@ describe('client commands as installed', () => {
     expect(h.api.ledger.check(ids)).toMatchObject({ missing: [], repeated: [] });
 
     const listed = await run(['list', '--json']);
-    expect(JSON.parse(listed.out)).toContainEqual(expect.objectContaining({ batchId: 'installed-1', state: 'completed', processed: 50 }));
+    expect(JSON.parse(listed.out)).toContainEqual(
+      expect.objectContaining({ batchId: 'installed-1', state: 'completed', processed: 50 }),
+    );
     const unknown = await run(['status', 'no-such']);
-    expect(unknown).toMatchObject({ code: 2, out: 'clientsync: no batch with id no-such; `clientsync list` shows the batches\n' });
+    expect(unknown).toMatchObject({
+      code: 2,
+      out: 'clientsync: no batch with id no-such; `clientsync list` shows the batches\n',
+    });
     // Every later run used the first run's cache rather than writing its own.
     expect(await cacheFiles()).toEqual([cache]);
     expect((await stat(cache!)).mtimeMs).toBe(written);

@@ -16,14 +16,24 @@ const PROMETHEUS = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
 const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
 
 /** A real Prometheus scraping `target` every second, its data in `dir`. */
-async function startPrometheus(dir: string, target: string): Promise<{ query(q: string): Promise<number | null>; stop(): Promise<void> }> {
+async function startPrometheus(
+  dir: string,
+  target: string,
+): Promise<{ query(q: string): Promise<number | null>; stop(): Promise<void> }> {
   const port = await freePort();
   await mkdir(path.join(dir, 'tsdb'), { recursive: true });
   const config = path.join(dir, 'prometheus.yml');
-  await writeFile(config, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: clientsync\n    static_configs:\n      - targets: ['${target}']\n`);
+  await writeFile(
+    config,
+    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: clientsync\n    static_configs:\n      - targets: ['${target}']\n`,
+  );
   const child: ChildProcess = spawn(
     PROMETHEUS,
-    [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`],
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
     {
       stdio: 'ignore',
     },
@@ -33,7 +43,9 @@ async function startPrometheus(dir: string, target: string): Promise<{ query(q: 
   const deadline = Date.now() + 30_000;
   while (!(await ready())) {
     if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`Prometheus at ${PROMETHEUS} did not start (install Debian's prometheus, or set PROMETHEUS_PATH)`);
+      throw new Error(
+        `Prometheus at ${PROMETHEUS} did not start (install Debian's prometheus, or set PROMETHEUS_PATH)`,
+      );
     await sleep(200);
   }
   return {
@@ -71,7 +83,10 @@ describe('metrics: a real Prometheus scrapes a worker', () => {
     prometheus = await startPrometheus(path.join(h.dir, 'prometheus'), metrics);
     const batch = `{task_queue="${h.taskQueue}", batch_id="metrics-batch"}`;
     const q = (expr: string) => prometheus!.query(expr);
-    /** Polls until Prometheus answers `expected` (its scrapes and the worker's gauges lag seconds), for at most 40 s; the last answer. */
+    /**
+     * Polls until Prometheus answers `expected` (its scrapes and the worker's gauges lag seconds), for at most 40 s;
+     * the last answer.
+     */
     const settles = async (expr: string, expected: number) => {
       let last: number | null = null;
       for (let i = 0; i < 80 && (last = await q(expr)) !== expected; i++) await sleep(500);
@@ -80,7 +95,19 @@ describe('metrics: a real Prometheus scrapes a worker', () => {
 
     const start = spawnCli(
       h,
-      ['start', '--clients', file, '--id', 'metrics-batch', '--api-url', h.api.baseUrl, '--task-queue', h.taskQueue, '--concurrency', '8'],
+      [
+        'start',
+        '--clients',
+        file,
+        '--id',
+        'metrics-batch',
+        '--api-url',
+        h.api.baseUrl,
+        '--task-queue',
+        h.taskQueue,
+        '--concurrency',
+        '8',
+      ],
       {
         API_TOKEN: h.api.issueToken(),
       },
@@ -105,22 +132,39 @@ describe('metrics: a real Prometheus scrapes a worker', () => {
 
     // PromQL equals the API's ledger, outcome by outcome.
     const ledger = h.api.ledger;
-    expect(await settles(`sum(clientsync_api_calls_total{outcome="succeeded", task_queue="${h.taskQueue}"})`, ledger.totalSuccesses)).toBe(300);
-    expect(await settles(`sum(clientsync_api_calls_total{outcome="token_expired", task_queue="${h.taskQueue}"})`, ledger.statusCounts[401] ?? 0)).toBe(
-      ledger.statusCounts[401],
-    );
+    expect(
+      await settles(
+        `sum(clientsync_api_calls_total{outcome="succeeded", task_queue="${h.taskQueue}"})`,
+        ledger.totalSuccesses,
+      ),
+    ).toBe(300);
+    expect(
+      await settles(
+        `sum(clientsync_api_calls_total{outcome="token_expired", task_queue="${h.taskQueue}"})`,
+        ledger.statusCounts[401] ?? 0,
+      ),
+    ).toBe(ledger.statusCounts[401]);
     expect(ledger.statusCounts[401]).toBeGreaterThan(0);
-    expect(await settles(`sum(clientsync_api_calls_total{outcome="retried_5xx", task_queue="${h.taskQueue}"})`, ledger.statusCounts[503] ?? 0)).toBe(
-      ledger.statusCounts[503],
-    );
+    expect(
+      await settles(
+        `sum(clientsync_api_calls_total{outcome="retried_5xx", task_queue="${h.taskQueue}"})`,
+        ledger.statusCounts[503] ?? 0,
+      ),
+    ).toBe(ledger.statusCounts[503]);
     expect(ledger.statusCounts[503]).toBeGreaterThan(0);
-    expect(await q(`sum(clientsync_clients_processed_total{result="succeeded", task_queue="${h.taskQueue}"})`)).toBe(300);
-    expect(await q(`sum(clientsync_api_call_duration_seconds_count{task_queue="${h.taskQueue}"})`)).toBe(ledger.requests);
+    expect(await q(`sum(clientsync_clients_processed_total{result="succeeded", task_queue="${h.taskQueue}"})`)).toBe(
+      300,
+    );
+    expect(await q(`sum(clientsync_api_call_duration_seconds_count{task_queue="${h.taskQueue}"})`)).toBe(
+      ledger.requests,
+    );
     expect(await q(`sum(clientsync_token_refreshes_total${batch.replace('}', ', kind="person"}')})`)).toBe(1);
     expect(await settles(`max(clientsync_batches_waiting_for_person{task_queue="${h.taskQueue}"})`, 0)).toBe(0);
     expect(await settles(`max(clientsync_pace_concurrency${batch})`, 0)).toBe(0); // ended
     // The SDK's own worker metrics come out of the same endpoint.
-    expect(await q(`count(temporal_workflow_task_execution_latency_count{task_queue="${h.taskQueue}"})`)).toBeGreaterThan(0);
+    expect(
+      await q(`count(temporal_workflow_task_execution_latency_count{task_queue="${h.taskQueue}"})`),
+    ).toBeGreaterThan(0);
 
     // promtool accepts the endpoint's exposition, and no label carries a ClientId or the token.
     const exposition = await (await fetch(`http://${metrics}/metrics`)).text();
@@ -142,13 +186,17 @@ describe('metrics: a real Prometheus scrapes a worker', () => {
     const taken = `127.0.0.1:${new URL(h.api.origin).port}`; // the fake API listens there
     const busy = spawnCli(h, ['worker', '--task-queue', h.taskQueue], { CLIENTSYNC_METRICS: taken });
     expect(await busy.exited).toBe(2);
-    expect(busy.output().trim()).toMatch(new RegExp(`^clientsync: --metrics ${taken}: .*Address already in use.*; pick another address$`));
+    expect(busy.output().trim()).toMatch(
+      new RegExp(`^clientsync: --metrics ${taken}: .*Address already in use.*; pick another address$`),
+    );
   }, 60_000);
 
   it('ships alert rules, a compose profile config and a dashboard whose every expression promtool accepts', async () => {
     await exec(PROMTOOL, ['check', 'rules', path.join(ROOT, 'docs/monitoring/alert-rules.yml')]);
     // The compose profile's Prometheus config, with the rules it loads.
-    expect((await exec(PROMTOOL, ['check', 'config', path.join(ROOT, 'docs/monitoring/prometheus.yml')])).stdout).toContain('SUCCESS: 3 rules found');
+    expect(
+      (await exec(PROMTOOL, ['check', 'config', path.join(ROOT, 'docs/monitoring/prometheus.yml')])).stdout,
+    ).toContain('SUCCESS: 3 rules found');
     // The dashboard's queries, as recording rules: promtool parses each one.
     const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'docs/monitoring/grafana-dashboard.json'), 'utf8')) as {
       panels: Array<{ targets: Array<{ expr: string }> }>;

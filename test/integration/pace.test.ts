@@ -19,7 +19,10 @@ describe('the pace of a batch, against the API', () => {
     h = await createHarness({ latencyMs: 10, throttleRequests: [150], retryAfterSeconds: 5 });
     // Two worker processes, as on two hosts, each with chunks of the batch that would go on calling for a second.
     // The batch's workflow runs on one that takes a single call at a time, so most chunks go to the other.
-    await untilOutput(spawnCli(h, ['worker', '--task-queue', h.taskQueue, '--max-concurrent-calls', '1']), WORKER_READY);
+    await untilOutput(
+      spawnCli(h, ['worker', '--task-queue', h.taskQueue, '--max-concurrent-calls', '1']),
+      WORKER_READY,
+    );
     const { path, ids } = await h.clientFile(500);
     const handle = await h.startBatch(path, { options: recordedOptions({ concurrency: 4, clientsPerActivity: 100 }) });
     await handle.signal(pauseSignal);

@@ -50,7 +50,9 @@ describe('clientsync server', () => {
     const bundle = { codePath: inject('workflowBundlePath') };
 
     let srv = await runServer(opts);
-    expect(srv.io.lines.join('\n')).toMatch(/Temporal dev server ready: gRPC 127\.0\.0\.1:\d+, Temporal Web http:\/\/127\.0\.0\.1:\d+/);
+    expect(srv.io.lines.join('\n')).toMatch(
+      /Temporal dev server ready: gRPC 127\.0\.0\.1:\d+, Temporal Web http:\/\/127\.0\.0\.1:\d+/,
+    );
     const second = memoryIO();
     await server(opts, second, Promise.resolve());
     expect(second.lines).toEqual([`A Temporal server already answers at ${srv.address}; not starting a second one.`]);
@@ -66,7 +68,13 @@ describe('clientsync server', () => {
       apiUrl: api.baseUrl,
       sealedToken: sealToken(expired, key),
     };
-    let worker = await createWorker({ connection: nc, taskQueue: 'persist', store, sealKey: async () => key, workflowBundle: bundle });
+    let worker = await createWorker({
+      connection: nc,
+      taskQueue: 'persist',
+      store,
+      sealKey: async () => key,
+      workflowBundle: bundle,
+    });
     await worker.runUntil(async () => {
       const handle = await new Client({ connection: conn }).workflow.start(BATCH_WORKFLOW_TYPE, {
         taskQueue: 'persist',
@@ -83,7 +91,13 @@ describe('clientsync server', () => {
     srv = await runServer(opts);
     nc = await NativeConnection.connect({ address: srv.address });
     conn = await openConnection({ address: srv.address });
-    worker = await createWorker({ connection: nc, taskQueue: 'persist', store, sealKey: async () => key, workflowBundle: bundle });
+    worker = await createWorker({
+      connection: nc,
+      taskQueue: 'persist',
+      store,
+      sealKey: async () => key,
+      workflowBundle: bundle,
+    });
     const summary = await worker.runUntil(async () => {
       const handle = new Client({ connection: conn }).workflow.getHandle('persisted');
       await handle.signal(tokenRefreshedSignal, { sealedToken: sealToken(api.issueToken(), key) });

@@ -10,7 +10,14 @@ import { pauseSignal, refreshTokenUpdate, resumeSignal, setLimitsUpdate } from '
 import type { TokenProvider } from '../../src/token/token-provider';
 import { batchInputFor } from '../helpers/batch-input';
 import { startFileServer } from '../helpers/file-server';
-import { operatorRefreshes, createHarness, resultOf, waitForProgress, waitForState, type Harness } from '../helpers/harness';
+import {
+  operatorRefreshes,
+  createHarness,
+  resultOf,
+  waitForProgress,
+  waitForState,
+  type Harness,
+} from '../helpers/harness';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // Histories recorded from real batches by the 1.0 workflow are kept under test/fixtures/histories: the
@@ -22,7 +29,11 @@ const BASELINE = '1.0';
 const record = process.env.RECORD_HISTORIES === '1';
 
 async function replay(json: string, name: string): Promise<void> {
-  await Worker.runReplayHistory(replayOptions({ codePath: inject('workflowBundlePath') }), historyFromJSON(JSON.parse(json)), name);
+  await Worker.runReplayHistory(
+    replayOptions({ codePath: inject('workflowBundlePath') }),
+    historyFromJSON(JSON.parse(json)),
+    name,
+  );
 }
 
 describe('recorded batch histories', () => {
@@ -36,12 +47,18 @@ describe('recorded batch histories', () => {
     await worker.runUntil(async () => {
       const { path: file } = await h.clientFile(160, { groupSize: 40 });
       const retry = { initialIntervalMs: 20, maximumIntervalMs: 50 };
-      const a = await h.startBatch(file, { batchId: `replay-expiry-${Date.now()}`, options: { concurrency: 3, eventBudget: 600, pageSize: 30, retry } });
+      const a = await h.startBatch(file, {
+        batchId: `replay-expiry-${Date.now()}`,
+        options: { concurrency: 3, eventBudget: 600, pageSize: 30, retry },
+      });
       const refresher = operatorRefreshes(h, a);
       await resultOf(a);
       await refresher.stop();
 
-      const b = await h.startBatch(file, { batchId: `replay-pause-cancel-${Date.now()}`, options: { concurrency: 2, retry } });
+      const b = await h.startBatch(file, {
+        batchId: `replay-pause-cancel-${Date.now()}`,
+        options: { concurrency: 2, retry },
+      });
       await waitForProgress(b, (p) => p.processed >= 10);
       await b.signal(pauseSignal);
       await waitForState(b, 'paused');
@@ -54,7 +71,11 @@ describe('recorded batch histories', () => {
       const files = await startFileServer(h.dir);
       const c = await h.startBatch(`${files.origin}/${path.basename(file)}`, {
         batchId: `replay-changed-source-${Date.now()}`,
-        source: { path: `${files.origin}/${path.basename(file)}`, format: 'seed-json', version: { size: 1, etag: '"recorded-at-start"' } },
+        source: {
+          path: `${files.origin}/${path.basename(file)}`,
+          format: 'seed-json',
+          version: { size: 1, etag: '"recorded-at-start"' },
+        },
         total: 160,
       });
       await waitForState(c, 'paused');
@@ -65,15 +86,21 @@ describe('recorded batch histories', () => {
       // A batch whose results store is not the worker's: the worker refuses its clients and the batch pauses.
       const d = await h.startBatch(file, {
         batchId: `replay-store-mismatch-${Date.now()}`,
-        store: { id: 'a-store-no-worker-here-writes-to', kind: 'postgres', host: 'db.example', port: 5432, database: 'results' },
+        store: {
+          id: 'a-store-no-worker-here-writes-to',
+          kind: 'postgres',
+          host: 'db.example',
+          port: 5432,
+          database: 'results',
+        },
         total: 160,
         options: { concurrency: 2 },
       });
       await waitForState(d, 'paused');
       // A person's refresh through the Update while the batch is not waiting: recorded as an accepted Update.
-      expect((await d.executeUpdate(refreshTokenUpdate, { args: [{ sealedToken: h.seal(h.api.issueToken()) }] })).message).toBe(
-        'the batch was not waiting; token replaced; it is paused: run `clientsync resume ' + d.workflowId + '`',
-      );
+      expect(
+        (await d.executeUpdate(refreshTokenUpdate, { args: [{ sealedToken: h.seal(h.api.issueToken()) }] })).message,
+      ).toBe('the batch was not waiting; token replaced; it is paused: run `clientsync resume ' + d.workflowId + '`');
       await d.cancel();
       await resultOf(d);
 
@@ -82,7 +109,11 @@ describe('recorded batch histories', () => {
         (await h.worker({ taskQueue: `${h.taskQueue}-${name}`, tokenProvider: provider })).runUntil(async () => {
           const input = batchInputFor(source, h.api.baseUrl, '', { batchId: `replay-${name}-${Date.now()}` });
           const options = { concurrency: 2, retry, autoRefreshMinIntervalMs: 0 };
-          const handle = await startBatchWorkflow(h.client, { ...input, sealedToken: undefined, options }, `${h.taskQueue}-${name}`);
+          const handle = await startBatchWorkflow(
+            h.client,
+            { ...input, sealedToken: undefined, options },
+            `${h.taskQueue}-${name}`,
+          );
           await resultOf(handle);
           return handle;
         });
@@ -140,7 +171,10 @@ describe('recorded batch histories', () => {
         runs.sort((x, y) => x.startTime.getTime() - y.startTime.getTime());
         for (const wf of runs) {
           const history = await h.client.workflow.getHandle(batch.workflowId, wf.runId).fetchHistory();
-          fresh.set(`${batch.workflowId.replace(/-\d+$/, '')}-run${++run}`, historyToJSON(temporal.api.history.v1.History.create(history)));
+          fresh.set(
+            `${batch.workflowId.replace(/-\d+$/, '')}-run${++run}`,
+            historyToJSON(temporal.api.history.v1.History.create(history)),
+          );
         }
       }
     });
@@ -148,7 +182,8 @@ describe('recorded batch histories', () => {
       await rm(FIXTURES, { recursive: true, force: true });
       await mkdir(FIXTURES, { recursive: true });
       // Compact: the same history in about two thirds of the bytes.
-      for (const [name, json] of fresh) await writeFile(path.join(FIXTURES, `${BASELINE}-${name}.json`), JSON.stringify(JSON.parse(json)));
+      for (const [name, json] of fresh)
+        await writeFile(path.join(FIXTURES, `${BASELINE}-${name}.json`), JSON.stringify(JSON.parse(json)));
     }
   });
   afterAll(async () => h?.close());
@@ -173,11 +208,17 @@ describe('recorded batch histories', () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
     expect(files.filter((f) => f.startsWith(`${BASELINE}-`)).length).toBeGreaterThanOrEqual(9);
     const histories = await Promise.all(
-      files.map(async (f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(await readFile(path.join(FIXTURES, f), 'utf8'))) })),
+      files.map(async (f) => ({
+        workflowId: f,
+        history: historyFromJSON(JSON.parse(await readFile(path.join(FIXTURES, f), 'utf8'))),
+      })),
     );
     // One broken history does not hide the others: every one is replayed, and all failures are listed.
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories(replayOptions({ codePath: inject('workflowBundlePath') }), histories)) {
+    for await (const result of Worker.runReplayHistories(
+      replayOptions({ codePath: inject('workflowBundlePath') }),
+      histories,
+    )) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message.split('\n')[0]}`);
     }
     expect(failures).toEqual([]);
@@ -185,11 +226,17 @@ describe('recorded batch histories', () => {
 });
 
 describe('changing the workflow', () => {
-  const oldHistory = () => readFile(path.join(FIXTURES, `${BASELINE}-replay-expiry-run1.json`), 'utf8').then((j) => historyFromJSON(JSON.parse(j)));
+  const oldHistory = () =>
+    readFile(path.join(FIXTURES, `${BASELINE}-replay-expiry-run1.json`), 'utf8').then((j) =>
+      historyFromJSON(JSON.parse(j)),
+    );
   const bundle = async (file: string) => {
     const { bundleWorkflowCode } = await import('@temporalio/worker');
     const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} };
-    return bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../fixtures/workflow-changes', file), logger: silent });
+    return bundleWorkflowCode({
+      workflowsPath: path.resolve(__dirname, '../fixtures/workflow-changes', file),
+      logger: silent,
+    });
   };
 
   it('fails replay when a change is not guarded, so CI catches it', async () => {

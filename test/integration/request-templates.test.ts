@@ -12,10 +12,15 @@ describe('any API: the request built from each client entry', () => {
     await h?.close();
   });
 
-  /** Runs a batch through the CLI with `flags`, refreshing the key each time it expires; returns what was said and the summary. */
+  /**
+   * Runs a batch through the CLI with `flags`, refreshing the key each time it expires; returns what was said and the
+   * summary.
+   */
   async function runThroughCli(file: string, id: string, flags: string[]) {
     const worker = await spawnWorker(h);
-    const start = spawnCli(h, ['start', '--clients', file, '--id', id, '--task-queue', h.taskQueue, ...flags], { API_TOKEN: h.api.issueToken() });
+    const start = spawnCli(h, ['start', '--clients', file, '--id', id, '--task-queue', h.taskQueue, ...flags], {
+      API_TOKEN: h.api.issueToken(),
+    });
     expect(await start.exited, start.output()).toBe(0);
     const handle = h.client.workflow.getHandle(id);
     const processes: CliProcess[] = [start];
@@ -70,7 +75,12 @@ describe('any API: the request built from each client entry', () => {
       expect(rec.writes![0]).toMatchObject({
         method: 'POST',
         body: { id, name: `Client ${n + 1}`, source: 'clientsync' },
-        headers: { 'x-source': 'clientsync', 'x-client': id, 'content-type': 'application/json', 'idempotency-key': expect.stringMatching(/^post-batch:/) },
+        headers: {
+          'x-source': 'clientsync',
+          'x-client': id,
+          'content-type': 'application/json',
+          'idempotency-key': expect.stringMatching(/^post-batch:/),
+        },
       });
     }
 
@@ -83,7 +93,10 @@ describe('any API: the request built from each client entry', () => {
     expect(rows).toHaveLength(150);
     const byId = new Map(rows.map((r) => [r.clientId, r]));
     // The store keeps the --result projection, not the whole body; a 409 is kept with its status.
-    expect(JSON.parse(byId.get(created[0]!)!.data!)).toEqual({ id: created[0], status: expect.stringMatching(/^(in)?active$/) });
+    expect(JSON.parse(byId.get(created[0]!)!.data!)).toEqual({
+      id: created[0],
+      status: expect.stringMatching(/^(in)?active$/),
+    });
     expect(byId.get(conflicts[0]!)).toMatchObject({ lastStatus: 409 });
     await expectNoKeyLeaked(run, JSON.stringify(rows));
   }, 180_000);
@@ -92,7 +105,9 @@ describe('any API: the request built from each client entry', () => {
     h = await createHarness({ auth: 'query:api_key', expireAfter: 40, missingIds: ['C-000007'] });
     const { path: file, ids } = await h.clientFile(80);
 
-    const run = await runThroughCli(file, 'query-batch', [...['--api-url', `${h.api.origin}/clients/{ClientId}?name={ClientName}`, '--auth', 'query:api_key']]);
+    const run = await runThroughCli(file, 'query-batch', [
+      ...['--api-url', `${h.api.origin}/clients/{ClientId}?name={ClientName}`, '--auth', 'query:api_key'],
+    ]);
 
     expect(run.summary).toMatchObject({ state: 'completed', succeeded: 79, failed: 1, tokenRefreshes: 1 });
     expect(h.api.ledger.check(ids.filter((id) => id !== 'C-000007'))).toEqual(CLEAN);
@@ -104,9 +119,21 @@ describe('any API: the request built from each client entry', () => {
   it('refuses, before anything starts, a client without a field the URL names, naming the client', async () => {
     h = await createHarness();
     const { path: file } = await h.clientFile(5);
-    const start = spawnCli(h, ['start', '--clients', file, '--api-url', `${h.api.origin}/{Region}/clients/{ClientId}`, '--task-queue', h.taskQueue], {
-      API_TOKEN: h.api.issueToken(),
-    });
+    const start = spawnCli(
+      h,
+      [
+        'start',
+        '--clients',
+        file,
+        '--api-url',
+        `${h.api.origin}/{Region}/clients/{ClientId}`,
+        '--task-queue',
+        h.taskQueue,
+      ],
+      {
+        API_TOKEN: h.api.issueToken(),
+      },
+    );
     expect(await start.exited).toBe(2);
     expect(start.output().trim().split('\n')).toEqual([
       expect.stringMatching(

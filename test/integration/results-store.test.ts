@@ -46,7 +46,14 @@ describe.each([
     await store.claim(b, 'lost', 1, { ClientId: 'lost' });
     await store.claim(b, 'bad', 2, { ClientId: 'bad' });
     await store.recordFailure(b, 'bad', 'HTTP404:x', 404, 1);
-    const chunk = [entry('done', 0), entry('lost', 1), entry('bad', 2), entry('new', 3), entry('new', 4), entry('done', 5)];
+    const chunk = [
+      entry('done', 0),
+      entry('lost', 1),
+      entry('bad', 2),
+      entry('new', 3),
+      entry('new', 4),
+      entry('done', 5),
+    ];
     expect(await store.claimAll(b, chunk)).toEqual(['succeeded', 'again', 'failed', 'first', 'duplicate', 'duplicate']);
     expect(await store.claimAll(b, chunk.slice(3, 4))).toEqual(['again']);
     expect(await store.count(b)).toEqual({ 'in-progress': 2, succeeded: 1, failed: 1 });
@@ -61,9 +68,13 @@ describe.each([
     await store.recordFailure(b, 'c1', 'HTTP503:x', 503, 1);
     await store.recordSuccess(b, 'c1', '{"ok":true}', 200, 2);
     expect(await store.count(b)).toEqual({ 'in-progress': 0, succeeded: 1, failed: 0 });
-    expect(await store.list(b, 'succeeded')).toMatchObject([{ clientId: 'c1', data: '{"ok":true}', reason: null, attempts: 2, record: { ClientName: 'one' } }]);
+    expect(await store.list(b, 'succeeded')).toMatchObject([
+      { clientId: 'c1', data: '{"ok":true}', reason: null, attempts: 2, record: { ClientName: 'one' } },
+    ]);
     await store.recordFailure(b, 'c1', 'HTTP404:Not Found', 404, 1);
-    expect(await store.list(b, 'failed')).toMatchObject([{ clientId: 'c1', data: null, reason: 'HTTP404:Not Found', lastStatus: 404 }]);
+    expect(await store.list(b, 'failed')).toMatchObject([
+      { clientId: 'c1', data: null, reason: 'HTTP404:Not Found', lastStatus: 404 },
+    ]);
   });
 
   it('iterates rows in source order across pages', async () => {
@@ -153,7 +164,9 @@ describe('a results store from before the first-run key', () => {
   async function expectMigrated(store: ResultsStore) {
     try {
       expect(await store.batchesUnderId('old')).toContainEqual({ run: '', startedAt: '2026-11-01T00:00:00.000Z' });
-      expect((await store.list(batchKey('old'), 'failed')).map((r) => [r.clientId, r.reason])).toEqual([['c2', 'HTTP404:Not Found']]);
+      expect((await store.list(batchKey('old'), 'failed')).map((r) => [r.clientId, r.reason])).toEqual([
+        ['c2', 'HTTP404:Not Found'],
+      ]);
       expect(await store.claim(batchKey('old'), 'c1', 0, { ClientId: 'c1' })).toBe('succeeded');
       expect(await store.claim(batchKey('old', randomUUID()), 'c1', 0, { ClientId: 'c1' })).toBe('first');
     } finally {
@@ -164,7 +177,10 @@ describe('a results store from before the first-run key', () => {
 
 describe("a results store's identity", () => {
   it('stays the same when the store is opened again, and two SQLite files are two stores', async () => {
-    const [a, b] = [path.join(tmpdir(), `clientsync-id-${randomUUID()}.db`), path.join(tmpdir(), `clientsync-id-${randomUUID()}.db`)];
+    const [a, b] = [
+      path.join(tmpdir(), `clientsync-id-${randomUUID()}.db`),
+      path.join(tmpdir(), `clientsync-id-${randomUUID()}.db`),
+    ];
     const first = await openResultsStore(a);
     const again = await openResultsStore(`sqlite://${a}`);
     const other = await openResultsStore(b);

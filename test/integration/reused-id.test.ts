@@ -42,12 +42,22 @@ describe('a batch id reused after Temporal forgot it', () => {
     const first = await h
       .worker()
       .then((w) =>
-        w.runUntil(async () => (await (await h.startBatch(file, { batchId, options: { clientsPerActivity: 20, concurrency: 4 } })).result()) as BatchSummary),
+        w.runUntil(
+          async () =>
+            (await (
+              await h.startBatch(file, { batchId, options: { clientsPerActivity: 20, concurrency: 4 } })
+            ).result()) as BatchSummary,
+        ),
       );
     expect(first).toMatchObject({ state: 'completed', succeeded: count - 3, failed: 3 });
 
     // 2. A new server with a new database: Temporal no longer knows the id; the store still does.
-    second = await startDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(h.dir, 'second-temporal.db'), headless: true });
+    second = await startDevServer({
+      port: await freePort(),
+      uiPort: await freePort(),
+      dbFile: path.join(h.dir, 'second-temporal.db'),
+      headless: true,
+    });
     h.api.configure({ missingIds: [] });
     const before = new Map(ids.map((id) => [id, h.api.ledger.clients.get(id)?.successes ?? 0]));
 
@@ -70,7 +80,10 @@ describe('a batch id reused after Temporal forgot it', () => {
         options: { clientsPerActivity: 20, concurrency: 4 },
       };
       const again = await worker.runUntil(
-        async () => (await (await startBatchWorkflow(new Client({ connection: conn }), input, h.taskQueue)).result()) as BatchSummary,
+        async () =>
+          (await (
+            await startBatchWorkflow(new Client({ connection: conn }), input, h.taskQueue)
+          ).result()) as BatchSummary,
       );
       expect(again).toMatchObject({ state: 'completed', succeeded: count, failed: 0 });
     } finally {
@@ -95,7 +108,9 @@ describe('a batch id reused after Temporal forgot it', () => {
     // Run ids are time-ordered (UUIDv7), so a short prefix can match both: that is refused, naming both.
     let common = 0;
     while (newer[common] === older[common]) common++;
-    await expect(failures(batchId, { run: older.slice(0, common) }, memoryIO())).rejects.toThrow(/several batches under id .* pass one of/);
+    await expect(failures(batchId, { run: older.slice(0, common) }, memoryIO())).rejects.toThrow(
+      /several batches under id .* pass one of/,
+    );
     const out = path.join(h.dir, 'results.jsonl');
     expect(await results(batchId, { out, format: 'jsonl' }, memoryIO())).toBe(count);
     expect(await results(batchId, { out, format: 'jsonl', run: older }, memoryIO())).toBe(count - 3);

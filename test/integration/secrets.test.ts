@@ -16,9 +16,13 @@ describe('the API token', () => {
     const worker = await spawnWorker(h);
 
     const first = h.api.issueToken();
-    const start = spawnCli(h, ['start', '--clients', path, '--api-url', h.api.baseUrl, '--id', 'secret-batch', '--task-queue', h.taskQueue], {
-      API_TOKEN: first,
-    });
+    const start = spawnCli(
+      h,
+      ['start', '--clients', path, '--api-url', h.api.baseUrl, '--id', 'secret-batch', '--task-queue', h.taskQueue],
+      {
+        API_TOKEN: first,
+      },
+    );
     expect(await start.exited).toBe(0);
     const handle = h.client.workflow.getHandle('secret-batch');
     const argvs = [start.child.spawnargs];

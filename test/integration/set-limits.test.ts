@@ -19,7 +19,18 @@ describe('clientsync set', () => {
   it("paces a running batch: after `set --rps 20` the API's busiest 5 s window is at most 21 calls/s", async () => {
     const { path } = await h.clientFile(3000);
     const start = await cli(
-      ['start', '--clients', path, '--id', 'set-rps', '--concurrency', '8', '--task-queue', h.taskQueue, '--token-stdin'],
+      [
+        'start',
+        '--clients',
+        path,
+        '--id',
+        'set-rps',
+        '--concurrency',
+        '8',
+        '--task-queue',
+        h.taskQueue,
+        '--token-stdin',
+      ],
       h.api.issueToken(),
     );
     expect(start.code).toBe(0);
@@ -57,7 +68,20 @@ describe('clientsync set', () => {
     h.api.configure({ missingIds: missing });
     try {
       const start = await cli(
-        ['start', '--clients', path, '--id', 'max-failures', '--max-failures', '3', '--concurrency', '2', '--task-queue', h.taskQueue, '--token-stdin'],
+        [
+          'start',
+          '--clients',
+          path,
+          '--id',
+          'max-failures',
+          '--max-failures',
+          '3',
+          '--concurrency',
+          '2',
+          '--task-queue',
+          h.taskQueue,
+          '--token-stdin',
+        ],
         h.api.issueToken(),
       );
       expect(start.code).toBe(0);
@@ -82,7 +106,10 @@ describe('clientsync set', () => {
   });
 
   it('refuses a bad value or nothing to set in one line, and a batch that has ended', async () => {
-    expect(await cli(['set', 'set-rps'])).toMatchObject({ code: 2, err: expect.stringMatching(/nothing to set: pass --concurrency/) });
+    expect(await cli(['set', 'set-rps'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/nothing to set: pass --concurrency/),
+    });
     expect(await cli(['set', 'set-rps', '--concurrency', '0'])).toMatchObject({
       code: 2,
       err: expect.stringMatching(/expected a whole number from 1 to 1000/),

@@ -6,7 +6,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientIds } from '../../src/fake-api/client-file';
 import { pauseSignal, progressQuery, resumeSignal, tokenRefreshedSignal } from '../../src/contract/messages';
-import { operatorRefreshes, createHarness, keyOf, resultOf, runHistoryLengths, waitForProgress, waitForState, type Harness } from '../helpers/harness';
+import {
+  operatorRefreshes,
+  createHarness,
+  keyOf,
+  resultOf,
+  runHistoryLengths,
+  waitForProgress,
+  waitForState,
+  type Harness,
+} from '../helpers/harness';
 
 const noFailures = { missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] };
 
@@ -143,7 +152,14 @@ describe('a batch over a tricky source', () => {
     const worker = await h.worker();
     const summary = await worker.runUntil(async () => resultOf(await h.startBatch(file)));
     expect(h.api.ledger.check(new Set(tricky))).toEqual(noFailures);
-    expect(summary).toMatchObject({ state: 'completed', total: 7, processed: 7, succeeded: 5, duplicates: 2, failed: 0 });
+    expect(summary).toMatchObject({
+      state: 'completed',
+      total: 7,
+      processed: 7,
+      succeeded: 5,
+      duplicates: 2,
+      failed: 0,
+    });
   });
 
   it('fails clients the API does not know, and goes on', async () => {
@@ -163,7 +179,11 @@ describe('a batch over a tricky source', () => {
     const { path: file } = await h.clientFile(3);
     const worker = await h.worker();
     const summary = await worker.runUntil(async () =>
-      resultOf(await h.startBatch(file, { options: { retry: { maximumAttempts: 3, initialIntervalMs: 20, maximumIntervalMs: 50 } } })),
+      resultOf(
+        await h.startBatch(file, {
+          options: { retry: { maximumAttempts: 3, initialIntervalMs: 20, maximumIntervalMs: 50 } },
+        }),
+      ),
     );
     expect(summary).toMatchObject({ state: 'completed', succeeded: 0, failed: 3 });
     expect(h.api.ledger.requests).toBe(9);
@@ -176,8 +196,16 @@ describe('a batch over a tricky source', () => {
 
   it.each([
     ['a missing file', null, /bad\.json does not exist(?!; check)/],
-    ['malformed JSON', '[{"ClientList":[{"ClientId":"a"},{"ClientId":"b",}]}]', /byte \d+, object #1 \(client #2\): not valid JSON/],
-    ['a client without ClientId', '[{"ClientList":[{"ClientId":"a"},{"Name":"b"}]}]', /client #2\): the client has no ClientId/],
+    [
+      'malformed JSON',
+      '[{"ClientList":[{"ClientId":"a"},{"ClientId":"b",}]}]',
+      /byte \d+, object #1 \(client #2\): not valid JSON/,
+    ],
+    [
+      'a client without ClientId',
+      '[{"ClientList":[{"ClientId":"a"},{"Name":"b"}]}]',
+      /client #2\): the client has no ClientId/,
+    ],
     ['an empty list', '[{"ClientList":[]}]', /has no clients; nothing to call/],
   ])('fails on %s before any API call, naming the place', async (_name, text, message) => {
     h = await createHarness();
@@ -207,7 +235,9 @@ describe('the event budget', () => {
     h = await createHarness();
     const { path: file, ids } = await h.clientFile(3000, { groupSize: 1000 });
     const worker = await h.worker();
-    const summary = await worker.runUntil(async () => resultOf(await h.startBatch(file, { options: { concurrency: 16 } })));
+    const summary = await worker.runUntil(async () =>
+      resultOf(await h.startBatch(file, { options: { concurrency: 16 } })),
+    );
     expect(h.api.ledger.check(ids)).toEqual(noFailures);
     const lengths = await runHistoryLengths(h, summary.batchId);
     expect(lengths.length).toBe(summary.runs);

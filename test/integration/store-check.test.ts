@@ -44,9 +44,23 @@ describe.each([
     const { paused, status } = await (
       await h.worker()
     ).runUntil(async () => {
-      const r = await cli(['start', '--clients', file, '--id', id, '--concurrency', '3', '--task-queue', h.taskQueue, ...flags]);
+      const r = await cli([
+        'start',
+        '--clients',
+        file,
+        '--id',
+        id,
+        '--concurrency',
+        '3',
+        '--task-queue',
+        h.taskQueue,
+        ...flags,
+      ]);
       expect(r.errors).toEqual([]);
-      return { paused: await waitForState(h.client.workflow.getHandle(id), 'paused', 30_000), status: await cli(['status', id]) };
+      return {
+        paused: await waitForState(h.client.workflow.getHandle(id), 'paused', 30_000),
+        status: await cli(['status', id]),
+      };
     });
     expect(paused.pausedBecause).toBe(
       `a worker on ${h.store.identity.host} writes results to SQLite ${h.storePath} on ${h.store.identity.host} (store ${h.store.identity.id.slice(0, 8)}), ` +
@@ -77,7 +91,17 @@ describe('retry-failed on a worker whose store does not hold the failures', () =
     h.api.configure({ missingIds: missing });
     const right = await h.worker({ store: batchStore });
     const original = await right.runUntil(async () => {
-      await cli(['start', '--clients', file, '--id', 'store-check-original', '--task-queue', h.taskQueue, '--max-attempts', '1']);
+      await cli([
+        'start',
+        '--clients',
+        file,
+        '--id',
+        'store-check-original',
+        '--task-queue',
+        h.taskQueue,
+        '--max-attempts',
+        '1',
+      ]);
       return resultOf(h.client.workflow.getHandle('store-check-original'));
     });
     expect(original).toMatchObject({ state: 'completed', succeeded: 7, failed: 5 });
@@ -86,7 +110,14 @@ describe('retry-failed on a worker whose store does not hold the failures', () =
     const paused = await (
       await h.worker()
     ).runUntil(async () => {
-      const r = await cli(['retry-failed', 'store-check-original', '--id', 'store-check-redrive', '--task-queue', h.taskQueue]);
+      const r = await cli([
+        'retry-failed',
+        'store-check-original',
+        '--id',
+        'store-check-redrive',
+        '--task-queue',
+        h.taskQueue,
+      ]);
       expect(r.errors).toEqual([]);
       return waitForState(h.client.workflow.getHandle('store-check-redrive'), 'paused', 30_000);
     });

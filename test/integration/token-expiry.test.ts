@@ -4,7 +4,14 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { FakeApiOptions } from '../../src/fake-api';
 import { replayOptions } from '../../src/worker/sinks';
 import type { BatchOptionsInput } from '../../src/contract/options';
-import { operatorRefreshes, createHarness, publishedStates, resultOf, runHistories, type Harness } from '../helpers/harness';
+import {
+  operatorRefreshes,
+  createHarness,
+  publishedStates,
+  resultOf,
+  runHistories,
+  type Harness,
+} from '../helpers/harness';
 
 const FAST_RETRY = { maximumAttempts: 10, initialIntervalMs: 50, maximumIntervalMs: 200, backoffCoefficient: 2 };
 
@@ -34,7 +41,14 @@ describe('a batch whose token expires every 150 successful calls', () => {
     expectEveryClientOnce(ids);
     // 1000 successes at 150 per token: 6 refreshes, each answered by exactly one signal.
     expect(refreshes).toBe(6);
-    expect(summary).toMatchObject({ state: 'completed', total: 1000, processed: 1000, succeeded: 1000, failed: 0, tokenRefreshes: 6 });
+    expect(summary).toMatchObject({
+      state: 'completed',
+      total: 1000,
+      processed: 1000,
+      succeeded: 1000,
+      failed: 0,
+      tokenRefreshes: 6,
+    });
   });
 
   it('does the same with concurrency 8', async () => {
@@ -66,7 +80,13 @@ describe('a batch whose token expires every 150 successful calls', () => {
     expectEveryClientOnce(ids);
     expect(h.api.ledger.statusCounts['503']).toBeGreaterThan(20);
     expect(refreshes).toBe(6);
-    expect(summary).toMatchObject({ state: 'completed', processed: 1000, succeeded: 1000, failed: 0, tokenRefreshes: 6 });
+    expect(summary).toMatchObject({
+      state: 'completed',
+      processed: 1000,
+      succeeded: 1000,
+      failed: 0,
+      tokenRefreshes: 6,
+    });
     // A wave holds several rounds of 8 calls; the worker's gate still lets the API see 8 at most, and after
     // an expiry only the calls already in flight met it: the rest of the wave waited, pending, uncalled.
     expect(h.api.ledger.maxInFlight).toBeLessThanOrEqual(8);
@@ -74,7 +94,8 @@ describe('a batch whose token expires every 150 successful calls', () => {
     expect(h.api.ledger.statusCounts['401']).toBeLessThanOrEqual(6 * 8);
     const histories = await runHistories(h, handle.workflowId);
     // Local calls resolve inside a workflow task, not through history events: each run must still replay.
-    for (const history of histories) await Worker.runReplayHistory(replayOptions({ codePath: inject('workflowBundlePath') }), history);
+    for (const history of histories)
+      await Worker.runReplayHistory(replayOptions({ codePath: inject('workflowBundlePath') }), history);
     const events = histories.map((history) => history.events ?? []);
     expect(events.length).toBeGreaterThan(1); // continued as new, each run within its budget
     for (const run of events) expect(run.length).toBeLessThan(eventBudget);

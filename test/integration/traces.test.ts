@@ -28,10 +28,14 @@ describe('OpenTelemetry traces over OTLP', () => {
     const worker = await spawnWorker(h, otel);
     expect(worker.output()).toContain(`traces to ${receiver.endpoint}/v1/traces`);
     const flags = ['--api-url', `${h.api.origin}/clients/{ClientId}`, '--auth', 'query:api_key', '--concurrency', '4'];
-    const start = spawnInstalled(h, ['start', '--clients', file, '--id', 'traced', '--task-queue', h.taskQueue, ...flags], {
-      ...otel,
-      API_TOKEN: h.api.issueToken(),
-    });
+    const start = spawnInstalled(
+      h,
+      ['start', '--clients', file, '--id', 'traced', '--task-queue', h.taskQueue, ...flags],
+      {
+        ...otel,
+        API_TOKEN: h.api.issueToken(),
+      },
+    );
     expect(await start.exited, start.output()).toBe(0);
     const handle = h.client.workflow.getHandle('traced');
     await waitForState(handle, 'waiting-for-token');
@@ -100,11 +104,15 @@ describe('OpenTelemetry traces over OTLP', () => {
       ['sampled', 'always_on'],
     ] as const) {
       const small = await h.clientFile(5);
-      const run = spawnInstalled(h, ['start', '--clients', small.path, '--id', id, '--task-queue', h.taskQueue, ...flags], {
-        ...otel,
-        OTEL_TRACES_SAMPLER: sampler,
-        API_TOKEN: h.api.issueToken(),
-      });
+      const run = spawnInstalled(
+        h,
+        ['start', '--clients', small.path, '--id', id, '--task-queue', h.taskQueue, ...flags],
+        {
+          ...otel,
+          OTEL_TRACES_SAMPLER: sampler,
+          API_TOKEN: h.api.issueToken(),
+        },
+      );
       expect(await run.exited, run.output()).toBe(0);
       expect(await resultOf(h.client.workflow.getHandle(id))).toMatchObject({ state: 'completed', succeeded: 5 });
     }
@@ -115,12 +123,26 @@ describe('OpenTelemetry traces over OTLP', () => {
   it('refuses an OTLP setting it cannot send to, in one line and before it starts anything', async () => {
     h = await createHarness();
     const { path: file } = await h.clientFile(3);
-    const grpc = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', API_TOKEN: h.api.issueToken() };
+    const grpc = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      API_TOKEN: h.api.issueToken(),
+    };
     const line =
       "clientsync: OTEL_EXPORTER_OTLP_PROTOCOL=grpc: clientsync sends traces over OTLP/HTTP; unset it and point the endpoint at the collector's HTTP port (4318)\n";
     for (const args of [
       ['worker', '--task-queue', h.taskQueue],
-      ['start', '--clients', file, '--id', 'grpc', '--task-queue', h.taskQueue, '--api-url', `${h.api.origin}/clients/{ClientId}`],
+      [
+        'start',
+        '--clients',
+        file,
+        '--id',
+        'grpc',
+        '--task-queue',
+        h.taskQueue,
+        '--api-url',
+        `${h.api.origin}/clients/{ClientId}`,
+      ],
     ]) {
       const run = spawnInstalled(h, args, grpc);
       expect(await run.exited, run.output()).toBe(2);

@@ -40,7 +40,9 @@ const incompatible = (code: string) =>
 
 /** The build each workflow task of a run completed on. */
 function buildsOf(history: temporal.api.history.v1.IHistory): string[] {
-  const builds = (history.events ?? []).map((e) => e.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId).filter((b): b is string => !!b);
+  const builds = (history.events ?? [])
+    .map((e) => e.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId)
+    .filter((b): b is string => !!b);
   return [...new Set(builds)];
 }
 
@@ -69,7 +71,8 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
   const workerB = (flags?: string[]) => worker(runB, flags);
   const workerC = () => worker(runC);
   /** The pinned Temporal CLI, as an operator runs it against this server. */
-  const temporalCli = async (args: string[]) => (await exec(inject('temporalBin'), [...args, '--address', h.address])).stdout;
+  const temporalCli = async (args: string[]) =>
+    (await exec(inject('temporalBin'), [...args, '--address', h.address])).stdout;
 
   /** A batch of 120 clients on build A, waiting for a token (the API's tokens expire after 40 calls). */
   async function waitingOnA() {
@@ -100,12 +103,33 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
     // The operator's steps of docs/upgrading.md, with the pinned Temporal CLI against this server.
     const deployment = ['--deployment-name', env.CLIENTSYNC_DEPLOYMENT!];
     const version = JSON.parse(
-      await temporalCli(['worker', 'deployment', 'describe-version', ...deployment, '--build-id', buildB, '--output', 'json']),
+      await temporalCli([
+        'worker',
+        'deployment',
+        'describe-version',
+        ...deployment,
+        '--build-id',
+        buildB,
+        '--output',
+        'json',
+      ]),
     ) as object;
     expect(JSON.stringify(version)).toContain(h.taskQueue); // B polls the batch's task queue
-    await temporalCli(['worker', 'deployment', 'set-ramping-version', ...deployment, '--build-id', buildB, '--percentage', '10', '--yes']);
+    await temporalCli([
+      'worker',
+      'deployment',
+      'set-ramping-version',
+      ...deployment,
+      '--build-id',
+      buildB,
+      '--percentage',
+      '10',
+      '--yes',
+    ]);
     await temporalCli(['worker', 'deployment', 'set-current-version', ...deployment, '--build-id', buildB, '--yes']);
-    const described = JSON.parse(await temporalCli(['worker', 'deployment', 'describe', '--name', env.CLIENTSYNC_DEPLOYMENT!, '--output', 'json'])) as {
+    const described = JSON.parse(
+      await temporalCli(['worker', 'deployment', 'describe', '--name', env.CLIENTSYNC_DEPLOYMENT!, '--output', 'json']),
+    ) as {
       routingConfig: { currentVersionBuildID: string; rampingVersionBuildID: string };
     };
     expect(described.routingConfig).toMatchObject({ currentVersionBuildID: buildB, rampingVersionBuildID: '' });

@@ -17,7 +17,9 @@ describe('a batch whose worker dies', () => {
     async (clientsPerActivity, localCalls) => {
       h = await createHarness({ latencyMs: 15, jitterMs: 10 });
       const { path, ids } = await h.clientFile(600, { groupSize: 100 });
-      const handle = await h.startBatch(path, { options: { concurrency: 8, callTimeoutMs: 1000, pageSize: 50, clientsPerActivity, localCalls } });
+      const handle = await h.startBatch(path, {
+        options: { concurrency: 8, callTimeoutMs: 1000, pageSize: 50, clientsPerActivity, localCalls },
+      });
       for (const at of [120, 330]) {
         const w = await spawnWorker(h);
         await waitForProgress(handle, (p) => p.processed >= at, 120_000);

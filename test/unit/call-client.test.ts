@@ -60,7 +60,9 @@ describe('the callClient activity', () => {
 
   it('records a 404 as this client failing, and returns instead of throwing', async () => {
     expect(await run(input('gone', 0), 2)).toEqual({ outcome: 'failed', status: 404, reason: 'HTTP404:Not Found' });
-    expect(await store.list(B1, 'failed')).toMatchObject([{ clientId: 'gone', reason: 'HTTP404:Not Found', lastStatus: 404, attempts: 2 }]);
+    expect(await store.list(B1, 'failed')).toMatchObject([
+      { clientId: 'gone', reason: 'HTTP404:Not Found', lastStatus: 404, attempts: 2 },
+    ]);
   });
 
   it('raises a non-retryable TokenExpired on an expired token, failing nothing', async () => {
@@ -74,14 +76,21 @@ describe('the callClient activity', () => {
 
   it('raises a retryable Transient with the status on 503, and honours Retry-After on 429', async () => {
     api.configure({ faultRate: 1 });
-    expect(await failureOf(run(input('a', 0)))).toMatchObject({ type: 'Transient', nonRetryable: false, details: [{ status: 503 }] });
+    expect(await failureOf(run(input('a', 0)))).toMatchObject({
+      type: 'Transient',
+      nonRetryable: false,
+      details: [{ status: 503 }],
+    });
     api.configure({ faultRate: 0, rateLimitRate: 1, retryAfterSeconds: 4 });
     expect(await failureOf(run(input('a', 0)))).toMatchObject({ type: 'Transient', nextRetryDelay: 4000 });
   });
 
   it('treats a timeout as transient', async () => {
     api.configure({ slowRate: 1, slowMs: 1000 });
-    expect(await failureOf(run(input('a', 0, { callTimeoutMs: 100 })))).toMatchObject({ type: 'Transient', message: 'Timeout' });
+    expect(await failureOf(run(input('a', 0, { callTimeoutMs: 100 })))).toMatchObject({
+      type: 'Transient',
+      message: 'Timeout',
+    });
   });
 
   it('calls a duplicate ClientId once: the second entry is skipped', async () => {
@@ -123,15 +132,21 @@ describe('the callClient activity', () => {
       const sealedToken = sealToken(api.issueToken(), key);
       const outs = await Promise.all(wave(5, { concurrency: 1, sealedToken }));
       expect(outs.slice(0, 2)).toEqual(Array(2).fill({ outcome: 'succeeded', status: 200 }));
-      for (const f of outs.slice(2)) expect(f).toMatchObject({ type: 'TokenExpired', nonRetryable: true, message: 'TokenExpired:401' });
+      for (const f of outs.slice(2))
+        expect(f).toMatchObject({ type: 'TokenExpired', nonRetryable: true, message: 'TokenExpired:401' });
       expect(api.ledger.requests).toBe(3); // w3 and w4 never reached the API
       expect(api.ledger.clients.has('w3')).toBe(false);
       // A call retried once the gate has emptied (after a 503, say) still knows: no request either.
-      expect(await failureOf(run(input('w3', 3, { concurrency: 1, sealedToken }), 2))).toMatchObject({ type: 'TokenExpired' });
+      expect(await failureOf(run(input('w3', 3, { concurrency: 1, sealedToken }), 2))).toMatchObject({
+        type: 'TokenExpired',
+      });
       expect(api.ledger.requests).toBe(3);
       // The next generation's token is not the expired one: its calls go through.
       const fresh = sealToken(api.issueToken(), key);
-      expect(await run(input('w3', 3, { concurrency: 1, sealedToken: fresh, tokenGeneration: 1 }))).toEqual({ outcome: 'succeeded', status: 200 });
+      expect(await run(input('w3', 3, { concurrency: 1, sealedToken: fresh, tokenGeneration: 1 }))).toEqual({
+        outcome: 'succeeded',
+        status: 200,
+      });
     });
   });
 });

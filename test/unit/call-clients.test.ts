@@ -44,7 +44,10 @@ describe('the callClients activity (a chunk per activity)', () => {
   };
 
   it('calls each client in order and reports each outcome', async () => {
-    expect(await run(input(['c1', 'c2', 'c3', 'c1']))).toEqual({ outcomes: ['succeeded', 'succeeded', 'failed', 'duplicate'], pendingFrom: null });
+    expect(await run(input(['c1', 'c2', 'c3', 'c1']))).toEqual({
+      outcomes: ['succeeded', 'succeeded', 'failed', 'duplicate'],
+      pendingFrom: null,
+    });
     expect(await store.count(B1)).toEqual({ 'in-progress': 0, succeeded: 2, failed: 1 });
   });
 
@@ -70,7 +73,9 @@ describe('the callClients activity (a chunk per activity)', () => {
     const out = await run(input(['c1']));
     expect(out.outcomes).toEqual(['failed']);
     expect(api.ledger.requests).toBe(3);
-    expect(await store.list(B1, 'failed')).toMatchObject([{ clientId: 'c1', reason: 'HTTP503:Service Unavailable', attempts: 3, lastStatus: 503 }]);
+    expect(await store.list(B1, 'failed')).toMatchObject([
+      { clientId: 'c1', reason: 'HTTP503:Service Unavailable', attempts: 3, lastStatus: 503 },
+    ]);
     expect([1, 2, 3, 4].map((a) => backoffMs(retry, a))).toEqual([10, 20, 40, 40]);
   });
 

@@ -17,8 +17,12 @@ describe('callOutcome: how clientsync_api_calls_total names the end of a call', 
   });
 
   it('names calls that got no answer, and requests that were never sent', () => {
-    expect(callOutcome(classifyRequestError(Object.assign(new Error('aborted'), { name: 'AbortError' })), null)).toBe('timeout');
-    expect(callOutcome(classifyRequestError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })), null)).toBe('connection_error');
+    expect(callOutcome(classifyRequestError(Object.assign(new Error('aborted'), { name: 'AbortError' })), null)).toBe(
+      'timeout',
+    );
+    expect(callOutcome(classifyRequestError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })), null)).toBe(
+      'connection_error',
+    );
     expect(callOutcome({ kind: 'fail', reason: 'RequestShape:--body gives nothing' }, null)).toBe('not_sent');
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRequestError, classifyResponse, compileExpiredRegex, parseRetryAfter } from '../../src/domain/classify';
+import {
+  classifyRequestError,
+  classifyResponse,
+  compileExpiredRegex,
+  parseRetryAfter,
+} from '../../src/domain/classify';
 
 const expired = JSON.stringify({ ErrorMessage: 'Session already expired.' });
 
@@ -8,13 +13,33 @@ describe('classifyResponse', () => {
     [200, '{}', {}, { kind: 'success' }],
     [204, '', {}, { kind: 'success' }],
     [401, expired, {}, { kind: 'token-expired', reason: 'TokenExpired:401' }],
-    [403, JSON.stringify({ ErrorMessage: 'SESSION has EXPIRED' }), {}, { kind: 'token-expired', reason: 'TokenExpired:403' }],
+    [
+      403,
+      JSON.stringify({ ErrorMessage: 'SESSION has EXPIRED' }),
+      {},
+      { kind: 'token-expired', reason: 'TokenExpired:403' },
+    ],
     [401, JSON.stringify({ ErrorMessage: 'Invalid token' }), {}, { kind: 'token-expired', reason: 'AuthFailed:401' }],
-    [401, JSON.stringify({ ErrorMessage: 'Invalid token' }), { unauthorizedIsExpiry: false }, { kind: 'fail', reason: 'AuthFailed:401' }],
+    [
+      401,
+      JSON.stringify({ ErrorMessage: 'Invalid token' }),
+      { unauthorizedIsExpiry: false },
+      { kind: 'fail', reason: 'AuthFailed:401' },
+    ],
     [403, JSON.stringify({ ErrorMessage: 'Forbidden' }), {}, { kind: 'fail', reason: 'AuthFailed:403' }],
     [403, 'not json', {}, { kind: 'fail', reason: 'AuthFailed:403' }],
-    [401, JSON.stringify({ code: 'TOKEN_EXPIRED' }), { expiredRegex: '"code"\\s*:\\s*"TOKEN_EXPIRED"' }, { kind: 'token-expired', reason: 'TokenExpired:401' }],
-    [403, JSON.stringify({ code: 'TOKEN_EXPIRED' }), { expiredRegex: 'TOKEN_EXPIRED' }, { kind: 'token-expired', reason: 'TokenExpired:403' }],
+    [
+      401,
+      JSON.stringify({ code: 'TOKEN_EXPIRED' }),
+      { expiredRegex: '"code"\\s*:\\s*"TOKEN_EXPIRED"' },
+      { kind: 'token-expired', reason: 'TokenExpired:401' },
+    ],
+    [
+      403,
+      JSON.stringify({ code: 'TOKEN_EXPIRED' }),
+      { expiredRegex: 'TOKEN_EXPIRED' },
+      { kind: 'token-expired', reason: 'TokenExpired:403' },
+    ],
     [403, expired, { expiredRegex: 'TOKEN_EXPIRED' }, { kind: 'fail', reason: 'AuthFailed:403' }],
     [404, '{}', {}, { kind: 'fail', reason: 'HTTP404:Not Found' }],
     [400, '{}', {}, { kind: 'fail', reason: 'HTTP400:Not Found' }],
@@ -35,7 +60,10 @@ describe('classifyResponse', () => {
   });
 
   it('treats timeouts and network errors as transient', () => {
-    expect(classifyRequestError(Object.assign(new Error('t'), { name: 'TimeoutError' }))).toEqual({ kind: 'retry', reason: 'Timeout' });
+    expect(classifyRequestError(Object.assign(new Error('t'), { name: 'TimeoutError' }))).toEqual({
+      kind: 'retry',
+      reason: 'Timeout',
+    });
     const reset = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } });
     expect(classifyRequestError(reset)).toEqual({ kind: 'retry', reason: 'RequestError:ECONNRESET' });
   });

@@ -19,7 +19,11 @@ async function parse(args: string[]) {
 describe('clientsync argv', () => {
   it.each([
     [['server'], 'server', [{ port: 7233, uiPort: 8233 }]],
-    [['server', '--port', '7300', '--ui-port', '8300', '--db', 'x.db'], 'server', [{ port: 7300, uiPort: 8300, db: 'x.db' }]],
+    [
+      ['server', '--port', '7300', '--ui-port', '8300', '--db', 'x.db'],
+      'server',
+      [{ port: 7300, uiPort: 8300, db: 'x.db' }],
+    ],
     [
       ['server', '--postgres', 'postgres://t@db:5432/temporal', '--ip', '10.0.0.5', '--history-shards', '8'],
       'server',
@@ -30,11 +34,24 @@ describe('clientsync argv', () => {
       'fakeApi',
       [{ port: 0, expireAfter: 150, faultRate: 0.05, missingIds: ['a', 'b'], seed: 1 }],
     ],
-    [['worker', '--max-concurrent-calls', '20', '--rps', '50'], 'worker', [{ taskQueue: 'clientsync', maxConcurrentCalls: 20, rps: 50 }]],
+    [
+      ['worker', '--max-concurrent-calls', '20', '--rps', '50'],
+      'worker',
+      [{ taskQueue: 'clientsync', maxConcurrentCalls: 20, rps: 50 }],
+    ],
     [
       ['start', '--clients', 'c.json', '--api-url', 'http://x/', '--concurrency', '8', '--token-stdin', '--wait'],
       'start',
-      [{ clients: 'c.json', apiUrl: 'http://x/', concurrency: 8, tokenStdin: true, wait: true, taskQueue: 'clientsync' }],
+      [
+        {
+          clients: 'c.json',
+          apiUrl: 'http://x/',
+          concurrency: 8,
+          tokenStdin: true,
+          wait: true,
+          taskQueue: 'clientsync',
+        },
+      ],
     ],
     [
       ['start', '--clients', 'c.csv', '--expired-regex', 'TOKEN_EXPIRED', '--token-file', 't'],
@@ -61,7 +78,14 @@ describe('clientsync argv', () => {
         'fail',
       ],
       'start',
-      [{ notify: 'https://hooks.slack.com/services/T/B/x', notifyEvery: 900_000, waitTimeout: 7_200_000, onWaitTimeout: 'fail' }],
+      [
+        {
+          notify: 'https://hooks.slack.com/services/T/B/x',
+          notifyEvery: 900_000,
+          waitTimeout: 7_200_000,
+          onWaitTimeout: 'fail',
+        },
+      ],
     ],
     [['start', '--clients', 'c.json', '--no-auto-refresh'], 'start', [{ autoRefresh: false }]],
     [['start', '--clients', 'c.json', '--local-calls'], 'start', [{ localCalls: true }]],
@@ -70,7 +94,11 @@ describe('clientsync argv', () => {
       'start',
       [{ maxFailures: { percent: 5 }, minSample: 200, onMaxFailures: 'fail' }],
     ],
-    [['set', 'b1', '--concurrency', '4', '--rps', '0', '--max-failures', '50'], 'set', ['b1', { concurrency: 4, rps: 0, maxFailures: { count: 50 } }]],
+    [
+      ['set', 'b1', '--concurrency', '4', '--rps', '0', '--max-failures', '50'],
+      'set',
+      ['b1', { concurrency: 4, rps: 0, maxFailures: { count: 50 } }],
+    ],
     [['set', 'b1', '--no-max-failures'], 'set', ['b1', { maxFailures: null }]],
     [
       ['fake-api', '--jwks-url', 'http://127.0.0.1:9000/jwks', '--audience', 'https://api/'],

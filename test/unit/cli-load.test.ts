@@ -25,7 +25,9 @@ describe('what a client command loads', () => {
       expect(files.some((f) => f.includes('/node_modules/@temporalio/client/'))).toBe(true);
       expect(files.filter((f) => /\/node_modules\/@temporalio\/(worker|core-bridge)\//.test(f))).toEqual([]);
       expect(files.filter((f) => f.endsWith('/node_modules/jose/dist/webapi/index.js'))).toEqual([]);
-      expect(files.filter((f) => /\/node_modules\/(@opentelemetry|@temporalio\/interceptors-opentelemetry)\//.test(f))).toEqual([]);
+      expect(
+        files.filter((f) => /\/node_modules\/(@opentelemetry|@temporalio\/interceptors-opentelemetry)\//.test(f)),
+      ).toEqual([]);
     },
   );
 });
@@ -45,8 +47,10 @@ describe('the bundled CLI', () => {
 
   it('runs every command from the bundle but the unbundled ones, which load the worker package or run servers', () => {
     const argv = (...words: string[]) => ['/usr/bin/node', '/app/bin/clientsync.js', ...words];
-    for (const command of ['status', 'refresh-token', 'start', 'list', 'set', 'cancel']) expect(runsFromBundle(argv('--debug', command, 'x'))).toBe(true);
+    for (const command of ['status', 'refresh-token', 'start', 'list', 'set', 'cancel'])
+      expect(runsFromBundle(argv('--debug', command, 'x'))).toBe(true);
     expect(runsFromBundle(argv())).toBe(true); // help
-    for (const command of ['worker', 'server', 'demo', 'fake-api']) expect(runsFromBundle(argv('--debug', command, '--port', '1'))).toBe(false);
+    for (const command of ['worker', 'server', 'demo', 'fake-api'])
+      expect(runsFromBundle(argv('--debug', command, '--port', '1'))).toBe(false);
   });
 });

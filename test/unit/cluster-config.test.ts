@@ -35,9 +35,9 @@ describe('the cluster configuration', () => {
 
   it('refuses a bad --postgres URL in one line before building or starting anything', async () => {
     const io = memoryIO();
-    await expect(server({ port: 7233, uiPort: 8233, postgres: 'postgres://host:5432/' }, io, Promise.resolve())).rejects.toThrow(
-      /needs a database name in the URL/,
-    );
+    await expect(
+      server({ port: 7233, uiPort: 8233, postgres: 'postgres://host:5432/' }, io, Promise.resolve()),
+    ).rejects.toThrow(/needs a database name in the URL/);
     expect(io.lines).toEqual([]);
   });
 });

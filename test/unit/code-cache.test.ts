@@ -13,10 +13,14 @@ beforeAll(ensureBuilt, 180_000);
 function load(file: string, cacheDir: string): { cache: string; answer: unknown } {
   const script = `const r = require(${JSON.stringify(CODE_CACHE)}).requireWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)});
 process.stdout.write(JSON.stringify({ cache: r.cache, answer: r.exports.answer() }));`;
-  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { cache: string; answer: unknown };
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as {
+    cache: string;
+    answer: unknown;
+  };
 }
 
-const cacheFiles = (cacheDir: string) => readdirSync(cacheDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.bin'));
+const cacheFiles = (cacheDir: string) =>
+  readdirSync(cacheDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.bin'));
 
 describe('requireWithCodeCache', () => {
   it('runs a CommonJS file with its own require, keeps its compiled code, and uses it on the next run', () => {

@@ -22,7 +22,11 @@ describe('reaching Temporal', () => {
   });
 
   it('reads a client certificate for mTLS', () => {
-    const t = temporalTarget({ TEMPORAL_ADDRESS: 'x:7233', TEMPORAL_TLS_CLIENT_CERT_DATA: 'CERT', TEMPORAL_TLS_CLIENT_KEY_DATA: 'KEY' });
+    const t = temporalTarget({
+      TEMPORAL_ADDRESS: 'x:7233',
+      TEMPORAL_TLS_CLIENT_CERT_DATA: 'CERT',
+      TEMPORAL_TLS_CLIENT_KEY_DATA: 'KEY',
+    });
     const tls = t.options.tls as { clientCertPair?: { crt: Uint8Array; key: Uint8Array } };
     expect(Buffer.from(tls.clientCertPair!.crt).toString()).toBe('CERT');
     expect(Buffer.from(tls.clientCertPair!.key).toString()).toBe('KEY');
@@ -46,6 +50,9 @@ describe('the dev server', () => {
   });
 
   it('reads CLIENTSYNC_SQLITE_PRAGMAS as name=value pairs', () => {
-    expect(sqlitePragmas('journal_mode=delete,synchronous=full')).toEqual({ journal_mode: 'delete', synchronous: 'full' });
+    expect(sqlitePragmas('journal_mode=delete,synchronous=full')).toEqual({
+      journal_mode: 'delete',
+      synchronous: 'full',
+    });
   });
 });

@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 // A port that accepts TCP and drops it at once, as a server that is not up yet would refuse: every connect
 // attempt of a gRPC channel shows as one accepted socket, so a channel left open shows by its retries.
 
-
 interface Refuser {
   address: string;
   attempts(): number;
@@ -22,7 +21,11 @@ async function refuser(): Promise<Refuser> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as net.AddressInfo;
-  return { address: `127.0.0.1:${port}`, attempts: () => attempts, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    address: `127.0.0.1:${port}`,
+    attempts: () => attempts,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 let open: Refuser | undefined;

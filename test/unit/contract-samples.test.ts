@@ -9,7 +9,9 @@ import { stateOf } from '../../src/workflows/run-state';
 
 // A run of one release hands its carry to a run of the next (docs/upgrading.md): every field a release wrote
 // must still be read, with the same meaning. The sample is the input of a second run, recorded with 1.0.
-const sample = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/contract/1.0-continued-input.json'), 'utf8')) as BatchInput;
+const sample = JSON.parse(
+  readFileSync(path.join(__dirname, '../fixtures/contract/1.0-continued-input.json'), 'utf8'),
+) as BatchInput;
 
 /** Every field the code knows; the compiler refuses this list when BatchCarry gains or loses one. */
 const CARRY_FIELDS: Record<keyof BatchCarry, true> = {
@@ -34,7 +36,12 @@ const CARRY_FIELDS: Record<keyof BatchCarry, true> = {
   pace: true,
   retrying: true,
 };
-const AUTO_REFRESH_FIELDS: Record<keyof AutoRefreshCarry, true> = { count: true, inARow: true, lastReactiveAt: true, noProvider: true };
+const AUTO_REFRESH_FIELDS: Record<keyof AutoRefreshCarry, true> = {
+  count: true,
+  inARow: true,
+  lastReactiveAt: true,
+  noProvider: true,
+};
 const INPUT_FIELDS: Record<keyof BatchInput, true> = {
   batchId: true,
   source: true,

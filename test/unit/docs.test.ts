@@ -30,15 +30,22 @@ describe('the docs', () => {
   it('open each page with who it is for and end it with tested examples', () => {
     for (const f of docFiles().filter((f) => f.startsWith('docs/') && f !== 'docs/cli.md')) {
       expect(readDoc(f), f).toMatch(/^# .+\n\nFor /);
-      expect(testedExamples(readDoc(f)).length + (/## Tested examples\n\n```sh\n/.test(readDoc(f)) ? 1 : 0), f).toBeGreaterThan(0);
+      expect(
+        testedExamples(readDoc(f)).length + (/## Tested examples\n\n```sh\n/.test(readDoc(f)) ? 1 : 0),
+        f,
+      ).toBeGreaterThan(0);
     }
   });
 
   it('fail on a planted stale flag and on a planted broken link', () => {
     const program = buildProgram();
-    program.commands.find((c) => c.name() === 'start')!.addOption(new Option('--planted <n>', 'a flag the page does not know'));
+    program.commands
+      .find((c) => c.name() === 'start')!
+      .addOption(new Option('--planted <n>', 'a flag the page does not know'));
     expect(readDoc('docs/cli.md')).not.toBe(cliReference(program));
-    expect(brokenLinks('docs/tokens.md', 'See [the planted page](planted.md) and [cli](cli.md).')).toEqual(['docs/tokens.md: planted.md']);
+    expect(brokenLinks('docs/tokens.md', 'See [the planted page](planted.md) and [cli](cli.md).')).toEqual([
+      'docs/tokens.md: planted.md',
+    ]);
     expect(historyTalk('Measured in the fifth session.\nSee issue 24.')).toHaveLength(2);
   });
 });

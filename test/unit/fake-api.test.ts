@@ -18,7 +18,11 @@ async function call(a: FakeApi, id: string, token?: string, key?: string) {
   if (token) headers.authorization = `Bearer ${token}`;
   if (key) headers['idempotency-key'] = key;
   const res = await fetch(a.baseUrl + encodeURIComponent(id), { headers });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, retryAfter: res.headers.get('retry-after') };
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+    retryAfter: res.headers.get('retry-after'),
+  };
 }
 
 describe('the fake clients API', () => {
@@ -29,7 +33,10 @@ describe('the fake clients API', () => {
     const r = await call(a, 'C/1 é', token, 'b:C/1 é');
     expect(r.status).toBe(200);
     expect(r.body.ClientId).toBe('C/1 é');
-    const stats = (await (await fetch(`${a.origin}/_stats`)).json()) as { successes: number; clients: Record<string, { successKeys: string[] }> };
+    const stats = (await (await fetch(`${a.origin}/_stats`)).json()) as {
+      successes: number;
+      clients: Record<string, { successKeys: string[] }>;
+    };
     expect(stats.successes).toBe(1);
     expect(stats.clients['C/1 é']!.successKeys).toEqual(['b:C/1 é']);
   });
@@ -124,7 +131,12 @@ describe('the fake clients API', () => {
     await call(a, 'b', t, 'k:b');
     await call(a, 'b', t, 'other');
     await call(a, 'z', t, 'k:z');
-    expect(a.ledger.check(['a', 'b', 'c'])).toEqual({ missing: ['c'], repeated: ['a', 'b'], repeatedWithOtherKey: ['b'], unexpected: ['z'] });
+    expect(a.ledger.check(['a', 'b', 'c'])).toEqual({
+      missing: ['c'],
+      repeated: ['a', 'b'],
+      repeatedWithOtherKey: ['b'],
+      unexpected: ['z'],
+    });
   });
 });
 
@@ -142,9 +154,15 @@ describe('the compact ledger, for batches of millions', () => {
       l.success('C-999999', 'k9');
     }
     const expected = ['C-000001', 'C-000002', 'C-000003', 'C-000004'];
-    const summary = (c: ReturnType<typeof full.check>) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.length]));
+    const summary = (c: ReturnType<typeof full.check>) =>
+      Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.length]));
     expect(summary(compact.check(expected))).toEqual(summary(full.check(expected)));
-    expect(summary(compact.check(expected))).toEqual({ missing: 1, repeated: 2, repeatedWithOtherKey: 1, unexpected: 1 });
+    expect(summary(compact.check(expected))).toEqual({
+      missing: 1,
+      repeated: 2,
+      repeatedWithOtherKey: 1,
+      unexpected: 1,
+    });
     expect(compact.totalSuccesses).toBe(6);
   });
 });

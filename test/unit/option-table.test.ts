@@ -36,9 +36,15 @@ describe('the option table', () => {
   it("refuses a `set` in the table's words, before it enters history", () => {
     expect(limitsChangeRefusal({ concurrency: 0 })).toBe('--concurrency must be a whole number from 1 to 1000');
     expect(limitsChangeRefusal({ rps: -1 })).toBe('--rps must be a number of 0 or more');
-    expect(limitsChangeRefusal({ minSample: 0.5 })).toBe('--min-sample must be a whole number from 1 to 9007199254740991');
-    expect(limitsChangeRefusal({ maxFailures: { percent: 100 } })).toBe('--max-failures must be a percentage from 0% to below 100%');
+    expect(limitsChangeRefusal({ minSample: 0.5 })).toBe(
+      '--min-sample must be a whole number from 1 to 9007199254740991',
+    );
+    expect(limitsChangeRefusal({ maxFailures: { percent: 100 } })).toBe(
+      '--max-failures must be a percentage from 0% to below 100%',
+    );
     expect(limitsChangeRefusal({ onMaxFailures: 'explode' as 'fail' })).toBe('--on-max-failures must be pause or fail');
-    expect(limitsChangeRefusal({ concurrency: 8, rps: 0, maxFailures: null, minSample: 10, onMaxFailures: 'fail' })).toBeNull();
+    expect(
+      limitsChangeRefusal({ concurrency: 8, rps: 0, maxFailures: null, minSample: 10, onMaxFailures: 'fail' }),
+    ).toBeNull();
   });
 });

@@ -1,7 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PaceReport, PaceState } from '../../src/contract/pace';
-import { autoChunkSize, heldUntil, LAW, limitsNow, restartAfterOutage, sendRate, startPace, takeReport, type Ceilings } from '../../src/domain/pace/pace-law';
+import {
+  autoChunkSize,
+  heldUntil,
+  LAW,
+  limitsNow,
+  restartAfterOutage,
+  sendRate,
+  startPace,
+  takeReport,
+  type Ceilings,
+} from '../../src/domain/pace/pace-law';
 import { paceLine, paceView } from '../../src/domain/pace/pace-view';
 
 const ceilings: Ceilings = { concurrency: 32, rps: 0, adaptive: true };
@@ -48,7 +58,10 @@ describe('the pace law', () => {
     const k = Math.cbrt((s.rate!.max * (1 - LAW.beta)) / LAW.cubicC) * 1000;
     expect(limitsNow(s, ceilings, T0 + 2000 + k).rate!).toBeCloseTo(s.rate!.max, 5);
     expect(limitsNow(s, ceilings, T0 + 2000 + 3 * k).rate!).toBeGreaterThan(s.rate!.max);
-    expect(paceView({ law: s, breaker: { probes: 0, alerted: false } }, ceilings, T0 + 2100)).toMatchObject({ state: 'backing-off', reason: '429s' });
+    expect(paceView({ law: s, breaker: { probes: 0, alerted: false } }, ceilings, T0 + 2100)).toMatchObject({
+      state: 'backing-off',
+      reason: '429s',
+    });
   });
 
   it('takes the odd 429 among many answers as a strict limiter’s jitter, not a cut', () => {
@@ -72,7 +85,8 @@ describe('the pace law', () => {
     expect(takeReport(s, report(s, T0 + 4000, { overloaded: 3 }), ceilings, T0 + 4000)).toBe('503s');
     expect(s.concurrency).toBe(16);
     let cut: string | null = null;
-    for (let i = 0; i < 10 && !cut; i++) cut = takeReport(s, report(s, T0 + 5000 + i * 100, { latencySumMs: 400 * 20 }), ceilings, T0 + 5000 + i * 100);
+    for (let i = 0; i < 10 && !cut; i++)
+      cut = takeReport(s, report(s, T0 + 5000 + i * 100, { latencySumMs: 400 * 20 }), ceilings, T0 + 5000 + i * 100);
     expect(cut).toBe('latency');
     expect(s.concurrency).toBe(12);
   });
@@ -89,9 +103,17 @@ describe('the pace law', () => {
   it('keeps its ceilings whatever the API says, and with --adaptive off keeps the ceilings as the limits', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ throttled: fc.nat(5), overloaded: fc.nat(3), unavailable: fc.nat(20), latency: fc.integer({ min: 1, max: 2000 }) }), {
-          maxLength: 60,
-        }),
+        fc.array(
+          fc.record({
+            throttled: fc.nat(5),
+            overloaded: fc.nat(3),
+            unavailable: fc.nat(20),
+            latency: fc.integer({ min: 1, max: 2000 }),
+          }),
+          {
+            maxLength: 60,
+          },
+        ),
         fc.integer({ min: 1, max: 64 }),
         fc.integer({ min: 0, max: 500 }),
         (reports, concurrency, rps) => {
@@ -99,7 +121,17 @@ describe('the pace law', () => {
           const s = startPace(c);
           reports.forEach((r, i) => {
             const at = T0 + i * 300;
-            takeReport(s, report(s, at, { throttled: r.throttled, overloaded: r.overloaded, unavailable: r.unavailable, latencySumMs: r.latency * 20 }), c, at);
+            takeReport(
+              s,
+              report(s, at, {
+                throttled: r.throttled,
+                overloaded: r.overloaded,
+                unavailable: r.unavailable,
+                latencySumMs: r.latency * 20,
+              }),
+              c,
+              at,
+            );
             const l = limitsNow(s, c, at);
             expect(l.concurrency).toBeGreaterThanOrEqual(1);
             expect(l.concurrency).toBeLessThanOrEqual(concurrency);
@@ -143,9 +175,19 @@ describe('the pace as people read it', () => {
       probeEverySeconds: null,
       apiRate: null,
     };
-    expect(paceLine({ ...base, state: 'backing-off', rate: 38, rateCeiling: 100, reason: '429s', since: '2026-12-02T12:04:10.000Z' }, 0)).toBe(
-      '38/s of 100 · concurrency 8 of 32 · backing off since 12:04:10 (429s)',
-    );
+    expect(
+      paceLine(
+        {
+          ...base,
+          state: 'backing-off',
+          rate: 38,
+          rateCeiling: 100,
+          reason: '429s',
+          since: '2026-12-02T12:04:10.000Z',
+        },
+        0,
+      ),
+    ).toBe('38/s of 100 · concurrency 8 of 32 · backing off since 12:04:10 (429s)');
     expect(
       paceLine(
         {

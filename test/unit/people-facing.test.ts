@@ -39,10 +39,16 @@ describe('exit codes', () => {
 
 describe('the results store outage rules', () => {
   it('tell a lost or refused connection from a bad statement', () => {
-    const lost = [{ code: 'ECONNREFUSED' }, { code: '57P01' }, { code: '08006' }, { message: 'Connection terminated unexpectedly' }];
+    const lost = [
+      { code: 'ECONNREFUSED' },
+      { code: '57P01' },
+      { code: '08006' },
+      { message: 'Connection terminated unexpectedly' },
+    ];
     lost.push({ code: '55000', message: 'database "x" is not currently accepting connections' } as { code: string });
     for (const err of lost) expect(isConnectionError(err), JSON.stringify(err)).toBe(true);
-    for (const err of [{ code: '42P01' }, { code: '23505' }, new Error('syntax error')]) expect(isConnectionError(err)).toBe(false);
+    for (const err of [{ code: '42P01' }, { code: '23505' }, new Error('syntax error')])
+      expect(isConnectionError(err)).toBe(false);
   });
 
   it('log one line when the store goes away and one when it is back', () => {
@@ -73,11 +79,16 @@ describe('the results store outage rules', () => {
     now = 1500;
     health.down(new Error('terminated'));
     for (now = 5000; now <= 7000; now += 500) health.up();
-    expect(lines).toEqual([expect.stringMatching(/^results store unreachable \(ECONNREFUSED\)/), 'results store reachable again after 5 s']);
+    expect(lines).toEqual([
+      expect.stringMatching(/^results store unreachable \(ECONNREFUSED\)/),
+      'results store reachable again after 5 s',
+    ]);
   });
 
   it('are described without the password', () => {
-    expect(describeStore('postgres://sync:s3cret@db.internal:6543/results')).toBe('PostgreSQL db.internal:6543/results as sync');
+    expect(describeStore('postgres://sync:s3cret@db.internal:6543/results')).toBe(
+      'PostgreSQL db.internal:6543/results as sync',
+    );
     expect(describeStore('/data/results.db')).toBe('SQLite /data/results.db');
   });
 });

@@ -18,7 +18,11 @@ describe('the limits an API states in its headers', () => {
       { apiRate: 50 / 60, remaining: 3, resetMs: 2000 },
     ],
     ['draft 7 as one field', { ratelimit: 'limit=100, remaining=0, reset=7' }, { remaining: 0, resetMs: 7000 }],
-    ['X-RateLimit, reset in seconds', { 'x-ratelimit-remaining': '12', 'x-ratelimit-reset': '30' }, { remaining: 12, resetMs: 30_000 }],
+    [
+      'X-RateLimit, reset in seconds',
+      { 'x-ratelimit-remaining': '12', 'x-ratelimit-reset': '30' },
+      { remaining: 12, resetMs: 30_000 },
+    ],
     [
       'X-RateLimit, reset as a Unix time (GitHub)',
       { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 + 9) },
@@ -32,7 +36,8 @@ describe('the limits an API states in its headers', () => {
 });
 
 describe('telling an outage from a few clients’ own troubles', () => {
-  const fail = (w: OutageWindow, at: number, clientId: string, firstAttempt = true) => w.add({ at, failed: true, clientId, firstAttempt });
+  const fail = (w: OutageWindow, at: number, clientId: string, firstAttempt = true) =>
+    w.add({ at, failed: true, clientId, firstAttempt });
 
   it('suspects one once most recent answers failed, from first attempts of three clients', () => {
     const w = new OutageWindow();
@@ -62,12 +67,12 @@ describe('telling an outage from a few clients’ own troubles', () => {
 
 describe('a chunk’s report', () => {
   it('tells 429s and 503s with Retry-After (the API asks for less) from 503s, timeouts and other 5xx', () => {
-    expect([answerKind(429, true, undefined), answerKind(503, true, 1000), answerKind(503, true, undefined), answerKind(null, true, undefined)]).toEqual([
-      'throttled',
-      'throttled',
-      'overloaded',
-      'unavailable',
-    ]);
+    expect([
+      answerKind(429, true, undefined),
+      answerKind(503, true, 1000),
+      answerKind(503, true, undefined),
+      answerKind(null, true, undefined),
+    ]).toEqual(['throttled', 'throttled', 'overloaded', 'unavailable']);
     expect(answerKind(404, false, undefined)).toBe('answered');
   });
 

@@ -9,7 +9,11 @@ import { renderRequest, requestText } from '../../src/domain/request/render-requ
 import type { ClientEntry } from '../../src/domain/sources';
 
 const spec = (over: Partial<RequestSpec> = {}): RequestSpec => ({ ...requestOf(DEFAULT_OPTIONS), ...over });
-const entry = (position: number, record: Record<string, unknown>): ClientEntry => ({ id: String(record.ClientId), position, record });
+const entry = (position: number, record: Record<string, unknown>): ClientEntry => ({
+  id: String(record.ClientId),
+  position,
+  record,
+});
 const ada = entry(0, { ClientId: 'C-1', ClientName: 'Ada', Region: 'eu', Tier: 2 });
 const bo = entry(1, { ClientId: 'C-2', ClientName: 'Bo' });
 const URL_ = 'https://api.example.com/clients';
@@ -18,7 +22,14 @@ describe('request templates: static checks', () => {
   it('accepts a full POST spec', () => {
     expect(() =>
       checkRequestSpec(
-        spec({ method: 'POST', headers: ['X-Region: {Region}'], body: '{"id": ClientId}', auth: 'header:X-Api-Key', okStatus: '2xx,409', result: 'id' }),
+        spec({
+          method: 'POST',
+          headers: ['X-Region: {Region}'],
+          body: '{"id": ClientId}',
+          auth: 'header:X-Api-Key',
+          okStatus: '2xx,409',
+          result: 'id',
+        }),
         URL_,
       ),
     ).not.toThrow();
@@ -27,13 +38,19 @@ describe('request templates: static checks', () => {
   it.each([
     [{ headers: ['no colon'] }, /--header "no colon" is not "Name: value"/],
     [{ headers: ['Bad Name: x'] }, /"bad name" is not a header name/],
-    [{ headers: ['X-Api-Key: abc'] }, /--header "x-api-key" would keep a credential in the batch's history as written; .* with --auth header:x-api-key/],
+    [
+      { headers: ['X-Api-Key: abc'] },
+      /--header "x-api-key" would keep a credential in the batch's history as written; .* with --auth header:x-api-key/,
+    ],
     [{ headers: ['Authorization: Bearer abc'] }, /with --auth bearer or --auth basic/],
     [{ auth: 'cookie' }, /--auth "cookie" is not a place for the credential; use bearer, basic, header:NAME/],
     [{ auth: 'header:X Key' }, /--auth "header:X Key"/],
     [{ okStatus: '2xx,4o9' }, /"4o9" is not a status; use classes such as 2xx/],
     [{ okStatus: '204-200' }, /ends before it starts/],
-    [{ method: 'POST' as const, body: '{"id": ClientId, ' }, /--body: Expected ":" before end of expression at position 17 of the expression/],
+    [
+      { method: 'POST' as const, body: '{"id": ClientId, ' },
+      /--body: Expected ":" before end of expression at position 17 of the expression/,
+    ],
     [{ result: '{"id": ' }, /--result: .* at position \d+ of the expression/],
     [{ body: '{"id": ClientId}' }, /--body needs a method that sends one: add --method POST/],
   ])('refuses %j with an error that names the fix', (over, message) => {
@@ -52,13 +69,15 @@ describe('request templates: every entry has the fields its URL and headers name
     expect(() => check(bo)).toThrow(
       'client 2 (ClientId C-2) has no value for Region, which --header "X-Region: {Region}" names; add it to every client or change the template',
     );
-    expect(() => entryFieldCheck(spec(), 'https://x/{Tier}/{Plan}')(ada)).toThrow(/client 1 \(ClientId C-1\) has no value for Plan, which --api-url names/);
+    expect(() => entryFieldCheck(spec(), 'https://x/{Tier}/{Plan}')(ada)).toThrow(
+      /client 1 \(ClientId C-1\) has no value for Plan, which --api-url names/,
+    );
   });
 
   it('refuses a field that holds an object, not a single value', () => {
-    expect(() => entryFieldCheck(spec(), 'https://x/{Nested}')(entry(4, { ClientId: 'C-5', Nested: { a: 1 } }))).toThrow(
-      /client 5 \(ClientId C-5\) has no value for Nested/,
-    );
+    expect(() =>
+      entryFieldCheck(spec(), 'https://x/{Nested}')(entry(4, { ClientId: 'C-5', Nested: { a: 1 } })),
+    ).toThrow(/client 5 \(ClientId C-5\) has no value for Nested/);
   });
 });
 
@@ -82,15 +101,24 @@ describe('request templates: the body, checked on the first entries', () => {
   });
 
   it('allows a field that only some entries have (the body may test for it)', async () => {
-    await expect(checkBodyOnEntries(post('{"id": ClientId, "region": Region ? Region : "none"}'), [ada, bo])).resolves.toBeUndefined();
+    await expect(
+      checkBodyOnEntries(post('{"id": ClientId, "region": Region ? Region : "none"}'), [ada, bo]),
+    ).resolves.toBeUndefined();
   });
 
   it('refuses a body that gives nothing', async () => {
-    await expect(checkBodyOnEntries(post('Missing'), [ada])).rejects.toThrow(/client 1 \(ClientId C-1\): --body gives nothing/);
+    await expect(checkBodyOnEntries(post('Missing'), [ada])).rejects.toThrow(
+      /client 1 \(ClientId C-1\): --body gives nothing/,
+    );
   });
 
   it('reads only the fields of the entry itself, not those of nested paths or filters', () => {
-    const fields = rootFields(compileExpression('--body', '{"o": Orders[Price > 2].Name, "n": $uppercase(ClientName), "f": function($x){ $x.Inner }}'));
+    const fields = rootFields(
+      compileExpression(
+        '--body',
+        '{"o": Orders[Price > 2].Name, "n": $uppercase(ClientName), "f": function($x){ $x.Inner }}',
+      ),
+    );
     expect(fields.map((f) => f.name)).toEqual(['Orders', 'ClientName']);
   });
 });
@@ -98,14 +126,23 @@ describe('request templates: the body, checked on the first entries', () => {
 describe('request templates: the rendered request', () => {
   it('fills the URL, headers and body from the entry, and puts the credential in its place', async () => {
     const req = await renderRequest(
-      spec({ method: 'PUT', headers: ['X-Region: {Region}'], body: '{"id": ClientId, "tier": Tier}', auth: 'query:api_key' }),
+      spec({
+        method: 'PUT',
+        headers: ['X-Region: {Region}'],
+        body: '{"id": ClientId, "tier": Tier}',
+        auth: 'query:api_key',
+      }),
       'https://api.example.com/{Region}/clients/{ClientName}',
       ada,
       'b:r:C-1',
       's3cret/key',
     );
     expect(req.url.href).toBe('https://api.example.com/eu/clients/Ada?api_key=s3cret%2Fkey');
-    expect(req.headers).toMatchObject({ 'x-region': 'eu', 'idempotency-key': 'b:r:C-1', 'content-type': 'application/json' });
+    expect(req.headers).toMatchObject({
+      'x-region': 'eu',
+      'idempotency-key': 'b:r:C-1',
+      'content-type': 'application/json',
+    });
     expect(req.body).toBe('{"id":"C-1","tier":2}');
     expect(credentialOf(parseAuth('query:api_key'), req.url, req.headers)).toBe('s3cret/key');
   });
@@ -130,7 +167,14 @@ describe('request templates: the rendered request', () => {
   it('shows the request with the credential REDACTED, wherever it goes', async () => {
     for (const auth of ['bearer', 'basic', 'header:X-Api-Key', 'query:api_key']) {
       const text = requestText(
-        await renderRequest(spec({ auth, method: 'POST', body: '{"id": ClientId}' }), `${URL_}/{ClientId}`, ada, 'k', 'svc:s3cret', true),
+        await renderRequest(
+          spec({ auth, method: 'POST', body: '{"id": ClientId}' }),
+          `${URL_}/{ClientId}`,
+          ada,
+          'k',
+          'svc:s3cret',
+          true,
+        ),
       );
       expect(text).toContain('REDACTED');
       expect(text).not.toContain('s3cret');
@@ -138,7 +182,9 @@ describe('request templates: the rendered request', () => {
   });
 
   it('redacts the secret, plain or encoded, from text that may echo it', () => {
-    expect(redactSecret('GET /x?api_key=a%2Fb failed; key a/b', 'a/b')).toBe('GET /x?api_key=REDACTED failed; key REDACTED');
+    expect(redactSecret('GET /x?api_key=a%2Fb failed; key a/b', 'a/b')).toBe(
+      'GET /x?api_key=REDACTED failed; key REDACTED',
+    );
   });
 });
 

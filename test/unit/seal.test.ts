@@ -24,7 +24,9 @@ describe('token sealing', () => {
     const a = randomBytes(32);
     const b = randomBytes(32);
     expect(() => unsealToken(sealToken('t', a), b)).toThrow(SealKeyError);
-    expect(() => unsealToken(sealToken('t', a), b)).toThrow(`sealed with key ${keyId(a)} but this process has key ${keyId(b)}`);
+    expect(() => unsealToken(sealToken('t', a), b)).toThrow(
+      `sealed with key ${keyId(a)} but this process has key ${keyId(b)}`,
+    );
   });
 
   it('refuses a tampered token instead of returning garbage', () => {
@@ -39,7 +41,9 @@ describe('token sealing', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-key-'));
     delete process.env.CLIENTSYNC_SEAL_KEY;
     process.env.CLIENTSYNC_KEY_FILE = path.join(dir, 'sub', 'seal.key');
-    await expect(loadSealKey()).rejects.toThrow(/no sealing key: .*seal.key does not exist; set CLIENTSYNC_SEAL_KEY or CLIENTSYNC_KEY_FILE/);
+    await expect(loadSealKey()).rejects.toThrow(
+      /no sealing key: .*seal.key does not exist; set CLIENTSYNC_SEAL_KEY or CLIENTSYNC_KEY_FILE/,
+    );
     const created = await loadSealKey({ create: true });
     expect(created.length).toBe(32);
     expect((await stat(process.env.CLIENTSYNC_KEY_FILE)).mode & 0o777).toBe(0o600);

@@ -16,8 +16,32 @@ let n = 0;
 beforeAll(async () => (dir = await mkdtemp(path.join(tmpdir(), 'clientsync-fuzz-'))));
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-/** Characters that trouble a structural scanner: brackets, quotes, escapes, separators, astral and line-separator code points. */
-const tricky = fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', ',', ':', ' ', '\n', 'a', 'Z', '7', 'é', '😀', '\u2028', '\u0000', '/') });
+/**
+ * Characters that trouble a structural scanner: brackets, quotes, escapes, separators, astral and line-separator code
+ * points.
+ */
+const tricky = fc.string({
+  unit: fc.constantFrom(
+    '[',
+    ']',
+    '{',
+    '}',
+    '"',
+    '\\',
+    ',',
+    ':',
+    ' ',
+    '\n',
+    'a',
+    'Z',
+    '7',
+    'é',
+    '😀',
+    '\u2028',
+    '\u0000',
+    '/',
+  ),
+});
 const text = fc.oneof(tricky, fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })); // binary: lone surrogates too
 const id = fc.oneof(
   text.filter((s) => s.trim() !== ''),
@@ -25,10 +49,20 @@ const id = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
 const noise: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+  value: fc.oneof(
+    { depthSize: 'small' },
+    text,
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    tie('array'),
+    tie('object'),
+  ),
   array: fc.array(tie('value'), { maxLength: 3 }),
   // Nested ClientLists are noise too: only a top-level object's ClientList holds clients.
-  object: fc.dictionary(fc.oneof(text, fc.constant('ClientList'), fc.constant('ClientId')), tie('value'), { maxKeys: 3 }),
+  object: fc.dictionary(fc.oneof(text, fc.constant('ClientList'), fc.constant('ClientId')), tie('value'), {
+    maxKeys: 3,
+  }),
 })).value;
 /** An object holding `key: value` among up to two noise keys, the key first or last. */
 const objectWith = <T>(key: string, value: fc.Arbitrary<T>) =>
@@ -46,12 +80,17 @@ const objectWith = <T>(key: string, value: fc.Arbitrary<T>) =>
 const client = objectWith('ClientId', id);
 const group = objectWith('ClientList', fc.array(client, { maxLength: 6 }));
 /** A document in the original script's shape, with top-level entries that hold no clients mixed in. */
-const doc = fc.array(fc.oneof({ weight: 3, arbitrary: group }, { weight: 1, arbitrary: noise.filter((v) => !isGroup(v)) }), { maxLength: 6 });
+const doc = fc.array(
+  fc.oneof({ weight: 3, arbitrary: group }, { weight: 1, arbitrary: noise.filter((v) => !isGroup(v)) }),
+  { maxLength: 6 },
+);
 /** JSON whitespace between tokens: each spot gets none, or a run of space, tab, LF and CR. */
 const spacing = fc.array(fc.stringMatching(/^[ \t\n\r]{0,3}$/), { minLength: 64, maxLength: 64 });
 
 function isGroup(v: unknown): boolean {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, 'ClientList');
+  return (
+    v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, 'ClientList')
+  );
 }
 
 /** JSON text with whitespace from `ws` around every token. */
@@ -73,7 +112,9 @@ function serialize(value: unknown, ws: string[]): string {
 /** The ClientIds as the original script sees them: JSON.parse of the whole file. */
 function expectedIds(textOfDoc: string): string[] {
   const parsed = JSON.parse(textOfDoc) as unknown[];
-  return parsed.filter(isGroup).flatMap((g) => (g as { ClientList: { ClientId: unknown }[] }).ClientList.map((c) => String(c.ClientId)));
+  return parsed
+    .filter(isGroup)
+    .flatMap((g) => (g as { ClientList: { ClientId: unknown }[] }).ClientList.map((c) => String(c.ClientId)));
 }
 
 /** Every id, paging through the file at the given page sizes (cycled). */
@@ -100,14 +141,19 @@ describe('the seed-format scanner, fuzzed against JSON.parse', () => {
     `pages through any document in the original shape to exactly JSON.parse's ids, in order (${RUNS} documents)`,
     async () => {
       await fc.assert(
-        fc.asyncProperty(doc, spacing, fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }), async (value, ws, sizes) => {
-          const content = serialize(value, ws);
-          const { ids, error } = await pageThrough(content, sizes);
-          const expected = expectedIds(content);
-          if (expected.length === 0) return; // no clients: validation refuses it; the reader may yield nothing
-          expect(error).toBeUndefined();
-          expect(ids).toEqual(expected);
-        }),
+        fc.asyncProperty(
+          doc,
+          spacing,
+          fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }),
+          async (value, ws, sizes) => {
+            const content = serialize(value, ws);
+            const { ids, error } = await pageThrough(content, sizes);
+            const expected = expectedIds(content);
+            if (expected.length === 0) return; // no clients: validation refuses it; the reader may yield nothing
+            expect(error).toBeUndefined();
+            expect(ids).toEqual(expected);
+          },
+        ),
         { numRuns: RUNS },
       );
     },

@@ -2,7 +2,14 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPage, START_CURSOR, validateSource, type SourceCursor, type SourceFormat, type SourceRef } from '../../src/domain/sources';
+import {
+  readPage,
+  START_CURSOR,
+  validateSource,
+  type SourceCursor,
+  type SourceFormat,
+  type SourceRef,
+} from '../../src/domain/sources';
 import { clientIds, writeSeedClientFile } from '../../src/fake-api/client-file';
 
 let dir: string;
@@ -18,7 +25,10 @@ async function file(name: string, text: string, format: SourceFormat): Promise<S
 }
 
 /** Reads the whole source page by page, as the workflow does. */
-async function readAll(source: SourceRef, pageSize: number): Promise<{ ids: string[]; pages: number; cursors: SourceCursor[] }> {
+async function readAll(
+  source: SourceRef,
+  pageSize: number,
+): Promise<{ ids: string[]; pages: number; cursors: SourceCursor[] }> {
   const ids: string[] = [];
   const cursors: SourceCursor[] = [];
   let cursor: SourceCursor | undefined = START_CURSOR;
@@ -73,10 +83,26 @@ describe('the original script format, read page by page', () => {
   it.each([
     ['not JSON at all', 'hello', /byte 0: the top level must be a JSON array/],
     ['an object at the top', '{"ClientList":[]}', /top level must be a JSON array/],
-    ['truncated JSON', '[{"ClientList":[{"ClientId":"a"},{"ClientId":"b"', /the file ends early \(truncated JSON\?\)|not valid JSON/],
-    ['a ClientList that is not an array', '[{"ClientList":{"ClientId":"a"}}]', /byte \d+, object #1: ClientList must be an array/],
-    ['a client without ClientId', '[{"ClientList":[{"ClientId":"a"},{"Name":"x"}]}]', /client #2\): the client has no ClientId/],
-    ['a ClientId that is an object', '[{"ClientList":[{"ClientId":{"x":1}}]}]', /ClientId must be a string or a number, not object/],
+    [
+      'truncated JSON',
+      '[{"ClientList":[{"ClientId":"a"},{"ClientId":"b"',
+      /the file ends early \(truncated JSON\?\)|not valid JSON/,
+    ],
+    [
+      'a ClientList that is not an array',
+      '[{"ClientList":{"ClientId":"a"}}]',
+      /byte \d+, object #1: ClientList must be an array/,
+    ],
+    [
+      'a client without ClientId',
+      '[{"ClientList":[{"ClientId":"a"},{"Name":"x"}]}]',
+      /client #2\): the client has no ClientId/,
+    ],
+    [
+      'a ClientId that is an object',
+      '[{"ClientList":[{"ClientId":{"x":1}}]}]',
+      /ClientId must be a string or a number, not object/,
+    ],
     ['an empty ClientId', '[{"ClientList":[{"ClientId":"  "}]}]', /ClientId is empty/],
     ['a malformed client', '[{"ClientList":[{"ClientId":"a",}]}]', /client #1\): not valid JSON/],
     ['garbage after the array', '[{"ClientList":[{"ClientId":"a"}]}] x', /unexpected data after the closing/],
@@ -87,9 +113,15 @@ describe('the original script format, read page by page', () => {
   });
 
   it('rejects a list with no clients, and a missing file, with the fix', async () => {
-    await expect(validateSource(await file('empty.json', '[{"ClientList":[]}]', 'seed-json'))).rejects.toThrow(/has no clients; nothing to call/);
-    await expect(validateSource({ path: path.join(dir, 'nope.json'), format: 'seed-json' })).rejects.toThrow(/nope\.json does not exist$/);
-    await expect(validateSource({ path: dir, format: 'seed-json' })).rejects.toThrow(/is not a file; pass the clients file/);
+    await expect(validateSource(await file('empty.json', '[{"ClientList":[]}]', 'seed-json'))).rejects.toThrow(
+      /has no clients; nothing to call/,
+    );
+    await expect(validateSource({ path: path.join(dir, 'nope.json'), format: 'seed-json' })).rejects.toThrow(
+      /nope\.json does not exist$/,
+    );
+    await expect(validateSource({ path: dir, format: 'seed-json' })).rejects.toThrow(
+      /is not a file; pass the clients file/,
+    );
   });
 
   it('reports duplicates with their counts', async () => {

@@ -11,42 +11,68 @@ import { makeRefreshToken, type RefreshTokenInput, type RefreshTokenOutput } fro
 import { FailureTypes } from '../../src/contract/failures';
 import { sealToken, unsealToken } from '../../src/token/seal';
 import { jwtExpiry } from '../../src/token/token-expiry';
-import { TokenRefusedError, tokenProviderFromEnv, type IssuedToken, type TokenProvider } from '../../src/token/token-provider';
+import {
+  TokenRefusedError,
+  tokenProviderFromEnv,
+  type IssuedToken,
+  type TokenProvider,
+} from '../../src/token/token-provider';
 import { startOAuthServer, type OAuthServer } from '../helpers/oauth-server';
 
 const jwt = (exp?: number) =>
-  new SignJWT(exp === undefined ? {} : { exp }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('a-test-signing-key-of-32-bytes!!'));
+  new SignJWT(exp === undefined ? {} : { exp })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode('a-test-signing-key-of-32-bytes!!'));
 
 describe("the workers' token provider", () => {
   it('is none for a static API_TOKEN, and named for each kind of source', () => {
     expect(tokenProviderFromEnv({ API_TOKEN: 't' })).toBeUndefined();
     expect(tokenProviderFromEnv({ API_TOKEN_COMMAND: 'echo t' })!.name).toBe('API_TOKEN_COMMAND');
     expect(tokenProviderFromEnv({ API_TOKEN_FILE: '/run/token' })!.name).toBe('API_TOKEN_FILE /run/token');
-    const oauth = { API_OAUTH_TOKEN_URL: 'https://idp.example/oauth/token', API_OAUTH_CLIENT_ID: 'c', API_OAUTH_CLIENT_SECRET: 's3cret' };
+    const oauth = {
+      API_OAUTH_TOKEN_URL: 'https://idp.example/oauth/token',
+      API_OAUTH_CLIENT_ID: 'c',
+      API_OAUTH_CLIENT_SECRET: 's3cret',
+    };
     expect(tokenProviderFromEnv(oauth)!.name).toBe('OAuth client credentials at https://idp.example/oauth/token');
-    expect(tokenProviderFromEnv({ ...oauth, API_OAUTH_REFRESH_TOKEN: 'r' })!.name).toBe('OAuth refresh token at https://idp.example/oauth/token');
+    expect(tokenProviderFromEnv({ ...oauth, API_OAUTH_REFRESH_TOKEN: 'r' })!.name).toBe(
+      'OAuth refresh token at https://idp.example/oauth/token',
+    );
   });
 
   it.each([
-    ['not a URL', { API_OAUTH_TOKEN_URL: 'idp/token', API_OAUTH_CLIENT_ID: 'c' }, /API_OAUTH_TOKEN_URL is not a URL: idp\/token; set it to/],
+    [
+      'not a URL',
+      { API_OAUTH_TOKEN_URL: 'idp/token', API_OAUTH_CLIENT_ID: 'c' },
+      /API_OAUTH_TOKEN_URL is not a URL: idp\/token; set it to/,
+    ],
     [
       'plain http to another host',
       { API_OAUTH_TOKEN_URL: 'http://idp.example/token', API_OAUTH_CLIENT_ID: 'c' },
       /must be https \(plain http only to localhost\)/,
     ],
-    ['no client id', { API_OAUTH_TOKEN_URL: 'https://idp.example/token' }, /API_OAUTH_CLIENT_ID is not; set the client id/],
+    [
+      'no client id',
+      { API_OAUTH_TOKEN_URL: 'https://idp.example/token' },
+      /API_OAUTH_CLIENT_ID is not; set the client id/,
+    ],
   ])('refuses OAuth settings with %s, naming the fix', (_name, env, message) => {
     expect(() => tokenProviderFromEnv(env)).toThrow(message);
   });
 
   it("reads a command's token and a JWT's expiry; an empty answer is a refusal, not an outage", async () => {
     const token = await jwt(2_000_000_000);
-    expect(await tokenProviderFromEnv({ API_TOKEN_COMMAND: `printf '%s\\n' ${token}` })!.issue()).toEqual({ token, expiresAt: 2_000_000_000_000 });
+    expect(await tokenProviderFromEnv({ API_TOKEN_COMMAND: `printf '%s\\n' ${token}` })!.issue()).toEqual({
+      token,
+      expiresAt: 2_000_000_000_000,
+    });
     await expect(tokenProviderFromEnv({ API_TOKEN_COMMAND: 'true' })!.issue()).rejects.toThrow(TokenRefusedError);
     const dir = await mkdtemp(path.join(tmpdir(), 'token-'));
     await writeFile(path.join(dir, 't'), 'opaque\n');
     expect(await tokenProviderFromEnv({ API_TOKEN_FILE: path.join(dir, 't') })!.issue()).toEqual({ token: 'opaque' });
-    await expect(tokenProviderFromEnv({ API_TOKEN_FILE: path.join(dir, 'missing') })!.issue()).rejects.toThrow(/missing or empty/);
+    await expect(tokenProviderFromEnv({ API_TOKEN_FILE: path.join(dir, 'missing') })!.issue()).rejects.toThrow(
+      /missing or empty/,
+    );
   });
 
   it('reads the expiry of a JWT only', async () => {
@@ -59,7 +85,11 @@ describe("the workers' token provider", () => {
     let oauth: OAuthServer;
     beforeEach(async () => void (oauth = await startOAuthServer({ ttlSeconds: 60 })));
     afterEach(async () => oauth.close());
-    const env = () => ({ API_OAUTH_TOKEN_URL: oauth.tokenUrl, API_OAUTH_CLIENT_ID: oauth.clientId, API_OAUTH_CLIENT_SECRET: oauth.clientSecret });
+    const env = () => ({
+      API_OAUTH_TOKEN_URL: oauth.tokenUrl,
+      API_OAUTH_CLIENT_ID: oauth.clientId,
+      API_OAUTH_CLIENT_SECRET: oauth.clientSecret,
+    });
 
     it("gets a JWT access token and its lifetime from the server's expires_in", async () => {
       const issued = await tokenProviderFromEnv(env())!.issue();
@@ -84,7 +114,9 @@ describe("the workers' token provider", () => {
     it('calls a revoked secret a refusal (invalid_client) and an unreachable server an outage', async () => {
       const provider = tokenProviderFromEnv(env())!;
       await oauth.revokeSecret();
-      await expect(provider.issue()).rejects.toThrow(new TokenRefusedError('the authorization server refused: invalid_client (client authentication failed)'));
+      await expect(provider.issue()).rejects.toThrow(
+        new TokenRefusedError('the authorization server refused: invalid_client (client authentication failed)'),
+      );
       await oauth.close();
       const err = await provider.issue().catch((e: unknown) => e);
       expect(err).not.toBeInstanceOf(TokenRefusedError);
@@ -97,7 +129,8 @@ describe("the workers' token provider", () => {
 describe('the refreshToken activity', () => {
   const key = randomBytes(32);
   const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
-  const run = (activity: ReturnType<typeof makeRefreshToken>, input: RefreshTokenInput): Promise<RefreshTokenOutput> => env.run(activity, input);
+  const run = (activity: ReturnType<typeof makeRefreshToken>, input: RefreshTokenInput): Promise<RefreshTokenOutput> =>
+    env.run(activity, input);
   const failureOf = (p: Promise<unknown>) =>
     p.then(
       () => undefined,
@@ -125,7 +158,10 @@ describe('the refreshToken activity', () => {
     expect(unsealToken(b.sealedToken, key)).toBe('t1');
     expect(a).toMatchObject({ expiresAt: 123, provider: 'test' });
     expect(a.sealedRefreshToken).toBeUndefined();
-    const rotating: TokenProvider = { name: 'r', issue: async (rt) => ({ token: `for-${rt}`, refreshToken: `after-${rt}` }) };
+    const rotating: TokenProvider = {
+      name: 'r',
+      issue: async (rt) => ({ token: `for-${rt}`, refreshToken: `after-${rt}` }),
+    };
     const out = await run(
       makeRefreshToken(rotating, async () => key),
       { batchId: 'b', why: 'expired', sealedRefreshToken: sealToken('rt1', key) },
@@ -155,7 +191,10 @@ describe('the refreshToken activity', () => {
       ),
     );
     expect(none).toMatchObject({ type: FailureTypes.NoTokenProvider, nonRetryable: true });
-    const down: TokenProvider = { name: 'x', issue: async () => Promise.reject(new Error('the authorization server did not answer: ECONNREFUSED')) };
+    const down: TokenProvider = {
+      name: 'x',
+      issue: async () => Promise.reject(new Error('the authorization server did not answer: ECONNREFUSED')),
+    };
     const outage = await failureOf(
       run(
         makeRefreshToken(down, async () => key),

@@ -12,10 +12,15 @@ describe('when tracing is on', () => {
 
   it('names the endpoint spans go to as the exporter resolves it, without a password in the URL', () => {
     expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' })).toBe('http://c:4318/v1/traces');
-    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://t.example/otlp' })).toBe(
-      'https://t.example/otlp',
+    expect(
+      tracesEndpoint({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://t.example/otlp',
+      }),
+    ).toBe('https://t.example/otlp');
+    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://user:s3cret@c.example' })).toBe(
+      'https://c.example/v1/traces',
     );
-    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://user:s3cret@c.example' })).toBe('https://c.example/v1/traces');
   });
 });
 
@@ -26,9 +31,15 @@ describe('a tracing setting the exporter would only fail on later', () => {
     expect(() => tracingWanted({ ...on, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
       /^OTEL_EXPORTER_OTLP_PROTOCOL=grpc: clientsync sends traces over OTLP\/HTTP; unset it and point the endpoint at the collector's HTTP port \(4318\)$/,
     );
-    expect(() => tracingWanted({ ...on, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toThrow(/^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc/);
-    expect(() => tracingWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/^OTEL_EXPORTER_OTLP_ENDPOINT is not an http\(s\) URL; set it to/);
-    expect(() => tracingWanted({ ...on, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'user:s3cret@c' })).toThrow(/^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is not/);
+    expect(() => tracingWanted({ ...on, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toThrow(
+      /^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc/,
+    );
+    expect(() => tracingWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
+      /^OTEL_EXPORTER_OTLP_ENDPOINT is not an http\(s\) URL; set it to/,
+    );
+    expect(() => tracingWanted({ ...on, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'user:s3cret@c' })).toThrow(
+      /^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is not/,
+    );
   });
 
   it('takes either HTTP encoding, and checks nothing when tracing is off', () => {

@@ -5,7 +5,12 @@ import { DEFAULT_OPTIONS, recordedOptions, resolveOptions, UNRECORDED_DEFAULTS }
 import { progressLine } from '../../src/cli/progress-line';
 import { detailsLine, progressOf, summaryOf } from '../../src/contract/progress';
 import { chunkSize, runWouldOverflow, sizedChunksExtra } from '../../src/workflows/chunk-sizing';
-import { autoRefreshVerdict, proactiveRefreshAt, refreshRefusal, sealedKeyId } from '../../src/workflows/refresh-policy';
+import {
+  autoRefreshVerdict,
+  proactiveRefreshAt,
+  refreshRefusal,
+  sealedKeyId,
+} from '../../src/workflows/refresh-policy';
 import { addPending } from '../../src/workflows/pending';
 import { initialCarry, stateOf } from '../../src/workflows/run-state';
 
@@ -13,7 +18,14 @@ const entry = (position: number) => ({ id: `C-${String(position).padStart(6, '0'
 const NOW = '2026-11-28T10:00:00.000Z';
 
 function carry(changes: Partial<BatchCarry> = {}): BatchCarry {
-  return { ...initialCarry({ batchId: 'b', source: { path: 'f.json', format: 'seed-json' }, apiUrl: 'http://api/', total: 100 }, NOW, 'run-1'), ...changes };
+  return {
+    ...initialCarry(
+      { batchId: 'b', source: { path: 'f.json', format: 'seed-json' }, apiUrl: 'http://api/', total: 100 },
+      NOW,
+      'run-1',
+    ),
+    ...changes,
+  };
 }
 
 describe('resolveOptions', () => {
@@ -26,7 +38,12 @@ describe('resolveOptions', () => {
   it('runs a batch that recorded no pace (started by 1.0) as 1.0 ran it: unpaced, with its defaults', () => {
     const o = resolveOptions({ rps: 5 });
     expect(o).toEqual({ ...DEFAULT_OPTIONS, ...UNRECORDED_DEFAULTS, rps: 5, paced: false });
-    expect(resolveOptions(undefined)).toMatchObject({ concurrency: 4, pageSize: 200, clientsPerActivity: 1, paced: false });
+    expect(resolveOptions(undefined)).toMatchObject({
+      concurrency: 4,
+      pageSize: 200,
+      clientsPerActivity: 1,
+      paced: false,
+    });
     expect(resolveOptions({ adaptive: 'off' })).toMatchObject({ paced: true, adaptive: 'off' });
   });
 
@@ -46,7 +63,9 @@ describe('runWouldOverflow', () => {
     const opts = resolveOptions({ eventBudget: 600, pageSize: 30 });
     expect(runWouldOverflow(320, opts)).toBe(false); // 320 + 30 × 6 + 100 = 600
     expect(runWouldOverflow(321, opts)).toBe(true);
-    expect(runWouldOverflow(321, resolveOptions({ eventBudget: 600, pageSize: 30, clientsPerActivity: 10 }))).toBe(false); // 3 activities
+    expect(runWouldOverflow(321, resolveOptions({ eventBudget: 600, pageSize: 30, clientsPerActivity: 10 }))).toBe(
+      false,
+    ); // 3 activities
     expect(runWouldOverflow(440, resolveOptions({ eventBudget: 600, pageSize: 30, localCalls: true }))).toBe(false); // 440 + 30 × 2 + 100 = 600
     expect(runWouldOverflow(441, resolveOptions({ eventBudget: 600, pageSize: 30, localCalls: true }))).toBe(true);
     const chunks = resolveOptions({ eventBudget: 600, pageSize: 30, clientsPerActivity: 10 });
@@ -71,7 +90,8 @@ describe('chunkSize', () => {
     expect(chunkSize(25, 20, 19, 7)).toBe(1);
     expect(chunkSize(25, 20, 0, 100)).toBe(2); // a small batch's first start: staggered still
     const sizes: number[] = [];
-    for (let left = 100, inFlight = 0; left > 0; inFlight = Math.min(inFlight + 1, 19)) left -= sizes[sizes.push(chunkSize(25, 20, inFlight, left)) - 1]!;
+    for (let left = 100, inFlight = 0; left > 0; inFlight = Math.min(inFlight + 1, 19))
+      left -= sizes[sizes.push(chunkSize(25, 20, inFlight, left)) - 1]!;
     expect(sizes.length).toBeGreaterThanOrEqual(20); // every slot gets some of the 100 clients, not 4 chunks of 25
     expect(sizes.reduce((a, b) => a + b)).toBe(100);
   });
@@ -84,14 +104,21 @@ describe('chunkSize', () => {
 
   it('splits a page into at most sizedChunksExtra more chunks than full ones, however the page meets a start or the end', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 128 }), fc.integer({ min: 1, max: 5000 }), fc.boolean(), (k, c, page, last) => {
-        // Worst case: every slot starts at once (inFlight 0…c-1, then a lone start at a time), the page is the source's last.
-        let chunks = 0;
-        for (let left = page, inFlight = 0; left > 0; inFlight = Math.min(inFlight + 1, c - 1), chunks++) {
-          left -= chunkSize(k, c, inFlight, last ? left : undefined);
-        }
-        return chunks <= Math.ceil(page / k) + sizedChunksExtra(k, c, page);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 1, max: 128 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.boolean(),
+        (k, c, page, last) => {
+          // Worst case: every slot starts at once (inFlight 0…c-1, then a lone start at a time), the page is the
+          // source's last.
+          let chunks = 0;
+          for (let left = page, inFlight = 0; left > 0; inFlight = Math.min(inFlight + 1, c - 1), chunks++) {
+            left -= chunkSize(k, c, inFlight, last ? left : undefined);
+          }
+          return chunks <= Math.ceil(page / k) + sizedChunksExtra(k, c, page);
+        },
+      ),
     );
   });
 });
@@ -121,8 +148,19 @@ describe('progressOf and detailsLine', () => {
       pending: [entry(41), entry(43)],
       counters: { processed: 40, succeeded: 39, failed: 1, duplicates: 0 },
     });
-    const p = progressOf('b', c, stateOf(c, undefined), { now: NOW, inFlight: 0, lastTokenError: 'Session already expired.' });
-    expect(p).toMatchObject({ state: 'waiting-for-token', resumeFromClientId: 'C-000041', pending: 2, waitingSince: NOW, total: 100, batchRun: 'run-1' });
+    const p = progressOf('b', c, stateOf(c, undefined), {
+      now: NOW,
+      inFlight: 0,
+      lastTokenError: 'Session already expired.',
+    });
+    expect(p).toMatchObject({
+      state: 'waiting-for-token',
+      resumeFromClientId: 'C-000041',
+      pending: 2,
+      waitingSince: NOW,
+      total: 100,
+      batchRun: 'run-1',
+    });
     expect(detailsLine(p)).toBe(
       `**waiting for tokenRefreshed** since ${NOW}, resume from ClientId C-000041 (2 pending; Session already expired.). 40 of 100 processed (39 succeeded, 1 failed). Run 1.`,
     );
@@ -132,14 +170,24 @@ describe('progressOf and detailsLine', () => {
     const c = carry({ paused: true, pausedBecause: 'the file changed', waitingSince: NOW });
     const p = progressOf('b', c, stateOf(c, undefined), { now: NOW, inFlight: 2, lastTokenError: null });
     expect(p.waitingSince).toBeNull();
-    expect(detailsLine(p)).toBe('**paused** because the file changed: send resume to continue. 0 of 100 processed (0 succeeded, 0 failed). Run 1.');
+    expect(detailsLine(p)).toBe(
+      '**paused** because the file changed: send resume to continue. 0 of 100 processed (0 succeeded, 0 failed). Run 1.',
+    );
   });
 });
 
 describe('summaryOf', () => {
   it('ends with the counters, the runs and the time since the first run started', () => {
-    const c = carry({ run: 3, tokenRefreshes: 2, autoRefresh: { count: 1, inARow: 0 }, counters: { processed: 100, succeeded: 97, failed: 2, duplicates: 1 } });
-    const s = summaryOf(progressOf('b', c, 'completed', { now: NOW, inFlight: 0, lastTokenError: null }), Date.parse(NOW) + 90_000);
+    const c = carry({
+      run: 3,
+      tokenRefreshes: 2,
+      autoRefresh: { count: 1, inARow: 0 },
+      counters: { processed: 100, succeeded: 97, failed: 2, duplicates: 1 },
+    });
+    const s = summaryOf(
+      progressOf('b', c, 'completed', { now: NOW, inFlight: 0, lastTokenError: null }),
+      Date.parse(NOW) + 90_000,
+    );
     expect(s).toEqual({
       batchId: 'b',
       batchRun: 'run-1',
@@ -170,8 +218,13 @@ describe('automatic refresh bounds', () => {
   it('allow a refresh after an expiry now, after the minimum interval, or not at all after 3 in a row', () => {
     expect(autoRefreshVerdict(undefined, 10_000, 60_000)).toEqual({ kind: 'now' });
     // Workers without a provider answer at once, without a token: no "automatic refresh at …" that will not come.
-    expect(autoRefreshVerdict({ count: 0, inARow: 0, lastReactiveAt: 9_000, noProvider: true }, 10_000, 60_000)).toEqual({ kind: 'now' });
-    expect(autoRefreshVerdict({ count: 2, inARow: 1, lastReactiveAt: 9_000 }, 10_000, 60_000)).toEqual({ kind: 'later', at: 69_000 });
+    expect(
+      autoRefreshVerdict({ count: 0, inARow: 0, lastReactiveAt: 9_000, noProvider: true }, 10_000, 60_000),
+    ).toEqual({ kind: 'now' });
+    expect(autoRefreshVerdict({ count: 2, inARow: 1, lastReactiveAt: 9_000 }, 10_000, 60_000)).toEqual({
+      kind: 'later',
+      at: 69_000,
+    });
     expect(autoRefreshVerdict({ count: 2, inARow: 1, lastReactiveAt: 9_000 }, 69_000, 60_000)).toEqual({ kind: 'now' });
     expect(autoRefreshVerdict({ count: 5, inARow: 3 }, 10_000, 0)).toMatchObject({
       kind: 'person',
@@ -181,7 +234,12 @@ describe('automatic refresh bounds', () => {
 
   it('carry a JWT expiry the starter read from the token, and show it in progress', () => {
     const c = initialCarry(
-      { batchId: 'b', source: { path: 'f.json', format: 'seed-json' }, apiUrl: 'http://api/', tokenExpiresAt: Date.parse(NOW) + 600_000 },
+      {
+        batchId: 'b',
+        source: { path: 'f.json', format: 'seed-json' },
+        apiUrl: 'http://api/',
+        tokenExpiresAt: Date.parse(NOW) + 600_000,
+      },
       NOW,
     );
     expect(proactiveRefreshAt(c)).toBe(Date.parse(NOW) + 540_000);

@@ -8,7 +8,13 @@ import { waitingSinceKey } from '../../src/contract/search-attributes';
 import type { Alert } from '../../src/contract/alert';
 import { startBatchWorkflow } from '../../src/connection/start-batch';
 import type { BatchInput } from '../../src/contract/batch-input';
-import { pauseSignal, progressQuery, resumeSignal, setLimitsUpdate, tokenRefreshedSignal } from '../../src/contract/messages';
+import {
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  setLimitsUpdate,
+  tokenRefreshedSignal,
+} from '../../src/contract/messages';
 import type { BatchProgress, BatchSummary } from '../../src/contract/progress';
 import { replayOptions, workerSinks } from '../../src/worker/sinks';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
@@ -61,7 +67,13 @@ async function withBatch<T>(
   const taskQueue = `wf-${randomUUID()}`;
   const mock = mockActivities(list, script);
   const workflowBundle = { codePath: inject('workflowBundlePath') };
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle, activities: mock.activities, sinks: workerSinks() });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle,
+    activities: mock.activities,
+    sinks: workerSinks(),
+  });
   return worker.runUntil(async () => {
     const batch: BatchInput = {
       batchId: `wf-${randomUUID()}`,
@@ -84,11 +96,13 @@ async function scheduled<T>(handle: WorkflowHandle, type: 'callClient' | 'callCl
   for (const event of (await handle.fetchHistory()).events ?? []) {
     if (event.workflowExecutionSignaledEventAttributes?.signalName === tokenRefreshedSignal.name) groups.push([]);
     const attributes = event.activityTaskScheduledEventAttributes;
-    if (attributes?.activityType?.name === type) groups.at(-1)!.push(defaultPayloadConverter.fromPayload<T>(attributes.input!.payloads![0]!));
+    if (attributes?.activityType?.name === type)
+      groups.at(-1)!.push(defaultPayloadConverter.fromPayload<T>(attributes.input!.payloads![0]!));
   }
   return groups;
 }
-const chunkSizes = async (handle: WorkflowHandle) => (await scheduled<CallClientsInput>(handle, 'callClients')).map((g) => g.map((c) => c.clients.length));
+const chunkSizes = async (handle: WorkflowHandle) =>
+  (await scheduled<CallClientsInput>(handle, 'callClients')).map((g) => g.map((c) => c.clients.length));
 
 async function until(handle: WorkflowHandle, predicate: (p: BatchProgress) => boolean): Promise<BatchProgress> {
   const deadline = Date.now() + 20_000;
@@ -103,51 +117,80 @@ async function until(handle: WorkflowHandle, predicate: (p: BatchProgress) => bo
 describe('the batch workflow, activities mocked', () => {
   it('waits at an expiry, then resumes first at exactly the clients that met it, in source order', async () => {
     const list = entries(40);
-    await withBatch(list, { expireAfter: 10, callMs: 5 }, { concurrency: 4, pageSize: 8 }, async (handle, called, _run, started) => {
-      // Once the calls in flight at the expiry are back (and the refresh found no provider), the pending list is final.
-      const waiting = await until(handle, (p) => p.state === 'waiting-for-token' && p.inFlight === 0 && !!p.lastTokenError?.includes('no automatic refresh'));
-      expect(called.length).toBe(10);
-      // Calls start in source order, 4 at a time, so the started ones are a prefix of the file. Which of them
-      // met the expiry depends on which answered first: the ones that did not succeed.
-      const pending = waiting.pending;
-      expect(pending).toBeGreaterThanOrEqual(1);
-      expect(pending).toBeLessThanOrEqual(4);
-      expect(new Set(started)).toEqual(new Set(list.slice(0, 10 + pending).map((c) => c.id)));
-      const metExpiry = list.filter((c) => !called.includes(c.id)).slice(0, pending);
-      // The calls that met the expiry wait in pending, the earliest first; nothing new starts while waiting.
-      expect(waiting.resumeFromClientId).toBe(metExpiry[0]!.id);
-      await handle.signal(tokenRefreshedSignal, {});
-      await until(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 1);
-      // After the refresh the workflow schedules the pending clients first, in source order.
-      const afterRefresh = (await scheduled<CallClientInput>(handle, 'callClient'))[1]!;
-      expect(afterRefresh.slice(0, pending).map((c) => c.client.id)).toEqual(metExpiry.map((c) => c.id));
-      await handle.signal(tokenRefreshedSignal, {});
-      await until(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 2);
-      await handle.signal(tokenRefreshedSignal, {});
-      const summary = (await handle.result()) as BatchSummary;
-      expect(summary).toMatchObject({ state: 'completed', processed: 40, succeeded: 40, failed: 0, tokenRefreshes: 3 });
-      expect([...called].sort()).toEqual(list.map((c) => c.id)); // each once
-    });
+    await withBatch(
+      list,
+      { expireAfter: 10, callMs: 5 },
+      { concurrency: 4, pageSize: 8 },
+      async (handle, called, _run, started) => {
+        // Once the calls in flight at the expiry are back (and the refresh found no provider), the pending list is
+        // final.
+        const waiting = await until(
+          handle,
+          (p) =>
+            p.state === 'waiting-for-token' && p.inFlight === 0 && !!p.lastTokenError?.includes('no automatic refresh'),
+        );
+        expect(called.length).toBe(10);
+        // Calls start in source order, 4 at a time, so the started ones are a prefix of the file. Which of them
+        // met the expiry depends on which answered first: the ones that did not succeed.
+        const pending = waiting.pending;
+        expect(pending).toBeGreaterThanOrEqual(1);
+        expect(pending).toBeLessThanOrEqual(4);
+        expect(new Set(started)).toEqual(new Set(list.slice(0, 10 + pending).map((c) => c.id)));
+        const metExpiry = list.filter((c) => !called.includes(c.id)).slice(0, pending);
+        // The calls that met the expiry wait in pending, the earliest first; nothing new starts while waiting.
+        expect(waiting.resumeFromClientId).toBe(metExpiry[0]!.id);
+        await handle.signal(tokenRefreshedSignal, {});
+        await until(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 1);
+        // After the refresh the workflow schedules the pending clients first, in source order.
+        const afterRefresh = (await scheduled<CallClientInput>(handle, 'callClient'))[1]!;
+        expect(afterRefresh.slice(0, pending).map((c) => c.client.id)).toEqual(metExpiry.map((c) => c.id));
+        await handle.signal(tokenRefreshedSignal, {});
+        await until(handle, (p) => p.state === 'waiting-for-token' && p.tokenRefreshes === 2);
+        await handle.signal(tokenRefreshedSignal, {});
+        const summary = (await handle.result()) as BatchSummary;
+        expect(summary).toMatchObject({
+          state: 'completed',
+          processed: 40,
+          succeeded: 40,
+          failed: 0,
+          tokenRefreshes: 3,
+        });
+        expect([...called].sort()).toEqual(list.map((c) => c.id)); // each once
+      },
+    );
   });
 
   it('carries counters, refreshes, the store key and the token generation across continue-as-new', async () => {
     const list = entries(150, 2);
-    await withBatch(list, { expireAfter: 60 }, { concurrency: 3, eventBudget: 500, pageSize: 20 }, async (handle, called, firstRunId) => {
-      const refresher = (async () => {
-        for (let sent = 0; sent < 2; sent++) {
-          await until(handle, (p) => p.state === 'waiting-for-token');
-          await handle.signal(tokenRefreshedSignal, {});
-          await until(handle, (p) => p.state !== 'waiting-for-token');
-        }
-      })();
-      const summary = (await handle.result()) as BatchSummary;
-      await refresher;
-      expect(summary.runs).toBeGreaterThan(1);
-      expect(summary).toMatchObject({ state: 'completed', processed: 152, succeeded: 150, duplicates: 2, failed: 0, tokenRefreshes: 2, total: 152 });
-      // The store key is the first run's id in every run.
-      expect(summary.batchRun).toBe(firstRunId);
-      expect([...called].sort()).toEqual(list.slice(0, 150).map((c) => c.id)); // concurrency 3, expiries: still each once
-    });
+    await withBatch(
+      list,
+      { expireAfter: 60 },
+      { concurrency: 3, eventBudget: 500, pageSize: 20 },
+      async (handle, called, firstRunId) => {
+        const refresher = (async () => {
+          for (let sent = 0; sent < 2; sent++) {
+            await until(handle, (p) => p.state === 'waiting-for-token');
+            await handle.signal(tokenRefreshedSignal, {});
+            await until(handle, (p) => p.state !== 'waiting-for-token');
+          }
+        })();
+        const summary = (await handle.result()) as BatchSummary;
+        await refresher;
+        expect(summary.runs).toBeGreaterThan(1);
+        expect(summary).toMatchObject({
+          state: 'completed',
+          processed: 152,
+          succeeded: 150,
+          duplicates: 2,
+          failed: 0,
+          tokenRefreshes: 2,
+          total: 152,
+        });
+        // The store key is the first run's id in every run.
+        expect(summary.batchRun).toBe(firstRunId);
+        expect([...called].sort()).toEqual(list.slice(0, 150).map((c) => c.id)); // concurrency 3, expiries: still each once
+      },
+    );
   });
 
   it('pauses (no call starts), resumes, and ends cancelled with the calls in flight recorded', async () => {
@@ -172,7 +215,11 @@ describe('the batch workflow, activities mocked', () => {
     const list = entries(120);
     const options = { concurrency: 4, clientsPerActivity: 8, pageSize: 40 };
     await withBatch(list, { expireAfter: 70, callMs: 2 }, options, async (handle, called) => {
-      await until(handle, (p) => p.state === 'waiting-for-token' && p.inFlight === 0 && !!p.lastTokenError?.includes('no automatic refresh'));
+      await until(
+        handle,
+        (p) =>
+          p.state === 'waiting-for-token' && p.inFlight === 0 && !!p.lastTokenError?.includes('no automatic refresh'),
+      );
       // Started together, chunks are sized by their place, so they end one after another, not together.
       expect((await chunkSizes(handle))[0]!.slice(0, 4)).toEqual([2, 4, 6, 8]);
       await handle.signal(tokenRefreshedSignal, {});
@@ -208,85 +255,139 @@ describe('the batch workflow, activities mocked', () => {
     });
   });
 
-  it.each([1, 5])('pauses when a worker refuses the clients for its store, and calls them after resume (%i per activity)', async (k) => {
-    const list = entries(20);
-    await withBatch(list, { storeMismatches: 1 }, { concurrency: 1, clientsPerActivity: k }, async (handle, called) => {
-      const paused = await until(handle, (p) => p.state === 'paused');
-      expect(paused.pausedBecause).toBe("a worker on mock writes results to SQLite /elsewhere.db on mock (store 00000000), not to this batch's store");
-      expect(paused.resumeFromClientId).toBe('C-000001');
-      await handle.signal(resumeSignal);
-      const summary = (await handle.result()) as BatchSummary;
-      expect(summary).toMatchObject({ state: 'completed', succeeded: 20 });
-      expect(called).toEqual(list.map((c) => c.id));
-    });
-  });
+  it.each([1, 5])(
+    'pauses when a worker refuses the clients for its store, and calls them after resume (%i per activity)',
+    async (k) => {
+      const list = entries(20);
+      await withBatch(
+        list,
+        { storeMismatches: 1 },
+        { concurrency: 1, clientsPerActivity: k },
+        async (handle, called) => {
+          const paused = await until(handle, (p) => p.state === 'paused');
+          expect(paused.pausedBecause).toBe(
+            "a worker on mock writes results to SQLite /elsewhere.db on mock (store 00000000), not to this batch's store",
+          );
+          expect(paused.resumeFromClientId).toBe('C-000001');
+          await handle.signal(resumeSignal);
+          const summary = (await handle.result()) as BatchSummary;
+          expect(summary).toMatchObject({ state: 'completed', succeeded: 20 });
+          expect(called).toEqual(list.map((c) => c.id));
+        },
+      );
+    },
+  );
 });
 
 describe('automatic token refresh, activities mocked', () => {
   it('refreshes at each expiry without a person and resumes at exactly the clients that met it', async () => {
     const list = entries(40);
     const options = { concurrency: 4, pageSize: 8, autoRefreshMinIntervalMs: 0 };
-    await withBatch(list, { expireAfter: 10, callMs: 5, provider: {} }, options, async (handle, called, _run, started, refreshes) => {
-      const summary = (await handle.result()) as BatchSummary;
-      // The batch had no token: one at the start, then one per expiry (after 10, 20 and 30 successes).
-      expect(refreshes.map((r) => r.why)).toEqual(['initial', 'expired', 'expired', 'expired']);
-      expect(summary).toMatchObject({ state: 'completed', succeeded: 40, failed: 0, tokenRefreshes: 4, automaticRefreshes: 4 });
-      expect([...called].sort()).toEqual(list.map((c) => c.id)); // each once
-      // Each refresh after an expiry hands the expired token back, so the provider can refuse the same one.
-      expect(refreshes[1]!.current).toBe('sealed-1');
-      // Only the calls in flight at each of the 3 expiries (at most `concurrency`) ran twice.
-      expect(started.length).toBeLessThanOrEqual(40 + 3 * options.concurrency);
-    });
+    await withBatch(
+      list,
+      { expireAfter: 10, callMs: 5, provider: {} },
+      options,
+      async (handle, called, _run, started, refreshes) => {
+        const summary = (await handle.result()) as BatchSummary;
+        // The batch had no token: one at the start, then one per expiry (after 10, 20 and 30 successes).
+        expect(refreshes.map((r) => r.why)).toEqual(['initial', 'expired', 'expired', 'expired']);
+        expect(summary).toMatchObject({
+          state: 'completed',
+          succeeded: 40,
+          failed: 0,
+          tokenRefreshes: 4,
+          automaticRefreshes: 4,
+        });
+        expect([...called].sort()).toEqual(list.map((c) => c.id)); // each once
+        // Each refresh after an expiry hands the expired token back, so the provider can refuse the same one.
+        expect(refreshes[1]!.current).toBe('sealed-1');
+        // Only the calls in flight at each of the 3 expiries (at most `concurrency`) ran twice.
+        expect(started.length).toBeLessThanOrEqual(40 + 3 * options.concurrency);
+      },
+    );
   });
 
   it('refreshes a token with a known lifetime before it ends, so no call meets an expiry', async () => {
     const list = entries(60);
-    await withBatch(list, { callMs: 50, provider: { lifetimeMs: 1000 } }, { concurrency: 1 }, async (handle, _called, _run, _started, refreshes) => {
-      const running = await until(handle, (p) => p.automaticRefreshes! >= 2);
-      expect(Date.parse(running.tokenExpiresAt!)).toBeGreaterThan(Date.now() - 1000);
-      const summary = (await handle.result()) as BatchSummary;
-      expect(summary).toMatchObject({ state: 'completed', succeeded: 60 });
-      expect(refreshes[0]!.why).toBe('initial');
-      expect(refreshes.slice(1).every((r) => r.why === 'proactive')).toBe(true);
-      expect(refreshes.length).toBeGreaterThanOrEqual(3); // ~3 s of calls, a token every ~0.9 s
-    });
+    await withBatch(
+      list,
+      { callMs: 50, provider: { lifetimeMs: 1000 } },
+      { concurrency: 1 },
+      async (handle, _called, _run, _started, refreshes) => {
+        const running = await until(handle, (p) => p.automaticRefreshes! >= 2);
+        expect(Date.parse(running.tokenExpiresAt!)).toBeGreaterThan(Date.now() - 1000);
+        const summary = (await handle.result()) as BatchSummary;
+        expect(summary).toMatchObject({ state: 'completed', succeeded: 60 });
+        expect(refreshes[0]!.why).toBe('initial');
+        expect(refreshes.slice(1).every((r) => r.why === 'proactive')).toBe(true);
+        expect(refreshes.length).toBeGreaterThanOrEqual(3); // ~3 s of calls, a token every ~0.9 s
+      },
+    );
   });
 
   it('ends after a refresh still running at the end, and counts its token', async () => {
     const list = entries(10);
     // The first token lives 600 ms, so its refresh starts at ~540 ms of a ~1 s batch and answers at ~2.5 s.
     const provider = { lifetimeMs: 600, slowFrom: 2, slowMs: 2000 };
-    await withBatch(list, { callMs: 100, provider }, { concurrency: 1 }, async (handle, called, _run, _started, refreshes) => {
-      const summary = (await handle.result()) as BatchSummary;
-      expect(called).toEqual(list.map((c) => c.id));
-      expect(refreshes.map((r) => r.why)).toEqual(['initial', 'proactive']);
-      expect(summary).toMatchObject({ state: 'completed', succeeded: 10, tokenRefreshes: 2, automaticRefreshes: 2 });
-    });
+    await withBatch(
+      list,
+      { callMs: 100, provider },
+      { concurrency: 1 },
+      async (handle, called, _run, _started, refreshes) => {
+        const summary = (await handle.result()) as BatchSummary;
+        expect(called).toEqual(list.map((c) => c.id));
+        expect(refreshes.map((r) => r.why)).toEqual(['initial', 'proactive']);
+        expect(summary).toMatchObject({ state: 'completed', succeeded: 10, tokenRefreshes: 2, automaticRefreshes: 2 });
+      },
+    );
   });
 
   it("waits for a person, saying why, when the provider refuses; a person's token resumes it", async () => {
     const list = entries(30);
-    await withBatch(list, { expireAfter: 10, provider: { refusesFrom: 2 } }, { concurrency: 2, autoRefreshMinIntervalMs: 0 }, async (handle, called) => {
-      const waiting = await until(handle, (p) => p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('automatic refresh failed'));
-      expect(waiting.lastTokenError).toBe('Session already expired.; automatic refresh failed: the authorization server refused: invalid_client');
-      expect(called.length).toBe(10);
-      await handle.signal(tokenRefreshedSignal, {});
-      await until(handle, (p) => p.tokenRefreshes === 2 && p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('refused'));
-      await handle.signal(tokenRefreshedSignal, {});
-      const summary = (await handle.result()) as BatchSummary;
-      expect(summary).toMatchObject({ state: 'completed', succeeded: 30, tokenRefreshes: 3, automaticRefreshes: 1 });
-    });
+    await withBatch(
+      list,
+      { expireAfter: 10, provider: { refusesFrom: 2 } },
+      { concurrency: 2, autoRefreshMinIntervalMs: 0 },
+      async (handle, called) => {
+        const waiting = await until(
+          handle,
+          (p) => p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('automatic refresh failed'),
+        );
+        expect(waiting.lastTokenError).toBe(
+          'Session already expired.; automatic refresh failed: the authorization server refused: invalid_client',
+        );
+        expect(called.length).toBe(10);
+        await handle.signal(tokenRefreshedSignal, {});
+        await until(
+          handle,
+          (p) => p.tokenRefreshes === 2 && p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('refused'),
+        );
+        await handle.signal(tokenRefreshedSignal, {});
+        const summary = (await handle.result()) as BatchSummary;
+        expect(summary).toMatchObject({ state: 'completed', succeeded: 30, tokenRefreshes: 3, automaticRefreshes: 1 });
+      },
+    );
   });
 
   it('stops after 3 new tokens in a row that meet an expiry before any call succeeds', async () => {
     const list = entries(20);
-    await withBatch(list, { provider: { deadFrom: 1 } }, { concurrency: 1, autoRefreshMinIntervalMs: 0 }, async (handle, called, _run, _started, refreshes) => {
-      const waiting = await until(handle, (p) => p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('stopped'));
-      expect(waiting.lastTokenError).toMatch(/automatic refresh stopped: 3 new tokens in a row met an expiry before any call succeeded$/);
-      expect(refreshes.length).toBe(3); // the initial token and two after expiries, every one dead
-      expect(called).toEqual([]);
-      await handle.cancel();
-    });
+    await withBatch(
+      list,
+      { provider: { deadFrom: 1 } },
+      { concurrency: 1, autoRefreshMinIntervalMs: 0 },
+      async (handle, called, _run, _started, refreshes) => {
+        const waiting = await until(
+          handle,
+          (p) => p.state === 'waiting-for-token' && !!p.lastTokenError?.includes('stopped'),
+        );
+        expect(waiting.lastTokenError).toMatch(
+          /automatic refresh stopped: 3 new tokens in a row met an expiry before any call succeeded$/,
+        );
+        expect(refreshes.length).toBe(3); // the initial token and two after expiries, every one dead
+        expect(called).toEqual([]);
+        await handle.cancel();
+      },
+    );
   });
 
   it('spaces refreshes after an expiry by the minimum interval', async () => {
@@ -341,7 +442,11 @@ describe('alerts for a person, activities mocked', () => {
         const summary = (await handle.result()) as BatchSummary;
         expect(summary.state).toBe('completed');
         const reminders = alerts.filter((a) => a.event === 'still-waiting').length;
-        expect(alerts.map((a) => a.event)).toEqual(['waiting-for-person', ...Array<string>(reminders).fill('still-waiting'), 'ended']);
+        expect(alerts.map((a) => a.event)).toEqual([
+          'waiting-for-person',
+          ...Array<string>(reminders).fill('still-waiting'),
+          'ended',
+        ]);
         expect(alerts.at(-1)).toMatchObject({ state: 'completed', processed: 20, reason: null, resumeCommand: null });
         expect((await handle.describe()).typedSearchAttributes.get(waitingSinceKey)).toBeUndefined();
       },
@@ -367,45 +472,60 @@ describe('alerts for a person, activities mocked', () => {
         expect(called.length).toBe(4);
         expect(alerts.map((a) => a.event)).toEqual(['waiting-for-person', 'wait-timeout', 'ended']);
         expect(alerts[1]!.text).toMatch(action === 'cancel' ? /; the batch is cancelled\./ : /; the batch fails\./);
-        expect(alerts[2]).toMatchObject({ state, reason: expect.stringMatching(/^waited for a person longer than 1 s/) });
+        expect(alerts[2]).toMatchObject({
+          state,
+          reason: expect.stringMatching(/^waited for a person longer than 1 s/),
+        });
       },
     );
   });
 
   it('alerts when the batch pauses itself, not when an operator pauses it', async () => {
     const list = entries(10);
-    await withBatch(list, { storeMismatches: 1 }, { concurrency: 1 }, async (handle, _called, _run, _started, _refreshes, alerts) => {
-      await until(handle, (p) => p.state === 'paused');
-      await handle.signal(resumeSignal);
-      await until(handle, (p) => p.state === 'running' && p.processed > 2);
-      await handle.signal(pauseSignal);
-      await until(handle, (p) => p.state === 'paused');
-      await handle.signal(resumeSignal);
-      await handle.result();
-      expect(alerts.map((a) => a.event)).toEqual(['waiting-for-person', 'ended']);
-      expect(alerts[0]).toMatchObject({ state: 'paused', resumeCommand: `clientsync resume ${handle.workflowId}` });
-      expect(alerts[0]!.reason).toMatch(/^a worker on mock writes results to/);
-    });
+    await withBatch(
+      list,
+      { storeMismatches: 1 },
+      { concurrency: 1 },
+      async (handle, _called, _run, _started, _refreshes, alerts) => {
+        await until(handle, (p) => p.state === 'paused');
+        await handle.signal(resumeSignal);
+        await until(handle, (p) => p.state === 'running' && p.processed > 2);
+        await handle.signal(pauseSignal);
+        await until(handle, (p) => p.state === 'paused');
+        await handle.signal(resumeSignal);
+        await handle.result();
+        expect(alerts.map((a) => a.event)).toEqual(['waiting-for-person', 'ended']);
+        expect(alerts[0]).toMatchObject({ state: 'paused', resumeCommand: `clientsync resume ${handle.workflowId}` });
+        expect(alerts[0]!.reason).toMatch(/^a worker on mock writes results to/);
+      },
+    );
   });
 });
 
 describe('a failure threshold and limits changed while the batch runs, activities mocked', () => {
   it('pauses when failed clients exceed --max-failures N, alerts, and goes on after `set` raises it and a resume', async () => {
     const list = entries(40);
-    await withBatch(list, { failEvery: 4 }, { concurrency: 1, maxFailures: { count: 3 } }, async (handle, _called, _run, _started, _refreshes, alerts) => {
-      const paused = await until(handle, (p) => p.state === 'paused');
-      expect(paused).toMatchObject({ failed: 4, processed: 16 }); // strictly more than 3
-      expect(paused.pausedBecause).toBe(`4 clients failed, more than --max-failures 3 (or raise it: \`clientsync set ${handle.workflowId} --max-failures …\`)`);
-      await until(handle, () => alerts.length > 0); // the alert is an activity of its own
-      expect(alerts[0]).toMatchObject({ event: 'waiting-for-person', state: 'paused' });
-      const reply = await handle.executeUpdate(setLimitsUpdate, { args: [{ maxFailures: { count: 100 } }] });
-      expect(reply.message).toBe(
-        `Batch ${handle.workflowId}: concurrency 1, no rate limit, max failures 100, then pause (was concurrency 1, no rate limit, max failures 3, then pause)`,
-      );
-      await handle.signal(resumeSignal);
-      const summary = (await handle.result()) as BatchSummary;
-      expect(summary).toMatchObject({ state: 'completed', processed: 40, failed: 10 });
-    });
+    await withBatch(
+      list,
+      { failEvery: 4 },
+      { concurrency: 1, maxFailures: { count: 3 } },
+      async (handle, _called, _run, _started, _refreshes, alerts) => {
+        const paused = await until(handle, (p) => p.state === 'paused');
+        expect(paused).toMatchObject({ failed: 4, processed: 16 }); // strictly more than 3
+        expect(paused.pausedBecause).toBe(
+          `4 clients failed, more than --max-failures 3 (or raise it: \`clientsync set ${handle.workflowId} --max-failures …\`)`,
+        );
+        await until(handle, () => alerts.length > 0); // the alert is an activity of its own
+        expect(alerts[0]).toMatchObject({ event: 'waiting-for-person', state: 'paused' });
+        const reply = await handle.executeUpdate(setLimitsUpdate, { args: [{ maxFailures: { count: 100 } }] });
+        expect(reply.message).toBe(
+          `Batch ${handle.workflowId}: concurrency 1, no rate limit, max failures 100, then pause (was concurrency 1, no rate limit, max failures 3, then pause)`,
+        );
+        await handle.signal(resumeSignal);
+        const summary = (await handle.result()) as BatchSummary;
+        expect(summary).toMatchObject({ state: 'completed', processed: 40, failed: 10 });
+      },
+    );
   });
 
   it('applies a percentage once --min-sample clients are processed, and fails the batch with --on-max-failures fail', async () => {
@@ -442,7 +562,10 @@ describe('a failure threshold and limits changed while the batch runs, activitie
 
 describe('a batch started by a traced client, activities mocked', () => {
   it('runs on a worker that does not trace as any batch does: its spans dropped without an SDK error, its history replayable', async () => {
-    const traced = new Client({ connection: client.connection, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
+    const traced = new Client({
+      connection: client.connection,
+      interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+    });
     const list = entries(30);
     await withBatch(
       list,
@@ -452,7 +575,9 @@ describe('a batch started by a traced client, activities mocked', () => {
         expect(await handle.result()).toMatchObject({ state: 'completed', succeeded: 30 });
         expect([...called].sort()).toEqual(list.map((c) => c.id));
         const history = await handle.fetchHistory();
-        expect(Object.keys(history.events![0]!.workflowExecutionStartedEventAttributes!.header!.fields!)).toContain('_tracer-data');
+        expect(Object.keys(history.events![0]!.workflowExecutionStartedEventAttributes!.header!.fields!)).toContain(
+          '_tracer-data',
+        );
         await Worker.runReplayHistory(replayOptions({ codePath: inject('workflowBundlePath') }), history);
       },
       {},
@@ -462,7 +587,12 @@ describe('a batch started by a traced client, activities mocked', () => {
 });
 
 describe('the pace of a batch, activities mocked', () => {
-  const paced = (options: BatchInput['options'] = {}): BatchInput['options'] => ({ adaptive: 'on', breaker: 'on', clientsPerActivity: 'auto', ...options });
+  const paced = (options: BatchInput['options'] = {}): BatchInput['options'] => ({
+    adaptive: 'on',
+    breaker: 'on',
+    clientsPerActivity: 'auto',
+    ...options,
+  });
   const inputsOf = async (handle: WorkflowHandle) => (await scheduled<CallClientsInput>(handle, 'callClients')).flat();
 
   it('starts modestly, grows to its ceiling while the answers are healthy, and calls each client once', async () => {
@@ -482,36 +612,46 @@ describe('the pace of a batch, activities mocked', () => {
   it('cuts its rate at a 429 and holds every call for a Retry-After', async () => {
     const list = entries(150);
     const api = { throttle: { calls: [40], retryAfterMs: 1500 } };
-    await withBatch(list, { callMs: 2, api }, paced({ concurrency: 4 }), async (handle, called, _run, _started, _refreshes, _alerts, mock) => {
-      const holding = await until(handle, (p) => p.pace?.state === 'holding');
-      expect(holding.pace).toMatchObject({ reason: 'Retry-After' });
-      expect(await handle.result()).toMatchObject({ state: 'completed', succeeded: 150, failed: 0 });
-      expect([...called].sort()).toEqual(list.map((c) => c.id));
-      const throttledAt = mock.callTimes[39]!;
-      const during = mock.callTimes.filter((t) => t > throttledAt && t < throttledAt + 1500);
-      expect(during).toEqual([]); // nothing at all until the Retry-After has passed
-      const after = (await inputsOf(handle)).filter((c) => (c.pace?.epoch ?? 0) > 0);
-      expect(after.length).toBeGreaterThan(0); // chunks after the cut run at the new pace
-      expect(after.every((c) => c.paceMs !== undefined)).toBe(true);
-    });
+    await withBatch(
+      list,
+      { callMs: 2, api },
+      paced({ concurrency: 4 }),
+      async (handle, called, _run, _started, _refreshes, _alerts, mock) => {
+        const holding = await until(handle, (p) => p.pace?.state === 'holding');
+        expect(holding.pace).toMatchObject({ reason: 'Retry-After' });
+        expect(await handle.result()).toMatchObject({ state: 'completed', succeeded: 150, failed: 0 });
+        expect([...called].sort()).toEqual(list.map((c) => c.id));
+        const throttledAt = mock.callTimes[39]!;
+        const during = mock.callTimes.filter((t) => t > throttledAt && t < throttledAt + 1500);
+        expect(during).toEqual([]); // nothing at all until the Retry-After has passed
+        const after = (await inputsOf(handle)).filter((c) => (c.pace?.epoch ?? 0) > 0);
+        expect(after.length).toBeGreaterThan(0); // chunks after the cut run at the new pace
+        expect(after.every((c) => c.paceMs !== undefined)).toBe(true);
+      },
+    );
   });
 
   it('stops sending while the API does not answer, probes it, and resumes with no client failed', async () => {
     const list = entries(200);
     const api = { outage: { fromCall: 60, forMs: 1500 } };
     const options = paced({ concurrency: 4, notifyEveryMs: 500 });
-    await withBatch(list, { callMs: 2, api }, options, async (handle, called, _run, _started, _refreshes, alerts, mock) => {
-      const down = await until(handle, (p) => p.pace?.state === 'api-unavailable');
-      expect(down.pace?.apiUnavailableSince).not.toBeNull();
-      expect(down.pace?.probeEverySeconds).toBeGreaterThanOrEqual(1);
-      const summary = (await handle.result()) as BatchSummary;
-      expect(summary).toMatchObject({ state: 'completed', succeeded: 200, failed: 0 });
-      expect([...called].sort()).toEqual(list.map((c) => c.id));
-      // While it was open, only the probe called: one call at a time.
-      const probing = mock.callTimes.filter((t) => t > mock.probes[0]! && t <= mock.probes.at(-1)!);
-      expect(probing.length).toBe(mock.probes.length - 1);
-      expect(alerts.map((a) => a.event)).toEqual(['api-unavailable', 'api-back', 'ended']);
-    });
+    await withBatch(
+      list,
+      { callMs: 2, api },
+      options,
+      async (handle, called, _run, _started, _refreshes, alerts, mock) => {
+        const down = await until(handle, (p) => p.pace?.state === 'api-unavailable');
+        expect(down.pace?.apiUnavailableSince).not.toBeNull();
+        expect(down.pace?.probeEverySeconds).toBeGreaterThanOrEqual(1);
+        const summary = (await handle.result()) as BatchSummary;
+        expect(summary).toMatchObject({ state: 'completed', succeeded: 200, failed: 0 });
+        expect([...called].sort()).toEqual(list.map((c) => c.id));
+        // While it was open, only the probe called: one call at a time.
+        const probing = mock.callTimes.filter((t) => t > mock.probes[0]! && t <= mock.probes.at(-1)!);
+        expect(probing.length).toBe(mock.probes.length - 1);
+        expect(alerts.map((a) => a.event)).toEqual(['api-unavailable', 'api-back', 'ended']);
+      },
+    );
   });
 
   it('hands a flaky client back for a later retry, and fails one only when its own retries run out', async () => {
@@ -521,7 +661,9 @@ describe('the pace of a batch, activities mocked', () => {
     await withBatch(list, { callMs: 1, api }, options, async (handle) => {
       const summary = (await handle.result()) as BatchSummary;
       expect(summary).toMatchObject({ state: 'completed', processed: 60, succeeded: 59, failed: 1 });
-      const retried = (await inputsOf(handle)).flatMap((c) => c.clients.map((client, i) => [client.id, c.attempts?.[i] ?? 0] as const));
+      const retried = (await inputsOf(handle)).flatMap((c) =>
+        c.clients.map((client, i) => [client.id, c.attempts?.[i] ?? 0] as const),
+      );
       expect(retried.filter(([id]) => id === 'C-000005').map(([, a]) => a)).toEqual([0, 1, 2]);
       expect(retried.filter(([id]) => id === 'C-000007').map(([, a]) => a)).toEqual([0, 1, 2, 3]);
     });

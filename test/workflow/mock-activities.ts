@@ -76,7 +76,11 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
   /** Generations whose tokens are dead on arrival, by the sealed token the mock gave. */
   const deadTokens = new Set<string>();
 
-  async function call(client: ClientEntry, generation: number, sealedToken?: string): Promise<ClientOutcome | 'expired'> {
+  async function call(
+    client: ClientEntry,
+    generation: number,
+    sealedToken?: string,
+  ): Promise<ClientOutcome | 'expired'> {
     started.push(client.id);
     if (script.callMs) await sleep(script.callMs);
     if (settled.has(client.id)) return 'duplicate';
@@ -98,7 +102,12 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
       nonRetryable: true,
     });
   };
-  const expired = () => ApplicationFailure.create({ type: FailureTypes.TokenExpired, message: 'Session already expired.', nonRetryable: true });
+  const expired = () =>
+    ApplicationFailure.create({
+      type: FailureTypes.TokenExpired,
+      message: 'Session already expired.',
+      nonRetryable: true,
+    });
 
   const activities: Activities = {
     async inspectSource(_input: InspectSourceInput): Promise<SourceReport> {
@@ -136,16 +145,29 @@ export function mockActivities(entries: ClientEntry[], script: MockScript = {}) 
     },
     async refreshToken(input: RefreshTokenInput): Promise<RefreshTokenOutput> {
       const provider = script.provider;
-      if (!provider) throw ApplicationFailure.create({ type: FailureTypes.NoTokenProvider, message: 'the workers have no token provider', nonRetryable: true });
+      if (!provider)
+        throw ApplicationFailure.create({
+          type: FailureTypes.NoTokenProvider,
+          message: 'the workers have no token provider',
+          nonRetryable: true,
+        });
       refreshes.push(input);
       const n = refreshes.length;
       if (provider.slowFrom && n >= provider.slowFrom) await sleep(provider.slowMs);
       if (provider.refusesFrom && n >= provider.refusesFrom) {
-        throw ApplicationFailure.create({ type: FailureTypes.TokenRefused, message: 'the authorization server refused: invalid_client', nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureTypes.TokenRefused,
+          message: 'the authorization server refused: invalid_client',
+          nonRetryable: true,
+        });
       }
       const sealedToken = `sealed-${n}`;
       if (provider.deadFrom && n >= provider.deadFrom) deadTokens.add(sealedToken);
-      return { sealedToken, expiresAt: provider.lifetimeMs ? Date.now() + provider.lifetimeMs : null, provider: 'mock provider' };
+      return {
+        sealedToken,
+        expiresAt: provider.lifetimeMs ? Date.now() + provider.lifetimeMs : null,
+        provider: 'mock provider',
+      };
     },
   };
   return { activities, called, started, refreshes, alerts, callTimes, probes };
@@ -166,7 +188,8 @@ function pacedApi(
   let outageEnds: number | undefined;
   let failingClients = new Set<string>();
   const down = () => {
-    if (api.outage && outageEnds === undefined && callTimes.length >= api.outage.fromCall) outageEnds = Date.now() + api.outage.forMs;
+    if (api.outage && outageEnds === undefined && callTimes.length >= api.outage.fromCall)
+      outageEnds = Date.now() + api.outage.forMs;
     return outageEnds !== undefined && Date.now() < outageEnds;
   };
   return async (input: CallClientsInput): Promise<CallClientsOutput> => {
@@ -183,9 +206,16 @@ function pacedApi(
     };
     const outcomes: CallClientsOutput['outcomes'] = [];
     const retries: ChunkRetry[] = [];
-    const out = (extra: Partial<CallClientsOutput> = {}): CallClientsOutput => ({ outcomes, pendingFrom: null, retries, report, ...extra });
+    const out = (extra: Partial<CallClientsOutput> = {}): CallClientsOutput => ({
+      outcomes,
+      pendingFrom: null,
+      retries,
+      report,
+      ...extra,
+    });
     for (const [i, client] of input.clients.entries()) {
-      if (!input.probe && Date.now() < holdUntil) return out({ stoppedAt: i, report: { ...report, holdUntil, holdReason: 'Retry-After' } });
+      if (!input.probe && Date.now() < holdUntil)
+        return out({ stoppedAt: i, report: { ...report, holdUntil, holdReason: 'Retry-After' } });
       const attempts = input.attempts?.[i] ?? 0;
       for (;;) {
         const at = Date.now();
@@ -219,7 +249,13 @@ function pacedApi(
         report.overloaded++;
         if (attempts + 1 >= input.retry.maximumAttempts) outcomes.push('failed');
         else {
-          retries.push({ index: i, attempts: attempts + 1, notBefore: Date.now() + 20, reason: 'HTTP503:Service Unavailable', status: 503 });
+          retries.push({
+            index: i,
+            attempts: attempts + 1,
+            notBefore: Date.now() + 20,
+            reason: 'HTTP503:Service Unavailable',
+            status: 503,
+          });
           outcomes.push('retry');
         }
         continue;
@@ -237,7 +273,11 @@ function pacedApi(
 
 /** Entries C-000001 … in source order; `repeat` adds an entry whose id was seen before, at the end. */
 export function entries(count: number, repeat = 0): ClientEntry[] {
-  const list = Array.from({ length: count }, (_, i) => ({ id: `C-${String(i + 1).padStart(6, '0')}`, position: i, record: {} }));
+  const list = Array.from({ length: count }, (_, i) => ({
+    id: `C-${String(i + 1).padStart(6, '0')}`,
+    position: i,
+    record: {},
+  }));
   for (let i = 0; i < repeat; i++) list.push({ ...list[i]!, position: list.length });
   return list;
 }

@@ -20,8 +20,12 @@ export function runsFromBundle(argv: readonly string[]): boolean {
   return !(command && UNBUNDLED_COMMANDS.includes(command));
 }
 
-/** The CLI's main module for this command line: the bundle through V8's code cache, else dist/cli/main.js (also when a bare `tsc` built no bundle). */
+/**
+ * The CLI's main module for this command line: the bundle through V8's code cache, else dist/cli/main.js (also when a
+ * bare `tsc` built no bundle).
+ */
 export async function loadMain(argv: readonly string[]): Promise<typeof import('../main')> {
   if (!runsFromBundle(argv) || !existsSync(BUNDLE_FILE)) return import('../main');
-  return requireWithCodeCache(BUNDLE_FILE, path.join(machineCacheDir(), 'code-cache')).exports as typeof import('../main');
+  return requireWithCodeCache(BUNDLE_FILE, path.join(machineCacheDir(), 'code-cache'))
+    .exports as typeof import('../main');
 }

@@ -48,7 +48,8 @@ function readIfExists(file: string): Buffer | undefined {
 function writeCache(script: vm.Script, dir: string, cacheFile: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
-    for (const old of fs.readdirSync(dir)) if (old.endsWith('.bin') && old !== path.basename(cacheFile)) fs.rmSync(path.join(dir, old), { force: true });
+    for (const old of fs.readdirSync(dir))
+      if (old.endsWith('.bin') && old !== path.basename(cacheFile)) fs.rmSync(path.join(dir, old), { force: true });
     const partial = `${cacheFile}.${process.pid}.tmp`;
     fs.writeFileSync(partial, script.createCachedData());
     fs.renameSync(partial, cacheFile);

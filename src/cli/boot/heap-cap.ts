@@ -11,8 +11,14 @@ export const WORKER_HEAP_MB = 256;
 /** Set in the capped child: its parent's pid. */
 const PARENT = 'CLIENTSYNC_HEAP_CAP_PARENT';
 
-/** The node arguments that run this command again with the cap; undefined unless it is `worker` without a cap already. */
-export function cappedWorkerArgs(argv: readonly string[], execArgv: readonly string[], env: NodeJS.ProcessEnv): string[] | undefined {
+/**
+ * The node arguments that run this command again with the cap; undefined unless it is `worker` without a cap already.
+ */
+export function cappedWorkerArgs(
+  argv: readonly string[],
+  execArgv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): string[] | undefined {
   if (commandName(argv) !== 'worker' || env[PARENT]) return undefined;
   if ([...execArgv, env.NODE_OPTIONS ?? ''].some((a) => a.includes('--max-old-space-size'))) return undefined;
   return [...execArgv, `--max-old-space-size=${WORKER_HEAP_MB}`, ...argv.slice(1)];
@@ -23,9 +29,15 @@ export function cappedWorkerArgs(argv: readonly string[], execArgv: readonly str
  * own, so a terminal's Ctrl-C reaches it only through here) and whose exit code this process returns.
  */
 export function runCapped(args: string[]): Promise<number> {
-  const child = spawn(process.execPath, args, { stdio: 'inherit', detached: true, env: { ...process.env, [PARENT]: String(process.pid) } });
+  const child = spawn(process.execPath, args, {
+    stdio: 'inherit',
+    detached: true,
+    env: { ...process.env, [PARENT]: String(process.pid) },
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0))));
+  return new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0))),
+  );
 }
 
 /** In the capped child: a parent that is gone (SIGKILLed) takes the worker with it, as if it had been killed itself. */

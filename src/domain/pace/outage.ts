@@ -7,7 +7,9 @@ export const OUTAGE = {
   windowMs: 30_000,
   /** Most of them failed (timeouts, connection errors, 5xx)… */
   failedShare: 0.8,
-  /** …including first attempts of this many clients: clients already being retried may be failing for their own reasons. */
+  /**
+   * …including first attempts of this many clients: clients already being retried may be failing for their own reasons.
+   */
   firstAttemptClients: 3,
 } as const;
 
@@ -27,7 +29,10 @@ export class OutageWindow {
     if (this.answers.length > OUTAGE.answers) this.answers.shift();
   }
 
-  /** Whether the API seems down at `now`: the last answer failed, most of the recent ones did, from several clients' first attempts. */
+  /**
+   * Whether the API seems down at `now`: the last answer failed, most of the recent ones did, from several clients'
+   * first attempts.
+   */
   suspects(now: number): boolean {
     const recent = this.answers.filter((a) => a.at >= now - OUTAGE.windowMs);
     const last = recent.at(-1);

@@ -42,17 +42,29 @@ export const LAW = {
 } as const;
 
 export function startPace(ceilings: Ceilings): PaceState {
-  return { epoch: 0, phase: 'slow-start', concurrency: Math.min(ceilings.concurrency, LAW.startConcurrency), reportsThisRound: 0, recent: [] };
+  return {
+    epoch: 0,
+    phase: 'slow-start',
+    concurrency: Math.min(ceilings.concurrency, LAW.startConcurrency),
+    reportsThisRound: 0,
+    recent: [],
+  };
 }
 
 /** The limits in force at `now`: concurrency, and the rate in calls/s (null: none). */
 export function limitsNow(s: PaceState, ceilings: Ceilings, now: number): { concurrency: number; rate: number | null } {
   if (!ceilings.adaptive) return { concurrency: ceilings.concurrency, rate: ceilings.rps || null };
-  const rate = Math.min(s.rate ? cubicRate(s.rate, now) : Infinity, ceilings.rps || Infinity, s.apiRate ?? Infinity, quotaRate(s, now));
+  const rate = Math.min(
+    s.rate ? cubicRate(s.rate, now) : Infinity,
+    ceilings.rps || Infinity,
+    s.apiRate ?? Infinity,
+    quotaRate(s, now),
+  );
   let concurrency = Math.min(Math.floor(s.concurrency), ceilings.concurrency);
   // Little's law: a rate needs only rate × latency calls in flight (twice that, for the latency's spread); more
   // would only split it into slivers, each chunk a few calls long.
-  if (Number.isFinite(rate) && s.latency) concurrency = Math.min(concurrency, Math.max(2, Math.ceil((rate * s.latency.longMs * 2) / 1000)));
+  if (Number.isFinite(rate) && s.latency)
+    concurrency = Math.min(concurrency, Math.max(2, Math.ceil((rate * s.latency.longMs * 2) / 1000)));
   return { concurrency: Math.max(1, concurrency), rate: Number.isFinite(rate) ? Math.max(LAW.minRate, rate) : null };
 }
 
@@ -106,12 +118,16 @@ function applyCut(s: PaceState, reason: string, ceilings: Ceilings, now: number)
   s.phase = 'avoidance';
   s.reportsThisRound = 0;
   if (reason === 'latency') s.concurrency = Math.max(1, Math.floor(s.concurrency * LAW.latencyCut));
-  else if (reason === '503s' || reason === 'unanswered calls') s.concurrency = Math.max(1, Math.floor(s.concurrency * LAW.overloadCut));
+  else if (reason === '503s' || reason === 'unanswered calls')
+    s.concurrency = Math.max(1, Math.floor(s.concurrency * LAW.overloadCut));
   if (reason !== 'latency' && reason !== 'unanswered calls') {
     // A throttle (or an overload) says the API wants fewer calls per second than were sent.
     const { concurrency, rate: current } = limitsNow(s, ceilings, now);
     const sent = sendRate(s, now, concurrency);
-    s.rate = { max: Math.max(LAW.minRate, sent > 0 ? Math.min(sent, current ?? sent) : (current ?? LAW.startConcurrency)), cutAt: now };
+    s.rate = {
+      max: Math.max(LAW.minRate, sent > 0 ? Math.min(sent, current ?? sent) : (current ?? LAW.startConcurrency)),
+      cutAt: now,
+    };
   }
   s.backoff = { reason, since: s.backoff?.since ?? now, last: now };
 }

@@ -22,7 +22,17 @@ export class PaceTally {
   private readonly r: PaceReport;
 
   constructor(epoch: number) {
-    this.r = { epoch, calls: 0, throttled: 0, overloaded: 0, unavailable: 0, latencySumMs: 0, latencyCount: 0, firstSentAt: 0, lastAnsweredAt: 0 };
+    this.r = {
+      epoch,
+      calls: 0,
+      throttled: 0,
+      overloaded: 0,
+      unavailable: 0,
+      latencySumMs: 0,
+      latencyCount: 0,
+      firstSentAt: 0,
+      lastAnsweredAt: 0,
+    };
   }
 
   /** A request goes out at `at`. */
@@ -41,7 +51,8 @@ export class PaceTally {
       r.latencyCount++;
     }
     if (rate?.apiRate !== undefined) r.apiRate = rate.apiRate;
-    if (rate?.remaining !== undefined && rate.resetMs !== undefined) r.quota = { remaining: rate.remaining, resetAt: at + rate.resetMs };
+    if (rate?.remaining !== undefined && rate.resetMs !== undefined)
+      r.quota = { remaining: rate.remaining, resetAt: at + rate.resetMs };
   }
 
   hold(until: number, reason: string): void {

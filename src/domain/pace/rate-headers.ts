@@ -44,14 +44,18 @@ function policyRate(value: string | undefined): number | undefined {
   return rate;
 }
 
-/** RateLimit: `"default";r=50;t=30` (draft 8 on, the policy nearest its end wins) or `limit=100, remaining=50, reset=30` (draft 7). */
+/**
+ * RateLimit: `"default";r=50;t=30` (draft 8 on, the policy nearest its end wins) or `limit=100, remaining=50, reset=30`
+ * (draft 7).
+ */
 function quotaOf(value: string | undefined): { remaining: number; resetS: number } | undefined {
   if (!value) return undefined;
   let best: { remaining: number; resetS: number } | undefined;
   for (const [, params] of list(value) ?? []) {
     const remaining = num(params.get('r'));
     const resetS = num(params.get('t'));
-    if (remaining !== undefined && resetS !== undefined && (!best || remaining < best.remaining)) best = { remaining, resetS };
+    if (remaining !== undefined && resetS !== undefined && (!best || remaining < best.remaining))
+      best = { remaining, resetS };
   }
   if (best) return best;
   try {

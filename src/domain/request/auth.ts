@@ -2,7 +2,8 @@
  * Where the batch's secret goes in each request (`--auth`). The secret itself is sealed and refreshed as any
  * token is; only its place differs. Shown requests carry REDACTED in its stead.
  */
-export type AuthPlace = { kind: 'bearer' } | { kind: 'basic' } | { kind: 'header'; name: string } | { kind: 'query'; name: string };
+export type AuthPlace =
+  { kind: 'bearer' } | { kind: 'basic' } | { kind: 'header'; name: string } | { kind: 'query'; name: string };
 
 export const REDACTED = 'REDACTED';
 
@@ -14,14 +15,22 @@ export function parseAuth(text: string): AuthPlace {
   if (text === 'bearer' || text === 'basic') return { kind: text };
   const m = /^(header|query):(.+)$/.exec(text);
   if (m && (m[1] === 'query' || HEADER_NAME.test(m[2]!))) return { kind: m[1] as 'header' | 'query', name: m[2]! };
-  throw new Error(`--auth ${JSON.stringify(text)} is not a place for the credential; use bearer, basic, header:NAME (e.g. header:X-Api-Key) or query:NAME`);
+  throw new Error(
+    `--auth ${JSON.stringify(text)} is not a place for the credential; use bearer, basic, header:NAME (e.g. header:X-Api-Key) or query:NAME`,
+  );
 }
 
 /**
  * Puts the secret in its place. `shown`: for people, so the secret is REDACTED (basic auth too, not its encoding).
  * Basic auth takes the secret as `user:password`.
  */
-export function placeCredential(place: AuthPlace, secret: string, url: URL, headers: Record<string, string>, shown = false): void {
+export function placeCredential(
+  place: AuthPlace,
+  secret: string,
+  url: URL,
+  headers: Record<string, string>,
+  shown = false,
+): void {
   const value = shown ? REDACTED : secret;
   switch (place.kind) {
     case 'bearer':
@@ -40,7 +49,11 @@ export function placeCredential(place: AuthPlace, secret: string, url: URL, head
 }
 
 /** The credential as the request carries it, to read it back: the fake API, and checks that it never leaks. */
-export function credentialOf(place: AuthPlace, url: URL, headers: Record<string, string | string[] | undefined>): string | undefined {
+export function credentialOf(
+  place: AuthPlace,
+  url: URL,
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
   const header = (name: string) => {
     const v = headers[name.toLowerCase()];
     return Array.isArray(v) ? v[0] : v;
@@ -63,6 +76,7 @@ export function credentialOf(place: AuthPlace, url: URL, headers: Record<string,
 export function redactSecret(text: string, secret: string): string {
   if (!secret) return text;
   let out = text;
-  for (const form of new Set([secret, encodeURIComponent(secret)])) if (out.includes(form)) out = out.split(form).join(REDACTED);
+  for (const form of new Set([secret, encodeURIComponent(secret)]))
+    if (out.includes(form)) out = out.split(form).join(REDACTED);
   return out;
 }

@@ -7,7 +7,9 @@ import { parseOkStatus } from './ok-status';
 import { splitHeader } from './render-request';
 import { HEADER_NAME, parseAuth } from './auth';
 
-/** Header names that carry credentials: --header values are kept in history as written, so a secret goes through --auth. */
+/**
+ * Header names that carry credentials: --header values are kept in history as written, so a secret goes through --auth.
+ */
 const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie)$|api[-_]?key|token|secret|password/i;
 
 /** Everything about the request that needs no client entry; throws a one-line error naming the fix. */
@@ -15,11 +17,14 @@ export function checkRequestSpec(spec: RequestSpec, apiUrl: string): void {
   checkApiUrl(apiUrl);
   for (const line of spec.headers) {
     const [name] = splitHeader(line);
-    if (!HEADER_NAME.test(name)) throw new Error(`--header ${JSON.stringify(line)}: ${JSON.stringify(name)} is not a header name`);
-    if (/[\r\n]/.test(line)) throw new Error(`--header ${JSON.stringify(line)} spans lines; give one header per --header`);
+    if (!HEADER_NAME.test(name))
+      throw new Error(`--header ${JSON.stringify(line)}: ${JSON.stringify(name)} is not a header name`);
+    if (/[\r\n]/.test(line))
+      throw new Error(`--header ${JSON.stringify(line)} spans lines; give one header per --header`);
     if (CREDENTIAL_HEADER.test(name)) {
       throw new Error(
-        `--header ${JSON.stringify(name)} would keep a credential in the batch's history as written; pass the secret as the token (API_TOKEN, --token-file) with --auth ${name === 'authorization' ? 'bearer or --auth basic' : `header:${name}`}`,
+        `--header ${JSON.stringify(name)} would keep a credential in the batch's history as written; ` +
+          `pass the secret as the token (API_TOKEN, --token-file) with --auth ${name === 'authorization' ? 'bearer or --auth basic' : `header:${name}`}`,
       );
     }
   }
@@ -27,7 +32,8 @@ export function checkRequestSpec(spec: RequestSpec, apiUrl: string): void {
   parseOkStatus(spec.okStatus);
   if (spec.body !== undefined) compileExpression('--body', spec.body);
   if (spec.result !== undefined) compileExpression('--result', spec.result);
-  if (spec.body !== undefined && spec.method === 'GET') throw new Error('--body needs a method that sends one: add --method POST (or PUT, PATCH)');
+  if (spec.body !== undefined && spec.method === 'GET')
+    throw new Error('--body needs a method that sends one: add --method POST (or PUT, PATCH)');
 }
 
 /**
@@ -37,13 +43,18 @@ export function checkRequestSpec(spec: RequestSpec, apiUrl: string): void {
 export function entryFieldCheck(spec: RequestSpec, apiUrl: string): (entry: ClientEntry) => void {
   const needs: Array<[string, string[]]> = [
     ['--api-url', urlFields(apiUrl, spec.body === undefined)],
-    ...spec.headers.map((line): [string, string[]] => [`--header ${JSON.stringify(line)}`, fieldsOf(splitHeader(line)[1])]),
+    ...spec.headers.map((line): [string, string[]] => [
+      `--header ${JSON.stringify(line)}`,
+      fieldsOf(splitHeader(line)[1]),
+    ]),
   ];
   return (entry) => {
     for (const [flag, fields] of needs) {
       const missing = missingField(entry, fields);
       if (missing !== undefined) {
-        throw new SourceError(`${entryPlace(entry)} has no value for ${missing}, which ${flag} names; add it to every client or change the template`);
+        throw new SourceError(
+          `${entryPlace(entry)} has no value for ${missing}, which ${flag} names; add it to every client or change the template`,
+        );
       }
     }
   };
@@ -68,7 +79,8 @@ export async function checkBodyOnEntries(spec: RequestSpec, entries: readonly Cl
   for (const field of rootFields(expr)) {
     if (!entries.some((e) => field.name in e.record)) {
       throw new Error(
-        `--body names ${field.name} at position ${field.position} of the expression, a field that none of the first ${entries.length} clients has; check its spelling`,
+        `--body names ${field.name} at position ${field.position} of the expression, ` +
+          `a field that none of the first ${entries.length} clients has; check its spelling`,
       );
     }
   }

@@ -68,7 +68,8 @@ export function rootFields(expr: Expression): Array<{ name: string; position: nu
     if (n.type === 'name') return void out.push({ name: String(n.value), position: n.position ?? 0 });
     if (n.type === 'path') return walk(n.steps?.[0] && { ...n.steps[0], stages: undefined, predicate: undefined });
     if (n.type === 'lambda') return;
-    for (const [key, value] of Object.entries(n)) if (key !== 'stages' && key !== 'predicate' && key !== 'group') walk(value);
+    for (const [key, value] of Object.entries(n))
+      if (key !== 'stages' && key !== 'predicate' && key !== 'group') walk(value);
   };
   walk(expr.ast());
   return out.filter((f, i) => out.findIndex((g) => g.name === f.name) === i);

@@ -20,7 +20,11 @@ export function missingField(entry: ClientEntry, fields: readonly string[]): str
 }
 
 /** The template with each `{Field}` replaced by the entry's value, through `encode`. Throws when a field is missing. */
-export function fillTemplate(template: string, entry: ClientEntry, encode: (text: string) => string = (t) => t): string {
+export function fillTemplate(
+  template: string,
+  entry: ClientEntry,
+  encode: (text: string) => string = (t) => t,
+): string {
   return template.replace(PLACEHOLDER, (_, name: string) => {
     const text = fieldText(entry.record, name);
     if (text === undefined) throw new Error(`client ${entry.id} has no field ${name} (with a single value)`);

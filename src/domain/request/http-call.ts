@@ -43,7 +43,10 @@ export interface HttpAnswer {
 
 /** Whether an answer's headers state a rate limit: most answers state none, and pay nothing to parse. */
 const statesRateLimit = (h: Record<string, unknown>) =>
-  h['ratelimit-policy'] !== undefined || h['ratelimit'] !== undefined || h['ratelimit-remaining'] !== undefined || h['x-ratelimit-remaining'] !== undefined;
+  h['ratelimit-policy'] !== undefined ||
+  h['ratelimit'] !== undefined ||
+  h['ratelimit-remaining'] !== undefined ||
+  h['x-ratelimit-remaining'] !== undefined;
 
 const DEFAULT_REQUEST = requestOf(DEFAULT_OPTIONS);
 
@@ -78,10 +81,20 @@ export async function callApi(call: HttpCall): Promise<HttpAnswer> {
   const spec = call.request ?? DEFAULT_REQUEST;
   let req: RenderedRequest;
   try {
-    req = await renderRequest(spec, call.apiUrl, call.client, idempotencyKey(call.batchId, call.batchRun, call.client.id), call.token);
+    req = await renderRequest(
+      spec,
+      call.apiUrl,
+      call.client,
+      idempotencyKey(call.batchId, call.batchRun, call.client.id),
+      call.token,
+    );
   } catch (err) {
     if (!(err instanceof RequestShapeError)) throw err;
-    return { verdict: { kind: 'fail', reason: `RequestShape:${redactSecret(err.message, call.token)}` }, status: null, body: '' };
+    return {
+      verdict: { kind: 'fail', reason: `RequestShape:${redactSecret(err.message, call.token)}` },
+      status: null,
+      body: '',
+    };
   }
   if (!call.traceHeaders) return exchange(call, spec, req);
   const answer = await exchange(call, spec, { ...req, headers: { ...req.headers, ...call.traceHeaders } });
@@ -116,7 +129,8 @@ async function exchange(call: HttpCall, spec: RequestSpec, req: RenderedRequest)
       { expiredRegex: call.expiredRegex, isOk: spec.okStatus === '2xx' ? undefined : okStatusSet(spec.okStatus) },
     );
     const kept = redactSecret(text, call.token);
-    if (verdict.kind !== 'success' || spec.result === undefined) return { verdict, status: res.statusCode, body: kept, ...facts };
+    if (verdict.kind !== 'success' || spec.result === undefined)
+      return { verdict, status: res.statusCode, body: kept, ...facts };
     try {
       return { verdict, status: res.statusCode, body: await project(spec.result, kept), ...facts };
     } catch (err) {
@@ -124,7 +138,11 @@ async function exchange(call: HttpCall, spec: RequestSpec, req: RenderedRequest)
     }
   } catch (err) {
     const verdict = classifyRequestError(err);
-    return { verdict: 'reason' in verdict ? { ...verdict, reason: redactSecret(verdict.reason, call.token) } : verdict, status: null, body: '' };
+    return {
+      verdict: 'reason' in verdict ? { ...verdict, reason: redactSecret(verdict.reason, call.token) } : verdict,
+      status: null,
+      body: '',
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -11,13 +11,15 @@ export function parseOkStatus(text: string): StatusSet {
     const m = RANGE.exec(part.trim());
     if (!m) {
       throw new Error(
-        `--ok-status ${JSON.stringify(text)}: ${JSON.stringify(part.trim())} is not a status; use classes such as 2xx, codes such as 409, or ranges such as 200-204`,
+        `--ok-status ${JSON.stringify(text)}: ${JSON.stringify(part.trim())} is not a status; ` +
+          `use classes such as 2xx, codes such as 409, or ranges such as 200-204`,
       );
     }
     if (m[1]) return [Number(m[1]) * 100, Number(m[1]) * 100 + 99] as const;
     const from = Number(m[2]);
     const to = m[3] ? Number(m[3]) : from;
-    if (to < from) throw new Error(`--ok-status ${JSON.stringify(text)}: the range ${part.trim()} ends before it starts`);
+    if (to < from)
+      throw new Error(`--ok-status ${JSON.stringify(text)}: the range ${part.trim()} ends before it starts`);
     return [from, to] as const;
   });
   return (status) => ranges.some(([from, to]) => status >= from && status <= to);

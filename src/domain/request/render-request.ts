@@ -14,7 +14,10 @@ export interface RenderedRequest {
   body?: string;
 }
 
-/** A request that cannot be made for this client (a field missing, a body expression that fails): the client fails, no call is made. */
+/**
+ * A request that cannot be made for this client (a field missing, a body expression that fails): the client fails, no
+ * call is made.
+ */
 export class RequestShapeError extends Error {
   override name = 'RequestShapeError';
 }
@@ -22,7 +25,8 @@ export class RequestShapeError extends Error {
 /** `Name: value` → [name, value]; throws a one-line error naming the fix. */
 export function splitHeader(line: string): [string, string] {
   const i = line.indexOf(':');
-  if (i <= 0) throw new Error(`--header ${JSON.stringify(line)} is not "Name: value"; use e.g. --header 'X-Source: clientsync'`);
+  if (i <= 0)
+    throw new Error(`--header ${JSON.stringify(line)} is not "Name: value"; use e.g. --header 'X-Source: clientsync'`);
   return [line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim()];
 }
 
@@ -40,7 +44,11 @@ export async function renderRequest(
 ): Promise<RenderedRequest> {
   try {
     const url = new URL(clientUrl(apiUrl, entry, spec.body === undefined));
-    const headers: Record<string, string> = { accept: 'application/json', 'cache-control': 'no-cache', 'idempotency-key': idempotencyKey };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'cache-control': 'no-cache',
+      'idempotency-key': idempotencyKey,
+    };
     let body: string | undefined;
     if (spec.body !== undefined) {
       const value = await evaluateExpression('--body', compiledExpression('--body', spec.body), entry.record);

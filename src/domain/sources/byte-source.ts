@@ -33,7 +33,8 @@ function changeOf(recorded: SourceVersion, now: SourceVersion): string | undefin
   if (recorded.etag && now.etag !== recorded.etag) return `its ETag is ${now.etag ?? 'gone'}, was ${recorded.etag}`;
   if (!recorded.etag && recorded.lastModified && now.lastModified !== recorded.lastModified)
     return `it was modified ${now.lastModified ?? '?'}, was ${recorded.lastModified}`;
-  if (Number.isFinite(now.size) && now.size !== recorded.size) return `its size is ${now.size} bytes, was ${recorded.size}`;
+  if (Number.isFinite(now.size) && now.size !== recorded.size)
+    return `its size is ${now.size} bytes, was ${recorded.size}`;
   return undefined;
 }
 
@@ -56,11 +57,13 @@ export async function probeUrl(url: string): Promise<SourceVersion> {
   if (res.status === 404) throw new SourceError(`${sourceName(url)} answered 404 Not Found`, true);
   if (res.status !== 206) {
     throw new SourceError(
-      `${sourceName(url)} does not honour Range requests (answered ${res.status}${res.status === 200 ? ' with the whole file' : ''}); serve it from a server that does (S3, GCS, nginx) or copy it to a path every worker can read`,
+      `${sourceName(url)} does not honour Range requests (answered ${res.status}${res.status === 200 ? ' with the whole file' : ''}); ` +
+        `serve it from a server that does (S3, GCS, nginx) or copy it to a path every worker can read`,
     );
   }
   const version = versionOf(res);
-  if (!Number.isFinite(version.size)) throw new SourceError(`${sourceName(url)} gave no size in Content-Range; serve it from a server that does`);
+  if (!Number.isFinite(version.size))
+    throw new SourceError(`${sourceName(url)} gave no size in Content-Range; serve it from a server that does`);
   return version;
 }
 
@@ -96,17 +99,26 @@ export async function assertFileUnchanged(source: SourceRef): Promise<void> {
   const now = await stat(source.path).catch(() => undefined);
   if (!now) return; // a missing file fails the read itself, naming it
   const changed = (how: string) =>
-    new SourceChangedError(`${source.path} changed since the batch started (${how}); its clients are not read from a different file`);
+    new SourceChangedError(
+      `${source.path} changed since the batch started (${how}); its clients are not read from a different file`,
+    );
   if (now.size !== recorded.size) throw changed(`its size is ${now.size} bytes, was ${recorded.size}`);
   const seen = `${recorded.sha256}:${now.size}:${now.mtimeMs}`;
   if (verified.get(source.path) === seen) return;
   const sha256 = await sha256Of(source.path);
-  if (sha256 !== recorded.sha256) throw changed(`same size, other content: SHA-256 ${sha256.slice(0, 12)}…, was ${recorded.sha256.slice(0, 12)}…`);
+  if (sha256 !== recorded.sha256)
+    throw changed(`same size, other content: SHA-256 ${sha256.slice(0, 12)}…, was ${recorded.sha256.slice(0, 12)}…`);
   verified.set(source.path, seen);
 }
 
-/** The bytes of `source` from `start` on. A source that is no longer the file or object recorded at start is refused. */
-export async function openBytes(source: SourceRef, start: number, highWaterMark = 256 * 1024): Promise<NodeJS.ReadableStream & { destroy(): void }> {
+/**
+ * The bytes of `source` from `start` on. A source that is no longer the file or object recorded at start is refused.
+ */
+export async function openBytes(
+  source: SourceRef,
+  start: number,
+  highWaterMark = 256 * 1024,
+): Promise<NodeJS.ReadableStream & { destroy(): void }> {
   if (!isUrl(source.path)) {
     await assertFileUnchanged(source);
     return createReadStream(source.path, { start, highWaterMark });
@@ -121,7 +133,8 @@ export async function openBytes(source: SourceRef, start: number, highWaterMark 
   const res = await get(source.path, { range: `bytes=${start}-` });
   if (res.status !== 206) {
     await res.body?.cancel();
-    if (res.status >= 500 || res.status === 429) throw new Error(`${sourceName(source.path)} answered ${res.status}; retrying`);
+    if (res.status >= 500 || res.status === 429)
+      throw new Error(`${sourceName(source.path)} answered ${res.status}; retrying`);
     throw new SourceError(`${sourceName(source.path)} answered ${res.status} to a Range request from byte ${start}`);
   }
   try {
@@ -135,5 +148,8 @@ export async function openBytes(source: SourceRef, start: number, highWaterMark 
 
 function assertSame(url: string, recorded: SourceVersion, now: SourceVersion): void {
   const change = changeOf(recorded, now);
-  if (change) throw new SourceChangedError(`${sourceName(url)} changed since the batch started (${change}); its clients are not read from a different file`);
+  if (change)
+    throw new SourceChangedError(
+      `${sourceName(url)} changed since the batch started (${change}); its clients are not read from a different file`,
+    );
 }

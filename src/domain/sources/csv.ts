@@ -10,7 +10,9 @@ import type { ScannedClient } from './seed-json';
  */
 export async function* scanCsv(source: SourceRef, cursor: SourceCursor): AsyncGenerator<ScannedClient> {
   const input = await openBytes(source, cursor.offset);
-  const parser = input.pipe(parse({ info: true, bom: cursor.offset === 0, skip_empty_lines: true, relax_column_count: false }));
+  const parser = input.pipe(
+    parse({ info: true, bom: cursor.offset === 0, skip_empty_lines: true, relax_column_count: false }),
+  );
   let columns = cursor.columns;
   let position = cursor.position;
   try {
@@ -19,7 +21,9 @@ export async function* scanCsv(source: SourceRef, cursor: SourceCursor): AsyncGe
       if (!columns) {
         columns = item.record.map((c) => c.trim());
         if (!columns.includes('ClientId')) {
-          throw new SourceError(`line 1: the CSV header has no ClientId column (found: ${columns.join(', ')}); add one`);
+          throw new SourceError(
+            `line 1: the CSV header has no ClientId column (found: ${columns.join(', ')}); add one`,
+          );
         }
         continue;
       }

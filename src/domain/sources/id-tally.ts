@@ -46,7 +46,10 @@ export class IdTally {
       if (out.length === limit) return out;
       if (count > 1) out.push({ id, count });
     }
-    const rows = this.db?.prepare<[number], { id: string; n: number }>('SELECT id, n FROM ids WHERE n > 1 LIMIT ?').all(limit - out.length) ?? [];
+    const rows =
+      this.db
+        ?.prepare<[number], { id: string; n: number }>('SELECT id, n FROM ids WHERE n > 1 LIMIT ?')
+        .all(limit - out.length) ?? [];
     return [...out, ...rows.map((r) => ({ id: r.id, count: r.n }))];
   }
 

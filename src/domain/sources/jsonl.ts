@@ -4,7 +4,9 @@ import { parseJsonAt, toClientEntry } from './client-entry';
 import type { SourceCursor, SourceRef } from '../../contract/sources';
 import type { ScannedClient } from './seed-json';
 
-/** Yields the clients of a JSON Lines file (one `{"ClientId": …}` per line) from `cursor` on; blank lines are skipped. */
+/**
+ * Yields the clients of a JSON Lines file (one `{"ClientId": …}` per line) from `cursor` on; blank lines are skipped.
+ */
 export async function* scanJsonLines(source: SourceRef, cursor: SourceCursor): AsyncGenerator<ScannedClient> {
   const r = new ByteReader(await openBytes(source, cursor.offset), cursor.offset);
   let position = cursor.position;

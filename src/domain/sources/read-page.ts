@@ -3,9 +3,19 @@ import { assertFileUnchanged, isUrl, probeUrl } from './byte-source';
 import { scanCsv } from './csv';
 import { scanJsonLines } from './jsonl';
 import { scanSeedJson, type ScannedClient } from './seed-json';
-import { SourceError, START_CURSOR, type ClientPage, type SourceCursor, type SourceFormat, type SourceRef } from '../../contract/sources';
+import {
+  SourceError,
+  START_CURSOR,
+  type ClientPage,
+  type SourceCursor,
+  type SourceFormat,
+  type SourceRef,
+} from '../../contract/sources';
 
-/** Picks the reader by the file's ending (a URL's path, without its query): .jsonl/.ndjson, .csv, else the original script's nested JSON. */
+/**
+ * Picks the reader by the file's ending (a URL's path, without its query): .jsonl/.ndjson, .csv, else the original
+ * script's nested JSON.
+ */
 export function detectFormat(path: string): SourceFormat {
   const lower = (isUrl(path) ? new URL(path).pathname : path).toLowerCase();
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
@@ -23,7 +33,9 @@ export function scanSource(source: SourceRef, cursor: SourceCursor = START_CURSO
     case 'seed-json':
       return scanSeedJson(source, cursor);
     case 'redrive':
-      throw new SourceError('a redrive source is read from the results store, by the workers (see store/redrive-source.ts)');
+      throw new SourceError(
+        'a redrive source is read from the results store, by the workers (see store/redrive-source.ts)',
+      );
   }
 }
 

@@ -10,7 +10,16 @@ import { SourceError, type ClientEntry, type SourceCursor, type SourceRef } from
 const CH = { '[': 0x5b, ']': 0x5d, '{': 0x7b, '}': 0x7d, ',': 0x2c, ':': 0x3a, '"': 0x22 } as const;
 
 type State =
-  'top-start' | 'top-elem-first' | 'top-elem' | 'top-next' | 'outer-key-first' | 'outer-key' | 'outer-next' | 'list-first' | 'list-elem' | 'list-next';
+  | 'top-start'
+  | 'top-elem-first'
+  | 'top-elem'
+  | 'top-next'
+  | 'outer-key-first'
+  | 'outer-key'
+  | 'outer-next'
+  | 'list-first'
+  | 'list-elem'
+  | 'list-next';
 
 export interface ScannedClient {
   entry: ClientEntry;
@@ -82,13 +91,18 @@ class SeedScanner {
   private async expect(what: string): Promise<never> {
     const b = await this.r.peek();
     throw new SourceError(
-      b < 0 ? `${this.at()}: the file ends early (truncated JSON?); expected ${what}` : `${this.at()}: expected ${what}, found '${String.fromCharCode(b)}'`,
+      b < 0
+        ? `${this.at()}: the file ends early (truncated JSON?); expected ${what}`
+        : `${this.at()}: expected ${what}, found '${String.fromCharCode(b)}'`,
     );
   }
 
   private async topStart(b: number): Promise<undefined> {
     if (b < 0) throw new SourceError('the file is empty; it should be a JSON array of objects with a ClientList');
-    if (b !== CH['[']) throw new SourceError(`${this.at()}: the top level must be a JSON array of objects with a ClientList (the original script's client_file.json shape)`);
+    if (b !== CH['['])
+      throw new SourceError(
+        `${this.at()}: the top level must be a JSON array of objects with a ClientList (the original script's client_file.json shape)`,
+      );
     await this.r.next();
     this.state = 'top-elem-first';
     return undefined;
@@ -97,7 +111,8 @@ class SeedScanner {
   private async topNext(b: number): Promise<'end' | undefined> {
     if (b === CH[']']) {
       await this.r.next();
-      if ((await this.r.skipWhitespace()) >= 0) throw new SourceError(`${this.at()}: unexpected data after the closing ']'`);
+      if ((await this.r.skipWhitespace()) >= 0)
+        throw new SourceError(`${this.at()}: unexpected data after the closing ']'`);
       return 'end';
     }
     if (this.state === 'top-next') {

@@ -41,7 +41,13 @@ export async function validateSource(source: SourceRef, options: ValidateOptions
     }
     if (total === 0) throw new SourceError(`${sourceName(source.path)} has no clients; nothing to call`);
     const duplicates = tally.duplicates(20);
-    return { total, duplicates, duplicateEntries: tally.duplicateEntries, firstClientId, ...(options.keepFirst ? { first } : {}) };
+    return {
+      total,
+      duplicates,
+      duplicateEntries: tally.duplicateEntries,
+      firstClientId,
+      ...(options.keepFirst ? { first } : {}),
+    };
   } finally {
     tally.close();
   }

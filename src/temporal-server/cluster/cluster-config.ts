@@ -1,5 +1,11 @@
 // The cluster's settings: PostgreSQL from a URL, and each service's ports laid out from the frontend's.
-import { renderServerConfig, SERVICES, type PostgresTarget, type ServiceName, type ServicePorts } from '../server-config';
+import {
+  renderServerConfig,
+  SERVICES,
+  type PostgresTarget,
+  type ServiceName,
+  type ServicePorts,
+} from '../server-config';
 
 export type { PostgresTarget };
 /** The four services of a Temporal cluster, each run as its own process. */
@@ -23,7 +29,8 @@ export const MAX_FRONTEND_PORT = 32767 - 106;
 export function servicePorts(port: number): ServicePorts {
   if (port > MAX_FRONTEND_PORT) {
     throw new Error(
-      `--port ${port} is too high for a cluster: Temporal stores service ports as 16-bit signed numbers; pick one up to ${MAX_FRONTEND_PORT} (the services use it to +106)`,
+      `--port ${port} is too high for a cluster: Temporal stores service ports as 16-bit signed numbers; ` +
+        `pick one up to ${MAX_FRONTEND_PORT} (the services use it to +106)`,
     );
   }
   return {
@@ -39,7 +46,8 @@ export function postgresTarget(url: string): PostgresTarget {
   const u = new URL(url);
   if (!/^postgres(ql)?:$/.test(u.protocol)) throw new Error(`--postgres takes a postgres:// URL, not ${u.protocol}//…`);
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (!database) throw new Error('--postgres needs a database name in the URL, e.g. postgres://user@host:5432/temporal');
+  if (!database)
+    throw new Error('--postgres needs a database name in the URL, e.g. postgres://user@host:5432/temporal');
   return {
     host: u.hostname || '127.0.0.1',
     port: Number(u.port) || 5432,

@@ -28,7 +28,13 @@ async function sqlTool(tool: string, target: PostgresTarget, database: string, a
 }
 
 async function withAdmin<T>(target: PostgresTarget, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: target.host, port: target.port, user: target.user, password: target.password, database: 'postgres' });
+  const client = new pg.Client({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     return await fn(client);
@@ -38,7 +44,13 @@ async function withAdmin<T>(target: PostgresTarget, fn: (c: pg.Client) => Promis
 }
 
 async function hasSchemaVersion(target: PostgresTarget, database: string): Promise<boolean> {
-  const client = new pg.Client({ host: target.host, port: target.port, user: target.user, password: target.password, database });
+  const client = new pg.Client({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database,
+  });
   await client.connect();
   try {
     const { rows } = await client.query("SELECT to_regclass('schema_version') IS NOT NULL AS present");
@@ -54,12 +66,19 @@ async function hasSchemaVersion(target: PostgresTarget, database: string): Promi
  * again changes nothing: setup runs only where there is no schema yet, and update-schema stops at the
  * current version.
  */
-export async function ensureClusterSchemas(tool: string, schemas: string, target: PostgresTarget, log: (line: string) => void): Promise<void> {
+export async function ensureClusterSchemas(
+  tool: string,
+  schemas: string,
+  target: PostgresTarget,
+  log: (line: string) => void,
+): Promise<void> {
   const pairs: Array<[string, string]> = [
     [target.database, 'temporal'],
     [`${target.database}_visibility`, 'visibility'],
   ];
-  const existing = await withAdmin(target, async (c) => (await c.query('SELECT datname FROM pg_database')).rows.map((r) => String(r.datname)));
+  const existing = await withAdmin(target, async (c) =>
+    (await c.query('SELECT datname FROM pg_database')).rows.map((r) => String(r.datname)),
+  );
   for (const [database, kind] of pairs) {
     if (!existing.includes(database)) {
       await sqlTool(tool, target, database, ['create-database']);

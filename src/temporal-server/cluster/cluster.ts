@@ -2,7 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serverAnswers } from '../../connection/connection';
 import { prepareNamespace } from '../namespace';
-import { DYNAMIC_CONFIG_FILE, resolveBinary, resolveServerSchemas, TEMPORAL_SERVER, TEMPORAL_SQL_TOOL, TEMPORAL_UI_SERVER } from '../provision';
+import {
+  DYNAMIC_CONFIG_FILE,
+  resolveBinary,
+  resolveServerSchemas,
+  TEMPORAL_SERVER,
+  TEMPORAL_SQL_TOOL,
+  TEMPORAL_UI_SERVER,
+} from '../provision';
 import { renderWebConfig } from '../server-config';
 import { recordServer } from '../server-record';
 import { supervise, type Supervised } from '../supervisor';
@@ -63,7 +70,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   });
   await writeFile(path.join(configDir, 'cluster.yaml'), config, { mode: 0o600 });
   await writeFile(path.join(uiDir, 'base.yaml'), '', { mode: 0o600 });
-  await writeFile(path.join(uiDir, 'cluster.yaml'), renderWebConfig(`${opts.ip}:${opts.port}`, opts.ip, opts.uiPort), { mode: 0o600 });
+  await writeFile(path.join(uiDir, 'cluster.yaml'), renderWebConfig(`${opts.ip}:${opts.port}`, opts.ip, opts.uiPort), {
+    mode: 0o600,
+  });
 
   const address = `${opts.ip}:${opts.port}`;
   const service = (name: ClusterService) =>
@@ -74,7 +83,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       log: opts.log,
     });
   const services = Object.fromEntries(CLUSTER_SERVICES.map((name) => [name, service(name)])) as Cluster['services'];
-  services.ui = supervise({ name: 'Temporal Web', command: bins.ui, args: ['--root', '/', '--config', uiDir, '--env', 'cluster', 'start'], log: opts.log });
+  services.ui = supervise({
+    name: 'Temporal Web',
+    command: bins.ui,
+    args: ['--root', '/', '--config', uiDir, '--env', 'cluster', 'start'],
+    log: opts.log,
+  });
   let forget = () => {};
   const stop = async () => {
     forget();

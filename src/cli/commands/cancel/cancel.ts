@@ -8,7 +8,9 @@ export async function cancel(batchId: string, io: CliIO): Promise<BatchSummary> 
     const { handle } = await getRunningBatch(client, batchId, 'cancel');
     await handle.cancel();
     const summary = (await handle.result()) as BatchSummary;
-    io.out(`Cancelled ${batchId}: ${summary.processed} of ${summary.total} processed (${summary.succeeded} succeeded, ${summary.failed} failed).`);
+    io.out(
+      `Cancelled ${batchId}: ${summary.processed} of ${summary.total} processed (${summary.succeeded} succeeded, ${summary.failed} failed).`,
+    );
     return summary;
   });
 }

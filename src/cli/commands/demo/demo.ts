@@ -64,7 +64,15 @@ async function tellStory(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
   const { bundle, buildId } = await bundleBuild(workflowsPath());
   const deployment = { deploymentName: DEMO_QUEUE, buildId };
   const tracing = await startTracing('clientsync-demo');
-  const worker = await createWorker({ connection, namespace: target.namespace, taskQueue: DEMO_QUEUE, store, workflowBundle: bundle, deployment, tracing });
+  const worker = await createWorker({
+    connection,
+    namespace: target.namespace,
+    taskQueue: DEMO_QUEUE,
+    store,
+    workflowBundle: bundle,
+    deployment,
+    tracing,
+  });
   const running = worker.run();
 
   try {
@@ -76,7 +84,14 @@ async function tellStory(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
     await writeFile(tokenFile, await fetchToken(api.origin), { mode: 0o600 });
     io.out(`2. Starting a batch over ${opts.clients} clients in ${clientsFile}:`);
     const { batchId } = await start(
-      { clients: clientsFile, apiUrl: api.baseUrl, tokenFile, concurrency: 8, id: `demo-${Date.now().toString(36)}`, taskQueue: DEMO_QUEUE },
+      {
+        clients: clientsFile,
+        apiUrl: api.baseUrl,
+        tokenFile,
+        concurrency: 8,
+        id: `demo-${Date.now().toString(36)}`,
+        taskQueue: DEMO_QUEUE,
+      },
       io,
     );
 
@@ -87,7 +102,9 @@ async function tellStory(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
         onProgress: async (progress) => {
           if (progress.state !== 'waiting-for-token') return;
           if (io.isTTY) io.out('');
-          io.out(`3. The token expired: the batch is waiting for tokenRefreshed, resume from ClientId ${progress.resumeFromClientId}.`);
+          io.out(
+            `3. The token expired: the batch is waiting for tokenRefreshed, resume from ClientId ${progress.resumeFromClientId}.`,
+          );
           io.out('   Getting a new token and running `clientsync refresh-token` with it:');
           await writeFile(tokenFile, await fetchToken(api.origin), { mode: 0o600 });
           await refreshToken(batchId, { tokenFile }, io);
@@ -100,7 +117,8 @@ async function tellStory(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
     );
     if (final.failure) io.out(`   Why it failed: ${final.failure}`);
     io.out(
-      `   The API's ledger: ${opts.clients - check.missing.length} clients called successfully, ${check.missing.length} missing, ${check.repeated.length} called twice.`,
+      `   The API's ledger: ${opts.clients - check.missing.length} clients called successfully, ` +
+        `${check.missing.length} missing, ${check.repeated.length} called twice.`,
     );
     const resultsFile = path.join(dir, 'results.json');
     await results(batchId, { out: resultsFile, format: 'json' }, io);

@@ -42,7 +42,15 @@ export async function list(opts: { json?: boolean; limit?: number }, io: CliIO):
     else {
       io.out(['BATCH', 'STATE', 'PROGRESS', 'FAILED', 'STARTED'].join('\t'));
       for (const r of rows) {
-        io.out([r.batchId, r.state ?? r.status.toLowerCase(), `${r.processed ?? 0}/${r.total ?? '?'}`, r.failed ?? 0, r.startTime].join('\t'));
+        io.out(
+          [
+            r.batchId,
+            r.state ?? r.status.toLowerCase(),
+            `${r.processed ?? 0}/${r.total ?? '?'}`,
+            r.failed ?? 0,
+            r.startTime,
+          ].join('\t'),
+        );
       }
     }
     return rows;

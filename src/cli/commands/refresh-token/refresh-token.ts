@@ -17,7 +17,9 @@ import { readTokenInput, type TokenFlags } from '../../token-input';
 export async function refreshToken(batchId: string, flags: TokenFlags, io: CliIO): Promise<BatchProgress> {
   const token = await readTokenInput(flags, io);
   const expiresAt = token ? jwtExpiry(token) : undefined;
-  const arg: TokenRefreshedInput = token ? { sealedToken: sealToken(token, await loadSealKey({ create: true })), ...(expiresAt ? { expiresAt } : {}) } : {};
+  const arg: TokenRefreshedInput = token
+    ? { sealedToken: sealToken(token, await loadSealKey({ create: true })), ...(expiresAt ? { expiresAt } : {}) }
+    : {};
   return withClient(async (client) => {
     const handle = client.workflow.getHandle(batchId);
     // The Update goes first: the batch resumes on it, and asking its state before would delay that by two
@@ -34,14 +36,22 @@ export async function refreshToken(batchId: string, flags: TokenFlags, io: CliIO
 }
 
 /** The Update's answer, or the signal's for a batch that has no Update handler. */
-async function send(handle: WorkflowHandle, arg: TokenRefreshedInput, batchId: string, withToken: boolean): Promise<string> {
+async function send(
+  handle: WorkflowHandle,
+  arg: TokenRefreshedInput,
+  batchId: string,
+  withToken: boolean,
+): Promise<string> {
   try {
     return (await handle.executeUpdate(refreshTokenUpdate, { args: [arg] })).message;
   } catch (err) {
     if (!(err instanceof WorkflowUpdateFailedError)) throw err;
     const reason = err.cause?.message ?? err.message;
-    if (!reason.startsWith('No registered handler for update')) throw new UserError(`batch ${batchId} refused the refresh: ${reason}`);
+    if (!reason.startsWith('No registered handler for update'))
+      throw new UserError(`batch ${batchId} refused the refresh: ${reason}`);
   }
   await handle.signal(tokenRefreshedSignal, arg);
-  return withToken ? `Sent tokenRefreshed to ${batchId} with a new token.` : `Sent tokenRefreshed to ${batchId}; workers will re-read their own token source.`;
+  return withToken
+    ? `Sent tokenRefreshed to ${batchId} with a new token.`
+    : `Sent tokenRefreshed to ${batchId}; workers will re-read their own token source.`;
 }

@@ -13,7 +13,9 @@ export function defineResults(program: Command, io: CliIO, commands: Commands): 
       .argument('<batchId>')
       .option('--out <file>', 'write to a file (default: stdout)')
       .addOption(
-        new Option('--format <format>', "json: the original script's [{client, data}]; jsonl: one per line").choices(['json', 'jsonl']).default('json'),
+        new Option('--format <format>', "json: the original script's [{client, data}]; jsonl: one per line")
+          .choices(['json', 'jsonl'])
+          .default('json'),
       )
       .addOption(runOption())
       .action(async (id: string, o) => void (await commands.results(id, o, io))),

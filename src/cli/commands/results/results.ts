@@ -17,7 +17,8 @@ export interface ResultsOptions {
  * `[{"client": {...}, "data": {...}}]`; `jsonl` is one such object per line.
  */
 export async function results(batchId: string, opts: ResultsOptions, io: CliIO): Promise<number> {
-  if (opts.format !== 'json' && opts.format !== 'jsonl') throw new UserError(`--format must be json or jsonl, not ${opts.format}`);
+  if (opts.format !== 'json' && opts.format !== 'jsonl')
+    throw new UserError(`--format must be json or jsonl, not ${opts.format}`);
   const store = await openCliStore();
   let file: WriteStream | undefined;
   const write = async (s: string) => {

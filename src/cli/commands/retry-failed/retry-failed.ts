@@ -25,13 +25,15 @@ export interface RetryFailedOptions extends TokenFlags {
 export async function retryFailed(batchId: string, opts: RetryFailedOptions, io: CliIO): Promise<StartResult> {
   const { original, firstRunId } = await withClient(async (client) => {
     const view = await getBatch(client, batchId);
-    if (!isFinal(view.progress)) throw new UserError(`batch ${batchId} is still ${view.progress.state}; retry its failures once it has ended`);
+    if (!isFinal(view.progress))
+      throw new UserError(`batch ${batchId} is still ${view.progress.state}; retry its failures once it has ended`);
     return { original: await batchInput(view.handle), firstRunId: view.progress.batchRun };
   });
   const newId = opts.id ?? `${batchId}-retry-${Date.now().toString(36)}`;
   const prepared: StartOptions['prepared'] = await withCliStore(async (store) => {
     // The batch Temporal knows under the id, unless --run names another that used it.
-    const key = opts.run === undefined ? batchKey(batchId, firstRunId) : await batchUnderId(store, batchId, opts.run, io);
+    const key =
+      opts.run === undefined ? batchKey(batchId, firstRunId) : await batchUnderId(store, batchId, opts.run, io);
     // The workers read the failed clients from this store; a worker with another refuses to.
     const redrive = { batchId: key.id, batchRun: key.firstRunId, store: store.identity.id };
     const source: SourceRef = { path: `failed clients of ${batchId}`, format: 'redrive', redrive };

@@ -17,9 +17,15 @@ export function defineServer(program: Command, io: CliIO, commands: Commands): v
         '--postgres <url>',
         'a Temporal cluster on this PostgreSQL (postgres://user:pass@host:5432/db; visibility in db_visibility) instead of the SQLite dev server',
       )
-      .option('--ip <address>', 'with --postgres: address the cluster binds and advertises, for workers on other hosts', '127.0.0.1')
+      .option(
+        '--ip <address>',
+        'with --postgres: address the cluster binds and advertises, for workers on other hosts',
+        '127.0.0.1',
+      )
       .addOption(
-        new Option('--history-shards <n>', "with --postgres: history shards, fixed for the database's life").default(4).argParser(wholeNumber(1, 16384)),
+        new Option('--history-shards <n>', "with --postgres: history shards, fixed for the database's life")
+          .default(4)
+          .argParser(wholeNumber(1, 16384)),
       )
       .option('--install-only', "only build or find the binaries (with --postgres: the cluster's), then exit")
       .action((o) => commands.server(o, io)),

@@ -39,7 +39,11 @@ export const DEFAULT_HISTORY_SHARDS = 4;
  * `clientsync server`: the Temporal dev server on a SQLite file, so batches survive a restart; with
  * `--postgres URL`, a cluster on PostgreSQL with each service in its own process.
  */
-export async function server(opts: ServerOptions, io: CliIO, stopWhen: Promise<unknown> = untilSignal()): Promise<void> {
+export async function server(
+  opts: ServerOptions,
+  io: CliIO,
+  stopWhen: Promise<unknown> = untilSignal(),
+): Promise<void> {
   if (opts.postgres) {
     try {
       postgresTarget(opts.postgres);
@@ -53,7 +57,11 @@ export async function server(opts: ServerOptions, io: CliIO, stopWhen: Promise<u
       const bins = await resolveClusterBinaries(io.err);
       io.out(`cluster binaries: ${bins.server}, ${bins.sqlTool}, ${bins.ui}; schemas ${bins.schemas}`);
     } else {
-      const bins = [await resolveBinary(TEMPORAL_SERVER, io.err), await resolveBinary(SQLITE_PREPARE, io.err), await resolveBinary(TEMPORAL_UI_SERVER, io.err)];
+      const bins = [
+        await resolveBinary(TEMPORAL_SERVER, io.err),
+        await resolveBinary(SQLITE_PREPARE, io.err),
+        await resolveBinary(TEMPORAL_UI_SERVER, io.err),
+      ];
       io.out(`dev server binaries: ${bins.map((b) => `${b.path} (${b.source})`).join(', ')}`);
     }
     return;
@@ -68,7 +76,8 @@ export async function server(opts: ServerOptions, io: CliIO, stopWhen: Promise<u
   const dev = await startDevServer({ port: opts.port, uiPort: opts.uiPort, dbFile, log: io.err });
   const web = (await isReady(dev.web?.ready)) ? dev.uiUrl : `${dev.uiUrl} (once built)`;
   io.out(
-    `Temporal dev server ready: gRPC ${dev.address}, Temporal Web ${web}, database ${path.resolve(dbFile)} (server v${TEMPORAL_SERVER_VERSION}, Web v${TEMPORAL_UI_VERSION})`,
+    `Temporal dev server ready: gRPC ${dev.address}, Temporal Web ${web}, ` +
+      `database ${path.resolve(dbFile)} (server v${TEMPORAL_SERVER_VERSION}, Web v${TEMPORAL_UI_VERSION})`,
   );
   io.out('Press Ctrl-C to stop.');
   await Promise.race([stopWhen, new Promise((r) => dev.child.once('exit', r))]);
@@ -78,7 +87,10 @@ export async function server(opts: ServerOptions, io: CliIO, stopWhen: Promise<u
 
 /** Whether Temporal Web answers already, or soon: a server never waits for Web's first build. */
 async function isReady(ready: Promise<boolean> | undefined): Promise<boolean> {
-  return Promise.race([ready ?? Promise.resolve(false), new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref())]);
+  return Promise.race([
+    ready ?? Promise.resolve(false),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref()),
+  ]);
 }
 
 async function cluster(opts: ServerOptions, io: CliIO, stopWhen: Promise<unknown>): Promise<void> {
@@ -93,7 +105,9 @@ async function cluster(opts: ServerOptions, io: CliIO, stopWhen: Promise<unknown
     log: io.err,
   });
   io.out(
-    `Temporal cluster ready: gRPC ${c.address}, Temporal Web ${c.uiUrl}, PostgreSQL ${target.host}:${target.port}/${target.database} (+ ${target.database}_visibility); frontend, history, matching and worker each in its own process (server v${TEMPORAL_SERVER_VERSION}, Web v${TEMPORAL_UI_VERSION})`,
+    `Temporal cluster ready: gRPC ${c.address}, Temporal Web ${c.uiUrl}, ` +
+      `PostgreSQL ${target.host}:${target.port}/${target.database} (+ ${target.database}_visibility); ` +
+      `frontend, history, matching and worker each in its own process (server v${TEMPORAL_SERVER_VERSION}, Web v${TEMPORAL_UI_VERSION})`,
   );
   io.out('Press Ctrl-C to stop.');
   await stopWhen;

@@ -9,12 +9,18 @@ import type { Commands } from '..';
 export function defineSet(program: Command, io: CliIO, commands: Commands): void {
   withExample(
     withBatchOptions(
-      program.command('set').description("change a running batch's limits (recorded in its history)").argument('<batchId>'),
+      program
+        .command('set')
+        .description("change a running batch's limits (recorded in its history)")
+        .argument('<batchId>'),
       OPTION_TABLE.filter((row) => row.settable),
       'set',
     )
       .option('--no-max-failures', 'no failure threshold')
-      .action(async (id: string, o) => void (await commands.set(id, { ...o, maxFailures: o.maxFailures === false ? null : o.maxFailures }, io))),
+      .action(
+        async (id: string, o) =>
+          void (await commands.set(id, { ...o, maxFailures: o.maxFailures === false ? null : o.maxFailures }, io)),
+      ),
     'clientsync set sync-2026-11-27 --rps 20 --max-failures 5%',
   );
 }

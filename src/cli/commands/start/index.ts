@@ -13,10 +13,22 @@ export function defineStart(program: Command, io: CliIO, commands: Commands): vo
     withBatchOptions(
       tokenOptions(program.command('start'))
         .description('validate a clients file and start a batch')
-        .requiredOption('--clients <file>', "clients file or http(s) URL (read with Range): the original script's nested JSON, JSON Lines or CSV")
-        .option('--api-url <url>', "API URL; each {Field} is the client's field (e.g. {ClientId}), else the id is appended (default: env API_BASE_URL)")
+        .requiredOption(
+          '--clients <file>',
+          "clients file or http(s) URL (read with Range): the original script's nested JSON, JSON Lines or CSV",
+        )
+        .option(
+          '--api-url <url>',
+          "API URL; each {Field} is the client's field (e.g. {ClientId}), else the id is appended (default: env API_BASE_URL)",
+        )
         .option('--id <batchId>', 'batch id (also the workflow id)')
-        .addOption(new Option('--format <format>', 'source format (default: by file ending)').choices(['seed-json', 'jsonl', 'csv']))
+        .addOption(
+          new Option('--format <format>', 'source format (default: by file ending)').choices([
+            'seed-json',
+            'jsonl',
+            'csv',
+          ]),
+        )
         .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
         .option('--worker-token', "use the workers' own token source instead of passing one")
         .addOption(

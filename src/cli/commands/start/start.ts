@@ -22,7 +22,13 @@ import { UserError } from '../../../contract/errors';
 import { attributeOf, OPTION_TABLE, setOption, type TableFlags } from '../../../contract/option-table';
 import { startBatchWorkflow } from '../../../connection/start-batch';
 import type { BatchInput } from '../../../contract/batch-input';
-import { recordedOptions, requestOf, resolveOptions, type BatchOptionsInput, type RequestSpec } from '../../../contract/options';
+import {
+  recordedOptions,
+  requestOf,
+  resolveOptions,
+  type BatchOptionsInput,
+  type RequestSpec,
+} from '../../../contract/options';
 import type { StoreIdentity } from '../../../contract/store-identity';
 import { loadSealKey, sealToken } from '../../../token/seal';
 import { jwtExpiry } from '../../../token/token-expiry';
@@ -57,7 +63,10 @@ export interface StartOptions extends TokenFlags, TableFlags {
   retryOf?: string;
   /** Set by retry-failed: the redriven batch's options, which the flags above override. */
   baseOptions?: BatchOptionsInput;
-  /** Set by retry-failed: a source already checked (the failed clients in the results store), instead of --clients, and that store. */
+  /**
+   * Set by retry-failed: a source already checked (the failed clients in the results store), instead of --clients, and
+   * that store.
+   */
   prepared?: { source: SourceRef; report: SourceReport; store?: StoreIdentity };
 }
 
@@ -83,11 +92,18 @@ const SHOWN_REQUESTS = 3;
  * Checks the clients file (or URL) to the end, each entry against what the request needs of it, and says
  * what the batch will read.
  */
-async function readSource(opts: StartOptions, check?: (entry: ClientEntry) => void): Promise<{ source: SourceRef; report: SourceReport }> {
+async function readSource(
+  opts: StartOptions,
+  check?: (entry: ClientEntry) => void,
+): Promise<{ source: SourceRef; report: SourceReport }> {
   const remote = isUrl(opts.clients);
-  const source: SourceRef = { path: remote ? opts.clients : path.resolve(opts.clients), format: opts.format ?? detectFormat(opts.clients) };
+  const source: SourceRef = {
+    path: remote ? opts.clients : path.resolve(opts.clients),
+    format: opts.format ?? detectFormat(opts.clients),
+  };
   try {
-    // A URL's size and ETag, or a file's size and SHA-256, are recorded now, so a page read later from a changed one is refused.
+    // A URL's size and ETag, or a file's size and SHA-256, are recorded now, so a page read later from a changed one is
+    // refused.
     // Validation reads the recorded version, so a file changed while it is validated is refused too.
     if (remote) source.version = await probeUrl(source.path);
     else if (await isFile(source.path)) source.version = await fileVersion(source.path);
@@ -102,9 +118,13 @@ async function readSource(opts: StartOptions, check?: (entry: ClientEntry) => vo
 }
 
 /** Everything start checks before it touches Temporal: a bad input starts nothing. */
-export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ input: BatchInput; report: SourceReport; request: RequestSpec }> {
+export async function prepareStart(
+  opts: StartOptions,
+  io: CliIO,
+): Promise<{ input: BatchInput; report: SourceReport; request: RequestSpec }> {
   const apiUrl = opts.apiUrl ?? process.env.API_BASE_URL ?? '';
-  if (!apiUrl && (!opts.dryRun || opts.showRequest)) throw new UserError('no API URL: pass --api-url URL or set API_BASE_URL');
+  if (!apiUrl && (!opts.dryRun || opts.showRequest))
+    throw new UserError('no API URL: pass --api-url URL or set API_BASE_URL');
   const options = await optionsOf(opts);
   const request = requestOf(resolveOptions(options));
   try {
@@ -113,26 +133,41 @@ export async function prepareStart(opts: StartOptions, io: CliIO): Promise<{ inp
   } catch (err) {
     throw new UserError((err as Error).message);
   }
-  if (opts.onWaitTimeout && opts.onWaitTimeout !== 'keep-waiting' && !(opts.waitTimeout ?? opts.baseOptions?.waitTimeoutMs)) {
+  if (
+    opts.onWaitTimeout &&
+    opts.onWaitTimeout !== 'keep-waiting' &&
+    !(opts.waitTimeout ?? opts.baseOptions?.waitTimeoutMs)
+  ) {
     throw new UserError(`--on-wait-timeout ${opts.onWaitTimeout} needs --wait-timeout, e.g. --wait-timeout 2h`);
   }
   if (opts.localCalls && opts.clientsPerActivity !== undefined && opts.clientsPerActivity !== 1) {
-    throw new UserError('--local-calls runs one client per local activity: drop --clients-per-activity, or drop --local-calls to call in chunks');
+    throw new UserError(
+      '--local-calls runs one client per local activity: drop --clients-per-activity, or drop --local-calls to call in chunks',
+    );
   }
   const token = await readTokenInput(opts, io);
   if (!token && !opts.workerToken && !opts.dryRun) {
-    throw new UserError("no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers' own)");
+    throw new UserError(
+      "no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers' own)",
+    );
   }
-  if (token && request.auth === 'basic' && !token.includes(':')) throw new UserError('--auth basic takes the token as user:password; the token has no ":"');
-  const { source, report } = opts.prepared ?? (await readSource(opts, apiUrl ? entryFieldCheck(request, apiUrl) : undefined));
+  if (token && request.auth === 'basic' && !token.includes(':'))
+    throw new UserError('--auth basic takes the token as user:password; the token has no ":"');
+  const { source, report } =
+    opts.prepared ?? (await readSource(opts, apiUrl ? entryFieldCheck(request, apiUrl) : undefined));
   await checkBodyOnEntries(request, report.first ?? []).catch((err: Error) => {
     throw new UserError(`${sourceName(opts.clients)}: ${err.message}`);
   });
   // The batch writes to the store this host names; workers with another refuse it, so outcomes never scatter.
   const store = opts.dryRun ? undefined : (opts.prepared?.store ?? (await withCliStore(async (s) => s.identity)));
-  const sealedNotifyUrl = opts.notify && !opts.dryRun ? sealToken(opts.notify, await loadSealKey({ create: true })) : opts.baseSealedNotifyUrl;
+  const sealedNotifyUrl =
+    opts.notify && !opts.dryRun
+      ? sealToken(opts.notify, await loadSealKey({ create: true }))
+      : opts.baseSealedNotifyUrl;
   const expiresAt = token ? jwtExpiry(token) : undefined;
-  const batchId = opts.id ?? `batch-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(36).slice(2, 6)}`;
+  const batchId =
+    opts.id ??
+    `batch-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${Math.random().toString(36).slice(2, 6)}`;
   const input: BatchInput = {
     batchId,
     source,
@@ -168,7 +203,12 @@ async function optionsOf(opts: StartOptions): Promise<BatchOptionsInput> {
 }
 
 /** The first requests, exactly as the batch will send them, the credential REDACTED. */
-async function showRequests(input: BatchInput, request: RequestSpec, first: readonly ClientEntry[], io: CliIO): Promise<void> {
+async function showRequests(
+  input: BatchInput,
+  request: RequestSpec,
+  first: readonly ClientEntry[],
+  io: CliIO,
+): Promise<void> {
   for (const entry of first.slice(0, SHOWN_REQUESTS)) {
     // The first run id is known once the batch starts; until then the key shows where it goes.
     const key = `${idempotencyKey(input.batchId, undefined, '')}<first run id>:${encodeURIComponent(entry.id)}`;
@@ -185,7 +225,9 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
       .slice(0, 5)
       .map((d) => `${d.id} ×${d.count}`)
       .join(', ');
-    io.err(`warning: ${report.duplicateEntries} duplicate entries (${sample}${report.duplicates.length > 5 ? ', …' : ''}); each ClientId is called once`);
+    io.err(
+      `warning: ${report.duplicateEntries} duplicate entries (${sample}${report.duplicates.length > 5 ? ', …' : ''}); each ClientId is called once`,
+    );
   }
   if (opts.showRequest) await showRequests(input, request, report.first ?? [], io);
   if (opts.dryRun) {
@@ -197,7 +239,9 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
     if (url) input.webUrl = url;
     const handle = await startBatchWorkflow(client, input, opts.taskQueue).catch((err: unknown) => {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new UserError(`a batch with id ${input.batchId} already exists; pick another --id (\`clientsync status ${input.batchId}\` shows it)`);
+        throw new UserError(
+          `a batch with id ${input.batchId} already exists; pick another --id (\`clientsync status ${input.batchId}\` shows it)`,
+        );
       }
       throw err;
     });

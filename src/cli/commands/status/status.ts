@@ -37,7 +37,12 @@ export async function status(batchId: string, opts: StatusOptions, io: CliIO): P
  * Redraws the progress line (or prints JSON lines) until the batch reaches a final state. Off a terminal
  * the lines are a log: one per state change and at most one per `plainLineEveryMs` between.
  */
-export async function watchBatch(client: Client, batchId: string, io: CliIO, opts: WatchOptions = {}): Promise<BatchProgress> {
+export async function watchBatch(
+  client: Client,
+  batchId: string,
+  io: CliIO,
+  opts: WatchOptions = {},
+): Promise<BatchProgress> {
   let prev: { at: number; processed: number } | undefined;
   let speed = 0;
   let printed: { at: number; state: string } | undefined;
@@ -48,11 +53,20 @@ export async function watchBatch(client: Client, batchId: string, io: CliIO, opt
     const now = { at: Date.now(), processed: progress.processed };
     first ??= now;
     // Smoothed over about the last 3 s, whatever the poll interval.
-    if (prev) speed = speed === 0 ? rateBetween(prev, now) : speed + (rateBetween(prev, now) - speed) * Math.min(1, (now.at - prev.at) / 3000);
+    if (prev)
+      speed =
+        speed === 0
+          ? rateBetween(prev, now)
+          : speed + (rateBetween(prev, now) - speed) * Math.min(1, (now.at - prev.at) / 3000);
     prev = now;
     // The last line says the average over the whole watch, not the last few seconds' tail.
     if (isFinal(progress) && now.at - first.at >= 1000) speed = rateBetween(first, now);
-    const due = io.isTTY || !printed || printed.state !== progress.state || now.at - printed.at >= (opts.plainLineEveryMs ?? 0) || isFinal(progress);
+    const due =
+      io.isTTY ||
+      !printed ||
+      printed.state !== progress.state ||
+      now.at - printed.at >= (opts.plainLineEveryMs ?? 0) ||
+      isFinal(progress);
     if (due) {
       if (opts.json) io.out(JSON.stringify(progress));
       else io.redraw(progressLine(progress, speed));

@@ -26,13 +26,15 @@ export interface WorkerCommandOptions {
 function metricsAddress(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   const m = /^(.+):(\d{1,5})$/.exec(value);
-  if (!m || Number(m[2]) > 65535) throw new UserError(`--metrics ${JSON.stringify(value)} is not host:port; use e.g. --metrics 0.0.0.0:9464`);
+  if (!m || Number(m[2]) > 65535)
+    throw new UserError(`--metrics ${JSON.stringify(value)} is not host:port; use e.g. --metrics 0.0.0.0:9464`);
   return value;
 }
 
 /** A deployment name as the server takes it: it separates names from build ids with '.' and ':'. */
 function deploymentName(name: string): string {
-  if (!name || /[.:]/.test(name)) throw new UserError(`--deployment ${JSON.stringify(name)}: a name without '.' or ':' is needed, e.g. clientsync`);
+  if (!name || /[.:]/.test(name))
+    throw new UserError(`--deployment ${JSON.stringify(name)}: a name without '.' or ':' is needed, e.g. clientsync`);
   return name;
 }
 
