@@ -17,7 +17,7 @@ export async function batchUnderId(
     const matches = runs.filter((r) => r.firstRunId.startsWith(run));
     if (matches.length !== 1) {
       const known =
-        runs.map((r) => `${r.firstRunId || '(before run ids)'} started ${r.startedAt}`).join('; ') || 'none';
+        runs.map((r) => `${r.firstRunId || '(none)'} started ${r.startedAt}`).join('; ') || 'none';
       throw new UserError(
         `${matches.length ? 'several' : 'no'} batches under id ${batchId} have a first run id starting with ${run}; pass one of: ${known}`,
       );
