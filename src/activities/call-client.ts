@@ -7,7 +7,8 @@ import { batchKey, settledByClaim, type BatchKey, type ResultsStore } from '../s
 import { CallGate } from './call-gate';
 import { expectedFailure, outcomeLine } from './expected-failures';
 import { meteredCall } from '../telemetry/call-metrics';
-import { recordAnswer, type ClientOutcome } from './record-answer';
+import type { ClientOutcome } from '../contract/batch-input';
+import { recordAnswer } from './record-answer';
 import { checkStore } from './store-check';
 import { Pacer } from './pacer';
 import type { TokenResolver } from './token-resolver';

@@ -12,11 +12,11 @@ import type { HttpAnswer } from '../domain/request/http-call';
 import { CallGate } from './call-gate';
 import { OUTAGE_HOLD_REASON, PaceGate } from './pace-gate';
 import { Pacer } from './pacer';
-import { recordAnswer, type ClientOutcome } from './record-answer';
+import type { ClientOutcome } from '../contract/batch-input';
+import { recordAnswer } from './record-answer';
 import { checkStore } from './store-check';
 import type { TokenResolver } from './token-resolver';
 
-export type { ClientOutcome } from './record-answer';
 
 /** A paced chunk hands a client whose call met a transient answer back to the workflow, to be called again later. */
 export type ChunkOutcome = ClientOutcome | 'retry';

@@ -15,7 +15,7 @@ import { tokenProviderFromEnv, type TokenProvider } from '../token/token-provide
 import { countProcessed, labelsOf } from '../telemetry/call-metrics';
 
 export type { CallClientInput, CallClientOutput, TransientDetails } from './call-client';
-export type { CallClientsInput, CallClientsOutput, ChunkOutcome, ChunkRetry, ClientOutcome } from './call-clients';
+export type { CallClientsInput, CallClientsOutput, ChunkOutcome, ChunkRetry } from './call-clients';
 export type { ReadClientsPageInput, InspectSourceInput } from './source-activities';
 export type { RefreshTokenInput, RefreshTokenOutput } from './refresh-token';
 export type { NotifyInput, NotifyOutput } from './notify';

@@ -1,12 +1,10 @@
 import type { Context } from '@temporalio/activity';
+import type { ClientOutcome } from '../contract/batch-input';
 import type { ClientEntry } from '../contract/sources';
 import type { BatchKey, ResultsStore } from '../store/results-store';
 import { countProcessed, labelsOf } from '../telemetry/call-metrics';
 import type { HttpAnswer } from '../domain/request/http-call';
 import { outcomeLine, resultProblemLine } from './expected-failures';
-
-/** How a client's call ended for good: in one activity per client, a chunk, or a probe. */
-export type ClientOutcome = 'succeeded' | 'failed' | 'duplicate';
 
 /**
  * Records a client's last answer, after `attempts` calls: its success with the body the store keeps, or its
@@ -19,7 +17,7 @@ export async function recordAnswer(
   answer: Pick<HttpAnswer, 'verdict' | 'status' | 'body' | 'resultProblem'>,
   attempts: number,
   log: Context['log'],
-): Promise<'succeeded' | 'failed'> {
+): Promise<Exclude<ClientOutcome, 'duplicate'>> {
   const { verdict, status } = answer;
   if (verdict.kind === 'success') {
     const line = answer.resultProblem && resultProblemLine(key.id, client.id, answer.resultProblem);

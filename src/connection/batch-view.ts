@@ -58,7 +58,7 @@ async function finishedProgress(handle: WorkflowHandle, batchId: string): Promis
   } catch (err) {
     // cancelled before it could end with a summary, failed, terminated or timed out: no summary, but the reason
     if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) cancelled = true;
-    else failure = failureMessage(err);
+    else failure = endedBecause(err);
   }
   const state = summary?.state ?? (cancelled ? 'cancelled' : 'failed');
   return {
@@ -84,7 +84,7 @@ async function finishedProgress(handle: WorkflowHandle, batchId: string): Promis
 }
 
 /** The innermost message of a workflow's failure: "Activity task failed" says less than its cause. */
-function failureMessage(err: unknown): string {
+function endedBecause(err: unknown): string {
   let e = err as { message?: string; cause?: unknown } | undefined;
   while (e?.cause) e = e.cause as typeof e;
   return `${err instanceof Error ? err.message : String(err)}${e && e !== err && e.message ? `: ${e.message}` : ''}`;

@@ -24,6 +24,9 @@ export interface Counters {
   duplicates: number;
 }
 
+/** How a client's call ended for good; each is one of the counters. */
+export type ClientOutcome = 'succeeded' | 'failed' | 'duplicate';
+
 /** What one run hands the next at continue-as-new. */
 export interface BatchCarry {
   /** Undefined: start of source; null: source exhausted. */

@@ -1,3 +1,5 @@
+import type { ClientOutcome } from '../contract/batch-input';
+
 // What both store backends share: the row shape, the claim rules and the SQL, written once with a
 // placeholder function for the dialect. A leaf module: it imports nothing of the store.
 
@@ -40,7 +42,8 @@ export interface ClientOutcomeRow {
   batchId: string;
   clientId: string;
   position: number;
-  outcome: 'in-progress' | 'succeeded' | 'failed';
+  /** A client claimed and not yet answered is in progress; a duplicate has no row of its own. */
+  outcome: 'in-progress' | Exclude<ClientOutcome, 'duplicate'>;
   record: Record<string, unknown>;
   /** The response body (JSON text) of a success. */
   data: string | null;
@@ -82,7 +85,7 @@ export function claimsOf(
 }
 
 /** The outcome a claim already settles, so the client is not called: a duplicate, or one a crashed attempt recorded. */
-export function settledByClaim(claim: ClaimResult): 'succeeded' | 'failed' | 'duplicate' | undefined {
+export function settledByClaim(claim: ClaimResult): ClientOutcome | undefined {
   return claim === 'duplicate' || claim === 'succeeded' || claim === 'failed' ? claim : undefined;
 }
 

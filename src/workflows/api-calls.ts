@@ -14,12 +14,11 @@ import type {
   CallClientOutput,
   CallClientsInput,
   CallClientsOutput,
-  ClientOutcome,
   TransientDetails,
 } from '../activities';
 import type { PaceReport } from '../contract/pace';
 import type { ClientEntry } from '../contract/sources';
-import type { BatchInput } from '../contract/batch-input';
+import type { BatchInput, ClientOutcome } from '../contract/batch-input';
 import { FailureTypes } from '../contract/failures';
 import { requestOf, type BatchOptions, type RequestSpec } from '../contract/options';
 

@@ -51,7 +51,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSummary> {
     if (!isCancellation(err)) {
       state.finalState = 'failed';
       state.publish();
-      await alertEnded(state, failureMessage(err));
+      await alertEnded(state, innermostMessage(err));
       throw err;
     }
     state.finalState = 'cancelled'; // ends with the summary so far
@@ -167,7 +167,7 @@ async function endBatch(state: RunState): Promise<BatchSummary> {
 }
 
 /** An ended batch's failure as people read it: the innermost cause's message. */
-function failureMessage(err: unknown): string {
+function innermostMessage(err: unknown): string {
   let e = err as { message?: string; cause?: unknown } | undefined;
   while (e?.cause) e = e.cause as typeof e;
   return e?.message ?? String(err);

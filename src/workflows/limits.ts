@@ -1,7 +1,7 @@
 // Limits and the failure threshold: each client's outcome counted, --max-failures checked after each
 // failure, and `clientsync set` changing concurrency, rps and the threshold while the batch runs.
 import { ApplicationFailure, log } from '@temporalio/workflow';
-import type { ClientOutcome } from '../activities';
+import type { ClientOutcome } from '../contract/batch-input';
 import type { ClientEntry } from '../contract/sources';
 import type { LimitsChange } from '../contract/options';
 import { failureThresholdTrip, limitsLine, limitsOf } from '../contract/limits';

@@ -4,7 +4,6 @@ import type {
   CallClientOutput,
   CallClientsInput,
   CallClientsOutput,
-  ClientOutcome,
   InspectSourceInput,
   ReadClientsPageInput,
   NotifyInput,
@@ -14,6 +13,7 @@ import type {
 } from '../../src/activities';
 import type { Alert } from '../../src/contract/alert';
 import type { ChunkRetry } from '../../src/activities';
+import type { ClientOutcome } from '../../src/contract/batch-input';
 import type { PaceReport } from '../../src/contract/pace';
 import type { Activities } from '../../src/activities';
 import type { ClientEntry, ClientPage, SourceReport } from '../../src/domain/sources';
