@@ -33,7 +33,7 @@ const LAYERS = {
     'console',
   ],
 };
-const layerZones = Object.entries(LAYERS).map(([layer, allowed]) => ({
+export const layerZones = Object.entries(LAYERS).map(([layer, allowed]) => ({
   target: `./src/${layer}`,
   from: Object.keys(LAYERS)
     .filter((other) => other !== layer && !allowed.includes(other))
