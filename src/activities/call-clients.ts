@@ -17,7 +17,6 @@ import { recordAnswer } from './record-answer';
 import { checkStore } from './store-check';
 import type { TokenResolver } from './token-resolver';
 
-
 /** A paced chunk hands a client whose call met a transient answer back to the workflow, to be called again later. */
 export type ChunkOutcome = ClientOutcome | 'retry';
 

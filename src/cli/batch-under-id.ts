@@ -16,8 +16,7 @@ export async function batchUnderId(
   if (run !== undefined) {
     const matches = runs.filter((r) => r.firstRunId.startsWith(run));
     if (matches.length !== 1) {
-      const known =
-        runs.map((r) => `${r.firstRunId || '(none)'} started ${r.startedAt}`).join('; ') || 'none';
+      const known = runs.map((r) => `${r.firstRunId || '(none)'} started ${r.startedAt}`).join('; ') || 'none';
       throw new UserError(
         `${matches.length ? 'several' : 'no'} batches under id ${batchId} have a first run id starting with ${run}; pass one of: ${known}`,
       );

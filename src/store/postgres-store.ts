@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { StoreIdentity } from '../contract/store-identity';
 import type { ResultsStore, StoreOptions } from './results-store';
 import {
+  WEEK_MS,
   claimOf,
   claimsOf,
   countsOf,
@@ -177,6 +178,21 @@ export class PostgresResultsStore implements ResultsStore {
     return toHold((await this.query(SQL.hold, [batch.id, batch.firstRunId])).rows[0]);
   }
 
+  async registerWorker(w: { id: string; deployment: string; buildId: string; host: string }): Promise<void> {
+    await this.query(SQL.forgetWorkers, [new Date(Date.now() - WEEK_MS).toISOString()]);
+    await this.query(SQL.registerWorker, [w.id, w.deployment, w.buildId, w.host, new Date().toISOString()]);
+  }
+
+  async workerStopped(id: string): Promise<void> {
+    await this.query(SQL.workerStopped, [id, new Date().toISOString()]);
+  }
+
+  async stoppedBuilds(deployment: string): Promise<Set<string>> {
+    return new Set(
+      (await this.query(SQL.stoppedBuilds, [deployment])).rows.map((r: { build_id: string }) => r.build_id),
+    );
+  }
+
   async batchesUnderId(batchId: string): Promise<BatchUnderId[]> {
     const { rows } = await this.query(SQL.batchesUnderId, [batchId]);
     return rows.map((r) => ({ firstRunId: String(r.batch_run), startedAt: String(r.started_at) }));
@@ -234,6 +250,7 @@ async function migrate(pool: pg.Pool): Promise<string> {
       SQL.createBatches,
       SQL.createStoreInfo,
       SQL.createHolds,
+      SQL.createWorkers,
       ...(legacy ? [SQL.backfillBatches] : []),
     ])
       await db.query(text);

@@ -47,6 +47,14 @@ export interface ResultsStore {
   setHold(batch: BatchKey, untilMs: number, reason: string): Promise<void>;
   /** The batch's latest hold, if any (it may have passed). */
   hold(batch: BatchKey): Promise<Hold | undefined>;
+  /**
+   * A worker of `buildId` in `deployment` has started: it stays registered until it stops gracefully, so that
+   * a build whose every worker has stopped is known to be gone at once (an upgrade in place on one machine).
+   */
+  registerWorker(worker: { id: string; deployment: string; buildId: string; host: string }): Promise<void>;
+  workerStopped(id: string): Promise<void>;
+  /** The builds of `deployment` whose every registered worker has stopped gracefully. */
+  stoppedBuilds(deployment: string): Promise<Set<string>>;
   /** The batches that have used `batchId`, newest first. */
   batchesUnderId(batchId: string): Promise<BatchUnderId[]>;
   close(): Promise<void>;

@@ -105,6 +105,9 @@ export function toRow(r: Record<string, unknown>): ClientOutcomeRow {
   };
 }
 
+/** How long the record of a stopped worker is kept. */
+export const WEEK_MS = 7 * 24 * 3600_000;
+
 /** Rows read per page when streaming. */
 export const PAGE = 1000;
 
@@ -140,6 +143,18 @@ export function storeSql(ph: (n: number) => string) {
       ON CONFLICT (batch_id, batch_run) DO UPDATE SET until_ms = excluded.until_ms, reason = excluded.reason WHERE excluded.until_ms > batch_holds.until_ms`,
     /** id, run */
     hold: `SELECT until_ms, reason FROM batch_holds WHERE ${key}`,
+    /** The worker processes of each build: registered at start, marked when they stop gracefully. */
+    createWorkers: `CREATE TABLE IF NOT EXISTS workers (worker_id TEXT PRIMARY KEY, deployment TEXT NOT NULL, build_id TEXT NOT NULL,
+      host TEXT NOT NULL, started_at TEXT NOT NULL, stopped_at TEXT)`,
+    /** worker id, deployment, build id, host, now */
+    registerWorker: `INSERT INTO workers (worker_id, deployment, build_id, host, started_at) VALUES (${ph(1)}, ${ph(2)}, ${ph(3)}, ${ph(4)}, ${ph(5)})
+      ON CONFLICT DO NOTHING`,
+    /** a time: the workers that stopped before it are forgotten (a week on, their builds' pollers are long gone) */
+    forgetWorkers: `DELETE FROM workers WHERE stopped_at IS NOT NULL AND stopped_at < ${ph(1)}`,
+    /** worker id, now */
+    workerStopped: `UPDATE workers SET stopped_at = ${ph(2)} WHERE worker_id = ${ph(1)}`,
+    /** deployment: the builds whose every worker has stopped gracefully */
+    stoppedBuilds: `SELECT build_id FROM workers WHERE deployment = ${ph(1)} GROUP BY build_id HAVING COUNT(*) = COUNT(stopped_at)`,
     /** a new id: kept only by the first process to open the store */
     setStoreId: `INSERT INTO clientsync_store (key, value) VALUES ('store_id', ${ph(1)}) ON CONFLICT DO NOTHING`,
     storeId: "SELECT value FROM clientsync_store WHERE key = 'store_id'",

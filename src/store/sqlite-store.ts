@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { StoreIdentity } from '../contract/store-identity';
 import type { ResultsStore } from './results-store';
 import {
+  WEEK_MS,
   claimOf,
   claimsOf,
   countsOf,
@@ -162,6 +163,19 @@ export class SqliteResultsStore implements ResultsStore {
     );
   }
 
+  async registerWorker(w: { id: string; deployment: string; buildId: string; host: string }): Promise<void> {
+    this.sql.forgetWorkers.run(params(new Date(Date.now() - WEEK_MS).toISOString()));
+    this.sql.registerWorker.run(params(w.id, w.deployment, w.buildId, w.host, new Date().toISOString()));
+  }
+
+  async workerStopped(id: string): Promise<void> {
+    this.sql.workerStopped.run(params(id, new Date().toISOString()));
+  }
+
+  async stoppedBuilds(deployment: string): Promise<Set<string>> {
+    return new Set(this.sql.stoppedBuilds.pluck().all(params(deployment)) as string[]);
+  }
+
   async batchesUnderId(batchId: string): Promise<BatchUnderId[]> {
     const rows = this.sql.batchesUnderId.all(params(batchId)) as { batch_run: string; started_at: string }[];
     return rows.map((r) => ({ firstRunId: r.batch_run, startedAt: r.started_at }));
@@ -220,7 +234,7 @@ function migrate(db: Database.Database): void {
         DROP TABLE client_results_v1;`);
     }
     db.exec(
-      `${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches}; ${SQL.createStoreInfo}; ${SQL.createHolds};`,
+      `${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches}; ${SQL.createStoreInfo}; ${SQL.createHolds}; ${SQL.createWorkers};`,
     );
     if (legacy) db.exec(SQL.backfillBatches);
     db.prepare(SQL.setStoreId).run(params(randomUUID()));

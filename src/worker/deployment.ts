@@ -98,6 +98,8 @@ export interface AdoptOptions {
   taskQueue: string;
   version: DeploymentVersion;
   bundle: WorkflowBundle;
+  /** The builds whose every worker has stopped gracefully: gone at once, whatever their last poll. */
+  stoppedBuilds: () => Promise<Set<string>>;
   /** Runs whose history this build could not replay, so each is tried and said once. */
   seen: Set<string>;
 }
@@ -111,6 +113,7 @@ export async function adoptOrphans(opts: AdoptOptions): Promise<Adoption[]> {
   const pinned = await pinnedElsewhere(opts);
   if (pinned.length === 0) return [];
   const live = await liveBuilds(opts.client, opts.taskQueue);
+  for (const build of await opts.stoppedBuilds()) live.delete(build);
   const adoptions: Adoption[] = [];
   for (const batch of pinned) {
     const from = batch.raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId ?? '';

@@ -14,6 +14,8 @@ export interface JoinOptions {
   bundle: WorkflowBundle;
   /** Become current and take over batches whose build's workers are gone (one machine). */
   makeCurrent: boolean;
+  /** The builds whose every worker has stopped gracefully, as the results store recorded them. */
+  stoppedBuilds: () => Promise<Set<string>>;
   io: WorkerLog;
 }
 

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { NativeConnection } from '@temporalio/worker';
 import { connectClient, connectWorker, temporalTarget } from '../connection/connection';
@@ -79,6 +81,10 @@ export async function serveWorker(opts: WorkerSettings, io: WorkerLog): Promise<
       deployment: version,
       tracing,
     });
+    // Registered until it stops: a build whose every worker stopped gracefully is gone at once, not a long poll later.
+    const workerId = randomUUID();
+    await store.registerWorker({ id: workerId, deployment: opts.deploymentName, buildId, host: hostname() });
+    closers.unshift(() => store.workerStopped(workerId));
     const running = w.run(); // the SDK's runtime shuts the worker down gracefully on SIGINT/SIGTERM
     running.catch(() => {}); // a failure is awaited below; until then it must not count as unhandled
     const deployment = await joinDeployment({
@@ -87,6 +93,7 @@ export async function serveWorker(opts: WorkerSettings, io: WorkerLog): Promise<
       version,
       bundle,
       makeCurrent: opts.makeCurrent,
+      stoppedBuilds: () => store.stoppedBuilds(opts.deploymentName),
       io,
     });
     const stopWatching = metrics ? watchOpenBatches(client, opts.taskQueue) : () => {};

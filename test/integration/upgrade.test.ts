@@ -25,7 +25,7 @@ async function otherBuild(dir: string, name: string, change: (workflow: string) 
   await symlink(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
   const workflow = path.join(root, 'src', 'workflows', 'batch-workflow.ts');
   await writeFile(workflow, change(await readFile(workflow, 'utf8')));
-  return path.join(root, 'src', 'cli', 'run.ts');
+  return path.join(root, 'src', 'cli', 'boot', 'entry.ts');
 }
 
 /** Build B differs on purpose in what it is (its bundle, so its build id), not in what it does. */
@@ -67,7 +67,7 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
 
   const worker = (entry: string, flags: string[] = []) =>
     untilOutput(spawnNode(h, [entry, 'worker', '--task-queue', h.taskQueue, ...flags], env), WORKER_READY, 90_000);
-  const workerA = () => worker(path.join(ROOT, 'src', 'cli', 'run.ts'));
+  const workerA = () => worker(path.join(ROOT, 'src', 'cli', 'boot', 'entry.ts'));
   const workerB = (flags?: string[]) => worker(runB, flags);
   const workerC = () => worker(runC);
   /** The pinned Temporal CLI, as an operator runs it against this server. */
@@ -166,8 +166,10 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
     const { a, handle, ids } = await waitingOnA();
     await stop(a);
     const b = await workerB();
-    // B sees no worker of A polling (within a long poll, about 90 s) and says what it did.
-    await untilOutput(b, `Batch ${handle.workflowId} was pinned to build ${buildIdIn(a)}`, 150_000);
+    const ready = Date.now();
+    // A stopped gracefully and said so in the store: B takes its batch over at once (not a long poll later).
+    await untilOutput(b, `Batch ${handle.workflowId} was pinned to build ${buildIdIn(a)}`, 15_000);
+    console.log(`in place: B took the batch over ${Date.now() - ready} ms after it was ready`);
     h.api.configure({ expireAfter: 1_000_000 });
     await handle.signal(tokenRefreshedSignal, { sealedToken: h.seal(h.api.issueToken()) });
     const summary = await resultOf(handle);
@@ -176,20 +178,30 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
     expect(summary).toMatchObject({ state: 'completed', succeeded: 120, tokenRefreshes: 1 });
     const histories = await runHistories(h, handle.workflowId);
     expect(buildsOf(histories[0]!)).toEqual([buildIdIn(a), buildIdIn(b)]);
-  }, 240_000);
+  }, 120_000);
 
   it('after an upgrade in place to a build that cannot replay the waiting batch, the new worker says which build it waits for and what to do', async () => {
     const { a, handle } = await waitingOnA();
     await stop(a);
     const c = await workerC();
     const said = `Batch ${handle.workflowId} waits for build ${buildIdIn(a)}, which no worker runs now, and build ${buildIdIn(c)} cannot replay it`;
-    await untilOutput(c, said, 150_000);
+    await untilOutput(c, said, 15_000);
     expect(c.output()).toContain('Run a worker of the release that started it until this run of the batch ends');
     const pinned = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
     expect(pinned?.deploymentVersion?.buildId).toBe(buildIdIn(a));
     expect(pinned?.versioningOverride ?? null).toBeNull();
-    // Said once, not at every look.
+    // Said once, not at every look (one every 15 s).
     await sleep(20_000);
     expect(c.output().split(said).length - 1).toBe(1);
+  }, 120_000);
+
+  it('after a worker of A is killed, B waits a long poll before it takes A's batches: A may live on another host', async () => {
+    const { a, handle } = await waitingOnA();
+    a.child.kill('SIGKILL'); // no record that it stopped
+    await a.exited;
+    const b = await workerB();
+    await sleep(20_000); // two of B's looks: A's last poll is too recent to call it gone
+    expect(b.output()).not.toContain(`Batch ${handle.workflowId} was pinned`);
+    await untilOutput(b, `Batch ${handle.workflowId} was pinned to build ${buildIdIn(a)}`, 120_000);
   }, 240_000);
 });

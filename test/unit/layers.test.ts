@@ -29,8 +29,13 @@ async function lintAs(file: string, code: string): Promise<string[]> {
 // docs/architecture.md: each folder of src/ imports only the layers below it.
 describe('the layers of src/', () => {
   it('refuse an import that points up: the store reaching into workflow code', async () => {
-    const messages = await lintAs('src/store/planted.ts', "import { makeDispatch } from '../workflows/dispatch';\nexport const x = makeDispatch;\n");
-    expect(messages).toEqual([expect.stringContaining('store/ may import only contract, domain (docs/architecture.md)')]);
+    const messages = await lintAs(
+      'src/store/planted.ts',
+      "import { makeDispatch } from '../workflows/dispatch';\nexport const x = makeDispatch;\n",
+    );
+    expect(messages).toEqual([
+      expect.stringContaining('store/ may import only contract, domain (docs/architecture.md)'),
+    ]);
   });
 
   it('refuse the CLI reaching into activities, and the contract into anything', async () => {
@@ -39,6 +44,8 @@ describe('the layers of src/', () => {
   });
 
   it('let an import point down', async () => {
-    expect(await lintAs('src/activities/planted.ts', "export { classifyResponse } from '../domain/classify';\n")).toEqual([]);
+    expect(
+      await lintAs('src/activities/planted.ts', "export { classifyResponse } from '../domain/classify';\n"),
+    ).toEqual([]);
   });
 });
