@@ -195,7 +195,7 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
     expect(c.output().split(said).length - 1).toBe(1);
   }, 120_000);
 
-  it('after a worker of A is killed, B waits a long poll before it takes A's batches: A may live on another host', async () => {
+  it("after a worker of A is killed, B waits a long poll before it takes A's batches: A may live on another host", async () => {
     const { a, handle } = await waitingOnA();
     a.child.kill('SIGKILL'); // no record that it stopped
     await a.exited;
