@@ -9,7 +9,7 @@ export default defineConfig({
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, maxWorkers: 2 },
       },
       {
         // The batch workflow on the real dev server with mocked activities: its bookkeeping in seconds. Temporal's
@@ -44,6 +44,9 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Most of an integration test is waiting (on servers, timers, a worker's start), so four files run
+          // side by side on two cores; no test may depend on a quiet machine's timing.
+          maxWorkers: 4,
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 120_000,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -21,8 +22,34 @@ const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 // Read at run time: package.json is outside src/, so not an import tsc would copy.
 const packageVersion = (require(path.join(PACKAGE_ROOT, 'package.json')) as { version: string }).version;
 
-/** The workflow code, bundled once, and the build it is: the package version and the bundle's hash. */
+/** Where `npm run build` leaves the workflow code bundled, beside the compiled workflows it was made from. */
+export const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflows.bundle.js');
+
+/**
+ * The workflow code, bundled, and the build it is: the package version and the bundle's hash. The installed
+ * worker reads the bundle `npm run build` made, when it is newer than every compiled file; else it bundles now.
+ */
 export async function bundleBuild(workflowsPath: string): Promise<{ bundle: WorkflowBundle; buildId: string }> {
+  const code = prebuiltFor(workflowsPath) ?? (await bundleNow(workflowsPath));
+  return { bundle: { code }, buildId: buildIdOf(code) };
+}
+
+/** The prebuilt bundle, when it was made from these compiled workflows and nothing compiled since. */
+function prebuiltFor(workflowsPath: string): string | undefined {
+  if (path.dirname(PREBUILT_BUNDLE) !== path.dirname(workflowsPath)) return undefined;
+  try {
+    const builtAt = statSync(PREBUILT_BUNDLE).mtimeMs;
+    const dist = path.dirname(workflowsPath);
+    const compiled = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js') && !f.includes('bundle'));
+    if (compiled.some((f) => statSync(path.join(dist, f)).mtimeMs > builtAt)) return undefined;
+    return readFileSync(PREBUILT_BUNDLE, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bundles the workflow code with webpack, as the SDK does. */
+export async function bundleNow(workflowsPath: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
     ...workflowSources(workflowsPath),
     webpackConfigHook: (config) => ({ ...config, context: PACKAGE_ROOT }),
@@ -36,7 +63,7 @@ export async function bundleBuild(workflowsPath: string): Promise<{ bundle: Work
       log() {},
     },
   });
-  return { bundle: { code }, buildId: buildIdOf(code) };
+  return code;
 }
 
 /**

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { temporalCli } from '../helpers/temporal-cli';
 import { progressQuery } from '../../src/contract/messages';
 import { batchKey, openResultsStore } from '../../src/store/results-store';
 import { startCluster, type Cluster } from '../../src/temporal-server/cluster/cluster';
@@ -55,12 +56,14 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
   let dir: string;
   /** The results store as every host reaches it: PostgreSQL through the cluster host's address. */
   let storeUrl: string;
+  let temporalBin: string;
 
   beforeAll(async () => {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${storeDb}`);
     dir = await mkdtemp(path.join(tmpdir(), 'clientsync-cluster-'));
     hosts = await makeHosts(['api', 'cli', 'w1', 'w2', 'w3'], (line) => console.log(line));
+    temporalBin = await temporalCli();
     const port = Number(database.port || 5432);
     // PostgreSQL listens on 127.0.0.1 only: the cluster host forwards its port on the bridge address to it.
     if (hosts.mode === 'netns')
@@ -190,7 +193,7 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
         if (p?.state === 'waiting-for-token') {
           const input = JSON.stringify({ sealedToken: h.seal(await remote.token()) });
           await exec(
-            ...cliHost.wrap(inject('temporalBin'), [
+            ...cliHost.wrap(temporalBin, [
               'workflow',
               'signal',
               '--address',

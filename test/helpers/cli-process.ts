@@ -39,9 +39,12 @@ export const wiringFor = (address: string, dir: string): Wiring => ({
   dir,
 });
 
-/** Runs `clientsync …` from source in a child process, wired to the harness's server, key and store. */
+/**
+ * Runs `clientsync …` in a child process, wired to the harness's server, key and store: the compiled CLI (the
+ * test tiers' setup builds dist/ when it is older than src/), whose worker starts on the prebuilt workflow bundle.
+ */
 export function spawnCli(h: Wiring, args: string[], env: NodeJS.ProcessEnv = {}, place: SpawnPlace = {}): CliProcess {
-  return spawnNode(h, [path.join(ROOT, 'src/cli/boot/entry.ts'), ...args], env, place);
+  return spawnProcess(h, [path.join(ROOT, 'dist/cli/boot/entry.js'), ...args], env, place);
 }
 
 /** Runs a TypeScript file of the project in a child process (see spawnCli). */

@@ -5,7 +5,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { workflowSources } from '../../src/worker/deployment';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
-import { resolveBinary, TEMPORAL_CLI } from '../../src/temporal-server/provision';
+import { ensureBuilt } from './built-dist';
 import { freePort } from './ports';
 import { provideChromium, provideTestDatabase } from './test-deps';
 
@@ -13,7 +13,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     temporalUiUrl: string | null;
-    temporalBin: string;
     workflowBundlePath: string;
     /** PostgreSQL for the store tests (see test-deps.ts). */
     databaseUrl: string;
@@ -63,14 +62,13 @@ export async function serverAndBundle(
   return async () => server?.stop();
 }
 
-// Integration, fault and cluster tiers: the dev server with Temporal Web, the Temporal CLI, PostgreSQL and Chromium.
+// Integration, fault and cluster tiers: the compiled CLI, the dev server with Temporal Web, PostgreSQL and Chromium.
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-test-'));
-  const binary = await resolveBinary(TEMPORAL_CLI, log);
+  ensureBuilt(); // the tests spawn the compiled CLI
   const database = await provideTestDatabase(log);
   const chromiumPath = await provideChromium(log);
   const stopServer = await serverAndBundle(project, dir, { headless: false });
-  project.provide('temporalBin', binary.path);
   project.provide('databaseUrl', database.url);
   project.provide('chromiumPath', chromiumPath);
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { temporalCli } from '../helpers/temporal-cli';
 import {
   resolveBinary,
   TEMPORAL_CLI_VERSION,
@@ -39,10 +40,14 @@ describe('a batch on the real dev server', () => {
 
 describe('the Temporal binaries the project builds', () => {
   const exec = promisify(execFile);
+  let temporalBin: string;
+  beforeAll(async () => {
+    temporalBin = await temporalCli();
+  }, 600_000);
   it('runs the pinned server release, which the pinned CLI talks to', async () => {
     const { stdout } = await exec((await resolveBinary(TEMPORAL_SERVER)).path, ['--version']);
     expect(stdout).toContain(TEMPORAL_SERVER_VERSION);
-    const system = await exec(inject('temporalBin'), [
+    const system = await exec(temporalBin, [
       'operator',
       'cluster',
       'system',
@@ -55,7 +60,7 @@ describe('the Temporal binaries the project builds', () => {
   });
 
   it('stamps the CLI with its release, not 0.0.0-DEV', async () => {
-    const { stdout } = await exec(inject('temporalBin'), ['--version']);
+    const { stdout } = await exec(temporalBin, ['--version']);
     expect(stdout).toMatch(new RegExp(`^temporal version ${TEMPORAL_CLI_VERSION.replace(/\./g, '\\.')} `));
   });
 });

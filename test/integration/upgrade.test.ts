@@ -5,12 +5,13 @@ import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tokenRefreshedSignal } from '../../src/contract/messages';
 import { spawnNode, untilOutput, type CliProcess } from '../helpers/cli-process';
 import { createHarness, resultOf, runHistories, waitForProgress, waitForState, type Harness } from '../helpers/harness';
 import { WORKER_READY } from '../../src/cli/commands/worker/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { temporalCli } from '../helpers/temporal-cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 const exec = promisify(execFile);
@@ -57,7 +58,8 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-upgrade-'));
     runB = await otherBuild(dir, 'build-b', harmless);
     runC = await otherBuild(dir, 'build-c', incompatible);
-  });
+    await temporalCli(); // built once for the machine, the first time (two minutes)
+  }, 600_000);
   beforeEach(async () => {
     h = await createHarness({ latencyMs: 4, expireAfter: 1_000_000 });
     // A deployment of its own: its current build is this test's to change.
@@ -71,8 +73,7 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
   const workerB = (flags?: string[]) => worker(runB, flags);
   const workerC = () => worker(runC);
   /** The pinned Temporal CLI, as an operator runs it against this server. */
-  const temporalCli = async (args: string[]) =>
-    (await exec(inject('temporalBin'), [...args, '--address', h.address])).stdout;
+  const operator = async (args: string[]) => (await exec(await temporalCli(), [...args, '--address', h.address])).stdout;
 
   /** A batch of 120 clients on build A, waiting for a token (the API's tokens expire after 40 calls). */
   async function waitingOnA() {
@@ -103,7 +104,7 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
     // The operator's steps of docs/upgrading.md, with the pinned Temporal CLI against this server.
     const deployment = ['--deployment-name', env.CLIENTSYNC_DEPLOYMENT!];
     const version = JSON.parse(
-      await temporalCli([
+      await operator([
         'worker',
         'deployment',
         'describe-version',
@@ -115,7 +116,7 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
       ]),
     ) as object;
     expect(JSON.stringify(version)).toContain(h.taskQueue); // B polls the batch's task queue
-    await temporalCli([
+    await operator([
       'worker',
       'deployment',
       'set-ramping-version',
@@ -126,9 +127,9 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
       '10',
       '--yes',
     ]);
-    await temporalCli(['worker', 'deployment', 'set-current-version', ...deployment, '--build-id', buildB, '--yes']);
+    await operator(['worker', 'deployment', 'set-current-version', ...deployment, '--build-id', buildB, '--yes']);
     const described = JSON.parse(
-      await temporalCli(['worker', 'deployment', 'describe', '--name', env.CLIENTSYNC_DEPLOYMENT!, '--output', 'json']),
+      await operator(['worker', 'deployment', 'describe', '--name', env.CLIENTSYNC_DEPLOYMENT!, '--output', 'json']),
     ) as {
       routingConfig: { currentVersionBuildID: string; rampingVersionBuildID: string };
     };
