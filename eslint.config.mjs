@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
@@ -19,7 +20,8 @@ const LAYERS = {
   'fake-api': ['contract', 'domain'],
   'temporal-server': ['contract', 'domain', 'connection'],
   worker: ['contract', 'domain', 'store', 'token', 'telemetry', 'connection', 'activities'],
-  console: ['contract', 'domain', 'store', 'token', 'telemetry', 'connection'],
+  operations: ['contract', 'domain', 'store', 'token', 'telemetry', 'connection'],
+  console: ['contract', 'domain', 'store', 'token', 'telemetry', 'connection', 'operations'],
   cli: [
     'contract',
     'domain',
@@ -27,6 +29,7 @@ const LAYERS = {
     'token',
     'telemetry',
     'connection',
+    'operations',
     'fake-api',
     'temporal-server',
     'worker',
@@ -99,4 +102,14 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    // The console's browser script: plain JavaScript, loaded after uPlot.
+    files: ['assets/console/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { ...globals.browser, uPlot: 'readonly' },
+    },
+  },
 );

@@ -9,7 +9,13 @@ export default defineConfig({
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, maxWorkers: 2 },
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 20_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         // The batch workflow on the real dev server with mocked activities: its bookkeeping in seconds. Temporal's
@@ -17,6 +23,8 @@ export default defineConfig({
         test: {
           name: 'workflow',
           include: ['test/workflow/**/*.test.ts'],
+          // Tiers run one after another, the fastest first, each with its own number of files at once.
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/helpers/workflow-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -26,6 +34,7 @@ export default defineConfig({
         test: {
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
+          sequence: { groupOrder: 3 },
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 120_000,
@@ -35,6 +44,7 @@ export default defineConfig({
         test: {
           name: 'cluster',
           include: ['test/cluster/**/*.test.ts'],
+          sequence: { groupOrder: 4 },
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 1_800_000, // the 20,000-client proof takes ~10 minutes on 2 cores
           hookTimeout: 600_000,
@@ -47,6 +57,7 @@ export default defineConfig({
           // Most of an integration test is waiting (on servers, timers, a worker's start), so four files run
           // side by side on two cores; no test may depend on a quiet machine's timing.
           maxWorkers: 4,
+          sequence: { groupOrder: 2 },
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 120_000,

@@ -17,7 +17,8 @@ await build({
   minifySyntax: true,
   keepNames: true,
   external: [
-    ...UNBUNDLED_COMMANDS.map((command) => `./commands/${command}/${command}`),
+    // as commands/index.ts imports them
+    ...UNBUNDLED_COMMANDS.map((command) => `./${command}/${command}`),
     // Native code, loaded from node_modules as usual.
     'better-sqlite3',
     // Only workers load it (temporal-connection.ts); bundled, it would bring a second @temporalio/common.

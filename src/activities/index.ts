@@ -57,7 +57,7 @@ export function createActivities(deps: ActivityDeps) {
     callClient: makeCallClient(deps.store, tokens, pacer, calls),
     callClients: makeCallClients(deps.store, tokens, pacer, gate, calls),
     refreshToken: makeRefreshToken(provider, sealKey),
-    notify: makeNotify(sealKey),
+    notify: makeNotify(deps.store, sealKey),
     /** Records a client whose retries ran out (the workflow knows when; the activity's last attempt may not). */
     recordFailure: expectedFailure(async function recordFailure(input: RecordFailureInput): Promise<boolean> {
       checkStore(deps.store, input.store);

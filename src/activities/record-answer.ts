@@ -27,7 +27,7 @@ export async function recordAnswer(
     return 'succeeded';
   }
   const reason = 'reason' in verdict ? verdict.reason : 'unknown';
-  await store.recordFailure(key, client.id, reason, status, attempts);
+  await store.recordFailure(key, client.id, reason, status, attempts, false, answer.body || null);
   countProcessed(labelsOf(key.id), 'failed');
   log.info(outcomeLine.failed(client.id, reason));
   return 'failed';

@@ -23,6 +23,12 @@ export interface Alert {
   waitingSince: string | null;
   /** The batch in Temporal Web; null when the starter did not know it. */
   webUrl: string | null;
+  /**
+   * A link to the waiting batch's page in the console, where a person hands it a new token: signed, good for
+   * that batch only, once, for 24 hours. Added by the worker that sends the alert when it knows the console's
+   * URL (CLIENTSYNC_CONSOLE_URL) and the batch waits for a token; absent otherwise.
+   */
+  consoleUrl?: string;
   /** The command that resumes the batch once the cause is fixed; null when it needs none. */
   resumeCommand: string | null;
   at: string;

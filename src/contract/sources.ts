@@ -47,7 +47,17 @@ export interface SourceRef {
    * For 'redrive': the batch whose failed clients these are (its id and first run id), and the id of the store that
    * holds them.
    */
-  redrive?: { batchId: string; batchRun: string; store?: string };
+  redrive?: { batchId: string; batchRun: string; store?: string; filter?: FailureFilter };
+}
+
+/**
+ * Which failed clients a redrive takes (retry-failed --status/--reason): those whose last HTTP status matches
+ * one of `statuses` ("429", "5xx", or "none" for no answer), or whose reason matches one of `reasons` (globs,
+ * e.g. "Timeout*"). With neither, every failed client.
+ */
+export interface FailureFilter {
+  statuses?: string[];
+  reasons?: string[];
 }
 
 export interface ClientPage {

@@ -7,6 +7,8 @@ import {
   claimOf,
   claimsOf,
   countsOf,
+  failureGroupsOf,
+  FAILURE_BODY_CHARS,
   PAGE,
   storeSql,
   toHold,
@@ -16,8 +18,11 @@ import {
   type ClaimEntry,
   type ClaimResult,
   type ClientOutcomeRow,
+  type FailureGroup,
   type Hold,
   type Outcome,
+  type SentAlert,
+  type TimelinePoint,
 } from './rows';
 import { isConnectionError, StoreHealth } from './store-health';
 
@@ -138,6 +143,7 @@ export class PostgresResultsStore implements ResultsStore {
     status: number | null,
     attempts: number,
     keepSuccess = false,
+    body: string | null = null,
   ): Promise<boolean> {
     const res = await this.query(SQL.failure, [
       batch.id,
@@ -148,6 +154,7 @@ export class PostgresResultsStore implements ResultsStore {
       attempts,
       new Date().toISOString(),
       keepSuccess ? 1 : 0,
+      body?.slice(0, FAILURE_BODY_CHARS) ?? null,
     ]);
     return res.rowCount === 1;
   }
@@ -168,6 +175,35 @@ export class PostgresResultsStore implements ResultsStore {
 
   async count(batch: BatchKey): Promise<Record<Outcome, number>> {
     return countsOf((await this.query(SQL.count, [batch.id, batch.firstRunId])).rows);
+  }
+
+  async failureGroups(batch: BatchKey, samples: number): Promise<FailureGroup[]> {
+    return failureGroupsOf((await this.query(SQL.failureGroups, [batch.id, batch.firstRunId, samples])).rows);
+  }
+
+  async timeline(batch: BatchKey): Promise<TimelinePoint[]> {
+    const { rows } = await this.query(SQL.timeline, [batch.id, batch.firstRunId]);
+    return rows.map((r) => ({ minute: String(r.minute), settled: Number(r.n) }));
+  }
+
+  async recordAlert(batchId: string, a: SentAlert): Promise<void> {
+    await this.query(SQL.recordAlert, [batchId, a.at, a.event, a.text, a.sentTo]);
+  }
+
+  async alerts(batchId: string, since: string, limit: number): Promise<SentAlert[]> {
+    const { rows } = await this.query(SQL.alerts, [batchId, since, limit]);
+    return rows.map((r) => ({
+      at: String(r.at),
+      event: String(r.event),
+      text: String(r.text),
+      sentTo: r.sent_to ?? null,
+    }));
+  }
+
+  async useLink(linkId: string, expiresAt: Date): Promise<boolean> {
+    const now = new Date().toISOString();
+    await this.query(SQL.forgetLinks, [now]);
+    return (await this.query(SQL.useLink, [linkId, expiresAt.toISOString(), now])).rowCount === 1;
   }
 
   async setHold(batch: BatchKey, untilMs: number, reason: string): Promise<void> {
@@ -251,6 +287,9 @@ async function migrate(pool: pg.Pool): Promise<string> {
       SQL.createStoreInfo,
       SQL.createHolds,
       SQL.createWorkers,
+      SQL.createAlerts,
+      SQL.createAlertIndex,
+      SQL.createUsedLinks,
       ...(legacy ? [SQL.backfillBatches] : []),
     ])
       await db.query(text);

@@ -1,17 +1,33 @@
 import path from 'node:path';
 import { stateDir } from '../domain/paths';
 import type { StoreIdentity } from '../contract/store-identity';
-import type { BatchKey, BatchUnderId, ClaimEntry, ClaimResult, ClientOutcomeRow, Hold, Outcome } from './rows';
+import type {
+  BatchKey,
+  BatchUnderId,
+  ClaimEntry,
+  ClaimResult,
+  ClientOutcomeRow,
+  FailureGroup,
+  Hold,
+  Outcome,
+  SentAlert,
+  TimelinePoint,
+} from './rows';
 
 export {
   batchKey,
+  regroupFailures,
   settledByClaim,
   type BatchKey,
   type BatchUnderId,
   type ClaimEntry,
   type ClaimResult,
   type ClientOutcomeRow,
+  type FailureGroup,
+  type FailureGrouping,
   type Hold,
+  type SentAlert,
+  type TimelinePoint,
 } from './rows';
 
 /**
@@ -26,7 +42,10 @@ export interface ResultsStore {
   /** Claims a chunk's entries at once (one transaction, or one statement): what `claim` says of each, in order. */
   claimAll(batch: BatchKey, entries: readonly ClaimEntry[]): Promise<ClaimResult[]>;
   recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void>;
-  /** Marks the client failed; with `keepSuccess`, a recorded success stands. True when the row now says failed. */
+  /**
+   * Marks the client failed, keeping the first bytes of the answer it got (`body`); with `keepSuccess`, a
+   * recorded success stands. True when the row now says failed.
+   */
   recordFailure(
     batch: BatchKey,
     clientId: string,
@@ -34,12 +53,29 @@ export interface ResultsStore {
     status: number | null,
     attempts: number,
     keepSuccess?: boolean,
+    body?: string | null,
   ): Promise<boolean>;
   /** Rows of one outcome in source order, after source position `after` (default: from the start). */
   list(batch: BatchKey, outcome: Outcome, limit?: number, after?: number): Promise<ClientOutcomeRow[]>;
   /** Streams rows of one outcome in source order, a page at a time. */
   iterate(batch: BatchKey, outcome: Outcome): AsyncIterable<ClientOutcomeRow>;
   count(batch: BatchKey): Promise<Record<Outcome, number>>;
+  /** The failures grouped by reason and HTTP status, largest first, with the first `samples` clients of each. */
+  failureGroups(batch: BatchKey, samples: number): Promise<FailureGroup[]>;
+  /** Clients settled per minute, oldest first. */
+  timeline(batch: BatchKey): Promise<TimelinePoint[]>;
+  /**
+   * An alert the batch's workers sent (or had nowhere to send). Alerts are kept by batch id and time: the
+   * alert does not know the batch's first run, and a batch's alerts are those since it started.
+   */
+  recordAlert(batchId: string, alert: SentAlert): Promise<void>;
+  /** The alerts of the batch under `batchId` since `since` (ISO time), newest first. */
+  alerts(batchId: string, since: string, limit: number): Promise<SentAlert[]>;
+  /**
+   * Marks a single-use link used: true the first time, false ever after (until it expires, when it is refused
+   * for its expiry alone). Every console that shares the store sees the use.
+   */
+  useLink(linkId: string, expiresAt: Date): Promise<boolean>;
   /**
    * Holds the batch's sending until `untilMs` (ms since epoch): a worker that met a Retry-After or an outage
    * tells the batch's other workers here. A shorter hold than the one recorded changes nothing.

@@ -105,6 +105,69 @@ export function toRow(r: Record<string, unknown>): ClientOutcomeRow {
   };
 }
 
+/** The failures that share a reason and an HTTP status: how many, and the first few. */
+export interface FailureGroup {
+  reason: string | null;
+  lastStatus: number | null;
+  count: number;
+  /** The first clients in source order, with the first bytes of the answer each got (when it had one). */
+  samples: { clientId: string; body: string | null }[];
+}
+
+/** Folds `failureGroups` rows (one per sample) into groups, largest first. */
+export function failureGroupsOf(rows: Record<string, unknown>[]): FailureGroup[] {
+  const groups = new Map<string, FailureGroup>();
+  for (const r of rows) {
+    const reason = (r.reason as string | null) ?? null;
+    const lastStatus = r.last_status === null || r.last_status === undefined ? null : Number(r.last_status);
+    const k = `${reason}\n${lastStatus}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { reason, lastStatus, count: Number(r.n), samples: [] }));
+    g.samples.push({ clientId: String(r.client_id), body: (r.data as string | null) ?? null });
+  }
+  return [...groups.values()];
+}
+
+/** How failures are grouped: by reason and status together, or by one of them. */
+export type FailureGrouping = 'reason' | 'status' | 'both';
+
+/** Merges (reason, status) groups into groups of `by`, largest first, keeping the first `samples` of each. */
+export function regroupFailures(groups: readonly FailureGroup[], by: FailureGrouping, samples: number): FailureGroup[] {
+  if (by === 'both') return [...groups];
+  const merged = new Map<string, FailureGroup>();
+  for (const g of groups) {
+    const k = by === 'reason' ? String(g.reason) : String(g.lastStatus);
+    const m = merged.get(k);
+    if (!m)
+      merged.set(k, { ...g, ...(by === 'reason' ? { lastStatus: null } : { reason: null }), samples: [...g.samples] });
+    else {
+      m.count += g.count;
+      m.samples.push(...g.samples);
+    }
+  }
+  return [...merged.values()]
+    .map((g) => ({ ...g, samples: g.samples.slice(0, samples) }))
+    .sort((a, b) => b.count - a.count);
+}
+
+/** Clients settled per minute (`minute` is an ISO time cut to the minute, UTC). */
+export interface TimelinePoint {
+  minute: string;
+  settled: number;
+}
+
+/** An alert as the store keeps it. */
+export interface SentAlert {
+  at: string;
+  event: string;
+  text: string;
+  /** The receiver's origin; null when no URL was configured. */
+  sentTo: string | null;
+}
+
+/** The first bytes of a failed call's answer that the store keeps, for people to see why. */
+export const FAILURE_BODY_CHARS = 500;
+
 /** How long the record of a stopped worker is kept. */
 export const WEEK_MS = 7 * 24 * 3600_000;
 
@@ -173,13 +236,36 @@ export function storeSql(ph: (n: number) => string) {
     /** id, run, client, data, status, attempts, now */
     success: `UPDATE client_results SET outcome = 'succeeded', data = ${ph(4)}, reason = NULL, last_status = ${ph(5)}, attempts = ${ph(6)},
       updated_at = ${ph(7)} WHERE ${key} AND client_id = ${ph(3)}`,
-    /** id, run, client, reason, status, attempts, now, keepSuccess (0/1) */
-    failure: `UPDATE client_results SET outcome = 'failed', data = NULL, reason = ${ph(4)}, last_status = ${ph(5)}, attempts = ${ph(6)},
+    /** id, run, client, reason, status, attempts, now, keepSuccess (0/1), the answer's first bytes (or null) */
+    failure: `UPDATE client_results SET outcome = 'failed', data = ${ph(9)}, reason = ${ph(4)}, last_status = ${ph(5)}, attempts = ${ph(6)},
       updated_at = ${ph(7)} WHERE ${key} AND client_id = ${ph(3)} AND (${ph(8)} = 0 OR outcome <> 'succeeded')`,
     /** id, run, outcome, after position, limit */
     page: `SELECT * FROM client_results WHERE ${key} AND outcome = ${ph(3)} AND position > ${ph(4)} ORDER BY position LIMIT ${ph(5)}`,
     /** id, run */
     count: `SELECT outcome, COUNT(*) AS n FROM client_results WHERE ${key} GROUP BY outcome`,
+    /** id, run, samples: each (reason, status) of the failures, its count and its first clients in source order */
+    failureGroups: `SELECT reason, last_status, n, client_id, data FROM (
+        SELECT reason, last_status, client_id, data, COUNT(*) OVER (PARTITION BY reason, last_status) AS n,
+          ROW_NUMBER() OVER (PARTITION BY reason, last_status ORDER BY position) AS rn
+        FROM client_results WHERE ${key} AND outcome = 'failed') AS f
+      WHERE rn <= ${ph(3)} ORDER BY n DESC, reason, last_status, rn`,
+    /** id, run: the clients settled in each minute (updated_at is ISO text, so its first 16 characters are the minute) */
+    timeline: `SELECT substr(updated_at, 1, 16) AS minute, COUNT(*) AS n FROM client_results
+      WHERE ${key} AND outcome <> 'in-progress' GROUP BY substr(updated_at, 1, 16) ORDER BY minute`,
+    /** The alerts a batch's workers sent, for the console. */
+    createAlerts: `CREATE TABLE IF NOT EXISTS batch_alerts (batch_id TEXT NOT NULL, at TEXT NOT NULL, event TEXT NOT NULL,
+      text TEXT NOT NULL, sent_to TEXT)`,
+    createAlertIndex: 'CREATE INDEX IF NOT EXISTS batch_alerts_by_batch ON batch_alerts (batch_id, at)',
+    /** id, at, event, text, sent to */
+    recordAlert: `INSERT INTO batch_alerts (batch_id, at, event, text, sent_to) VALUES (${ph(1)}, ${ph(2)}, ${ph(3)}, ${ph(4)}, ${ph(5)})`,
+    /** id, since, limit: newest first */
+    alerts: `SELECT at, event, text, sent_to FROM batch_alerts WHERE batch_id = ${ph(1)} AND at >= ${ph(2)} ORDER BY at DESC LIMIT ${ph(3)}`,
+    /** The console's single-use links that have been used, kept until they expire. */
+    createUsedLinks: `CREATE TABLE IF NOT EXISTS used_links (link_id TEXT PRIMARY KEY, expires_at TEXT NOT NULL, used_at TEXT NOT NULL)`,
+    /** link id, expires at, now: inserts nothing when the link was used before */
+    useLink: `INSERT INTO used_links (link_id, expires_at, used_at) VALUES (${ph(1)}, ${ph(2)}, ${ph(3)}) ON CONFLICT DO NOTHING`,
+    /** now: a used link that has expired is refused for its expiry alone */
+    forgetLinks: `DELETE FROM used_links WHERE expires_at < ${ph(1)}`,
   };
 }
 

@@ -10,6 +10,8 @@ import {
   claimOf,
   claimsOf,
   countsOf,
+  failureGroupsOf,
+  FAILURE_BODY_CHARS,
   PAGE,
   storeSql,
   toHold,
@@ -19,8 +21,11 @@ import {
   type ClaimEntry,
   type ClaimResult,
   type ClientOutcomeRow,
+  type FailureGroup,
   type Hold,
   type Outcome,
+  type SentAlert,
+  type TimelinePoint,
 } from './rows';
 
 const SQL = storeSql((n) => `@p${n}`);
@@ -116,6 +121,7 @@ export class SqliteResultsStore implements ResultsStore {
     status: number | null,
     attempts: number,
     keepSuccess = false,
+    body: string | null = null,
   ): Promise<boolean> {
     const args = params(
       batch.id,
@@ -126,6 +132,7 @@ export class SqliteResultsStore implements ResultsStore {
       attempts,
       new Date().toISOString(),
       keepSuccess ? 1 : 0,
+      body?.slice(0, FAILURE_BODY_CHARS) ?? null,
     );
     return this.sql.failure.run(args).changes === 1;
   }
@@ -151,6 +158,32 @@ export class SqliteResultsStore implements ResultsStore {
 
   async count(batch: BatchKey): Promise<Record<Outcome, number>> {
     return countsOf(this.sql.count.all(params(batch.id, batch.firstRunId)) as { outcome: string; n: number }[]);
+  }
+
+  async failureGroups(batch: BatchKey, samples: number): Promise<FailureGroup[]> {
+    return failureGroupsOf(
+      this.sql.failureGroups.all(params(batch.id, batch.firstRunId, samples)) as Record<string, unknown>[],
+    );
+  }
+
+  async timeline(batch: BatchKey): Promise<TimelinePoint[]> {
+    const rows = this.sql.timeline.all(params(batch.id, batch.firstRunId)) as { minute: string; n: number }[];
+    return rows.map((r) => ({ minute: r.minute, settled: r.n }));
+  }
+
+  async recordAlert(batchId: string, a: SentAlert): Promise<void> {
+    this.sql.recordAlert.run(params(batchId, a.at, a.event, a.text, a.sentTo));
+  }
+
+  async alerts(batchId: string, since: string, limit: number): Promise<SentAlert[]> {
+    const rows = this.sql.alerts.all(params(batchId, since, limit)) as Record<string, string | null>[];
+    return rows.map((r) => ({ at: r.at!, event: r.event!, text: r.text!, sentTo: r.sent_to ?? null }));
+  }
+
+  async useLink(linkId: string, expiresAt: Date): Promise<boolean> {
+    const now = new Date().toISOString();
+    this.sql.forgetLinks.run(params(now));
+    return this.sql.useLink.run(params(linkId, expiresAt.toISOString(), now)).changes === 1;
   }
 
   async setHold(batch: BatchKey, untilMs: number, reason: string): Promise<void> {
@@ -234,7 +267,7 @@ function migrate(db: Database.Database): void {
         DROP TABLE client_results_v1;`);
     }
     db.exec(
-      `${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches}; ${SQL.createStoreInfo}; ${SQL.createHolds}; ${SQL.createWorkers};`,
+      `${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches}; ${SQL.createStoreInfo}; ${SQL.createHolds}; ${SQL.createWorkers}; ${SQL.createAlerts}; ${SQL.createAlertIndex}; ${SQL.createUsedLinks};`,
     );
     if (legacy) db.exec(SQL.backfillBatches);
     db.prepare(SQL.setStoreId).run(params(randomUUID()));

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import * as oauth from 'openid-client';
+import { isLoopback } from '../domain/loopback';
 import { jwtExpiry } from './token-expiry';
 
 const exec = promisify(execFile);
@@ -79,7 +80,7 @@ export function oauthSettings(env: NodeJS.ProcessEnv) {
       `API_OAUTH_TOKEN_URL is not a URL: ${tokenUrl}; set it to the authorization server's token endpoint`,
     );
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  const loopback = isLoopback(url);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new TokenRefusedError(`API_OAUTH_TOKEN_URL must be https (plain http only to localhost): ${url.origin}`);
   }

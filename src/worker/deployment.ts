@@ -40,7 +40,9 @@ function prebuiltFor(workflowsPath: string): string | undefined {
   try {
     const builtAt = statSync(PREBUILT_BUNDLE).mtimeMs;
     const dist = path.dirname(workflowsPath);
-    const compiled = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js') && !f.includes('bundle'));
+    const compiled = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter(
+      (f) => f.endsWith('.js') && !f.includes('bundle'),
+    );
     if (compiled.some((f) => statSync(path.join(dist, f)).mtimeMs > builtAt)) return undefined;
     return readFileSync(PREBUILT_BUNDLE, 'utf8');
   } catch {

@@ -290,7 +290,21 @@ describe('an operator session', () => {
     });
 
     const failures = JSON.parse((await cli(['failures', 'ops-1', '--json'])).out);
-    expect(failures).toEqual([{ clientId: 'C-000007', reason: 'HTTP404:Not Found', lastStatus: 404, attempts: 1 }]);
+    // The API's answer is kept with the failure, for people to see why.
+    expect(failures).toEqual([
+      {
+        clientId: 'C-000007',
+        reason: 'HTTP404:Not Found',
+        lastStatus: 404,
+        attempts: 1,
+        body: '{"ErrorMessage":"Client C-000007 not found"}',
+      },
+    ]);
+    const byStatus = JSON.parse((await cli(['failures', 'ops-1', '--by', 'status', '--json'])).out);
+    expect(byStatus).toEqual([{ lastStatus: 404, count: 1, clientIds: ['C-000007'] }]);
+    expect((await cli(['failures', 'ops-1', '--by', 'reason'])).out).toBe(
+      'COUNT\tREASON\tCLIENTS\n1\tHTTP404:Not Found\tC-000007',
+    );
 
     const out = path.join(h.dir, 'results.json');
     expect((await cli(['results', 'ops-1', '--out', out])).out).toBe(`Wrote 59 results of ops-1 to ${out}`);
@@ -303,6 +317,16 @@ describe('an operator session', () => {
       client: { ClientId: 'C-000001', ClientName: 'Client 1' },
       data: expect.objectContaining({ ClientId: 'C-000001' }),
     });
+
+    // A filter that takes none of the failures starts nothing, and says what it left.
+    const none = await cli(['retry-failed', 'ops-1', '--status', '5xx,429', '--reason', 'Timeout*', '--worker-token']);
+    expect(none).toMatchObject({
+      code: 2,
+      err: 'clientsync: batch ops-1 has no failed clients to retry (1 left: not status 5xx,429 or reason Timeout*); widen the filter',
+    });
+    expect((await cli(['retry-failed', 'ops-1', '--status', '5xx,abc'])).err).toMatch(
+      /^clientsync: --status takes statuses such as 429, classes such as 5xx, or none, separated by commas; not "abc"$/,
+    );
 
     h.api.configure({ missingIds: [] });
     const redrive = await cli(

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { batchKey, openResultsStore, type ResultsStore } from '../../src/store/results-store';
+import { inspectRedrive, readRedrivePage } from '../../src/store/redrive-source';
 import { createHarness, keyOf, resultOf } from '../helpers/harness';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -75,6 +76,81 @@ describe.each([
     expect(await store.list(b, 'failed')).toMatchObject([
       { clientId: 'c1', data: null, reason: 'HTTP404:Not Found', lastStatus: 404 },
     ]);
+  });
+
+  it('groups failures by reason and status, and a filtered redrive reads only the matching ones, page by page', async () => {
+    const store = await open();
+    stores.push(store);
+    const b = batchKey(`b-${randomUUID()}`, randomUUID());
+    const failures: [string, string, number | null][] = [
+      ['f0', 'HTTP503:Service Unavailable', 503],
+      ['f1', 'HTTP404:Not Found', 404],
+      ['f2', 'Timeout', null],
+      ['f3', 'HTTP503:Service Unavailable', 503],
+      ['f4', 'HTTP404:Not Found', 404],
+      ['f5', 'HTTP503:Service Unavailable', 503],
+    ];
+    for (const [i, [id, reason, status]] of failures.entries()) {
+      await store.claim(b, id, i, { ClientId: id });
+      await store.recordFailure(b, id, reason, status, 8, false, `{"error":"${id}"}`);
+    }
+    expect(await store.failureGroups(b, 2)).toEqual([
+      {
+        reason: 'HTTP503:Service Unavailable',
+        lastStatus: 503,
+        count: 3,
+        samples: [
+          { clientId: 'f0', body: '{"error":"f0"}' },
+          { clientId: 'f3', body: '{"error":"f3"}' },
+        ],
+      },
+      {
+        reason: 'HTTP404:Not Found',
+        lastStatus: 404,
+        count: 2,
+        samples: [
+          { clientId: 'f1', body: '{"error":"f1"}' },
+          { clientId: 'f4', body: '{"error":"f4"}' },
+        ],
+      },
+      { reason: 'Timeout', lastStatus: null, count: 1, samples: [{ clientId: 'f2', body: '{"error":"f2"}' }] },
+    ]);
+    const source = {
+      path: 'failed',
+      format: 'redrive' as const,
+      redrive: { batchId: b.id, batchRun: b.firstRunId, filter: { statuses: ['5xx'], reasons: ['Time*'] } },
+    };
+    expect(await inspectRedrive(store, source)).toMatchObject({ total: 4, left: 2, firstClientId: 'f0' });
+    const first = await readRedrivePage(store, source, { offset: 0, position: 0 }, 2);
+    expect(first.clients.map((c) => [c.id, c.position])).toEqual([
+      ['f0', 0],
+      ['f2', 1],
+    ]);
+    const second = await readRedrivePage(store, source, first.nextCursor!, 2);
+    expect(second.clients.map((c) => [c.id, c.position])).toEqual([
+      ['f3', 2],
+      ['f5', 3],
+    ]);
+    expect((await readRedrivePage(store, source, second.nextCursor!, 2)).clients).toEqual([]);
+    expect((await store.timeline(b)).reduce((n, p) => n + p.settled, 0)).toBe(6);
+  });
+
+  it('keeps the alerts a batch sent, and lets a link be used once', async () => {
+    const store = await open();
+    stores.push(store);
+    const id = `b-${randomUUID()}`;
+    const alert = { at: '2026-12-01T10:00:00.000Z', event: 'waiting-for-person', text: 'waiting', sentTo: null };
+    await store.recordAlert(id, alert);
+    await store.recordAlert(id, { ...alert, at: '2026-12-01T11:00:00.000Z', event: 'ended', sentTo: 'https://hooks' });
+    expect((await store.alerts(id, '2026-12-01T00:00:00.000Z', 10)).map((a) => a.event)).toEqual([
+      'ended',
+      'waiting-for-person',
+    ]);
+    expect(await store.alerts(id, '2026-12-01T10:30:00.000Z', 10)).toHaveLength(1);
+    const link = randomUUID();
+    const expires = new Date(Date.now() + 60_000);
+    expect(await store.useLink(link, expires)).toBe(true);
+    expect(await store.useLink(link, expires)).toBe(false);
   });
 
   it('iterates rows in source order across pages', async () => {
@@ -163,7 +239,10 @@ describe('a results store from before the first-run key', () => {
 
   async function expectMigrated(store: ResultsStore) {
     try {
-      expect(await store.batchesUnderId('old')).toContainEqual({ run: '', startedAt: '2026-11-01T00:00:00.000Z' });
+      expect(await store.batchesUnderId('old')).toContainEqual({
+        firstRunId: '',
+        startedAt: '2026-11-01T00:00:00.000Z',
+      });
       expect((await store.list(batchKey('old'), 'failed')).map((r) => [r.clientId, r.reason])).toEqual([
         ['c2', 'HTTP404:Not Found'],
       ]);

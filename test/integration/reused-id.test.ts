@@ -4,7 +4,7 @@ import { openConnection } from '../../src/connection/connection';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { memoryIO } from '../../src/cli/io';
-import { failures } from '../../src/cli/commands/failures/failures';
+import { failures, type FailureView } from '../../src/cli/commands/failures/failures';
 import { results } from '../../src/cli/commands/results/results';
 import { startBatchWorkflow } from '../../src/connection/start-batch';
 import type { BatchInput } from '../../src/contract/batch-input';
@@ -103,7 +103,7 @@ describe('a batch id reused after Temporal forgot it', () => {
     const runs = await h.store.batchesUnderId(batchId);
     expect(runs).toHaveLength(2);
     const [newer, older] = runs.map((r) => r.firstRunId) as [string, string];
-    const oldFailures = await failures(batchId, { run: older }, memoryIO());
+    const oldFailures = (await failures(batchId, { run: older }, memoryIO())) as FailureView[];
     expect(oldFailures.map((f) => f.clientId)).toEqual(missing);
     // Run ids are time-ordered (UUIDv7), so a short prefix can match both: that is refused, naming both.
     let common = 0;

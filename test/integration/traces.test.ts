@@ -48,7 +48,13 @@ describe('OpenTelemetry traces over OTLP', () => {
     // One client span per request the API answered, in the trace the CLI's start began.
     const requests = Object.values(h.api.ledger.statusCounts).reduce((a, b) => a + b, 0);
     const calls = () => receiver!.spans.filter((s) => s.kind === CLIENT_KIND);
-    await until(() => calls().length >= requests, 15_000, `${requests} HTTP client spans`);
+    // Spans leave each process in batches: wait for every one the assertions below read.
+    const runSpans = () => receiver!.spans.filter((s) => s.name === 'RunWorkflow:batchWorkflow');
+    await until(
+      () => calls().length >= requests && runSpans().length >= 1,
+      30_000,
+      `${requests} HTTP client spans and the workflow's run span`,
+    );
     expect(calls()).toHaveLength(requests);
 
     const spans = receiver.spans;

@@ -73,7 +73,8 @@ describe('a batch carried across an upgrade by Worker Versioning', () => {
   const workerB = (flags?: string[]) => worker(runB, flags);
   const workerC = () => worker(runC);
   /** The pinned Temporal CLI, as an operator runs it against this server. */
-  const operator = async (args: string[]) => (await exec(await temporalCli(), [...args, '--address', h.address])).stdout;
+  const operator = async (args: string[]) =>
+    (await exec(await temporalCli(), [...args, '--address', h.address])).stdout;
 
   /** A batch of 120 clients on build A, waiting for a token (the API's tokens expire after 40 calls). */
   async function waitingOnA() {

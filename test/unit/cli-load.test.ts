@@ -41,7 +41,7 @@ describe('the bundled CLI', () => {
   it('leaves out only the worker package among the Temporal ones, and only the unbundled commands and the tracing SDK among its own', () => {
     expect(new Set(required().filter((r) => r.startsWith('@temporalio/')))).toEqual(new Set(['@temporalio/worker']));
     expect(new Set(required().filter((r) => r.startsWith('.')))).toEqual(
-      new Set([...UNBUNDLED_COMMANDS.map((c) => `./commands/${c}/${c}`), '../telemetry/tracing-sdk']),
+      new Set([...UNBUNDLED_COMMANDS.map((c) => `./${c}/${c}`), '../telemetry/tracing-sdk']),
     );
   });
 

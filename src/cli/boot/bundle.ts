@@ -9,7 +9,7 @@ import { commandName } from './command-line';
  * worker package loads the installed @temporalio/common, and a second, bundled copy beside it breaks
  * `instanceof` between the two; the others run servers for hours, where start-up time does not count.
  */
-export const UNBUNDLED_COMMANDS = ['server', 'worker', 'demo', 'fake-api'];
+export const UNBUNDLED_COMMANDS = ['server', 'worker', 'demo', 'fake-api', 'console'];
 
 /** The CLI with the Temporal client in one file, built by `npm run build`, for the commands people run in loops. */
 export const BUNDLE_FILE = path.join(__dirname, '..', 'main.bundle.js');

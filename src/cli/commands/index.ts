@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io';
 import { defineCancel } from './cancel';
+import { defineConsole } from './console';
 import { defineDemo } from './demo';
 import { defineFailures } from './failures';
 import { defineFakeApi } from './fake-api';
@@ -34,6 +35,7 @@ export interface Commands {
   resume: typeof import('./pause/pause').resume;
   cancel: typeof import('./cancel/cancel').cancel;
   demo: typeof import('./demo/demo').demo;
+  console: typeof import('./console/console').consoleCommand;
 }
 
 /** Loads commands on use, so `clientsync --help` does not pay for the Temporal SDK. */
@@ -53,6 +55,7 @@ export const realCommands: Commands = {
   cancel: async (...a) => (await import('./cancel/cancel')).cancel(...a),
   set: async (...a) => (await import('./set/set')).set(...a),
   demo: async (...a) => (await import('./demo/demo')).demo(...a),
+  console: async (...a) => (await import('./console/console')).consoleCommand(...a),
 };
 
 /** Every command's definition, in help's order. */
@@ -71,5 +74,6 @@ export const DEFINITIONS: ReadonlyArray<(program: Command, io: CliIO, commands: 
   definePause,
   defineResume,
   defineCancel,
+  defineConsole,
   defineDemo,
 ];

@@ -1,16 +1,11 @@
 import type { BatchSummary } from '../../../contract/progress';
-import { getRunningBatch, withClient } from '../../../connection/batch-view';
+import { withClient } from '../../../connection/batch-view';
+import { cancelBatch } from '../../../operations/batch-actions';
 import type { CliIO } from '../../io';
 
 /** `clientsync cancel`: the batch stops starting calls, lets in-flight ones record, and ends with its summary. */
 export async function cancel(batchId: string, io: CliIO): Promise<BatchSummary> {
-  return withClient(async (client) => {
-    const { handle } = await getRunningBatch(client, batchId, 'cancel');
-    await handle.cancel();
-    const summary = (await handle.result()) as BatchSummary;
-    io.out(
-      `Cancelled ${batchId}: ${summary.processed} of ${summary.total} processed (${summary.succeeded} succeeded, ${summary.failed} failed).`,
-    );
-    return summary;
-  });
+  const { message, summary } = await withClient((client) => cancelBatch(client, batchId));
+  io.out(message);
+  return summary;
 }

@@ -12,8 +12,9 @@ export function defineFailures(program: Command, io: CliIO, commands: Commands):
       .description('failed clients with reason, last HTTP status and attempts')
       .argument('<batchId>')
       .option('--json', 'JSON')
+      .option('--by <field>', 'group by reason or status, with counts and a few ClientIds each')
       .addOption(runOption())
       .action(async (id: string, o) => void (await commands.failures(id, o, io))),
-    'clientsync failures sync-2026-11-27',
+    'clientsync failures sync-2026-11-27 --by reason',
   );
 }

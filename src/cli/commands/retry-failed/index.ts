@@ -16,8 +16,13 @@ export function defineRetryFailed(program: Command, io: CliIO, commands: Command
         .option('--id <batchId>', 'id of the new batch')
         .option('--task-queue <queue>', 'task queue of the workers', DEFAULT_TASK_QUEUE)
         .option('--worker-token', "use the workers' own token source")
+        .option(
+          '--status <list>',
+          'only clients whose last status matches: 429, 5xx, none (no answer), comma-separated',
+        )
+        .option('--reason <globs>', "only clients whose reason matches, e.g. 'Timeout*', comma-separated")
         .addOption(runOption()),
     ).action(async (id: string, o) => void (await commands.retryFailed(id, o, io))),
-    'clientsync retry-failed sync-2026-11-27 --token-file token',
+    "clientsync retry-failed sync-2026-11-27 --status 5xx,429 --reason 'Timeout*' --token-file token",
   );
 }

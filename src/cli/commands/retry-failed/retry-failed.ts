@@ -1,13 +1,14 @@
-import type { SourceRef } from '../../../domain/sources';
 import { UserError } from '../../../contract/errors';
-import { inspectRedrive } from '../../../store/redrive-source';
-import { batchKey } from '../../../store/results-store';
-import { batchInput, getBatch, isFinal, withClient } from '../../../connection/batch-view';
+import type { FailureFilter } from '../../../contract/sources';
+import { parseStatuses } from '../../../domain/failure-filter';
+import { withClient } from '../../../connection/batch-view';
+import { startBatchWorkflow } from '../../../connection/start-batch';
+import { planRedrive } from '../../../operations/redrive';
 import type { CliIO } from '../../io';
 import { withCliStore } from '../../cli-store';
 import { batchUnderId } from '../../batch-under-id';
-import type { TokenFlags } from '../../token-input';
-import { start, type StartOptions, type StartResult } from '../start/start';
+import { readTokenInput, type TokenFlags } from '../../token-input';
+import { webLine, webUrl } from '../../web-link';
 
 export interface RetryFailedOptions extends TokenFlags {
   id?: string;
@@ -15,46 +16,61 @@ export interface RetryFailedOptions extends TokenFlags {
   workerToken?: boolean;
   /** The first run id (or a prefix) of the batch to redrive, when several have used the id; default: Temporal's. */
   run?: string;
+  /** Only failed clients whose last status matches (429, 5xx, none), comma-separated. */
+  status?: string;
+  /** Only failed clients whose reason matches one of these globs, comma-separated. */
+  reason?: string;
+}
+
+export interface RetryFailedResult {
+  batchId: string;
+  total: number;
+  /** Failed clients the filter left out. */
+  left: number;
+  webUrl?: string;
 }
 
 /**
- * `clientsync retry-failed`: a redrive. Starts a new batch over the failed clients of an ended batch, with
- * the same API URL and every option, linked by `retryOf`. The workers read those clients from the results
- * store they share, so nothing is written on this host.
+ * `clientsync retry-failed`: a redrive (planRedrive). Starts a new batch over the failed clients of an ended
+ * batch, with the same API URL and every option, linked by `retryOf`.
  */
-export async function retryFailed(batchId: string, opts: RetryFailedOptions, io: CliIO): Promise<StartResult> {
-  const { original, firstRunId } = await withClient(async (client) => {
-    const view = await getBatch(client, batchId);
-    if (!isFinal(view.progress))
-      throw new UserError(`batch ${batchId} is still ${view.progress.state}; retry its failures once it has ended`);
-    return { original: await batchInput(view.handle), firstRunId: view.progress.batchRun };
+export async function retryFailed(batchId: string, opts: RetryFailedOptions, io: CliIO): Promise<RetryFailedResult> {
+  const filter = filterOf(opts);
+  const token = await readTokenInput(opts, io);
+  return withClient(async (client, namespace, address) => {
+    const { input, left, message } = await withCliStore(async (store) => {
+      const key = opts.run === undefined ? undefined : await batchUnderId(store, batchId, opts.run, io);
+      return planRedrive(client, store, { batchId, newId: opts.id, key, token, filter });
+    });
+    // Checked once the batch is known to be there and ended: that is what a mistyped id needs to hear first.
+    if (!token && !opts.workerToken) {
+      throw new UserError(
+        "no API token: set API_TOKEN, or pass --token-file F or --token-stdin (or --worker-token to use the workers' own)",
+      );
+    }
+    io.out(message);
+    const url = webUrl(input.batchId, namespace, address);
+    if (url) input.webUrl = url;
+    await startBatchWorkflow(client, input, opts.taskQueue);
+    io.out(`Started batch ${input.batchId}`);
+    io.out(webLine(url, address));
+    return { batchId: input.batchId, total: input.total ?? 0, left, ...(url ? { webUrl: url } : {}) };
   });
-  const newId = opts.id ?? `${batchId}-retry-${Date.now().toString(36)}`;
-  const prepared: StartOptions['prepared'] = await withCliStore(async (store) => {
-    // The batch Temporal knows under the id, unless --run names another that used it.
-    const key =
-      opts.run === undefined ? batchKey(batchId, firstRunId) : await batchUnderId(store, batchId, opts.run, io);
-    // The workers read the failed clients from this store; a worker with another refuses to.
-    const redrive = { batchId: key.id, batchRun: key.firstRunId, store: store.identity.id };
-    const source: SourceRef = { path: `failed clients of ${batchId}`, format: 'redrive', redrive };
-    return { source, report: await inspectRedrive(store, source), store: store.identity };
-  });
-  const count = prepared.report.total;
-  if (count === 0) throw new UserError(`batch ${batchId} has no failed clients to retry`);
-  io.out(`Retrying ${count} failed clients of ${batchId} as ${newId}.`);
-  const { tokenFile, tokenStdin, taskQueue, workerToken } = opts;
-  const flags = { tokenFile, tokenStdin, taskQueue, workerToken };
-  return start(
-    {
-      ...flags,
-      clients: prepared.source.path,
-      id: newId,
-      apiUrl: original.apiUrl,
-      baseOptions: original.options,
-      retryOf: batchId,
-      prepared,
-      baseSealedNotifyUrl: original.sealedNotifyUrl,
-    },
-    io,
-  );
+}
+
+/** --status and --reason, checked before anything starts. */
+function filterOf(opts: RetryFailedOptions): FailureFilter | undefined {
+  if (opts.status === undefined && opts.reason === undefined) return undefined;
+  let statuses: string[] | undefined;
+  try {
+    statuses = opts.status === undefined ? undefined : parseStatuses(opts.status);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  const reasons = opts.reason
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (reasons?.length === 0) throw new UserError("--reason takes globs such as 'Timeout*', separated by commas");
+  return { ...(statuses ? { statuses } : {}), ...(reasons ? { reasons } : {}) };
 }

@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { compileExpiredRegex } from '../../../domain/classify';
 import { checkBodyOnEntries, checkRequestSpec, entryFieldCheck } from '../../../domain/request/check-request';
 import { renderRequest, requestText } from '../../../domain/request/render-request';
@@ -29,7 +28,6 @@ import {
   type BatchOptionsInput,
   type RequestSpec,
 } from '../../../contract/options';
-import type { StoreIdentity } from '../../../contract/store-identity';
 import { loadSealKey, sealToken } from '../../../token/seal';
 import { jwtExpiry } from '../../../token/token-expiry';
 import { withClient } from '../../../connection/batch-view';
@@ -47,8 +45,6 @@ export interface StartOptions extends TokenFlags, TableFlags {
   format?: SourceFormat;
   /** Where alerts go, sealed into the batch. */
   notify?: string;
-  /** Set by retry-failed: the redriven batch's alert URL, sealed. */
-  baseSealedNotifyUrl?: string;
   /** Validate and report only. */
   dryRun?: boolean;
   /** The JSONata body expression, from a file. */
@@ -59,15 +55,6 @@ export interface StartOptions extends TokenFlags, TableFlags {
   /** Use the workers' own token source (their token provider, or API_TOKEN). */
   workerToken?: boolean;
   wait?: boolean;
-  /** Set by retry-failed: the batch this one redrives. */
-  retryOf?: string;
-  /** Set by retry-failed: the redriven batch's options, which the flags above override. */
-  baseOptions?: BatchOptionsInput;
-  /**
-   * Set by retry-failed: a source already checked (the failed clients in the results store), instead of --clients, and
-   * that store.
-   */
-  prepared?: { source: SourceRef; report: SourceReport; store?: StoreIdentity };
 }
 
 export interface StartResult {
@@ -133,11 +120,7 @@ export async function prepareStart(
   } catch (err) {
     throw new UserError((err as Error).message);
   }
-  if (
-    opts.onWaitTimeout &&
-    opts.onWaitTimeout !== 'keep-waiting' &&
-    !(opts.waitTimeout ?? opts.baseOptions?.waitTimeoutMs)
-  ) {
+  if (opts.onWaitTimeout && opts.onWaitTimeout !== 'keep-waiting' && !opts.waitTimeout) {
     throw new UserError(`--on-wait-timeout ${opts.onWaitTimeout} needs --wait-timeout, e.g. --wait-timeout 2h`);
   }
   if (opts.localCalls && opts.clientsPerActivity !== undefined && opts.clientsPerActivity !== 1) {
@@ -153,17 +136,14 @@ export async function prepareStart(
   }
   if (token && request.auth === 'basic' && !token.includes(':'))
     throw new UserError('--auth basic takes the token as user:password; the token has no ":"');
-  const { source, report } =
-    opts.prepared ?? (await readSource(opts, apiUrl ? entryFieldCheck(request, apiUrl) : undefined));
+  const { source, report } = await readSource(opts, apiUrl ? entryFieldCheck(request, apiUrl) : undefined);
   await checkBodyOnEntries(request, report.first ?? []).catch((err: Error) => {
     throw new UserError(`${sourceName(opts.clients)}: ${err.message}`);
   });
   // The batch writes to the store this host names; workers with another refuse it, so outcomes never scatter.
-  const store = opts.dryRun ? undefined : (opts.prepared?.store ?? (await withCliStore(async (s) => s.identity)));
+  const store = opts.dryRun ? undefined : await withCliStore(async (s) => s.identity);
   const sealedNotifyUrl =
-    opts.notify && !opts.dryRun
-      ? sealToken(opts.notify, await loadSealKey({ create: true }))
-      : opts.baseSealedNotifyUrl;
+    opts.notify && !opts.dryRun ? sealToken(opts.notify, await loadSealKey({ create: true })) : undefined;
   const expiresAt = token ? jwtExpiry(token) : undefined;
   const batchId =
     opts.id ??
@@ -177,18 +157,17 @@ export async function prepareStart(
     ...(token && !opts.dryRun ? { sealedToken: sealToken(token, await loadSealKey({ create: true })) } : {}),
     ...(expiresAt && !opts.dryRun ? { tokenExpiresAt: expiresAt } : {}),
     ...(sealedNotifyUrl ? { sealedNotifyUrl } : {}),
-    ...(opts.retryOf ? { retryOf: opts.retryOf } : {}),
     ...(store ? { store } : {}),
   };
   return { input, report, request };
 }
 
 /**
- * The batch's options: a redriven batch's, overridden by the flags given; --body-file read into --body; and
- * the defaults of this release recorded for the rest (recordedOptions).
+ * The batch's options: the flags given, --body-file read into --body, and the defaults of this release
+ * recorded for the rest (recordedOptions).
  */
 async function optionsOf(opts: StartOptions): Promise<BatchOptionsInput> {
-  const options: BatchOptionsInput = { ...opts.baseOptions };
+  const options: BatchOptionsInput = {};
   for (const row of OPTION_TABLE) {
     const value = (opts as unknown as Record<string, unknown>)[attributeOf(row.flag)];
     if (value !== undefined && !(row.type.kind === 'switch' && !value)) setOption(options, row, value);
@@ -237,14 +216,7 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
   return withClient(async (client, namespace, address) => {
     const url = webUrl(input.batchId, namespace, address);
     if (url) input.webUrl = url;
-    const handle = await startBatchWorkflow(client, input, opts.taskQueue).catch((err: unknown) => {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new UserError(
-          `a batch with id ${input.batchId} already exists; pick another --id (\`clientsync status ${input.batchId}\` shows it)`,
-        );
-      }
-      throw err;
-    });
+    const handle = await startBatchWorkflow(client, input, opts.taskQueue);
     io.out(`Started batch ${handle.workflowId}`);
     io.out(webLine(url, address));
     if (opts.wait) await watchBatch(client, input.batchId, io);
