@@ -56,7 +56,7 @@ export class BatchReads {
     const { progress, running } = await this.view(batchId);
     const key = batchKey(batchId, progress.batchRun);
     const measured = running ? this.sample(batchId, progress.processed) : null;
-    const callsPerSecond = measured ?? progress.pace?.callsPerSecond ?? null;
+    const callsPerSecond = progress.state === 'running' ? (measured ?? progress.pace?.callsPerSecond ?? null) : null;
     const [failures, alerts] = await Promise.all([
       progress.failed > 0 ? this.store.failureGroups(key, SAMPLES) : Promise.resolve([]),
       this.store.alerts(batchId, progress.startedAt, 20),
@@ -71,16 +71,15 @@ export class BatchReads {
     };
   }
 
-  /** Clients settled over time, cumulative, for the chart: [unix seconds[], settled[]]. */
+  /** Clients settled over time, cumulative from the batch's start, for the chart: [unix seconds[], settled[]]. */
   async chart(batchId: string): Promise<[number[], number[]]> {
     const { progress } = await this.view(batchId);
     const points = await this.store.timeline(batchKey(batchId, progress.batchRun));
-    let total = 0;
-    const times: number[] = [];
-    const settled: number[] = [];
+    const times = [Date.parse(progress.startedAt) / 1000];
+    const settled = [0];
     for (const p of points) {
-      times.push(Date.parse(`${p.minute}:00Z`) / 1000);
-      settled.push((total += p.settled));
+      times.push(Date.parse(`${p.bucket}0Z`) / 1000 + 10);
+      settled.push(settled.at(-1)! + p.settled);
     }
     return [times, settled];
   }

@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { csrf } from 'hono/csrf';
+import { HTTPException } from 'hono/http-exception';
+import { UserError } from '../contract/errors';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ConsoleContext, ConsoleEnv } from './console-env';
 import { assetRoutes } from './assets';
@@ -48,8 +50,10 @@ export function consoleApp(ctx: ConsoleContext): Hono<ConsoleEnv> {
   app.route('/', batchRoutes(ctx));
   app.route('/', actionRoutes(ctx));
   app.onError((err, c) => {
-    ctx.log(`${c.req.method} ${c.req.path.startsWith('/link/') ? '/link/…' : c.req.path} failed: ${err.message}`);
+    if (err instanceof HTTPException) return err.getResponse(); // a refusal, such as a form from another origin
     const session = c.get('session');
+    if (err instanceof UserError && session) return c.html(problemPage(takeFlash(c), 'Not found', err.message), 404);
+    ctx.log(`${c.req.method} ${c.req.path.startsWith('/link/') ? '/link/…' : c.req.path} failed: ${err.message}`);
     if (!session) return c.text('The console met an error; its log says which.', 500);
     return c.html(problemPage(takeFlash(c), 'Something went wrong', unreachable(err) ?? err.message), 500);
   });

@@ -183,7 +183,7 @@ export class PostgresResultsStore implements ResultsStore {
 
   async timeline(batch: BatchKey): Promise<TimelinePoint[]> {
     const { rows } = await this.query(SQL.timeline, [batch.id, batch.firstRunId]);
-    return rows.map((r) => ({ minute: String(r.minute), settled: Number(r.n) }));
+    return rows.map((r) => ({ bucket: String(r.bucket), settled: Number(r.n) }));
   }
 
   async recordAlert(batchId: string, a: SentAlert): Promise<void> {

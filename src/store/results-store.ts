@@ -62,7 +62,7 @@ export interface ResultsStore {
   count(batch: BatchKey): Promise<Record<Outcome, number>>;
   /** The failures grouped by reason and HTTP status, largest first, with the first `samples` clients of each. */
   failureGroups(batch: BatchKey, samples: number): Promise<FailureGroup[]>;
-  /** Clients settled per minute, oldest first. */
+  /** Clients settled in each 10 seconds, oldest first. */
   timeline(batch: BatchKey): Promise<TimelinePoint[]>;
   /**
    * An alert the batch's workers sent (or had nowhere to send). Alerts are kept by batch id and time: the

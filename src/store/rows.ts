@@ -150,9 +150,9 @@ export function regroupFailures(groups: readonly FailureGroup[], by: FailureGrou
     .sort((a, b) => b.count - a.count);
 }
 
-/** Clients settled per minute (`minute` is an ISO time cut to the minute, UTC). */
+/** Clients settled in 10 seconds (`bucket` is an ISO time cut after its tens of seconds, e.g. 2026-12-02T12:32:4). */
 export interface TimelinePoint {
-  minute: string;
+  bucket: string;
   settled: number;
 }
 
@@ -249,9 +249,9 @@ export function storeSql(ph: (n: number) => string) {
           ROW_NUMBER() OVER (PARTITION BY reason, last_status ORDER BY position) AS rn
         FROM client_results WHERE ${key} AND outcome = 'failed') AS f
       WHERE rn <= ${ph(3)} ORDER BY n DESC, reason, last_status, rn`,
-    /** id, run: the clients settled in each minute (updated_at is ISO text, so its first 16 characters are the minute) */
-    timeline: `SELECT substr(updated_at, 1, 16) AS minute, COUNT(*) AS n FROM client_results
-      WHERE ${key} AND outcome <> 'in-progress' GROUP BY substr(updated_at, 1, 16) ORDER BY minute`,
+    /** id, run: the clients settled in each 10 s (updated_at is ISO text: its first 18 characters name them) */
+    timeline: `SELECT substr(updated_at, 1, 18) AS bucket, COUNT(*) AS n FROM client_results
+      WHERE ${key} AND outcome <> 'in-progress' GROUP BY substr(updated_at, 1, 18) ORDER BY bucket`,
     /** The alerts a batch's workers sent, for the console. */
     createAlerts: `CREATE TABLE IF NOT EXISTS batch_alerts (batch_id TEXT NOT NULL, at TEXT NOT NULL, event TEXT NOT NULL,
       text TEXT NOT NULL, sent_to TEXT)`,

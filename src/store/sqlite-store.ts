@@ -167,8 +167,8 @@ export class SqliteResultsStore implements ResultsStore {
   }
 
   async timeline(batch: BatchKey): Promise<TimelinePoint[]> {
-    const rows = this.sql.timeline.all(params(batch.id, batch.firstRunId)) as { minute: string; n: number }[];
-    return rows.map((r) => ({ minute: r.minute, settled: r.n }));
+    const rows = this.sql.timeline.all(params(batch.id, batch.firstRunId)) as { bucket: string; n: number }[];
+    return rows.map((r) => ({ bucket: r.bucket, settled: r.n }));
   }
 
   async recordAlert(batchId: string, a: SentAlert): Promise<void> {

@@ -1,7 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alert } from '../../src/contract/alert';
+import { startAlertReceiver } from '../helpers/alert-receiver';
 import { spawnCli, spawnWorker } from '../helpers/cli-process';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
 import { startNginx, type Nginx } from '../helpers/nginx';
@@ -17,19 +15,6 @@ async function start(h: Harness, apiUrl: string, file: string, id: string, flags
     env,
   );
   expect(await cmd.exited, cmd.output()).toBe(0);
-}
-
-/** A webhook receiver that keeps what it is sent. */
-async function startReceiver() {
-  const received: Alert[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => (received.push(JSON.parse(body) as Alert), res.writeHead(200).end('ok')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  return { url, received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 describe('the pace against a real rate limiter and a long outage', () => {
@@ -67,7 +52,7 @@ describe('the pace against a real rate limiter and a long outage', () => {
   it('waits out a 3-minute outage with no client failed, sends only probes meanwhile, and resumes within 10 s of the return', async () => {
     h = await createHarness({ latencyMs: 5 });
     proxy = await startOutageProxy({ host: '127.0.0.1', port: Number(new URL(h.api.origin).port) });
-    const receiver = await startReceiver();
+    const receiver = await startAlertReceiver();
     try {
       await spawnWorker(h);
       const { path, ids } = await h.clientFile(600);

@@ -1,29 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alert } from '../../src/contract/alert';
+import { startAlertReceiver, type AlertReceiver } from '../helpers/alert-receiver';
 import { spawnCli, spawnWorker } from '../helpers/cli-process';
 import { createHarness, resultOf, type Harness } from '../helpers/harness';
 import { historyText } from '../helpers/history-text';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-/** A real HTTP receiver, as a Slack incoming webhook would be: it records every alert; its first answer is a 500. */
-async function startReceiver() {
-  const received: Alert[] = [];
-  let requests = 0;
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      if (requests++ === 0) return void res.writeHead(500).end('try again');
-      received.push(JSON.parse(body) as Alert);
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, received, requests: () => requests, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 async function until(what: string, predicate: () => boolean, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
@@ -35,7 +15,7 @@ async function until(what: string, predicate: () => boolean, timeoutMs = 60_000)
 
 describe('alerts (start --notify)', () => {
   let h: Harness | undefined;
-  let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
+  let receiver: AlertReceiver | undefined;
   afterEach(async () => {
     await receiver?.close();
     await h?.close();
@@ -43,7 +23,7 @@ describe('alerts (start --notify)', () => {
 
   it('tells a person when the batch waits for them, again while it waits, and when it ends; never the token or the URL', async () => {
     h = await createHarness({ expireAfter: 30 });
-    receiver = await startReceiver();
+    receiver = await startAlertReceiver({ failFirst: true });
     const { path, ids } = await h.clientFile(60);
     const worker = await spawnWorker(h); // no token provider: an expiry needs a person
     const hook = `${receiver.origin}/services/T0001/B0001/s3cr3tHookPath`;

@@ -39,6 +39,7 @@ describe('npm run demo', () => {
     expect(out).toMatch(
       new RegExp(`Temporal Web: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/demo-\\w+`),
     );
+    expect(out).toMatch(/\n {3}Console: http:\/\/127\.0\.0\.1:\d+\/link\/[\w-]+\.[\w-]+\.[\w-]+ \(signs you in/);
     expect(code).toBe(0);
     // The output is the story: a progress line every few seconds off a terminal, no stack traces (it was 578 lines).
     expect(out.trimEnd().split('\n').length, out).toBeLessThan(60);

@@ -3,19 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { CHROMIUM_FLAGS } from '../helpers/console-browser';
 import { createHarness, waitForProgress, type Harness } from '../helpers/harness';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 // Written to the temp folder each run; docs/temporal-web-waiting-for-token.png is a copy of one kept on purpose.
 const SCREENSHOT = path.join(tmpdir(), 'clientsync-temporal-web-waiting-for-token.png');
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 
 /** Polls the page's frames until one's text contains `needle`; returns that text. */
 async function frameTextContaining(page: Page, needle: string, timeoutMs = 30_000): Promise<string> {

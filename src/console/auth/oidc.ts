@@ -71,8 +71,14 @@ export class OidcLogin {
       expectedNonce: pending.nonce,
       idTokenExpected: true,
     });
-    const claims = tokens.claims();
-    if (!claims) throw new Error('the provider sent no ID token');
+    const idClaims = tokens.claims();
+    if (!idClaims) throw new Error('the provider sent no ID token');
+    // Many providers put email and groups in the userinfo answer only, not in the ID token of a code flow.
+    const config = await this.configuration();
+    const claims =
+      idClaims.email === undefined && config.serverMetadata().userinfo_endpoint
+        ? { ...(await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub)), ...idClaims }
+        : idClaims;
     const email = typeof claims.email === 'string' ? claims.email : undefined;
     const groups = Array.isArray(claims.groups) ? claims.groups.map(String) : [];
     const { operators, operatorGroup } = this.settings;

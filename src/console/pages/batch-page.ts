@@ -188,7 +188,7 @@ const SETTABLE = OPTION_TABLE.filter((row) => row.settable);
 function actionsSection(session: Session, d: BatchDetails): Html {
   const { progress: p } = d;
   const action = (name: string, label: string, fields: Html = html``) =>
-    html`<form method="post" action="${batchPath(p.batchId, `/actions/${name}`)}">
+    html`<form method="post" action="${batchPath(p.batchId, `/actions/${name}`)}" class="action-${name}">
       ${csrfField(session)} ${fields}<button type="submit">${label}</button>
     </form>`;
   if (!d.running) {

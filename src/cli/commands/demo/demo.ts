@@ -12,6 +12,9 @@ import { startTracing } from '../../../telemetry/tracing';
 import { bundleBuild, makeCurrent } from '../../../worker/deployment';
 import { installRuntime, shutDownOnFailure } from '../../../worker/runtime';
 import { withClient } from '../../../connection/batch-view';
+import { startConsole, type RunningConsole } from '../../../console/serve-console';
+import { signOperatorLink } from '../../../token/alert-link';
+import { loadSealKey } from '../../../token/seal';
 import { webLine, webUrl } from '../../web-link';
 import { untilSignal, type CliIO } from '../../io';
 import { refreshToken } from '../refresh-token/refresh-token';
@@ -30,6 +33,18 @@ export interface DemoOptions {
 async function fetchToken(origin: string): Promise<string> {
   const res = await fetch(`${origin}/token`, { method: 'POST' });
   return ((await res.json()) as { token: string }).token;
+}
+
+/** The console on 127.0.0.1:8080 (or a free port), with no way in but the demo's sign-in link. */
+async function demoConsole(address: string): Promise<RunningConsole> {
+  const options = {
+    linksOnly: true,
+    webLink: (batchId: string, namespace: string) => webUrl(batchId, namespace, address),
+    log: () => {},
+  };
+  return startConsole({ ...options, listen: '127.0.0.1:8080' }).catch(() =>
+    startConsole({ ...options, listen: '127.0.0.1:0' }),
+  );
 }
 
 /**
@@ -74,8 +89,10 @@ async function tellStory(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
     tracing,
   });
   const running = worker.run();
+  let console_: RunningConsole | undefined;
 
   try {
+    console_ = await demoConsole(target.address);
     await withClient((client) => makeCurrent(client, deployment));
     io.out(`   Worker running on task queue ${DEMO_QUEUE}, build ${buildId}.`);
     const clientsFile = path.join(dir, 'client_file.json');
@@ -123,12 +140,15 @@ async function tellStory(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
     const resultsFile = path.join(dir, 'results.json');
     await results(batchId, { out: resultsFile, format: 'json' }, io);
     io.out(`   ${webLine(webUrl(batchId, target.namespace, target.address), target.address)}`);
+    const signIn = await signOperatorLink(console_.url, await loadSealKey(), 3600_000);
+    io.out(`   Console: ${signIn} (signs you in for this demo only, once, within the hour)`);
     if (opts.keep) {
       io.out('--keep: the server, worker and fake API keep running; Ctrl-C stops them.');
       await untilSignal();
     }
     return final;
   } finally {
+    await console_?.close();
     worker.shutdown();
     await running;
     await connection.close();
