@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { BuildLog } from '../temporal-server/provision';
 
 /** Where a command writes; tests pass their own to capture output. */
 export interface CliIO {
@@ -45,4 +46,9 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
   });
+}
+
+/** A build's log: its lines through `write`, and its progress line redrawn in place on a terminal. */
+export function buildLog(io: CliIO, write: (line: string) => void): BuildLog {
+  return Object.assign((line: string) => write(line), io.isTTY ? { redraw: (line: string) => io.redraw(line) } : {});
 }

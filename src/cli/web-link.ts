@@ -1,4 +1,4 @@
-import { recordedUiUrl } from '../temporal-server/server-record';
+import { recordedUiUrl } from '../domain/server-record';
 
 /**
  * Temporal Web's page for a batch: under TEMPORAL_UI_URL, else under the Web of the server that clientsync

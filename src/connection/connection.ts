@@ -3,7 +3,10 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { startTracing } from '../telemetry/tracing';
 // Types only: the worker package (its native core) loads in connectWorker, so client commands start without it.
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
+import { connect } from 'node:net';
 import { RuntimeError } from '../contract/errors';
+import { isLoopback } from '../domain/loopback';
+import { serverNoted } from '../domain/server-record';
 
 export interface TemporalTarget {
   address: string;
@@ -20,6 +23,12 @@ export function temporalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTa
   const address = config.connectionOptions.address ?? 'localhost:7233';
   return { address, namespace: config.namespace ?? 'default', options: { ...config.connectionOptions, address } };
 }
+
+const nothingListens = (target: TemporalTarget) =>
+  new RuntimeError(
+    `nothing listens at ${target.address}, and no clientsync server is starting there; ` +
+      `start one with \`clientsync server\`, or set TEMPORAL_ADDRESS to where Temporal runs`,
+  );
 
 function unreachable(target: TemporalTarget, err: unknown): RuntimeError {
   const why = (err as Error).message?.split('\n')[0] ?? String(err);
@@ -41,22 +50,27 @@ export function connectDeadlineMs(env: NodeJS.ProcessEnv = process.env): number 
 
 /**
  * Runs `attempt` until it succeeds, the deadline passes or `signal` aborts, waiting a little longer after each
- * failure (at most 2 s). The first attempt starts at once, so a healthy connect is as fast as before.
+ * failure (at most 2 s). The first attempt starts at once, so a healthy connect is as fast as before. What the
+ * first failure calls may shorten the deadline (milliseconds from the start).
  */
 export async function retryUntil<T>(
   attempt: (timeoutMs: number) => Promise<T>,
   deadlineMs: number,
-  onFirstFailure: () => void = () => {},
+  onFirstFailure: () => void | Promise<number | void> = () => {},
   signal?: AbortSignal,
 ): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
+  const started = Date.now();
+  let deadline = started + deadlineMs;
   for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
     const left = deadline - Date.now();
     try {
       return await attempt(Math.max(1000, Math.min(left, 10_000)));
     } catch (err) {
+      if (wait === 250) {
+        const shorter = await onFirstFailure();
+        if (typeof shorter === 'number') deadline = Math.min(deadline, started + shorter);
+      }
       if (Date.now() + wait >= deadline || signal?.aborted) throw err;
-      if (wait === 250) onFirstFailure();
       await new Promise((r) => {
         const timer = setTimeout(r, wait);
         signal?.addEventListener('abort', () => (clearTimeout(timer), r(undefined)), { once: true });
@@ -71,6 +85,27 @@ const waitingNotice = (target: TemporalTarget, deadlineMs: number) => () =>
   void process.stderr.write(
     `clientsync: waiting for Temporal at ${target.address} (${Number.isFinite(deadlineMs) ? `up to ${Math.round(deadlineMs / 1000)} s` : 'until it answers'})…\n`,
   );
+
+/** How long a command tries when nothing listens at the address and no clientsync server is coming up there. */
+export const NOBODY_THERE_MS = 3000;
+
+/** Nothing listens at the address, and no clientsync server is coming up there: no need to wait for one. */
+async function nobodyComing(address: string): Promise<boolean> {
+  return !serverNoted(address) && (await refused(address));
+}
+
+/** Whether a TCP connection to `address` is refused at once: nothing listens there. */
+function refused(address: string): Promise<boolean> {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at).replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port: Number(address.slice(at + 1)) });
+    const done = (value: boolean) => (socket.destroy(), resolve(value));
+    socket.once('connect', () => done(false));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED'));
+    socket.setTimeout(1000, () => done(false));
+  });
+}
 
 /**
  * Channel arguments of every grpc-js connection clientsync opens. grpc-js shares a subchannel among channels
@@ -110,6 +145,14 @@ export async function connectClient(
   target = temporalTarget(),
 ): Promise<{ client: Client; connection: Connection; target: TemporalTarget }> {
   const tracing = await startTracing('clientsync-cli'); // a worker has started it already, as itself
+  // When nobody is coming, a few seconds more (a server may be binding its port right now), and no notice;
+  // else the notice, and the whole wait for a server that is starting. On this machine that is known before
+  // the first attempt (a refused connect takes a fraction of a millisecond); elsewhere, after it.
+  let nobody = isLoopback(new URL(`http://${target.address}`)) && (await nobodyComing(target.address));
+  const firstFailure = async () => {
+    if (nobody || (nobody = await nobodyComing(target.address))) return NOBODY_THERE_MS;
+    waitingNotice(target, connectDeadlineMs())();
+  };
   try {
     return await retryUntil(
       async (timeoutMs) => {
@@ -124,11 +167,11 @@ export async function connectClient(
         });
         return { client, connection, target };
       },
-      connectDeadlineMs(),
-      waitingNotice(target, connectDeadlineMs()),
+      nobody ? NOBODY_THERE_MS : connectDeadlineMs(),
+      firstFailure,
     );
   } catch (err) {
-    throw unreachable(target, err);
+    throw nobody ? nothingListens(target) : unreachable(target, err);
   }
 }
 

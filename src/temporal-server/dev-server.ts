@@ -6,9 +6,9 @@ import { freePort } from './free-port';
 import { searchAttributeKeys } from '../contract/search-attributes';
 import { serverAnswers } from '../connection/connection';
 import { prepareNamespace } from './namespace';
-import { DYNAMIC_CONFIG_FILE, resolveBinary, SQLITE_PREPARE, TEMPORAL_SERVER } from './provision';
+import { DYNAMIC_CONFIG_FILE, resolveBinary, SQLITE_PREPARE, TEMPORAL_SERVER, type BuildLog } from './provision';
 import { renderServerConfig, SERVICES, type ServicePorts } from './server-config';
-import { recordServer } from './server-record';
+import { recordServer, type ServerNote } from '../domain/server-record';
 import { spawnTied } from './tied-spawn';
 import { startWeb, type Web } from './web';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,7 +22,7 @@ export interface DevServerOptions {
   dbFile: string;
   /** Disable Temporal Web (tests that do not look at it start faster). */
   headless?: boolean;
-  log?: (line: string) => void;
+  log?: BuildLog;
 }
 
 export interface DevServer {
@@ -75,6 +75,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const port = options.port ?? 7233;
   const address = `${LOOPBACK}:${port}`;
   const log = options.log ?? (() => {});
+  const note = recordServer(address); // commands wait for a server that is coming up, even while it is built
+  try {
+    return await startNoted(options, address, note);
+  } catch (err) {
+    note.forget();
+    throw err;
+  }
+}
+
+async function startNoted(options: DevServerOptions, address: string, note: ServerNote): Promise<DevServer> {
+  const port = options.port ?? 7233;
+  const log = options.log ?? (() => {});
   const binary = await resolveBinary(TEMPORAL_SERVER, log);
   const dbFile = path.resolve(options.dbFile);
   await mkdir(path.dirname(dbFile), { recursive: true });
@@ -118,8 +130,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         dir: path.join(configDir, 'web'),
         log,
       });
-  const forget = recordServer(address, web?.url);
-  void exit.promise.then(forget);
+  note.ready(web?.url);
+  void exit.promise.then(note.forget);
   const stop = async () => {
     await web?.stop();
     await stopServer();

@@ -43,7 +43,10 @@ export interface GoBinary {
   ldflags: string;
   /** What a cached build must say it is: a build made differently is not reused. */
   buildId: string;
-  /** About how long its first build takes on 2 cores with an empty Go cache, for the line that announces it. */
+  /**
+   * About how long its first build takes on 2 cores with empty Go caches (modules fetched from the proxy), as
+   * measured by a fresh clone's CI, for the line that announces it.
+   */
   coldBuild: string;
   /** An environment variable that points at a binary to use instead. */
   envVar?: string;
@@ -57,7 +60,7 @@ export const TEMPORAL_SERVER: GoBinary = {
   pkg: 'go.temporal.io/server/cmd/server',
   ldflags: '-s -w',
   buildId: TEMPORAL_SERVER_VERSION,
-  coldBuild: '4 min',
+  coldBuild: '11 min',
   envVar: 'TEMPORAL_SERVER_BIN',
 };
 
@@ -80,7 +83,7 @@ export const TEMPORAL_SQL_TOOL: GoBinary = {
   pkg: 'go.temporal.io/server/cmd/tools/sql',
   ldflags: '-s -w',
   buildId: TEMPORAL_SERVER_VERSION,
-  coldBuild: '1 min',
+  coldBuild: '2 min',
 };
 
 /** Temporal Web, beside either server. */
@@ -102,7 +105,7 @@ export const TEMPORAL_CLI: GoBinary = {
   pkg: 'github.com/temporalio/cli/cmd/temporal',
   ldflags: `-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
   buildId: `${TEMPORAL_CLI_VERSION} stamped`,
-  coldBuild: '2 min',
+  coldBuild: '4 min',
   envVar: 'TEMPORAL_BIN',
 };
 
@@ -129,13 +132,16 @@ async function isCachedBuild(dir: string, bin: GoBinary): Promise<boolean> {
   }
 }
 
+/** Where a build's lines go; with `redraw`, its progress line is redrawn in place (a terminal). */
+export type BuildLog = ((line: string) => void) & { redraw?: (line: string) => void };
+
 /**
  * Finds a pinned binary: its environment variable, else a cached build, else builds it with Go.
- * `log` hears about the build, which takes minutes the first time.
+ * `log` hears about the build, which takes minutes the first time, and its progress.
  */
 export async function resolveBinary(
   bin: GoBinary,
-  log: (line: string) => void = () => {},
+  log: BuildLog = () => {},
   signal?: AbortSignal,
 ): Promise<ResolvedBinary> {
   const fromEnv = bin.envVar ? process.env[bin.envVar] : undefined;
@@ -183,7 +189,7 @@ const older = (a: GoRelease, b: GoRelease) => (a[0] !== b[0] ? a[0] < b[0] : a[1
 const goEnv = () => ({ ...process.env, GOFLAGS: '-mod=readonly', GOTOOLCHAIN: 'local' });
 
 /** Builds a pinned binary from its module (checksums in go.sum) into `outDir`; it dies with clientsync. */
-async function build(outDir: string, bin: GoBinary, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
+async function build(outDir: string, bin: GoBinary, log: BuildLog, signal?: AbortSignal): Promise<void> {
   const [have, need] = [await goVersion(), await goNeeded(bin)];
   if (!have || older(have, need)) {
     const alt = bin.envVar ? `, or set ${bin.envVar}` : '';
@@ -192,32 +198,102 @@ async function build(outDir: string, bin: GoBinary, log: (line: string) => void,
     );
   }
   await mkdir(outDir, { recursive: true });
-  log(`Building ${bin.title} with Go, once for this machine (about ${bin.coldBuild})…`);
-  const started = Date.now();
+  log(`Building ${bin.title} with Go, once for this machine (about ${bin.coldBuild} on 2 cores)…`);
+  const progress = new BuildProgress(bin, log);
   const tmp = path.join(outDir, `${bin.name}.${process.pid}.tmp`);
-  await goBuild(
-    ['build', '-trimpath', '-ldflags', bin.ldflags, '-o', tmp, bin.pkg],
-    path.join(TEMPORAL_DIR, bin.module),
-    signal,
-  ).catch((err: Error) => {
-    throw new Error(`building ${bin.title} failed: ${err.message}`);
-  });
+  const cwd = path.join(TEMPORAL_DIR, bin.module);
+  try {
+    // The packages to compile, for "N of M": listing them first fetches the modules they come from.
+    progress.total = (await goRun(['list', '-deps', bin.pkg], cwd, signal)).split('\n').filter(Boolean).length;
+    await goRun(['build', '-v', '-trimpath', '-ldflags', bin.ldflags, '-o', tmp, bin.pkg], cwd, signal, (line) =>
+      progress.compiled(line),
+    );
+  } catch (err) {
+    throw new Error(`building ${bin.title} failed: ${(err as Error).message}`);
+  } finally {
+    progress.stop();
+  }
   await rename(tmp, path.join(outDir, bin.name));
   await writeFile(buildFile(outDir, bin), `${bin.buildId}\n`);
-  log(`Built ${bin.title} in ${Math.round((Date.now() - started) / 1000)} s; cached in ${outDir}`);
+  log(`Built ${bin.title} in ${progress.elapsedText()}; cached in ${outDir}`);
 }
 
-/** `go …` in a module folder, tied to this process (and to `signal`) so a stopped clientsync leaves no build running. */
-function goBuild(args: string[], cwd: string, signal?: AbortSignal): Promise<void> {
+/** How often the progress of a build is said off a terminal (on one, the line is redrawn every second). */
+const PROGRESS_EVERY_MS = 30_000;
+
+/**
+ * The progress of one build, on one line: packages compiled out of the total, the time so far, and the time
+ * left at the pace so far. Redrawn every second when the log can redraw (a terminal), else said every 30 s.
+ */
+class BuildProgress {
+  total = 0;
+  private done = 0;
+  private readonly started = Date.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly bin: GoBinary,
+    private readonly log: BuildLog,
+  ) {
+    const every = log.redraw ? 1000 : PROGRESS_EVERY_MS;
+    this.timer = setInterval(() => (log.redraw ?? log)(this.line()), every);
+    this.timer.unref();
+  }
+
+  /** `go build -v` names each package as it compiles it; other lines are errors, kept by goRun. */
+  compiled(line: string): void {
+    if (/^[\w.\-/]+$/.test(line)) this.done++;
+  }
+
+  elapsedText(): string {
+    return duration((Date.now() - this.started) / 1000);
+  }
+
+  line(): string {
+    if (!this.total) return `${this.bin.title}: fetching its Go modules, ${this.elapsedText()} so far`;
+    const ratio = Math.min(1, this.done / this.total);
+    const elapsed = (Date.now() - this.started) / 1000;
+    // The first packages say little about the pace: the time left is given once a tenth is compiled.
+    const left = ratio >= 0.1 && ratio < 1 ? `, about ${duration((elapsed / ratio) * (1 - ratio))} left` : '';
+    return `${this.bin.title}: ${this.done} of ${this.total} packages compiled, ${this.elapsedText()} so far${left}`;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.log.redraw?.('');
+  }
+}
+
+function duration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
+/**
+ * `go …` in a module folder, tied to this process (and to `signal`) so a stopped clientsync leaves no build
+ * running; its stdout, and each line of its stderr to `onLine`.
+ */
+function goRun(args: string[], cwd: string, signal?: AbortSignal, onLine?: (line: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new Error('stopped'));
-    const child = spawnTied('go', args, { cwd, env: goEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnTied('go', args, { cwd, env: goEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     signal?.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
+    let stdout = '';
     let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
+    let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = partial + chunk.toString();
+      const lines = text.split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        onLine?.(line);
+        if (!/^[\w.\-/]+$/.test(line)) stderr = (stderr + line + '\n').slice(-8000); // errors, not package names
+      }
+    });
     child.once('error', reject);
     child.once('exit', (code, signal) => {
-      if (code === 0) resolve();
+      if (code === 0) resolve(stdout);
       else reject(new Error((stderr.trim() || `go exited with ${signal ?? code}`).split('\n').slice(-3).join(' | ')));
     });
   });

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveBinary, TEMPORAL_UI_SERVER } from './provision';
+import { resolveBinary, TEMPORAL_UI_SERVER, type BuildLog } from './provision';
 import { renderWebConfig } from './server-config';
 import { supervise, type Supervised } from './supervisor';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +12,7 @@ export interface WebOptions {
   port: number;
   /** A private folder for its config. */
   dir: string;
-  log: (line: string) => void;
+  log: BuildLog;
 }
 
 export interface Web {

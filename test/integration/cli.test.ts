@@ -8,6 +8,7 @@ import { freePort } from '../helpers/ports';
 import { progressQuery, tokenRefreshedSignal } from '../../src/contract/messages';
 import { cli, operatorSession } from '../helpers/in-process-cli';
 import { historyText } from '../helpers/history-text';
+import { recordServer } from '../../src/domain/server-record';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 let h: Harness;
@@ -129,16 +130,29 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     );
   });
 
-  it('says where it looked when the server is unreachable, with exit 1', async () => {
+  it('answers at once when nothing listens and no server is coming, with exit 1 and the fix', async () => {
     process.env.TEMPORAL_ADDRESS = '127.0.0.1:1';
+    const began = Date.now();
+    try {
+      const r = await cli(['list', '--json']);
+      expect(r.code).toBe(1);
+      expect(r.errors).toEqual([
+        'clientsync: nothing listens at 127.0.0.1:1, and no clientsync server is starting there; start one with `clientsync server`, or set TEMPORAL_ADDRESS to where Temporal runs',
+      ]);
+      expect(Date.now() - began).toBeLessThan(5000); // it waited 30 s before
+    } finally {
+      process.env.TEMPORAL_ADDRESS = h.address;
+    }
+  });
+
+  it('says where it looked when something else answers there, with exit 1', async () => {
+    process.env.TEMPORAL_ADDRESS = new URL(h.api.origin).host; // an HTTP server, not Temporal
     process.env.CLIENTSYNC_CONNECT_TIMEOUT = '2';
     try {
       const r = await cli(['status', 'x']);
       expect(r.code).toBe(1);
       expect(r.errors).toHaveLength(1);
-      expect(r.err).toMatch(
-        /cannot reach Temporal at 127\.0\.0\.1:1 after 2 s .*is `clientsync server` running\? TEMPORAL_ADDRESS=127\.0\.0\.1:1/,
-      );
+      expect(r.err).toMatch(/cannot reach Temporal at 127\.0\.0\.1:\d+ after 2 s .*is `clientsync server` running\?/);
     } finally {
       process.env.TEMPORAL_ADDRESS = h.address;
       delete process.env.CLIENTSYNC_CONNECT_TIMEOUT;
@@ -149,6 +163,8 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
     // The first demo on a fresh machine failed this way: one 5 s attempt while the new server was not yet answering.
     const port = await freePort();
     process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
+    // `clientsync server` notes at once that a server is coming up there, before it builds or starts anything.
+    const note = recordServer(`127.0.0.1:${port}`);
     let late: DevServer | undefined;
     const starting = sleep(6000).then(async () => {
       late = await startDevServer({
@@ -167,6 +183,7 @@ describe('clientsync start refuses bad input with one line, exit 2, and starts n
       process.env.TEMPORAL_ADDRESS = h.address;
       await starting;
       await late?.stop();
+      note.forget();
     }
   });
 });

@@ -9,9 +9,10 @@ import {
   TEMPORAL_SERVER,
   TEMPORAL_SQL_TOOL,
   TEMPORAL_UI_SERVER,
+  type BuildLog,
 } from '../provision';
 import { renderWebConfig } from '../server-config';
-import { recordServer } from '../server-record';
+import { recordServer } from '../../domain/server-record';
 import { supervise, type Supervised } from '../supervisor';
 import { CLUSTER_SERVICES, postgresTarget, renderClusterConfig, type ClusterService } from './cluster-config';
 import { ensureClusterSchemas } from './cluster-schema';
@@ -26,7 +27,7 @@ export interface ClusterOptions {
   historyShards: number;
   /** Where the rendered configuration lives (private: it holds the database password). */
   dir: string;
-  log: (line: string) => void;
+  log: BuildLog;
 }
 
 export interface Cluster {
@@ -38,7 +39,7 @@ export interface Cluster {
 }
 
 /** Everything the cluster runs, built once from temporal/server/go.mod. */
-export async function resolveClusterBinaries(log: (line: string) => void) {
+export async function resolveClusterBinaries(log: BuildLog) {
   const [server, sqlTool, ui] = [
     await resolveBinary(TEMPORAL_SERVER, log),
     await resolveBinary(TEMPORAL_SQL_TOOL, log),
@@ -89,9 +90,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     args: ['--root', '/', '--config', uiDir, '--env', 'cluster', 'start'],
     log: opts.log,
   });
-  let forget = () => {};
+  const note = recordServer(address);
   const stop = async () => {
-    forget();
+    note.forget();
     // Frontend first, so clients see it go; then the rest together.
     await services.frontend.stop();
     await Promise.all(Object.values(services).map((s) => s.stop()));
@@ -108,7 +109,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     throw err;
   }
   const uiUrl = `http://${opts.ip}:${opts.uiPort}`;
-  forget = recordServer(address, uiUrl);
+  note.ready(uiUrl);
   return { address, uiUrl, services, stop };
 }
 

@@ -16,7 +16,7 @@ import { startConsole, type RunningConsole } from '../../../console/serve-consol
 import { signOperatorLink } from '../../../token/alert-link';
 import { loadSealKey } from '../../../token/seal';
 import { webLine, webUrl } from '../../web-link';
-import { untilSignal, type CliIO } from '../../io';
+import { buildLog, untilSignal, type CliIO } from '../../io';
 import { refreshToken } from '../refresh-token/refresh-token';
 import { results } from '../results/results';
 import { start } from '../start/start';
@@ -68,7 +68,12 @@ async function tellStory(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
     const port = Number(target.address.split(':').pop()) || 7233;
     io.out(`1. Starting the Temporal dev server on 127.0.0.1:${port}…`);
     const uiPort = Number(process.env.TEMPORAL_UI_PORT) || 8233;
-    server = await startDevServer({ port, uiPort, dbFile: path.join(stateDir(), 'temporal.db'), log: io.out });
+    server = await startDevServer({
+      port,
+      uiPort,
+      dbFile: path.join(stateDir(), 'temporal.db'),
+      log: buildLog(io, io.out),
+    });
   }
   const expireAfter = Math.max(50, Math.ceil(opts.clients / 2.5));
   const api = await startFakeApi({ expireAfter, latencyMs: 3, jitterMs: 4, seed: 42 });

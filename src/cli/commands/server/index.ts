@@ -28,6 +28,7 @@ export function defineServer(program: Command, io: CliIO, commands: Commands): v
           .argParser(wholeNumber(1, 16384)),
       )
       .option('--install-only', "only build or find the binaries (with --postgres: the cluster's), then exit")
+      .option('--cli', 'with --install-only: the Temporal CLI too, for operator commands (temporal/bin/temporal)')
       .action((o) => commands.server(o, io)),
     'clientsync server --port 7233 --ui-port 8233',
   );

@@ -8,12 +8,15 @@ import { serverAnswers } from '../../../connection/connection';
 import {
   resolveBinary,
   SQLITE_PREPARE,
+  TEMPORAL_CLI,
+  TEMPORAL_CLI_VERSION,
   TEMPORAL_SERVER,
   TEMPORAL_SERVER_VERSION,
   TEMPORAL_UI_SERVER,
   TEMPORAL_UI_VERSION,
+  type BuildLog,
 } from '../../../temporal-server/provision';
-import { untilSignal, type CliIO } from '../../io';
+import { buildLog, untilSignal, type CliIO } from '../../io';
 
 export interface ServerOptions {
   port: number;
@@ -26,6 +29,8 @@ export interface ServerOptions {
   historyShards?: number;
   /** Only build or find the binaries, then exit (used by .ci/run). */
   installOnly?: boolean;
+  /** With installOnly: the Temporal CLI too, for operator commands (docs/upgrading.md). */
+  cli?: boolean;
 }
 
 /**
@@ -52,20 +57,10 @@ export async function server(
       throw new UserError((err as Error).message);
     }
   }
-  if (opts.installOnly) {
-    if (opts.postgres) {
-      const bins = await resolveClusterBinaries(io.err);
-      io.out(`cluster binaries: ${bins.server}, ${bins.sqlTool}, ${bins.ui}; schemas ${bins.schemas}`);
-    } else {
-      const bins = [
-        await resolveBinary(TEMPORAL_SERVER, io.err),
-        await resolveBinary(SQLITE_PREPARE, io.err),
-        await resolveBinary(TEMPORAL_UI_SERVER, io.err),
-      ];
-      io.out(`dev server binaries: ${bins.map((b) => `${b.path} (${b.source})`).join(', ')}`);
-    }
-    return;
-  }
+  if (opts.cli && !opts.installOnly)
+    throw new UserError('--cli goes with --install-only: `clientsync server --install-only --cli`');
+  const log = buildLog(io, io.err);
+  if (opts.installOnly) return installOnly(opts, io, log);
   const address = `${opts.ip ?? '127.0.0.1'}:${opts.port}`;
   if (await serverAnswers(address)) {
     io.out(`A Temporal server already answers at ${address}; not starting a second one.`);
@@ -73,7 +68,7 @@ export async function server(
   }
   if (opts.postgres) return cluster(opts, io, stopWhen);
   const dbFile = opts.db ?? path.join(stateDir(), 'temporal.db');
-  const dev = await startDevServer({ port: opts.port, uiPort: opts.uiPort, dbFile, log: io.err });
+  const dev = await startDevServer({ port: opts.port, uiPort: opts.uiPort, dbFile, log });
   const web = (await isReady(dev.web?.ready)) ? dev.uiUrl : `${dev.uiUrl} (once built)`;
   io.out(
     `Temporal dev server ready: gRPC ${dev.address}, Temporal Web ${web}, ` +
@@ -83,6 +78,22 @@ export async function server(
   await Promise.race([stopWhen, new Promise((r) => dev.child.once('exit', r))]);
   await dev.stop();
   io.out('Temporal dev server stopped.');
+}
+
+/** Builds (or finds) the binaries and says where they are: the dev server's or the cluster's, and the CLI's. */
+async function installOnly(opts: ServerOptions, io: CliIO, log: BuildLog): Promise<void> {
+  if (opts.postgres) {
+    const bins = await resolveClusterBinaries(log);
+    io.out(`cluster binaries: ${bins.server}, ${bins.sqlTool}, ${bins.ui}; schemas ${bins.schemas}`);
+  } else {
+    const bins = [
+      await resolveBinary(TEMPORAL_SERVER, log),
+      await resolveBinary(SQLITE_PREPARE, log),
+      await resolveBinary(TEMPORAL_UI_SERVER, log),
+    ];
+    io.out(`dev server binaries: ${bins.map((b) => `${b.path} (${b.source})`).join(', ')}`);
+  }
+  if (opts.cli) io.out(`Temporal CLI v${TEMPORAL_CLI_VERSION}: ${(await resolveBinary(TEMPORAL_CLI, log)).path}`);
 }
 
 /** Whether Temporal Web answers already, or soon: a server never waits for Web's first build. */
@@ -102,7 +113,7 @@ async function cluster(opts: ServerOptions, io: CliIO, stopWhen: Promise<unknown
     uiPort: opts.uiPort,
     historyShards: opts.historyShards ?? DEFAULT_HISTORY_SHARDS,
     dir: path.join(stateDir(), 'cluster', `${target.host}-${target.port}-${target.database}`),
-    log: io.err,
+    log: buildLog(io, io.err),
   });
   io.out(
     `Temporal cluster ready: gRPC ${c.address}, Temporal Web ${c.uiUrl}, ` +
