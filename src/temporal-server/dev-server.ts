@@ -74,7 +74,6 @@ async function devServicePorts(port: number): Promise<ServicePorts> {
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? 7233;
   const address = `${LOOPBACK}:${port}`;
-  const log = options.log ?? (() => {});
   const note = recordServer(address); // commands wait for a server that is coming up, even while it is built
   try {
     return await startNoted(options, address, note);
