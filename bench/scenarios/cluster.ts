@@ -2,12 +2,12 @@ import { startStack } from '../stack';
 import { type Row, fmt, clientFile, timeCliBatch } from './common';
 
 /**
- * Issue 10: the same batch, started through the CLI, on the SQLite dev server and on a Temporal cluster on
+ * The same batch, started through the CLI, on the SQLite dev server and on a Temporal cluster on
  * PostgreSQL (services in their own processes, results in PostgreSQL), with one worker and with three.
  * Everything shares this machine's cores, so a worker "host" brings no CPU of its own here.
  */
 export async function cluster(quick: boolean): Promise<Row[]> {
-  // The issue's 20,000-client batch in chunks; one client per activity on 5,000 (a cluster on two cores runs it at
+  // A 20,000-client batch in chunks; one client per activity on 5,000 (a cluster on two cores runs it at
   // ~35/s).
   const modes: Array<[string, number, string[]]> = [
     ['25 clients/activity', quick ? 1000 : 20_000, ['--clients-per-activity', '25']],

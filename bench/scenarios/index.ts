@@ -1,4 +1,4 @@
-// One file per benchmark target (issue 5); run.ts picks them by name.
+// One file per benchmark scenario; run.ts picks them by name.
 export { machine, type Row } from './common';
 export { cluster } from './cluster';
 export { bigBatch } from './million';

@@ -25,7 +25,7 @@ async function plainLoopRun(
 }
 
 /**
- * Issue 12's targets 1–3, end to end: `clientsync start` (validation, workflow start, the workflow's own
+ * Throughput end to end: `clientsync start` (validation, workflow start, the workflow's own
  * inspection) until `completed`, against a plain loop run in the same stack just before.
  */
 export async function endToEnd(quick: boolean): Promise<Row[]> {

@@ -14,7 +14,7 @@ export async function recordAnswer(
   store: ResultsStore,
   key: BatchKey,
   client: ClientEntry,
-  answer: Pick<HttpAnswer, 'verdict' | 'status' | 'body' | 'resultProblem'>,
+  answer: Pick<HttpAnswer, 'verdict' | 'status' | 'body' | 'resultProblem' | 'latencyMs'>,
   attempts: number,
   log: Context['log'],
 ): Promise<Exclude<ClientOutcome, 'duplicate'>> {
@@ -22,12 +22,12 @@ export async function recordAnswer(
   if (verdict.kind === 'success') {
     const line = answer.resultProblem && resultProblemLine(key.id, client.id, answer.resultProblem);
     if (line) log.warn(line);
-    await store.recordSuccess(key, client.id, answer.body, status ?? 200, attempts);
+    await store.recordSuccess(key, client.id, answer.body, status ?? 200, attempts, answer.latencyMs);
     countProcessed(labelsOf(key.id), 'succeeded');
     return 'succeeded';
   }
   const reason = 'reason' in verdict ? verdict.reason : 'unknown';
-  await store.recordFailure(key, client.id, reason, status, attempts, false, answer.body || null);
+  await store.recordFailure(key, client.id, reason, status, attempts, false, answer.body || null, answer.latencyMs);
   countProcessed(labelsOf(key.id), 'failed');
   log.info(outcomeLine.failed(client.id, reason));
   return 'failed';

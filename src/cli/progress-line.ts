@@ -1,4 +1,4 @@
-import type { BatchProgress } from '../contract/progress';
+import { CANARY_PAUSE, type BatchProgress } from '../contract/progress';
 import { paceLine } from '../domain/pace/pace-view';
 
 /** The pace states a progress line mentions: the batch is slowed or stopped by the API. */
@@ -10,7 +10,7 @@ export function rateBetween(a: { at: number; processed: number }, b: { at: numbe
   return seconds > 0 ? Math.max(0, (b.processed - a.processed) / seconds) : 0;
 }
 
-function duration(seconds: number): string {
+export function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   if (seconds < 90) return `${Math.ceil(seconds)}s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)}m`;
@@ -33,9 +33,10 @@ export function progressLine(p: BatchProgress, callsPerSecond: number, width = 3
     p.state === 'waiting-for-token'
       ? ` · resume from ${p.resumeFromClientId} (${p.pending} pending${p.lastTokenError ? `; ${p.lastTokenError}` : ''}) · run \`clientsync refresh-token ${p.batchId}\``
       : '';
+  const next = p.pausedBecause?.startsWith(CANARY_PAUSE) ? 'to call the rest' : 'fix that, then';
   const paused =
     p.state === 'paused' && p.pausedBecause
-      ? ` · ${p.pausedBecause}; fix that, then run \`clientsync resume ${p.batchId}\``
+      ? ` · ${p.pausedBecause}; ${next} run \`clientsync resume ${p.batchId}\``
       : '';
   const why = p.failure ? ` · ${p.failure}` : '';
   const pace =

@@ -48,6 +48,11 @@ export interface BatchCarry {
   batchRun?: string;
   /** Why the batch paused itself (its source changed); cleared by resume. */
   pausedBecause?: string;
+  /**
+   * --canary N: the canary's clients are those at source positions below this. Until they have all ended, no other
+   * client starts; then the batch pauses, and this is cleared.
+   */
+  canaryUntil?: number;
   /** When the batch's token expires (ms since epoch), and when it was had: a refresh comes before the end. */
   tokenExpiresAt?: number;
   tokenObtainedAt?: number;

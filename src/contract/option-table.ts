@@ -54,7 +54,7 @@ export const OPTION_TABLE = [
     option: 'headers',
     type: { kind: 'list' },
     settable: false,
-    help: "a header for each call, repeatable; {Field} in the value is the client's field",
+    help: "a header for each call, repeatable; {Field} in the value is the client's field, {$group.Field} its group's",
   },
   {
     flag: 'body',
@@ -207,6 +207,14 @@ export const OPTION_TABLE = [
     type: { kind: 'choice', choices: ['keep-waiting', 'cancel', 'fail'] },
     settable: false,
     help: 'after --wait-timeout',
+  },
+  {
+    flag: 'canary',
+    value: 'n',
+    option: 'canary',
+    type: { kind: 'whole', min: 1, max: MAX },
+    settable: false,
+    help: 'call the first N clients, say what each got and how long the rest would take, then pause the batch until `resume`',
   },
   {
     flag: 'max-failures',

@@ -74,6 +74,8 @@ export interface BatchOptions {
   /** A percentage threshold applies once this many clients are processed. */
   minSample: number;
   onMaxFailures: 'pause' | 'fail';
+  /** Call the first N clients, then pause, for a person to look at their answers before the rest. */
+  canary?: number;
 }
 
 /** `--max-failures N` or `P%`, as Step Functions' ToleratedFailureCount / ToleratedFailurePercentage. */

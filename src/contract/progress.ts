@@ -125,3 +125,6 @@ export function summaryOf(p: BatchProgress, endedAt: number): BatchSummary {
     durationMs: endedAt - Date.parse(p.startedAt),
   };
 }
+
+/** How the reason of the pause after a canary (`start --canary`) starts. */
+export const CANARY_PAUSE = 'the canary has ended';

@@ -5,9 +5,18 @@ export interface ClientEntry {
   id: string;
   /** 0-based ordinal in the source; the resume order and the store's duplicate check use it. */
   position: number;
-  /** The source record (the original script's `{ClientId, ClientName, …}`), exported with the result. */
+  /**
+   * The source record (the original script's `{ClientId, ClientName, …}`), exported with the result. In the nested
+   * format, when the batch names a group field, it also holds the enclosing object's fields under GROUP_KEY.
+   */
   record: Record<string, unknown>;
 }
+
+/**
+ * Where an entry's record keeps its enclosing object's fields, and the name templates (`{$group.Region}`) and
+ * `--body` (`$group.Region`) read them by. A `$` cannot start a name a template reads from the client itself.
+ */
+export const GROUP_KEY = '$group';
 
 /** 'redrive': the failed clients of an earlier batch, read from the results store (retry-failed). */
 export type SourceFormat = 'seed-json' | 'jsonl' | 'csv' | 'redrive';
@@ -24,6 +33,8 @@ export interface SourceCursor {
   state?: string;
   /** The original script's outer object index, for error messages. */
   group?: number;
+  /** Seed JSON: the byte offset of the enclosing object, whose fields a resumed read looks up again. */
+  groupAt?: number;
   /** CSV: the header's column names, read once at the start. */
   columns?: string[];
 }
@@ -48,6 +59,8 @@ export interface SourceRef {
    * holds them.
    */
   redrive?: { batchId: string; batchRun: string; store?: string; filter?: FailureFilter };
+  /** Seed JSON: each entry carries its enclosing object's fields (the batch's templates name `$group`). */
+  groupFields?: boolean;
 }
 
 /**

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { StoreIdentity } from '../contract/store-identity';
 import type { ResultsStore, StoreOptions } from './results-store';
 import {
+  ADD_LATENCY,
   WEEK_MS,
   claimOf,
   claimsOf,
@@ -124,6 +125,7 @@ export class PostgresResultsStore implements ResultsStore {
     data: string,
     status: number,
     attempts: number,
+    latencyMs?: number,
   ): Promise<void> {
     await this.query(SQL.success, [
       batch.id,
@@ -133,6 +135,7 @@ export class PostgresResultsStore implements ResultsStore {
       status,
       attempts,
       new Date().toISOString(),
+      latencyMs === undefined ? null : Math.round(latencyMs),
     ]);
   }
 
@@ -144,6 +147,7 @@ export class PostgresResultsStore implements ResultsStore {
     attempts: number,
     keepSuccess = false,
     body: string | null = null,
+    latencyMs?: number,
   ): Promise<boolean> {
     const res = await this.query(SQL.failure, [
       batch.id,
@@ -155,6 +159,7 @@ export class PostgresResultsStore implements ResultsStore {
       new Date().toISOString(),
       keepSuccess ? 1 : 0,
       body?.slice(0, FAILURE_BODY_CHARS) ?? null,
+      latencyMs === undefined ? null : Math.round(latencyMs),
     ]);
     return res.rowCount === 1;
   }
@@ -280,6 +285,7 @@ async function migrate(pool: pg.Pool): Promise<string> {
       );
       await db.query('DROP INDEX IF EXISTS client_results_outcome');
     }
+    if (columns.length > 0 && !columns.includes('latency_ms')) await db.query(ADD_LATENCY);
     for (const text of [
       SQL.createOutcomes,
       SQL.createOutcomeIndex,

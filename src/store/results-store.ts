@@ -41,7 +41,15 @@ export interface ResultsStore {
   claim(batch: BatchKey, clientId: string, position: number, record: Record<string, unknown>): Promise<ClaimResult>;
   /** Claims a chunk's entries at once (one transaction, or one statement): what `claim` says of each, in order. */
   claimAll(batch: BatchKey, entries: readonly ClaimEntry[]): Promise<ClaimResult[]>;
-  recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void>;
+  /** `latencyMs`: how long the call took to its whole answer. */
+  recordSuccess(
+    batch: BatchKey,
+    clientId: string,
+    data: string,
+    status: number,
+    attempts: number,
+    latencyMs?: number,
+  ): Promise<void>;
   /**
    * Marks the client failed, keeping the first bytes of the answer it got (`body`); with `keepSuccess`, a
    * recorded success stands. True when the row now says failed.
@@ -54,6 +62,7 @@ export interface ResultsStore {
     attempts: number,
     keepSuccess?: boolean,
     body?: string | null,
+    latencyMs?: number,
   ): Promise<boolean>;
   /** Rows of one outcome in source order, after source position `after` (default: from the start). */
   list(batch: BatchKey, outcome: Outcome, limit?: number, after?: number): Promise<ClientOutcomeRow[]>;

@@ -51,6 +51,8 @@ export interface ClientOutcomeRow {
   lastStatus: number | null;
   attempts: number;
   updatedAt: string;
+  /** How long the last call took, to its whole answer (ms); null when no answer came. */
+  latencyMs: number | null;
 }
 
 export type Outcome = ClientOutcomeRow['outcome'];
@@ -102,6 +104,7 @@ export function toRow(r: Record<string, unknown>): ClientOutcomeRow {
     lastStatus: r.last_status === null || r.last_status === undefined ? null : Number(r.last_status),
     attempts: Number(r.attempts),
     updatedAt: String(r.updated_at),
+    latencyMs: r.latency_ms === null || r.latency_ms === undefined ? null : Number(r.latency_ms),
   };
 }
 
@@ -186,7 +189,11 @@ const OUTCOME_COLUMNS = `
   last_status INTEGER,
   attempts INTEGER NOT NULL DEFAULT 0,
   updated_at TEXT NOT NULL,
+  latency_ms INTEGER,
   PRIMARY KEY (batch_id, batch_run, client_id)`;
+
+/** A store made before each call's latency was kept gets its column (run in a migration, not prepared up front). */
+export const ADD_LATENCY = 'ALTER TABLE client_results ADD COLUMN latency_ms INTEGER';
 
 /** The SQL of the store, for a dialect's placeholder (`?` or `$n`). Parameters are listed in order. */
 export function storeSql(ph: (n: number) => string) {
@@ -233,12 +240,12 @@ export function storeSql(ph: (n: number) => string) {
       VALUES (${ph(1)}, ${ph(2)}, ${ph(3)}, ${ph(4)}, 'in-progress', ${ph(5)}, ${ph(6)}) ON CONFLICT DO NOTHING`,
     /** id, run, client */
     existing: `SELECT position, outcome FROM client_results WHERE ${key} AND client_id = ${ph(3)}`,
-    /** id, run, client, data, status, attempts, now */
+    /** id, run, client, data, status, attempts, now, latency (ms, or null) */
     success: `UPDATE client_results SET outcome = 'succeeded', data = ${ph(4)}, reason = NULL, last_status = ${ph(5)}, attempts = ${ph(6)},
-      updated_at = ${ph(7)} WHERE ${key} AND client_id = ${ph(3)}`,
-    /** id, run, client, reason, status, attempts, now, keepSuccess (0/1), the answer's first bytes (or null) */
+      updated_at = ${ph(7)}, latency_ms = ${ph(8)} WHERE ${key} AND client_id = ${ph(3)}`,
+    /** id, run, client, reason, status, attempts, now, keepSuccess (0/1), the answer's first bytes (or null), latency */
     failure: `UPDATE client_results SET outcome = 'failed', data = ${ph(9)}, reason = ${ph(4)}, last_status = ${ph(5)}, attempts = ${ph(6)},
-      updated_at = ${ph(7)} WHERE ${key} AND client_id = ${ph(3)} AND (${ph(8)} = 0 OR outcome <> 'succeeded')`,
+      updated_at = ${ph(7)}, latency_ms = ${ph(10)} WHERE ${key} AND client_id = ${ph(3)} AND (${ph(8)} = 0 OR outcome <> 'succeeded')`,
     /** id, run, outcome, after position, limit */
     page: `SELECT * FROM client_results WHERE ${key} AND outcome = ${ph(3)} AND position > ${ph(4)} ORDER BY position LIMIT ${ph(5)}`,
     /** id, run */

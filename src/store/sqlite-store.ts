@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { StoreIdentity } from '../contract/store-identity';
 import type { ResultsStore } from './results-store';
 import {
+  ADD_LATENCY,
   WEEK_MS,
   claimOf,
   claimsOf,
@@ -108,9 +109,17 @@ export class SqliteResultsStore implements ResultsStore {
    * a busy worker pays for one commit per turn instead of one per client. Each caller's promise settles once
    * its row is committed, so no chunk goes on before its outcome is durable.
    */
-  recordSuccess(batch: BatchKey, clientId: string, data: string, status: number, attempts: number): Promise<void> {
+  recordSuccess(
+    batch: BatchKey,
+    clientId: string,
+    data: string,
+    status: number,
+    attempts: number,
+    latencyMs?: number,
+  ): Promise<void> {
+    const latency = latencyMs === undefined ? null : Math.round(latencyMs);
     return this.writes.add(
-      params(batch.id, batch.firstRunId, clientId, data, status, attempts, new Date().toISOString()),
+      params(batch.id, batch.firstRunId, clientId, data, status, attempts, new Date().toISOString(), latency),
     );
   }
 
@@ -122,6 +131,7 @@ export class SqliteResultsStore implements ResultsStore {
     attempts: number,
     keepSuccess = false,
     body: string | null = null,
+    latencyMs?: number,
   ): Promise<boolean> {
     const args = params(
       batch.id,
@@ -133,6 +143,7 @@ export class SqliteResultsStore implements ResultsStore {
       new Date().toISOString(),
       keepSuccess ? 1 : 0,
       body?.slice(0, FAILURE_BODY_CHARS) ?? null,
+      latencyMs === undefined ? null : Math.round(latencyMs),
     );
     return this.sql.failure.run(args).changes === 1;
   }
@@ -269,6 +280,7 @@ function migrate(db: Database.Database): void {
     db.exec(
       `${SQL.createOutcomes}; ${SQL.createOutcomeIndex}; ${SQL.createBatches}; ${SQL.createStoreInfo}; ${SQL.createHolds}; ${SQL.createWorkers}; ${SQL.createAlerts}; ${SQL.createAlertIndex}; ${SQL.createUsedLinks};`,
     );
+    if (columns.length > 0 && !legacy && !columns.includes('latency_ms')) db.exec(ADD_LATENCY);
     if (legacy) db.exec(SQL.backfillBatches);
     db.prepare(SQL.setStoreId).run(params(randomUUID()));
   }).immediate();

@@ -45,9 +45,12 @@ export interface GoBinary {
   buildId: string;
   /**
    * About how long its first build takes on 2 cores with empty Go caches (modules fetched from the proxy), as
-   * measured by a fresh clone's CI, for the line that announces it.
+   * measured by a fresh clone's CI: for the line that announces it, and for the time left while few packages
+   * are compiled.
    */
-  coldBuild: string;
+  coldSeconds: number;
+  /** When that build happens, if not at once: "once the server is built". */
+  coldWhen?: string;
   /** An environment variable that points at a binary to use instead. */
   envVar?: string;
 }
@@ -60,7 +63,7 @@ export const TEMPORAL_SERVER: GoBinary = {
   pkg: 'go.temporal.io/server/cmd/server',
   ldflags: '-s -w',
   buildId: TEMPORAL_SERVER_VERSION,
-  coldBuild: '11 min',
+  coldSeconds: 660,
   envVar: 'TEMPORAL_SERVER_BIN',
 };
 
@@ -72,7 +75,8 @@ export const SQLITE_PREPARE: GoBinary = {
   pkg: './sqlite-prepare',
   ldflags: '-s -w',
   buildId: `${TEMPORAL_SERVER_VERSION} ${sourceHash(path.join(TEMPORAL_DIR, 'server', 'sqlite-prepare', 'main.go'))}`,
-  coldBuild: '10 s once the server is built',
+  coldSeconds: 10,
+  coldWhen: 'once the server is built',
 };
 
 /** Sets up and upgrades the cluster's SQL schemas. */
@@ -83,7 +87,7 @@ export const TEMPORAL_SQL_TOOL: GoBinary = {
   pkg: 'go.temporal.io/server/cmd/tools/sql',
   ldflags: '-s -w',
   buildId: TEMPORAL_SERVER_VERSION,
-  coldBuild: '2 min',
+  coldSeconds: 120,
 };
 
 /** Temporal Web, beside either server. */
@@ -94,7 +98,8 @@ export const TEMPORAL_UI_SERVER: GoBinary = {
   pkg: 'github.com/temporalio/ui-server/v2/cmd/server',
   ldflags: '-s -w',
   buildId: TEMPORAL_UI_VERSION,
-  coldBuild: 'a minute, in the background, once the server is built',
+  coldSeconds: 60,
+  coldWhen: 'in the background, once the server is built',
 };
 
 /** The CLI, built as its own release build is: stripped, its version stamped into temporalcli.Version. */
@@ -105,7 +110,7 @@ export const TEMPORAL_CLI: GoBinary = {
   pkg: 'github.com/temporalio/cli/cmd/temporal',
   ldflags: `-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
   buildId: `${TEMPORAL_CLI_VERSION} stamped`,
-  coldBuild: '4 min',
+  coldSeconds: 240,
   envVar: 'TEMPORAL_BIN',
 };
 
@@ -198,7 +203,8 @@ async function build(outDir: string, bin: GoBinary, log: BuildLog, signal?: Abor
     );
   }
   await mkdir(outDir, { recursive: true });
-  log(`Building ${bin.title} with Go, once for this machine (about ${bin.coldBuild} on 2 cores)…`);
+  const when = bin.coldWhen ? ` ${bin.coldWhen}` : '';
+  log(`Building ${bin.title} with Go, once for this machine (about ${duration(bin.coldSeconds)}${when} on 2 cores)…`);
   const progress = new BuildProgress(bin, log);
   const tmp = path.join(outDir, `${bin.name}.${process.pid}.tmp`);
   const cwd = path.join(TEMPORAL_DIR, bin.module);
@@ -252,10 +258,19 @@ class BuildProgress {
   line(): string {
     if (!this.total) return `${this.bin.title}: fetching its Go modules, ${this.elapsedText()} so far`;
     const ratio = Math.min(1, this.done / this.total);
-    const elapsed = (Date.now() - this.started) / 1000;
-    // The first packages say little about the pace: the time left is given once a tenth is compiled.
-    const left = ratio >= 0.1 && ratio < 1 ? `, about ${duration((elapsed / ratio) * (1 - ratio))} left` : '';
+    const left = ratio > 0 && ratio < 1 ? `, about ${duration(this.secondsLeft(ratio))} left` : '';
     return `${this.bin.title}: ${this.done} of ${this.total} packages compiled, ${this.elapsedText()} so far${left}`;
+  }
+
+  /**
+   * Packages differ in size, so the pace so far misleads while few are compiled: the time left leans on the
+   * cold-build estimate at first and on the pace so far as more are done.
+   */
+  private secondsLeft(ratio: number): number {
+    const elapsed = (Date.now() - this.started) / 1000;
+    const byPace = (elapsed / ratio) * (1 - ratio);
+    const byEstimate = this.bin.coldSeconds > elapsed ? this.bin.coldSeconds - elapsed : byPace;
+    return (1 - ratio) * byEstimate + ratio * byPace;
   }
 
   stop(): void {
@@ -266,7 +281,8 @@ class BuildProgress {
 
 function duration(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)} s`;
-  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  const [min, s] = [Math.floor(seconds / 60), Math.round(seconds % 60)];
+  return s === 0 ? `${min} min` : s === 60 ? `${min + 1} min` : `${min} min ${s} s`;
 }
 
 /**

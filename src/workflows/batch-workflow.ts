@@ -22,6 +22,7 @@ import { summaryOf } from '../contract/progress';
 import { refreshRefusal, sealedKeyId } from './refresh-policy';
 import { limitsChangeRefusal } from '../contract/limits';
 import { RunState } from './run-state';
+import { canaryEnded, pauseAfterCanary } from './canary';
 import { makeDispatch } from './dispatch';
 import { changeLimits } from './limits';
 import { publishPace } from './pace';
@@ -111,11 +112,13 @@ async function callEveryClient(state: RunState): Promise<void> {
       state.stopBecause !== undefined ||
       dispatch.ready() ||
       dispatch.finished() ||
+      canaryEnded(state) ||
       dispatch.wakeAt() !== wakeAt;
     if (wakeAt === undefined) await condition(woke);
     else await condition(woke, Math.max(1, wakeAt - Date.now()));
     if (state.callError !== undefined) throw state.callError;
     if (state.stopBecause) throw state.stopBecause;
+    if (canaryEnded(state)) pauseAfterCanary(state);
     // Nothing in flight (a wait just ended, or the run just began) and a new build is the target: move now.
     if (state.inFlight === 0 && !state.refreshing && workflowInfo().targetWorkerDeploymentVersionChanged)
       return handOver(state);

@@ -8,6 +8,7 @@ import { probeTimeoutMs } from '../domain/pace/outage';
 import { LOCAL_WAVE_ROUNDS, makeApiCalls, type PacedStart } from './api-calls';
 import { chunkSize } from './chunk-sizing';
 import { hooksOf, leftToStart, startIn } from './call-start';
+import { heldByCanary, inCanary, nextNew } from './canary';
 import type { Dispatch } from './dispatch';
 import { autoChunk, breakerOpen, closeBreaker, heldTill, limits, paceOf, reportIn } from './pace';
 import type { RunState } from './run-state';
@@ -42,7 +43,8 @@ export class PacedDispatch implements Dispatch {
   }
 
   ready(): boolean {
-    return this.probeDue() || (this.canStart() && (this.waiting() || this.state.carry.cursor !== null));
+    const mayRead = this.state.carry.cursor !== null && !heldByCanary(this.state);
+    return this.probeDue() || (this.canStart() && (this.waiting() || mayRead));
   }
 
   finished(): boolean {
@@ -58,7 +60,8 @@ export class PacedDispatch implements Dispatch {
 
   startNext(): boolean {
     if (this.probeDue()) this.startProbe();
-    else if (!this.waiting()) return false;
+    else if (!this.waiting())
+      return heldByCanary(this.state); // held: no page is read past the canary
     else if (this.canStart()) {
       const start = { ...this.take(this.sizeOfStart()), ...this.paceOfStart() };
       startIn(this.state, () => (this.state.opts.localCalls ? this.calls.pacedWave(start) : this.calls.paced(start)));
@@ -77,8 +80,9 @@ export class PacedDispatch implements Dispatch {
     return this.retrying.length > 0 && this.retrying[0]!.notBefore <= Date.now();
   }
 
+  /** A client may start: one due for a retry, or a new one (of the canary's, while it runs). */
   private waiting(): boolean {
-    return this.state.carry.pending.length > 0 || this.state.buffer.length > 0 || this.due();
+    return inCanary(this.state, nextNew(this.state)) || this.due();
   }
 
   private mayAct(): boolean {
@@ -96,7 +100,7 @@ export class PacedDispatch implements Dispatch {
       breakerOpen(this.state) &&
       !this.probing &&
       this.mayAct() &&
-      (this.retrying.length > 0 || this.state.buffer.length > 0)
+      (this.retrying.length > 0 || inCanary(this.state, this.state.buffer[0]))
     );
   }
 
@@ -109,11 +113,11 @@ export class PacedDispatch implements Dispatch {
       clients.push(r.client);
       attempts.push(r.attempts);
     }
-    for (const source of [this.state.carry.pending, this.state.buffer]) {
-      const taken = source.splice(0, size - clients.length);
-      clients.push(...taken);
-      attempts.push(...taken.map(() => 0));
-    }
+    const fresh: ClientEntry[] = [];
+    for (const source of [this.state.carry.pending, this.state.buffer])
+      while (clients.length + fresh.length < size && inCanary(this.state, source[0])) fresh.push(source.shift()!);
+    clients.push(...fresh);
+    attempts.push(...fresh.map(() => 0));
     return { clients, attempts };
   }
 

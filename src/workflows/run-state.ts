@@ -97,6 +97,7 @@ export function initialCarry(input: BatchInput, now: string, firstRunId?: string
     tokenRefreshes: 0,
     waitingForToken: false,
     paused: false,
+    ...(input.options?.canary ? { canaryUntil: input.options.canary } : {}),
     run: 1,
     startedAt: now,
     total: input.total,

@@ -26,6 +26,8 @@ afterEach(() => {
 export interface SpawnPlace {
   host?: Host;
   cwd?: string;
+  /** A process a suite's beforeAll starts for all its tests (a cluster): its afterAll stops it, not each test's end. */
+  forSuite?: boolean;
 }
 
 /** What a spawned command is wired to: a harness, or the same four facts without one. */
@@ -82,7 +84,7 @@ function spawnProcess(h: Wiring, nodeArgs: string[], env: NodeJS.ProcessEnv, pla
     child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
   const p = { child, output: () => out, exited };
-  spawned.add(p);
+  if (!place.forSuite) spawned.add(p);
   return p;
 }
 

@@ -278,7 +278,20 @@ describe('the console, in a real browser', () => {
       await spawnWorker(h);
       const start = spawnCli(
         h,
-        ['start', '--clients', file, '--api-url', h.api.baseUrl, '--id', 'oidc-1', '--task-queue', h.taskQueue],
+        // A ceiling on the rate keeps the batch running while the browser signs people in.
+        [
+          'start',
+          '--clients',
+          file,
+          '--api-url',
+          h.api.baseUrl,
+          '--id',
+          'oidc-1',
+          '--task-queue',
+          h.taskQueue,
+          '--rps',
+          '100',
+        ],
         { API_TOKEN: h.api.issueToken(), CLIENTSYNC_CONSOLE_PASSWORD: undefined },
       );
       expect(await start.exited, start.output()).toBe(0);

@@ -116,6 +116,33 @@ describe('any API: the request built from each client entry', () => {
     await expectNoKeyLeaked(run, JSON.stringify(failed));
   }, 180_000);
 
+  it('reads the fields of the object that holds each client: {$group.Region} in the URL and a header, $group in the body', async () => {
+    h = await createHarness();
+    const { path: file, ids } = await h.clientFile(60, { groupSize: 25 });
+    await spawnWorker(h);
+    const start = spawnCli(
+      h,
+      [
+        ...['start', '--clients', file, '--id', 'group-batch', '--task-queue', h.taskQueue, '--method', 'PUT'],
+        ...['--api-url', `${h.api.origin}/clients/{ClientId}?region={$group.Region}`],
+        ...['--header', 'X-Region: {$group.Region}', '--body', '{"id": ClientId, "region": $group.Region}'],
+      ],
+      { API_TOKEN: h.api.issueToken() },
+    );
+    expect(await start.exited, start.output()).toBe(0);
+    expect(await resultOf(h.client.workflow.getHandle('group-batch'))).toMatchObject({
+      state: 'completed',
+      succeeded: 60,
+    });
+    expect(h.api.ledger.check(ids)).toEqual(CLEAN);
+    for (const [n, id] of ids.entries()) {
+      const region = `R${Math.floor(n / 25)}`;
+      expect(h.api.ledger.clients.get(id)!.writes).toMatchObject([
+        { body: { id, region }, headers: { 'x-region': region } },
+      ]);
+    }
+  }, 120_000);
+
   it('refuses, before anything starts, a client without a field the URL names, naming the client', async () => {
     h = await createHarness();
     const { path: file } = await h.clientFile(5);
@@ -138,6 +165,26 @@ describe('any API: the request built from each client entry', () => {
     expect(start.output().trim().split('\n')).toEqual([
       expect.stringMatching(
         /clients-\w+\.json: client 1 \(ClientId C-000001\) has no value for Region, which --api-url names; add it to every client or change the template$/,
+      ),
+    ]);
+
+    const grouped = spawnCli(
+      h,
+      [
+        'start',
+        '--clients',
+        file,
+        '--api-url',
+        `${h.api.origin}/{$group.Country}/{ClientId}`,
+        '--task-queue',
+        h.taskQueue,
+      ],
+      { API_TOKEN: h.api.issueToken() },
+    );
+    expect(await grouped.exited).toBe(2);
+    expect(grouped.output().trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /clients-\w+\.json: the object that holds client 1 \(ClientId C-000001\) has no value for Country, which --api-url names as \{\$group\.Country\}; add it to every object or change the template$/,
       ),
     ]);
     expect(h.api.ledger.requests).toBe(0);

@@ -67,14 +67,14 @@ describe.each([
     const b = batchKey(`b-${randomUUID()}`, randomUUID());
     await store.claim(b, 'c1', 0, { ClientId: 'c1', ClientName: 'one' });
     await store.recordFailure(b, 'c1', 'HTTP503:x', 503, 1);
-    await store.recordSuccess(b, 'c1', '{"ok":true}', 200, 2);
+    await store.recordSuccess(b, 'c1', '{"ok":true}', 200, 2, 41.6);
     expect(await store.count(b)).toEqual({ 'in-progress': 0, succeeded: 1, failed: 0 });
     expect(await store.list(b, 'succeeded')).toMatchObject([
-      { clientId: 'c1', data: '{"ok":true}', reason: null, attempts: 2, record: { ClientName: 'one' } },
+      { clientId: 'c1', data: '{"ok":true}', reason: null, attempts: 2, record: { ClientName: 'one' }, latencyMs: 42 },
     ]);
     await store.recordFailure(b, 'c1', 'HTTP404:Not Found', 404, 1);
     expect(await store.list(b, 'failed')).toMatchObject([
-      { clientId: 'c1', data: null, reason: 'HTTP404:Not Found', lastStatus: 404 },
+      { clientId: 'c1', data: null, reason: 'HTTP404:Not Found', lastStatus: 404, latencyMs: null },
     ]);
   });
 
@@ -221,6 +221,21 @@ describe('a results store from before the first-run key', () => {
     await rm(file, { force: true });
   });
 
+  it('gets the latency column on open (SQLite) when it was made before it', async () => {
+    const file = path.join(tmpdir(), `clientsync-latency-${randomUUID()}.db`);
+    await (await openResultsStore(file)).close();
+    const db = new Database(file);
+    db.exec(`ALTER TABLE client_results DROP COLUMN latency_ms;
+      INSERT INTO client_results (batch_id, batch_run, client_id, position, outcome, record, updated_at)
+        VALUES ('old', '', 'c1', 0, 'succeeded', '{"ClientId":"c1"}', '2026-11-01T00:00:00.000Z');
+      INSERT INTO batches VALUES ('old', '', '2026-11-01T00:00:00.000Z');
+      INSERT INTO client_results (batch_id, batch_run, client_id, position, outcome, record, reason, last_status, updated_at)
+        VALUES ('old', '', 'c2', 1, 'failed', '{"ClientId":"c2"}', 'HTTP404:Not Found', 404, '2026-11-01T00:00:01.000Z');`);
+    db.close();
+    await expectMigrated(await openResultsStore(file));
+    await rm(file, { force: true });
+  });
+
   it('is moved on open (PostgreSQL), once, even when two workers open it at the same time', async () => {
     const schema = `cs_legacy_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
     const admin = new pg.Client({ connectionString: PG_URL });
@@ -247,7 +262,10 @@ describe('a results store from before the first-run key', () => {
         ['c2', 'HTTP404:Not Found'],
       ]);
       expect(await store.claim(batchKey('old'), 'c1', 0, { ClientId: 'c1' })).toBe('succeeded');
-      expect(await store.claim(batchKey('old', randomUUID()), 'c1', 0, { ClientId: 'c1' })).toBe('first');
+      const fresh = batchKey('old', randomUUID());
+      expect(await store.claim(fresh, 'c1', 0, { ClientId: 'c1' })).toBe('first');
+      await store.recordSuccess(fresh, 'c1', '{}', 200, 1, 30);
+      expect((await store.list(fresh, 'succeeded')).map((r) => r.latencyMs)).toEqual([30]);
     } finally {
       await store.close();
     }

@@ -35,6 +35,7 @@ const CARRY_FIELDS: Record<keyof BatchCarry, true> = {
   autoRefresh: true,
   pace: true,
   retrying: true,
+  canaryUntil: true,
 };
 const AUTO_REFRESH_FIELDS: Record<keyof AutoRefreshCarry, true> = {
   count: true,

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS, requestOf, type RequestSpec } from '../../src/contract/options';
 import { classifyResponse } from '../../src/domain/classify';
 import { credentialOf, parseAuth, redactSecret } from '../../src/domain/request/auth';
-import { checkBodyOnEntries, checkRequestSpec, entryFieldCheck } from '../../src/domain/request/check-request';
+import {
+  checkBodyOnEntries,
+  checkRequestSpec,
+  entryFieldCheck,
+  namesGroupFields,
+} from '../../src/domain/request/check-request';
 import { rootFields, compileExpression } from '../../src/domain/request/expression';
 import { parseOkStatus } from '../../src/domain/request/ok-status';
 import { renderRequest, requestText } from '../../src/domain/request/render-request';
@@ -78,6 +83,43 @@ describe('request templates: every entry has the fields its URL and headers name
     expect(() =>
       entryFieldCheck(spec(), 'https://x/{Nested}')(entry(4, { ClientId: 'C-5', Nested: { a: 1 } })),
     ).toThrow(/client 5 \(ClientId C-5\) has no value for Nested/);
+  });
+});
+
+describe('request templates: group fields, from the object that holds the client', () => {
+  const grouped = entry(2, { ClientId: 'C-3', $group: { Region: 'eu', Zone: 7 } });
+
+  it('fills {$group.Field} in the URL and headers, and $group.Field in the body', async () => {
+    const req = await renderRequest(
+      spec({ method: 'POST', headers: ['X-Zone: {$group.Zone}'], body: '{"id": ClientId, "region": $group.Region}' }),
+      'https://api.example.com/{$group.Region}/clients',
+      grouped,
+      'k',
+      'secret',
+    );
+    expect(req.url.href).toBe('https://api.example.com/eu/clients');
+    expect(req.headers['x-zone']).toBe('7');
+    expect(req.body).toBe('{"id":"C-3","region":"eu"}');
+  });
+
+  it('names the object, the field and the flag when a group lacks the field', () => {
+    const check = entryFieldCheck(spec(), 'https://x/{$group.Country}/{ClientId}');
+    expect(() => check(grouped)).toThrow(
+      'the object that holds client 3 (ClientId C-3) has no value for Country, which --api-url names as {$group.Country}; add it to every object or change the template',
+    );
+    expect(() => entryFieldCheck(spec(), 'https://x/{$group.Zone}/{ClientId}')(grouped)).not.toThrow();
+  });
+
+  it('refuses another $ name, and group fields in a format that has no groups', () => {
+    expect(() => checkRequestSpec(spec(), 'https://x/{$Region}/{ClientId}')).toThrow(
+      '--api-url names {$Region}: a name that starts with $ is a field of the enclosing object, written {$group.Field}',
+    );
+    expect(namesGroupFields(spec(), 'https://x/{$group.Region}', 'seed-json')).toBe(true);
+    expect(namesGroupFields(spec({ method: 'POST', body: '{"r": $group.R}' }), URL_, 'redrive')).toBe(true);
+    expect(namesGroupFields(spec(), 'https://x/{Region}', 'seed-json')).toBe(false);
+    expect(() => namesGroupFields(spec(), 'https://x/{$group.Region}', 'csv')).toThrow(
+      /only the nested JSON format has \(objects that hold a ClientList\)/,
+    );
   });
 });
 

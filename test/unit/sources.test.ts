@@ -80,6 +80,29 @@ describe('the original script format, read page by page', () => {
     expect(rest.clients[0]!.position).toBe(25);
   });
 
+  it("gives each client its enclosing object's fields, before or after the ClientList, when the batch names them", async () => {
+    const text = `[{"Region":"eu","ClientList":[{"ClientId":"a"},{"ClientId":"b"}],"Tier":{"n":2}},
+      {"ClientList":[{"ClientId":"c"},{"ClientId":"d","ClientName":"[}"}],"Region":"us, \\"west\\""},
+      {"ClientList":[{"ClientId":"e"}]}]`;
+    const source = { ...(await file('groups.json', text, 'seed-json')), groupFields: true };
+    const groups = new Map<string, unknown>();
+    for (const size of [1, 2, 3, 10]) {
+      let cursor: SourceCursor | undefined = START_CURSOR;
+      while (cursor) {
+        const page = await readPage(source, cursor, size);
+        for (const c of page.clients) groups.set(`${size}:${c.id}`, c.record.$group);
+        cursor = page.nextCursor;
+      }
+      expect(groups.get(`${size}:a`)).toEqual({ Region: 'eu', Tier: { n: 2 } });
+      expect(groups.get(`${size}:b`)).toEqual({ Region: 'eu', Tier: { n: 2 } });
+      expect(groups.get(`${size}:c`)).toEqual({ Region: 'us, "west"' });
+      expect(groups.get(`${size}:d`)).toEqual({ Region: 'us, "west"' });
+      expect(groups.get(`${size}:e`)).toEqual({});
+    }
+    const plain = await readPage({ path: source.path, format: 'seed-json' }, START_CURSOR, 10);
+    expect(plain.clients[0]!.record).toEqual({ ClientId: 'a' });
+  });
+
   it.each([
     ['not JSON at all', 'hello', /byte 0: the top level must be a JSON array/],
     ['an object at the top', '{"ClientList":[]}', /top level must be a JSON array/],

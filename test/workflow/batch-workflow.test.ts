@@ -609,6 +609,29 @@ describe('the pace of a batch, activities mocked', () => {
     });
   });
 
+  it('calls only its canary first, retries included, pauses once those have ended, and calls the rest after a resume', async () => {
+    const list = entries(300);
+    const api = { throttle: { calls: [3], retryAfterMs: 300 } };
+    await withBatch(
+      list,
+      { callMs: 2, api },
+      paced({ concurrency: 8, canary: 7, pageSize: 50 }),
+      async (handle, called) => {
+        const paused = await until(handle, (p) => p.state === 'paused');
+        expect(paused.pausedBecause).toBe('the canary has ended: its first 7 clients are called');
+        expect(paused).toMatchObject({ processed: 7, succeeded: 7, inFlight: 0 });
+        const canary = list.slice(0, 7).map((c) => c.id);
+        expect([...new Set(called)].sort()).toEqual(canary);
+        await sleep(500);
+        expect(new Set(called).size).toBe(7); // nothing else starts while it is paused
+        await handle.signal(resumeSignal);
+        expect(await handle.result()).toMatchObject({ state: 'completed', succeeded: 300, failed: 0 });
+        expect([...new Set(called)].sort()).toEqual(list.map((c) => c.id));
+        expect(called.slice(0, 7).every((id) => canary.includes(id))).toBe(true);
+      },
+    );
+  });
+
   it('cuts its rate at a 429 and holds every call for a Retry-After', async () => {
     const list = entries(150);
     const api = { throttle: { calls: [40], retryAfterMs: 1500 } };

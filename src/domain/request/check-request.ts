@@ -1,8 +1,8 @@
 import type { RequestSpec } from '../../contract/options';
 import { checkApiUrl, urlFields } from '../client-url';
-import { SourceError, type ClientEntry } from '../../contract/sources';
+import { GROUP_KEY, SourceError, type ClientEntry, type SourceFormat } from '../../contract/sources';
 import { compileExpression, evaluateExpression, rootFields } from './expression';
-import { entryPlace, fieldsOf, missingField } from './field-template';
+import { bodyBindings, entryPlace, fieldsOf, groupField, missingField } from './field-template';
 import { parseOkStatus } from './ok-status';
 import { splitHeader } from './render-request';
 import { HEADER_NAME, parseAuth } from './auth';
@@ -28,6 +28,13 @@ export function checkRequestSpec(spec: RequestSpec, apiUrl: string): void {
       );
     }
   }
+  for (const [flag, template] of templatesOf(spec, apiUrl)) {
+    const odd = fieldsOf(template).find((f) => f.startsWith('$') && !groupField(f));
+    if (odd !== undefined)
+      throw new Error(
+        `${flag} names {${odd}}: a name that starts with $ is a field of the enclosing object, written {${GROUP_KEY}.Field}`,
+      );
+  }
   parseAuth(spec.auth);
   parseOkStatus(spec.okStatus);
   if (spec.body !== undefined) compileExpression('--body', spec.body);
@@ -51,13 +58,38 @@ export function entryFieldCheck(spec: RequestSpec, apiUrl: string): (entry: Clie
   return (entry) => {
     for (const [flag, fields] of needs) {
       const missing = missingField(entry, fields);
-      if (missing !== undefined) {
-        throw new SourceError(
-          `${entryPlace(entry)} has no value for ${missing}, which ${flag} names; add it to every client or change the template`,
-        );
-      }
+      if (missing === undefined) continue;
+      const inGroup = groupField(missing);
+      throw new SourceError(
+        inGroup === undefined
+          ? `${entryPlace(entry)} has no value for ${missing}, which ${flag} names; add it to every client or change the template`
+          : `the object that holds ${entryPlace(entry)} has no value for ${inGroup}, which ${flag} names as {${missing}}; add it to every object or change the template`,
+      );
     }
   };
+}
+
+/** The URL and each header value, with the flag that gives it. */
+function templatesOf(spec: RequestSpec, apiUrl: string): Array<[string, string]> {
+  return [
+    ['--api-url', apiUrl],
+    ...spec.headers.map((line): [string, string] => [`--header ${JSON.stringify(line)}`, splitHeader(line)[1]]),
+  ];
+}
+
+/**
+ * Whether the request reads the clients' enclosing objects ({$group.Region}, or $group in --body); throws when
+ * the source's format has none.
+ */
+export function namesGroupFields(spec: RequestSpec, apiUrl: string, format: SourceFormat): boolean {
+  const named =
+    templatesOf(spec, apiUrl).some(([, t]) => fieldsOf(t).some((f) => groupField(f) !== undefined)) ||
+    (spec.body !== undefined && /\$group\b/.test(spec.body));
+  if (named && (format === 'jsonl' || format === 'csv'))
+    throw new Error(
+      `the request names ${GROUP_KEY} fields, which only the nested JSON format has (objects that hold a ClientList); name the client's own fields instead`,
+    );
+  return named;
 }
 
 /**
@@ -70,7 +102,7 @@ export async function checkBodyOnEntries(spec: RequestSpec, entries: readonly Cl
   for (const entry of entries) {
     let value: unknown;
     try {
-      value = await evaluateExpression('--body', expr, entry.record);
+      value = await evaluateExpression('--body', expr, entry.record, bodyBindings(entry));
     } catch (err) {
       throw new Error(`${entryPlace(entry)}: ${(err as Error).message}`);
     }

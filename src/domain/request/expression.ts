@@ -39,9 +39,14 @@ export function compiledExpression(flag: string, text: string): Expression {
 }
 
 /** Evaluates; an error names the flag and the position, and never carries a stack. */
-export async function evaluateExpression(flag: string, expr: Expression, input: unknown): Promise<unknown> {
+export async function evaluateExpression(
+  flag: string,
+  expr: Expression,
+  input: unknown,
+  bindings?: Record<string, unknown>,
+): Promise<unknown> {
   try {
-    return await expr.evaluate(input);
+    return await expr.evaluate(input, bindings);
   } catch (err) {
     throw new Error(describe(flag, err));
   }

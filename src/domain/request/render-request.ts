@@ -3,7 +3,7 @@ import type { ClientEntry } from '../../contract/sources';
 import { clientUrl } from '../client-url';
 import { placeCredential, parseAuth } from './auth';
 import { compiledExpression, evaluateExpression } from './expression';
-import { fillTemplate } from './field-template';
+import { bodyBindings, fillTemplate } from './field-template';
 
 /** One client's request, exactly as it is sent. */
 export interface RenderedRequest {
@@ -51,7 +51,8 @@ export async function renderRequest(
     };
     let body: string | undefined;
     if (spec.body !== undefined) {
-      const value = await evaluateExpression('--body', compiledExpression('--body', spec.body), entry.record);
+      const expr = compiledExpression('--body', spec.body);
+      const value = await evaluateExpression('--body', expr, entry.record, bodyBindings(entry));
       if (value === undefined) throw new Error('--body gives nothing for this client');
       body = JSON.stringify(value);
       headers['content-type'] = 'application/json';

@@ -85,7 +85,7 @@ export class ByteReader {
    * Consumes one complete JSON value (object, array, string or scalar) and returns its bytes,
    * tracking only strings and nesting; JSON.parse then checks the bytes for real.
    */
-  async captureValue(): Promise<Buffer> {
+  async captureValue(keep = true): Promise<Buffer> {
     const parts: Buffer[] = [];
     let depth = 0;
     let inString = false;
@@ -130,11 +130,16 @@ export class ByteReader {
         }
         started = true;
       }
-      parts.push(buf.subarray(this.pos, i));
+      if (keep) parts.push(buf.subarray(this.pos, i));
       this.pos = i;
       if (done) break;
     }
     return Buffer.concat(parts);
+  }
+
+  /** Consumes one complete JSON value without keeping it: a ClientList of millions costs no memory. */
+  async skipValue(): Promise<void> {
+    await this.captureValue(false);
   }
 
   close(): void {

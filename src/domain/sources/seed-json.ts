@@ -1,7 +1,8 @@
 import { ByteReader } from './byte-reader';
 import { openBytes } from './byte-source';
 import { parseJsonAt, toClientEntry } from './client-entry';
-import { SourceError, type ClientEntry, type SourceCursor, type SourceRef } from '../../contract/sources';
+import { groupFieldsAt } from './group-fields';
+import { GROUP_KEY, SourceError, type ClientEntry, type SourceCursor, type SourceRef } from '../../contract/sources';
 
 // The original script's client_file.json: [ {"ClientList": [ {"ClientId": …}, … ], …}, … ].
 // stream-json reports no byte offsets, so this scanner walks the structure (strings and nesting only)
@@ -29,7 +30,8 @@ export interface ScannedClient {
 
 /** Yields every client of a seed-format file from `cursor` on. Throws SourceError naming the place of a fault. */
 export async function* scanSeedJson(source: SourceRef, cursor: SourceCursor): AsyncGenerator<ScannedClient> {
-  const scanner = new SeedScanner(new ByteReader(await openBytes(source, cursor.offset), cursor.offset), cursor);
+  const reader = new ByteReader(await openBytes(source, cursor.offset), cursor.offset);
+  const scanner = new SeedScanner(reader, cursor, source);
   try {
     for (;;) {
       const step = await scanner.step();
@@ -46,14 +48,18 @@ class SeedScanner {
   private state: State;
   private group: number;
   private position: number;
+  /** Where the enclosing object opens: its fields are looked up there when the batch names them. */
+  private groupAt: number | undefined;
 
   constructor(
     private readonly r: ByteReader,
     cursor: SourceCursor,
+    private readonly source: SourceRef,
   ) {
     this.state = (cursor.state as State | undefined) ?? 'top-start';
     this.group = cursor.group ?? -1;
     this.position = cursor.position;
+    this.groupAt = cursor.groupAt;
   }
 
   close(): void {
@@ -126,6 +132,7 @@ class SeedScanner {
   private async topElem(b: number): Promise<undefined> {
     this.group++;
     if (b === CH['{']) {
+      this.groupAt = this.r.offset;
       await this.r.next();
       this.state = 'outer-key-first';
       return undefined;
@@ -185,8 +192,11 @@ class SeedScanner {
     if (b < 0) await this.expect('a client');
     const where = `${this.at()} (client #${this.position + 1})`;
     const entry = toClientEntry(parseJsonAt(await this.r.captureValue(), where), this.position, where);
+    if (this.source.groupFields && this.groupAt !== undefined)
+      entry.record = { ...entry.record, [GROUP_KEY]: await groupFieldsAt(this.source, this.groupAt) };
     this.position++;
     this.state = 'list-next';
-    return { entry, after: { offset: this.r.offset, position: this.position, state: this.state, group: this.group } };
+    const { group, groupAt } = this;
+    return { entry, after: { offset: this.r.offset, position: this.position, state: this.state, group, groupAt } };
   }
 }

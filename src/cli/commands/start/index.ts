@@ -19,7 +19,7 @@ export function defineStart(program: Command, io: CliIO, commands: Commands): vo
         )
         .option(
           '--api-url <url>',
-          "API URL; each {Field} is the client's field (e.g. {ClientId}), else the id is appended (default: env API_BASE_URL)",
+          "API URL; each {Field} is the client's field (e.g. {ClientId}), each {$group.Field} its group's, else the id is appended (default: env API_BASE_URL)",
         )
         .option('--id <batchId>', 'batch id (also the workflow id)')
         .addOption(

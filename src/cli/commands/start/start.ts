@@ -1,7 +1,13 @@
+import { reportCanary } from './canary-report';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compileExpiredRegex } from '../../../domain/classify';
-import { checkBodyOnEntries, checkRequestSpec, entryFieldCheck } from '../../../domain/request/check-request';
+import {
+  checkBodyOnEntries,
+  checkRequestSpec,
+  entryFieldCheck,
+  namesGroupFields,
+} from '../../../domain/request/check-request';
 import { renderRequest, requestText } from '../../../domain/request/render-request';
 import { idempotencyKey } from '../../../domain/request/http-call';
 import {
@@ -82,11 +88,13 @@ const SHOWN_REQUESTS = 3;
 async function readSource(
   opts: StartOptions,
   check?: (entry: ClientEntry) => void,
+  groupFields = false,
 ): Promise<{ source: SourceRef; report: SourceReport }> {
   const remote = isUrl(opts.clients);
   const source: SourceRef = {
     path: remote ? opts.clients : path.resolve(opts.clients),
     format: opts.format ?? detectFormat(opts.clients),
+    ...(groupFields ? { groupFields } : {}),
   };
   try {
     // A URL's size and ETag, or a file's size and SHA-256, are recorded now, so a page read later from a changed one is
@@ -114,8 +122,10 @@ export async function prepareStart(
     throw new UserError('no API URL: pass --api-url URL or set API_BASE_URL');
   const options = await optionsOf(opts);
   const request = requestOf(resolveOptions(options));
+  let groupFields = false;
   try {
     if (apiUrl) checkRequestSpec(request, apiUrl);
+    groupFields = namesGroupFields(request, apiUrl, opts.format ?? detectFormat(opts.clients));
     if (opts.expiredRegex !== undefined) compileExpiredRegex(opts.expiredRegex);
   } catch (err) {
     throw new UserError((err as Error).message);
@@ -136,7 +146,8 @@ export async function prepareStart(
   }
   if (token && request.auth === 'basic' && !token.includes(':'))
     throw new UserError('--auth basic takes the token as user:password; the token has no ":"');
-  const { source, report } = await readSource(opts, apiUrl ? entryFieldCheck(request, apiUrl) : undefined);
+  const check = apiUrl ? entryFieldCheck(request, apiUrl) : undefined;
+  const { source, report } = await readSource(opts, check, groupFields);
   await checkBodyOnEntries(request, report.first ?? []).catch((err: Error) => {
     throw new UserError(`${sourceName(opts.clients)}: ${err.message}`);
   });
@@ -219,6 +230,7 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
     const handle = await startBatchWorkflow(client, input, opts.taskQueue);
     io.out(`Started batch ${handle.workflowId}`);
     io.out(webLine(url, address));
+    if (input.options?.canary) await reportCanary(client, input, handle.firstExecutionRunId, io);
     if (opts.wait) await watchBatch(client, input.batchId, io);
     return { batchId: input.batchId, report, webUrl: url };
   });
