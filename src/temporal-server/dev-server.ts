@@ -6,7 +6,16 @@ import { freePort } from './free-port';
 import { searchAttributeKeys } from '../contract/search-attributes';
 import { serverAnswers } from '../connection/connection';
 import { prepareNamespace } from './namespace';
-import { DYNAMIC_CONFIG_FILE, resolveBinary, SQLITE_PREPARE, TEMPORAL_SERVER, type BuildLog } from './provision';
+import {
+  DYNAMIC_CONFIG_FILE,
+  resolveBinary,
+  SQLITE_PREPARE,
+  TEMPORAL_SERVER,
+  TEMPORAL_SERVER_VERSION,
+  TEMPORAL_UI_VERSION,
+  type BuildLog,
+} from './provision';
+import { cliServerTooOld, describeCli, findTemporalCli, startDevArgs, type TemporalCli } from './temporal-cli';
 import { renderServerConfig, SERVICES, type ServicePorts } from './server-config';
 import { recordServer, type ServerNote } from '../domain/server-record';
 import { spawnTied } from './tied-spawn';
@@ -31,6 +40,8 @@ export interface DevServer {
   /** Temporal Web, unless headless: its `ready` resolves once the page answers. */
   web: Web | undefined;
   child: ChildProcess;
+  /** Which server runs: `server v1.32.1, Web v2.54.1`, or the temporal CLI's. */
+  runs: string;
   /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
   stop(): Promise<void>;
 }
@@ -84,8 +95,84 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 }
 
 async function startNoted(options: DevServerOptions, address: string, note: ServerNote): Promise<DevServer> {
-  const port = options.port ?? 7233;
   const log = options.log ?? (() => {});
+  const cli = process.env.TEMPORAL_SERVER_BIN ? undefined : await usableCli(log);
+  return cli ? startWithCli(cli, options, address, note) : startBuilt(options, address, note, log);
+}
+
+/** A temporal CLI to run the dev server with, if one is there and its server will do (else says why not). */
+async function usableCli(log: BuildLog): Promise<TemporalCli | undefined> {
+  const cli = await findTemporalCli();
+  if (!cli) return undefined;
+  const tooOld = cliServerTooOld(cli);
+  if (tooOld) log(`${tooOld}: running clientsync's own Temporal server instead.`);
+  return tooOld ? undefined : cli;
+}
+
+/** `temporal server start-dev` on the SQLite file, with clientsync's dynamic config: nothing to build. */
+async function startWithCli(
+  cli: TemporalCli,
+  options: DevServerOptions,
+  address: string,
+  note: ServerNote,
+): Promise<DevServer> {
+  const uiPort = options.uiPort ?? 8233;
+  const dbFile = path.resolve(options.dbFile);
+  await mkdir(path.dirname(dbFile), { recursive: true });
+  const args = await startDevArgs({ port: options.port ?? 7233, uiPort, dbFile, headless: options.headless });
+  const child = spawnTied(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exit = watchExit(child);
+  const stop = stopper(child, exit);
+  try {
+    await untilAnswers(address, exit);
+    await prepareNamespace(address);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const web = options.headless ? undefined : embeddedWeb(`http://${LOOPBACK}:${uiPort}`);
+  note.ready(web?.url);
+  void exit.promise.then(note.forget);
+  const runs = `${describeCli(cli)}: server v${cli.server}, Web v${cli.ui}`;
+  return { address, uiUrl: web?.url, web, child, runs, stop };
+}
+
+/** The Web a temporal CLI serves itself: ready once its page answers. */
+function embeddedWeb(url: string): Web {
+  const ready = (async () => {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(200)) {
+      if (
+        await fetch(url).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return true;
+    }
+    return false;
+  })();
+  return { url, ready, process: () => undefined, stop: async () => {} };
+}
+
+/** SIGTERM, then SIGKILL after 10 s; resolves when the process is gone. */
+function stopper(child: ChildProcess, exit: ExitWatch): () => Promise<void> {
+  return async () => {
+    if (exit.code() !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exit.promise;
+    clearTimeout(timer);
+  };
+}
+
+/** The server clientsync builds from source (or TEMPORAL_SERVER_BIN), with Temporal Web beside it. */
+async function startBuilt(
+  options: DevServerOptions,
+  address: string,
+  note: ServerNote,
+  log: BuildLog,
+): Promise<DevServer> {
+  const port = options.port ?? 7233;
   const binary = await resolveBinary(TEMPORAL_SERVER, log);
   const dbFile = path.resolve(options.dbFile);
   await mkdir(path.dirname(dbFile), { recursive: true });
@@ -105,14 +192,7 @@ async function startNoted(options: DevServerOptions, address: string, note: Serv
   const child = spawnTied(binary.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exit = watchExit(child);
   void exit.promise.then(() => rm(configDir, { recursive: true, force: true }));
-
-  const stopServer = async () => {
-    if (exit.code() !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exit.promise;
-    clearTimeout(timer);
-  };
+  const stopServer = stopper(child, exit);
   try {
     await untilAnswers(address, exit);
     await prepareNamespace(address);
@@ -135,7 +215,14 @@ async function startNoted(options: DevServerOptions, address: string, note: Serv
     await web?.stop();
     await stopServer();
   };
-  return { address, uiUrl: web?.url, web, child, stop };
+  return {
+    address,
+    uiUrl: web?.url,
+    web,
+    child,
+    runs: `server v${TEMPORAL_SERVER_VERSION}, Web v${TEMPORAL_UI_VERSION}`,
+    stop,
+  };
 }
 
 /**

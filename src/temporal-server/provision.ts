@@ -111,7 +111,7 @@ export const TEMPORAL_CLI: GoBinary = {
   ldflags: `-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
   buildId: `${TEMPORAL_CLI_VERSION} stamped`,
   coldSeconds: 240,
-  envVar: 'TEMPORAL_BIN',
+  envVar: 'TEMPORAL_CLI',
 };
 
 export interface ResolvedBinary {
@@ -172,7 +172,7 @@ async function installInto(dir: string, from: string, bin: GoBinary): Promise<vo
   await writeFile(buildFile(dir, bin), `${bin.buildId}\n`);
 }
 
-async function goVersion(): Promise<GoRelease | undefined> {
+async function goVersion(): Promise<Release | undefined> {
   try {
     const { stdout } = await exec('go', ['env', 'GOVERSION']);
     const m = /go(\d+)\.(\d+)(?:\.(\d+))?/.exec(stdout);
@@ -183,14 +183,16 @@ async function goVersion(): Promise<GoRelease | undefined> {
 }
 
 /** The Go release the module's go.mod asks for (its `go` line). */
-async function goNeeded(bin: GoBinary): Promise<GoRelease> {
+async function goNeeded(bin: GoBinary): Promise<Release> {
   const mod = await readFile(path.join(TEMPORAL_DIR, bin.module, 'go.mod'), 'utf8');
   const m = /^go (\d+)\.(\d+)(?:\.(\d+))?/m.exec(mod);
   return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [1, 25, 0];
 }
 
-type GoRelease = [number, number, number];
-const older = (a: GoRelease, b: GoRelease) => (a[0] !== b[0] ? a[0] < b[0] : a[1] !== b[1] ? a[1] < b[1] : a[2] < b[2]);
+/** A release as major, minor and patch: Go's, or a Temporal server's. */
+export type Release = [number, number, number];
+export const older = (a: Release, b: Release) =>
+  a[0] !== b[0] ? a[0] < b[0] : a[1] !== b[1] ? a[1] < b[1] : a[2] < b[2];
 const goEnv = () => ({ ...process.env, GOFLAGS: '-mod=readonly', GOTOOLCHAIN: 'local' });
 
 /** Builds a pinned binary from its module (checksums in go.sum) into `outDir`; it dies with clientsync. */

@@ -74,6 +74,7 @@ async function tellStory(opts: DemoOptions, io: CliIO): Promise<BatchProgress> {
       dbFile: path.join(stateDir(), 'temporal.db'),
       log: buildLog(io, io.out),
     });
+    io.out(`   It runs ${server.runs}.`);
   }
   const expireAfter = Math.max(50, Math.ceil(opts.clients / 2.5));
   const api = await startFakeApi({ expireAfter, latencyMs: 3, jitterMs: 4, seed: 42 });

@@ -72,7 +72,7 @@ export async function server(
   const web = (await isReady(dev.web?.ready)) ? dev.uiUrl : `${dev.uiUrl} (once built)`;
   io.out(
     `Temporal dev server ready: gRPC ${dev.address}, Temporal Web ${web}, ` +
-      `database ${path.resolve(dbFile)} (server v${TEMPORAL_SERVER_VERSION}, Web v${TEMPORAL_UI_VERSION})`,
+      `database ${path.resolve(dbFile)} (${dev.runs})`,
   );
   io.out('Press Ctrl-C to stop.');
   await Promise.race([stopWhen, new Promise((r) => dev.child.once('exit', r))]);
