@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -42,6 +43,8 @@ export interface DevServer {
   child: ChildProcess;
   /** Which server runs: `server v1.32.1, Web v2.54.1`, or the temporal CLI's. */
   runs: string;
+  /** What the server said last: why it stopped, when it stopped by itself. */
+  lastWords(): string;
   /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
   stop(): Promise<void>;
 }
@@ -134,7 +137,7 @@ async function startWithCli(
   note.ready(web?.url);
   void exit.promise.then(note.forget);
   const runs = `${describeCli(cli)}: server v${cli.server}, Web v${cli.ui}`;
-  return { address, uiUrl: web?.url, web, child, runs, stop };
+  return { address, uiUrl: web?.url, web, child, runs, stop, lastWords: exit.output };
 }
 
 /** The Web a temporal CLI serves itself: ready once its page answers. */
@@ -177,6 +180,7 @@ async function startBuilt(
   const dbFile = path.resolve(options.dbFile);
   await mkdir(path.dirname(dbFile), { recursive: true });
   await prepareSqlite(dbFile, log);
+  forgetLastMembers(dbFile);
   // Beside the database: the server's and Web's command lines then name the folder they serve.
   const configDir = path.join(path.dirname(dbFile), 'temporal-config', String(port));
   await mkdir(configDir, { recursive: true });
@@ -222,6 +226,7 @@ async function startBuilt(
     child,
     runs: `server v${TEMPORAL_SERVER_VERSION}, Web v${TEMPORAL_UI_VERSION}`,
     stop,
+    lastWords: exit.output,
   };
 }
 
@@ -237,6 +242,21 @@ async function prepareSqlite(dbFile: string, log: (line: string) => void): Promi
       throw new Error(`the SQLite file ${dbFile} could not be prepared: ${(err.stderr || err.message).trim()}`);
     },
   );
+}
+
+/**
+ * A server that stopped, or crashed, leaves its services' rows in the membership table, at ports chosen afresh
+ * at each start. The next server would try to join those dead addresses first, and serve nothing for about a
+ * minute. A dev server owns its file, so the rows of the last one go before it starts.
+ */
+function forgetLastMembers(dbFile: string): void {
+  const db = new Database(dbFile);
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cluster_membership'").get();
+    if (table) db.prepare('DELETE FROM cluster_membership').run();
+  } finally {
+    db.close();
+  }
 }
 
 /** KEYWORD → Keyword, as Temporal's enum shorthand names the types. */

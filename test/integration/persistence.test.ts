@@ -19,8 +19,12 @@ import { createWorker } from '../../src/worker/create-worker';
 import { freePort } from '../helpers/ports';
 import { waitForState } from '../helpers/harness';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { spawnCli, untilOutput, wiringFor } from '../helpers/cli-process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+const exec = promisify(execFile);
 const running: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const stop of running.splice(0)) await stop(); // a failed test must not leave a server behind
@@ -39,7 +43,7 @@ async function runServer(opts: { port: number; uiPort: number; db: string }) {
 }
 
 describe('clientsync server', () => {
-  it('keeps a waiting batch across a restart on the same database, and refuses to start a second server', async () => {
+  it('keeps a waiting batch across a restart on the same database, goes on at once after it, and refuses to start a second server', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-persist-'));
     const opts = { port: await freePort(), uiPort: await freePort(), db: path.join(dir, 'temporal.db') };
     const api = await startFakeApi();
@@ -98,12 +102,18 @@ describe('clientsync server', () => {
       sealKey: async () => key,
       workflowBundle: bundle,
     });
+    let resumedIn = 0;
     const summary = await worker.runUntil(async () => {
       const handle = new Client({ connection: conn }).workflow.getHandle('persisted');
+      const signalled = Date.now();
       await handle.signal(tokenRefreshedSignal, { sealedToken: sealToken(api.issueToken(), key) });
-      return (await handle.result()) as BatchSummary;
+      const result = (await handle.result()) as BatchSummary;
+      resumedIn = Date.now() - signalled;
+      return result;
     });
     expect(summary).toMatchObject({ state: 'completed', succeeded: 30, tokenRefreshes: 1 });
+    // The restarted server serves at once: it does not first try to join the services of the one that stopped.
+    expect(resumedIn).toBeLessThan(15_000);
     expect(api.ledger.check(clientIds(30)).missing).toEqual([]);
 
     await conn.close();
@@ -111,6 +121,19 @@ describe('clientsync server', () => {
     await srv.stop();
     await store.close();
     await api.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('says so, and exits 1, when the Temporal server stops by itself', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-server-dies-'));
+    const port = await freePort();
+    const args = ['server', '--port', String(port), '--ui-port', String(await freePort())];
+    const srv = spawnCli(wiringFor(`127.0.0.1:${port}`, dir), [...args, '--db', path.join(dir, 'temporal.db')]);
+    await untilOutput(srv, 'Temporal dev server ready');
+    const { stdout } = await exec('pgrep', ['-P', String(srv.child.pid), '-f', 'temporal-server']);
+    process.kill(Number(stdout.trim().split('\n')[0]), 'SIGKILL');
+    expect(await srv.exited).toBe(1);
+    expect(srv.output().trim().split('\n').at(-1)).toMatch(/^clientsync: the Temporal server stopped by itself: /);
     await rm(dir, { recursive: true, force: true });
   });
 });

@@ -75,8 +75,12 @@ export async function server(
       `database ${path.resolve(dbFile)} (${dev.runs})`,
   );
   io.out('Press Ctrl-C to stop.');
-  await Promise.race([stopWhen, new Promise((r) => dev.child.once('exit', r))]);
+  const byItself = await Promise.race([
+    stopWhen.then(() => false),
+    new Promise<boolean>((r) => dev.child.once('exit', () => r(true))),
+  ]);
   await dev.stop();
+  if (byItself) throw new Error(`the Temporal server stopped by itself: ${dev.lastWords()}`);
   io.out('Temporal dev server stopped.');
 }
 
