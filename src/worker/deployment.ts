@@ -85,13 +85,21 @@ export function buildIdOf(bundleCode: string, version = packageVersion): string 
 export const versionName = (v: DeploymentVersion) => `${v.deploymentName}:${v.buildId}`;
 const identityOf = (v: DeploymentVersion) => `clientsync ${v.buildId}`;
 
+/** How long a refusal for missing task queues may last while this worker's own pollers join its version. */
+const MISSING_QUEUES_GRACE_MS = 20_000;
+
 /**
  * Makes `version` the deployment's current one, once its workers poll (the server knows a version from its
  * first poll). New batches then start on it, and pinned batches of older builds move to it at their next
- * continue-as-new. A refusal (another task queue would lose its workers) is returned, not retried.
+ * continue-as-new. A refusal that lasts (another task queue would lose its workers) is returned.
  */
+
 export async function makeCurrent(client: Client, version: DeploymentVersion, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  // The server refuses a version that lacks a task queue of the current one. This worker's own queues join its
+  // version with their first polls, which a loaded machine delays by seconds: only a refusal that lasts means a
+  // task queue no worker of this build polls.
+  const missingUntil = Date.now() + MISSING_QUEUES_GRACE_MS;
   for (;;) {
     try {
       await client.workflowService.setWorkerDeploymentCurrentVersion({
@@ -103,7 +111,7 @@ export async function makeCurrent(client: Client, version: DeploymentVersion, ti
     } catch (err) {
       const e = err as { code?: number; details?: string; message: string };
       const why = e.details ?? e.message;
-      if (/missing active task queues/.test(why)) throw new Error(why);
+      if (/missing active task queues/.test(why) && Date.now() > missingUntil) throw new Error(why);
       if (Date.now() > deadline)
         throw new Error(
           `the server did not accept ${versionName(version)} as current within ${timeoutMs / 1000} s: ${why}`,
