@@ -59,7 +59,8 @@ export async function planRedrive(client: Client, store: ResultsStore, req: Redr
     throw new UserError(
       `batch ${batchId} has no failed clients to retry${filter ? `${leftText}; widen the filter` : ''}`,
     );
-  const options = recordedOptions({ ...original.options });
+  // The failed clients are called as the batch called them, without its canary: a redrive pauses for nobody.
+  const options = recordedOptions({ ...original.options, canary: undefined });
   const { token } = req;
   if (token && requestOf(resolveOptions(options)).auth === 'basic' && !token.includes(':'))
     throw new UserError('the batch uses basic auth, which takes the token as user:password; the token has no ":"');

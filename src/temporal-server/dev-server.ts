@@ -43,7 +43,7 @@ export interface DevServer {
   child: ChildProcess;
   /** Which server runs: `server v1.32.1, Web v2.54.1`, or the temporal CLI's. */
   runs: string;
-  /** What the server said last: why it stopped, when it stopped by itself. */
+  /** The last line the server wrote: why it stopped, when it stopped by itself. */
   lastWords(): string;
   /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
   stop(): Promise<void>;
@@ -122,7 +122,8 @@ async function startWithCli(
   const uiPort = options.uiPort ?? 8233;
   const dbFile = path.resolve(options.dbFile);
   await mkdir(path.dirname(dbFile), { recursive: true });
-  const args = await startDevArgs({ port: options.port ?? 7233, uiPort, dbFile, headless: options.headless });
+  const port = options.port ?? 7233;
+  const args = await startDevArgs({ port, uiPort, dbFile, headless: options.headless, pragmas: sqlitePragmas() });
   const child = spawnTied(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exit = watchExit(child);
   const stop = stopper(child, exit);
@@ -137,7 +138,7 @@ async function startWithCli(
   note.ready(web?.url);
   void exit.promise.then(note.forget);
   const runs = `${describeCli(cli)}: server v${cli.server}, Web v${cli.ui}`;
-  return { address, uiUrl: web?.url, web, child, runs, stop, lastWords: exit.output };
+  return { address, uiUrl: web?.url, web, child, runs, stop, lastWords: exit.lastLine };
 }
 
 /** The Web a temporal CLI serves itself: ready once its page answers. */
@@ -226,7 +227,7 @@ async function startBuilt(
     child,
     runs: `server v${TEMPORAL_SERVER_VERSION}, Web v${TEMPORAL_UI_VERSION}`,
     stop,
-    lastWords: exit.output,
+    lastWords: exit.lastLine,
   };
 }
 
@@ -273,6 +274,8 @@ interface ExitWatch {
    * What it wrote: the first lines say why it stopped (a Go panic's message comes before its stack), the last where.
    */
   output(): string;
+  /** Its last line. */
+  lastLine(): string;
 }
 
 function watchExit(child: ChildProcess): ExitWatch {
@@ -289,6 +292,12 @@ function watchExit(child: ChildProcess): ExitWatch {
   return {
     promise,
     code: () => code,
+    lastLine: () =>
+      tail
+        .trim()
+        .split('\n')
+        .filter((l) => l.trim())
+        .at(-1) ?? `exit code ${code}`,
     output: () => {
       const end = tail.trim().slice(-800);
       return `${head.trim()}${end && !head.includes(end) ? ` … ${end}` : ''}`;

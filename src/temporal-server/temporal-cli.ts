@@ -63,12 +63,15 @@ export async function startDevArgs(opts: {
   uiPort: number;
   dbFile: string;
   headless?: boolean;
+  /** SQLite pragmas, as the built server gets them. */
+  pragmas?: Record<string, string>;
 }): Promise<string[]> {
   const ui = opts.headless ? ['--headless'] : ['--ui-port', String(opts.uiPort)];
+  const pragmas = Object.entries(opts.pragmas ?? {}).flatMap(([k, v]) => ['--sqlite-pragma', `${k}=${v}`]);
   const config = (await dynamicConfigValues()).flatMap((v) => ['--dynamic-config-value', v]);
   return [
     ...['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), ...ui],
-    ...['--db-filename', opts.dbFile, '--log-level', 'warn', ...config],
+    ...['--db-filename', opts.dbFile, ...pragmas, '--log-level', 'warn', ...config],
   ];
 }
 

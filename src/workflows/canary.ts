@@ -12,8 +12,15 @@ export function inCanary(state: RunState, client: ClientEntry | undefined): bool
   return client !== undefined && (until === undefined || client.position < until);
 }
 
-/** The next client to start that was never called: those pending (after an expiry, or a hand-over) come first. */
-export const nextNew = (state: RunState): ClientEntry | undefined => state.carry.pending[0] ?? state.buffer[0];
+/**
+ * The first client not yet called, by source position: pending (after an expiry, or a hand-over) or on the page,
+ * where a held chunk hands back the clients it did not call.
+ */
+export function nextNew(state: RunState): ClientEntry | undefined {
+  const [pending, page] = [state.carry.pending[0], state.buffer[0]];
+  if (!pending || !page) return pending ?? page;
+  return page.position < pending.position ? page : pending;
+}
 
 /** The next new client is past the canary, which is still running: nothing more is read or started. */
 export function heldByCanary(state: RunState): boolean {

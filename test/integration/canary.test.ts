@@ -10,7 +10,8 @@ describe('start --canary', () => {
   });
 
   it('calls the first clients, says what each got and how long the rest would take, pauses; resume calls the rest, none twice', async () => {
-    h = await createHarness({ latencyMs: 20, missingIds: ['C-000003'] });
+    const missing = ['C-000003', 'C-000010', 'C-000020', 'C-000030', 'C-000040', 'C-000050'];
+    h = await createHarness({ latencyMs: 20, missingIds: missing });
     const { path: file, ids } = await h.clientFile(200);
     await spawnWorker(h);
     const token = h.api.issueToken();
@@ -48,8 +49,8 @@ describe('start --canary', () => {
       /paused · 1 failed · the canary has ended: its first 5 clients are called; to call the rest run `clientsync resume canary-1`/,
     );
     expect(await spawnCli(h, ['resume', 'canary-1']).exited).toBe(0);
-    expect(await resultOf(handle)).toMatchObject({ state: 'completed', succeeded: 199, failed: 1 });
-    expect(h.api.ledger.check(ids.filter((id) => id !== 'C-000003'))).toEqual({
+    expect(await resultOf(handle)).toMatchObject({ state: 'completed', succeeded: 194, failed: 6 });
+    expect(h.api.ledger.check(ids.filter((id) => !missing.includes(id)))).toEqual({
       missing: [],
       repeated: [],
       repeatedWithOtherKey: [],
@@ -57,5 +58,35 @@ describe('start --canary', () => {
     });
     expect(h.api.ledger.clients.get('C-000003')?.attempts).toBe(1);
     expect(start.output()).not.toContain(token);
+
+    // Its 6 failed clients redriven: the new batch calls them without a canary of its own, and ends.
+    const retry = spawnCli(h, ['retry-failed', 'canary-1', '--id', 'canary-1-retry', '--task-queue', h.taskQueue], {
+      API_TOKEN: h.api.issueToken(),
+    });
+    expect(await retry.exited, retry.output()).toBe(0);
+    const redrive = await resultOf(h.client.workflow.getHandle('canary-1-retry'));
+    expect(redrive).toMatchObject({ state: 'completed', failed: 6 });
+    expect(h.api.ledger.clients.get('C-000003')?.attempts).toBe(2);
   }, 120_000);
+
+  it('says that a canary as long as the list holds every client, and reports the batch that ended', async () => {
+    h = await createHarness({ latencyMs: 5 });
+    const { path: file } = await h.clientFile(20);
+    await spawnWorker(h);
+    const start = spawnCli(
+      h,
+      [
+        ...['start', '--clients', file, '--api-url', h.api.baseUrl, '--id', 'canary-all'],
+        ...['--task-queue', h.taskQueue, '--canary', '50'],
+      ],
+      { API_TOKEN: h.api.issueToken() },
+    );
+    expect(await start.exited, start.output()).toBe(0);
+    const lines = start.output().trim().split('\n');
+    expect(lines).toContain(
+      'warning: --canary 50 holds all 20 clients; the batch calls them all and ends, with no pause',
+    );
+    expect(lines.filter((l) => l.startsWith('  C-'))).toHaveLength(20);
+    expect(lines.at(-1)).toBe('The batch completed: its canary held every client.');
+  }, 60_000);
 });

@@ -227,6 +227,11 @@ describe('request templates: the rendered request', () => {
     expect(redactSecret('GET /x?api_key=a%2Fb failed; key a/b', 'a/b')).toBe(
       'GET /x?api_key=REDACTED failed; key REDACTED',
     );
+    // basic auth as sent (base64 of user:password), and a secret with a quote as JSON echoes it
+    const basic = Buffer.from('ada:pa"ss', 'utf8').toString('base64');
+    expect(redactSecret(`{"seen":"Basic ${basic}","raw":"ada:pa\\"ss"}`, 'ada:pa"ss')).toBe(
+      '{"seen":"Basic REDACTED","raw":"REDACTED"}',
+    );
   });
 });
 

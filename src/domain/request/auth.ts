@@ -72,11 +72,15 @@ export function credentialOf(
   }
 }
 
-/** Text with every plain or URL-encoded occurrence of the secret REDACTED: error reasons and kept bodies. */
+/**
+ * Text with every occurrence of the secret REDACTED, as sent (plain, URL-encoded, or base64 for basic auth) or
+ * as an API may echo it inside JSON: error reasons and kept bodies.
+ */
 export function redactSecret(text: string, secret: string): string {
   if (!secret) return text;
   let out = text;
-  for (const form of new Set([secret, encodeURIComponent(secret)]))
+  const forms = [secret, encodeURIComponent(secret), Buffer.from(secret, 'utf8').toString('base64')];
+  for (const form of new Set([...forms, JSON.stringify(secret).slice(1, -1)]))
     if (out.includes(form)) out = out.split(form).join(REDACTED);
   return out;
 }

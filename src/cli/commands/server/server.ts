@@ -75,9 +75,10 @@ export async function server(
       `database ${path.resolve(dbFile)} (${dev.runs})`,
   );
   io.out('Press Ctrl-C to stop.');
+  const gone = dev.child.exitCode !== null || dev.child.signalCode !== null; // while Web was awaited
   const byItself = await Promise.race([
     stopWhen.then(() => false),
-    new Promise<boolean>((r) => dev.child.once('exit', () => r(true))),
+    gone ? Promise.resolve(true) : new Promise<boolean>((r) => dev.child.once('exit', () => r(true))),
   ]);
   await dev.stop();
   if (byItself) throw new Error(`the Temporal server stopped by itself: ${dev.lastWords()}`);

@@ -24,7 +24,7 @@ export async function reportCanary(client: Client, input: BatchInput, firstRunId
   for (const row of calls) io.out(callLine(row));
   const canaryOver = progress.state === 'paused' && progress.pausedBecause?.startsWith(CANARY_PAUSE);
   if (!canaryOver) {
-    io.out(`The batch is ${progress.state}${progress.pausedBecause ? `: ${progress.pausedBecause}` : ''}.`);
+    io.out(stoppedEarly(progress));
     return;
   }
   const eta = restTime(progress, calls);
@@ -32,13 +32,26 @@ export async function reportCanary(client: Client, input: BatchInput, firstRunId
   io.out(`Call the rest: clientsync resume ${input.batchId}   (or stop here: clientsync cancel ${input.batchId})`);
 }
 
-/** The batch's progress once it no longer runs: paused after the canary, waiting, or ended. */
+/**
+ * The batch's progress once it stops for a person: paused (after the canary, or for another reason), waiting for
+ * a token that only a person can give, or ended. A token the workers refresh by themselves is waited through.
+ */
 async function settled(client: Client, batchId: string): Promise<BatchProgress> {
   for (;;) {
     const { progress } = await getBatch(client, batchId);
-    if (progress.state !== 'running' || isFinal(progress)) return progress;
+    const waitsForPerson = progress.state === 'waiting-for-token' && Boolean(progress.waitingForPersonSince);
+    if (isFinal(progress) || progress.state === 'paused' || waitsForPerson) return progress;
     await sleep(250);
   }
+}
+
+/** Why the canary's report ends before the canary did, and what to do. */
+function stoppedEarly(p: BatchProgress): string {
+  if (p.state === 'waiting-for-token')
+    return `The batch waits for a new token${p.lastTokenError ? ` (${p.lastTokenError})` : ''}: run \`clientsync refresh-token ${p.batchId}\`; the canary then goes on, and the batch pauses after it.`;
+  if (p.state === 'paused') return `The batch paused before its canary ended: ${p.pausedBecause ?? 'by a person'}.`;
+  if (p.state === 'completed') return 'The batch completed: its canary held every client.';
+  return `The batch ${p.state} before its canary ended${p.failure ? `: ${p.failure}` : ''}.`;
 }
 
 /** The recorded outcomes of the first `n` clients, in source order. */

@@ -219,6 +219,10 @@ export async function start(opts: StartOptions, io: CliIO): Promise<StartResult>
       `warning: ${report.duplicateEntries} duplicate entries (${sample}${report.duplicates.length > 5 ? ', …' : ''}); each ClientId is called once`,
     );
   }
+  if (opts.canary !== undefined && opts.canary >= report.total)
+    io.err(
+      `warning: --canary ${opts.canary} holds all ${report.total} clients; the batch calls them all and ends, with no pause`,
+    );
   if (opts.showRequest) await showRequests(input, request, report.first ?? [], io);
   if (opts.dryRun) {
     io.out('Dry run: the file is valid; nothing was started.');
