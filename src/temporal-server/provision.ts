@@ -63,7 +63,7 @@ export const TEMPORAL_SERVER: GoBinary = {
   pkg: 'go.temporal.io/server/cmd/server',
   ldflags: '-s -w',
   buildId: TEMPORAL_SERVER_VERSION,
-  coldSeconds: 660,
+  coldSeconds: 300,
   envVar: 'TEMPORAL_SERVER_BIN',
 };
 
@@ -87,7 +87,8 @@ export const TEMPORAL_SQL_TOOL: GoBinary = {
   pkg: 'go.temporal.io/server/cmd/tools/sql',
   ldflags: '-s -w',
   buildId: TEMPORAL_SERVER_VERSION,
-  coldSeconds: 120,
+  coldSeconds: 10,
+  coldWhen: 'once the server is built',
 };
 
 /** Temporal Web, beside either server. */
@@ -98,7 +99,7 @@ export const TEMPORAL_UI_SERVER: GoBinary = {
   pkg: 'github.com/temporalio/ui-server/v2/cmd/server',
   ldflags: '-s -w',
   buildId: TEMPORAL_UI_VERSION,
-  coldSeconds: 60,
+  coldSeconds: 10,
   coldWhen: 'in the background, once the server is built',
 };
 
@@ -205,8 +206,8 @@ async function build(outDir: string, bin: GoBinary, log: BuildLog, signal?: Abor
     );
   }
   await mkdir(outDir, { recursive: true });
-  const when = bin.coldWhen ? ` ${bin.coldWhen}` : '';
-  log(`Building ${bin.title} with Go, once for this machine (about ${duration(bin.coldSeconds)}${when} on 2 cores)…`);
+  const when = bin.coldWhen ? `, ${bin.coldWhen}` : '';
+  log(`Building ${bin.title} with Go, once for this machine (about ${duration(bin.coldSeconds)} on 2 cores${when})…`);
   const progress = new BuildProgress(bin, log);
   const tmp = path.join(outDir, `${bin.name}.${process.pid}.tmp`);
   const cwd = path.join(TEMPORAL_DIR, bin.module);

@@ -20,6 +20,8 @@ import { freeClusterPort, freePort } from '../helpers/ports';
 import { forwardTcp } from '../helpers/tcp-forward';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { recordedOptions, resolveOptions } from '../../src/contract/options';
+
 const exec = promisify(execFile);
 
 const COUNT = Number(process.env.CLUSTER_CLIENTS ?? 20_000);
@@ -222,7 +224,10 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     const summary = await resultOf(handle);
     done = true;
     await operator;
-    expect(await remote.rangeRequests()).toBeGreaterThanOrEqual(count / 200); // every page
+    const { pageSize } = resolveOptions(
+      recordedOptions({ concurrency: CONCURRENCY, clientsPerActivity: PER_ACTIVITY }),
+    );
+    expect(await remote.rangeRequests()).toBeGreaterThanOrEqual(Math.ceil(count / pageSize)); // every page
 
     // Each was restarted by the supervisor (a restart that meets the old instance's leftovers may take a second try).
     const restarts = logLines.filter((l) => /^(history|matching) exited \(.*\); restarting in \d/.test(l));
