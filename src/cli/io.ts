@@ -35,13 +35,16 @@ export function memoryIO(stdinText = ''): CliIO & { lines: string[]; errors: str
   };
 }
 
-/** Resolves on the first SIGINT or SIGTERM: long-running commands stop cleanly on Ctrl-C. */
+/**
+ * Resolves on the first SIGINT or SIGTERM: long-running commands stop cleanly on Ctrl-C. While they stop, the
+ * same request again (timeout(1) signals the process and its group) changes nothing; a second Ctrl-C quits at once.
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    let first: NodeJS.Signals | undefined;
     const on = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
+      if (first === undefined) resolve((first = sig));
+      else if (sig === 'SIGINT') process.exit(130);
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
