@@ -4,12 +4,13 @@ import type { StoreIdentity } from '../contract/store-identity';
 import type { ResultsStore, StoreOptions } from './results-store';
 import {
   ADD_LATENCY,
+  failureArgs,
+  successArgs,
   WEEK_MS,
   claimOf,
   claimsOf,
   countsOf,
   failureGroupsOf,
-  FAILURE_BODY_CHARS,
   PAGE,
   storeSql,
   toHold,
@@ -127,16 +128,7 @@ export class PostgresResultsStore implements ResultsStore {
     attempts: number,
     latencyMs?: number,
   ): Promise<void> {
-    await this.query(SQL.success, [
-      batch.id,
-      batch.firstRunId,
-      clientId,
-      data,
-      status,
-      attempts,
-      new Date().toISOString(),
-      latencyMs === undefined ? null : Math.round(latencyMs),
-    ]);
+    await this.query(SQL.success, successArgs(batch, clientId, data, status, attempts, latencyMs));
   }
 
   async recordFailure(
@@ -149,18 +141,8 @@ export class PostgresResultsStore implements ResultsStore {
     body: string | null = null,
     latencyMs?: number,
   ): Promise<boolean> {
-    const res = await this.query(SQL.failure, [
-      batch.id,
-      batch.firstRunId,
-      clientId,
-      reason,
-      status,
-      attempts,
-      new Date().toISOString(),
-      keepSuccess ? 1 : 0,
-      body?.slice(0, FAILURE_BODY_CHARS) ?? null,
-      latencyMs === undefined ? null : Math.round(latencyMs),
-    ]);
+    const args = failureArgs(batch, clientId, reason, status, attempts, keepSuccess, body, latencyMs);
+    const res = await this.query(SQL.failure, args);
     return res.rowCount === 1;
   }
 

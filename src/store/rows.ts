@@ -192,6 +192,47 @@ const OUTCOME_COLUMNS = `
   latency_ms INTEGER,
   PRIMARY KEY (batch_id, batch_run, client_id)`;
 
+const ms = (latencyMs: number | undefined) => (latencyMs === undefined ? null : Math.round(latencyMs));
+
+/** The parameters of SQL.success, in order, for either backend. */
+export function successArgs(
+  batch: BatchKey,
+  clientId: string,
+  data: string,
+  status: number,
+  attempts: number,
+  latencyMs?: number,
+): unknown[] {
+  return [batch.id, batch.firstRunId, clientId, data, status, attempts, new Date().toISOString(), ms(latencyMs)];
+}
+
+/** The parameters of SQL.failure, in order, for either backend: the answer's first bytes only. */
+export function failureArgs(
+  batch: BatchKey,
+  clientId: string,
+  reason: string,
+  status: number | null,
+  attempts: number,
+  keepSuccess: boolean,
+  body: string | null,
+  latencyMs?: number,
+): unknown[] {
+  const now = new Date().toISOString();
+  const kept = body?.slice(0, FAILURE_BODY_CHARS) ?? null;
+  return [
+    batch.id,
+    batch.firstRunId,
+    clientId,
+    reason,
+    status,
+    attempts,
+    now,
+    keepSuccess ? 1 : 0,
+    kept,
+    ms(latencyMs),
+  ];
+}
+
 /** A store made before each call's latency was kept gets its column (run in a migration, not prepared up front). */
 export const ADD_LATENCY = 'ALTER TABLE client_results ADD COLUMN latency_ms INTEGER';
 

@@ -7,12 +7,13 @@ import type { StoreIdentity } from '../contract/store-identity';
 import type { ResultsStore } from './results-store';
 import {
   ADD_LATENCY,
+  failureArgs,
+  successArgs,
   WEEK_MS,
   claimOf,
   claimsOf,
   countsOf,
   failureGroupsOf,
-  FAILURE_BODY_CHARS,
   PAGE,
   storeSql,
   toHold,
@@ -117,10 +118,7 @@ export class SqliteResultsStore implements ResultsStore {
     attempts: number,
     latencyMs?: number,
   ): Promise<void> {
-    const latency = latencyMs === undefined ? null : Math.round(latencyMs);
-    return this.writes.add(
-      params(batch.id, batch.firstRunId, clientId, data, status, attempts, new Date().toISOString(), latency),
-    );
+    return this.writes.add(params(...successArgs(batch, clientId, data, status, attempts, latencyMs)));
   }
 
   async recordFailure(
@@ -133,18 +131,7 @@ export class SqliteResultsStore implements ResultsStore {
     body: string | null = null,
     latencyMs?: number,
   ): Promise<boolean> {
-    const args = params(
-      batch.id,
-      batch.firstRunId,
-      clientId,
-      reason,
-      status,
-      attempts,
-      new Date().toISOString(),
-      keepSuccess ? 1 : 0,
-      body?.slice(0, FAILURE_BODY_CHARS) ?? null,
-      latencyMs === undefined ? null : Math.round(latencyMs),
-    );
+    const args = params(...failureArgs(batch, clientId, reason, status, attempts, keepSuccess, body, latencyMs));
     return this.sql.failure.run(args).changes === 1;
   }
 
