@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Tiers: unit tests of pure modules and activities; the workflow with mocked activities; integration tests
 // against a real Temporal dev server started by globalSetup (or the one at TEMPORAL_ADDRESS); the slow
-// fault tests; the cluster proof.
+// fault tests; the cluster proof, with what needs the Temporal CLI.
 export default defineConfig({
   test: {
     pool: 'forks',
@@ -13,7 +13,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 20_000,
-          maxWorkers: 2,
+          maxWorkers: 3, // one of them for the workflow tier's file, beside it
           sequence: { groupOrder: 0 },
         },
       },
@@ -23,8 +23,10 @@ export default defineConfig({
         test: {
           name: 'workflow',
           include: ['test/workflow/**/*.test.ts'],
-          // Tiers run one after another, the fastest first, each with its own number of files at once.
-          sequence: { groupOrder: 1 },
+          // Tiers run one after another, each with its own number of files at once; this one, mostly waiting on
+          // the server, runs beside the unit tier, which mostly computes (tiers run together share maxWorkers).
+          maxWorkers: 3,
+          sequence: { groupOrder: 0 },
           globalSetup: ['test/helpers/workflow-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -34,6 +36,8 @@ export default defineConfig({
         test: {
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
+          // Most of a fault test is an outage waited out (three of them last 3 minutes): three files at once.
+          maxWorkers: 3,
           sequence: { groupOrder: 3 },
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 600_000,

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import lockfile from 'proper-lockfile';
 import { UserError } from '../contract/errors';
 import { machineCacheDir } from '../domain/paths';
 import { spawnTied } from './tied-spawn';
@@ -159,10 +160,37 @@ export async function resolveBinary(
   }
   const { project, machine } = cacheDirs();
   if (await isCachedBuild(project, bin)) return { path: path.join(project, bin.name), source: 'project-cache' };
-  const source = (await isCachedBuild(machine, bin)) ? 'machine-cache' : 'built';
-  if (source === 'built') await build(machine, bin, log, signal);
-  await installInto(project, machine, bin);
-  return { path: path.join(project, bin.name), source };
+  const release = await lockBuild(machine, bin, log);
+  try {
+    const source = (await isCachedBuild(machine, bin)) ? 'machine-cache' : 'built';
+    if (source === 'built') await build(machine, bin, log, signal);
+    await installInto(project, machine, bin);
+    return { path: path.join(project, bin.name), source };
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * One build of a binary on a machine at a time: a second process that needs it (two commands, two test files)
+ * waits for the first and takes its build, instead of compiling the same packages beside it. A lock whose
+ * holder died is taken over once it is a minute old.
+ */
+async function lockBuild(machine: string, bin: GoBinary, log: BuildLog): Promise<() => Promise<void>> {
+  await mkdir(machine, { recursive: true });
+  const options = {
+    realpath: false,
+    lockfilePath: path.join(machine, `${bin.name}.lock`),
+    stale: 60_000,
+    onCompromised: () => {}, // two builds at once only cost time: each writes its own file, then renames it
+  };
+  try {
+    return await lockfile.lock(machine, options);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    log(`Waiting for another process on this machine that builds ${bin.title}…`);
+    return lockfile.lock(machine, { ...options, retries: { forever: true, minTimeout: 1000, maxTimeout: 2000 } });
+  }
 }
 
 async function installInto(dir: string, from: string, bin: GoBinary): Promise<void> {

@@ -34,10 +34,12 @@ describe('the pace against a real rate limiter and a long outage', () => {
     nginx = await startNginx(h.api.origin, { rate: 100, burst: 5 });
     await spawnWorker(h);
     const { path, ids } = await h.clientFile(4000);
-    const began = Date.now();
     await start(h, nginx.baseUrl, path, 'behind-nginx', ['--concurrency', '32']);
     const summary = await resultOf(h.client.workflow.getHandle('behind-nginx'));
-    const ratio = 4000 / ((Date.now() - began) / 1000) / 100;
+    // The pace's own span, from the first call answered to the last: the start of a process, which the other
+    // fault tests beside this one slow down, is the bench's to measure (bench/README.md), not this test's.
+    const times = h.api.ledger.successTimes;
+    const ratio = (4000 - 1) / ((Math.max(...times) - Math.min(...times)) / 1000) / 100;
     expect(summary).toMatchObject({ state: 'completed', succeeded: 4000, failed: 0 });
     expect(h.api.ledger.check(ids)).toEqual({ missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] });
     const requests = await nginx.requests();

@@ -115,6 +115,12 @@ export async function until(condition: () => boolean, timeoutMs: number, what = 
   }
 }
 
+/**
+ * How often a test asks a batch for its progress. Each query is a workflow task on a worker and a round trip
+ * through the server, which every test file shares: a tenth of a second keeps that load small.
+ */
+const POLL_MS = 100;
+
 /** Polls the progress query until `predicate` holds. */
 export async function waitForProgress(
   handle: WorkflowHandle,
@@ -135,7 +141,7 @@ export async function waitForProgress(
       failing ??= { since: Date.now(), err };
       if (Date.now() - failing.since > 10_000) throw err;
     }
-    await sleep(50);
+    await sleep(POLL_MS);
   }
   throw new Error(`timed out waiting for batch progress; last: ${JSON.stringify(last)}`);
 }
@@ -169,7 +175,7 @@ export function operatorRefreshes(h: Harness, handle: WorkflowHandle): { stop():
       } catch {
         // between runs of continue-as-new, or finished
       }
-      await sleep(30);
+      await sleep(POLL_MS);
     }
   })();
   return {

@@ -1,15 +1,24 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serverAnswers } from '../../src/connection/connection';
 import { prepareNamespace } from '../../src/temporal-server/namespace';
 import { startDevArgs } from '../../src/temporal-server/temporal-cli';
+import {
+  resolveBinary,
+  TEMPORAL_CLI_VERSION,
+  TEMPORAL_SERVER,
+  TEMPORAL_SERVER_VERSION,
+} from '../../src/temporal-server/provision';
 import { spawnCli, untilOutput, wiringFor } from '../helpers/cli-process';
 import { createHarness, resultOf, until } from '../helpers/harness';
 import { freePort } from '../helpers/ports';
 import { temporalCli } from '../helpers/temporal-cli';
+
+const exec = promisify(execFile);
 
 // A temporal CLI the user already has: clientsync runs its `server start-dev` when its server is recent enough,
 // and says why not otherwise. The CLI the tests build (v1.5.1) embeds server v1.29.1, older than clientsync needs.
@@ -19,7 +28,7 @@ describe('a temporal CLI the user already has', () => {
   beforeAll(async () => {
     cli = await temporalCli();
     dir = await mkdtemp(path.join(tmpdir(), 'clientsync-temporal-cli-'));
-  }, 600_000);
+  }, 900_000);
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it("starts a dev server with clientsync's arguments and dynamic config, on which a batch calls every client once", async () => {
@@ -85,5 +94,31 @@ describe('a temporal CLI the user already has', () => {
     expect(server.output().trim()).toBe(
       `clientsync: TEMPORAL_CLI=${path.join(dir, 'no-such-temporal')} is not a temporal CLI that runs here; fix the path or unset it`,
     );
+  });
+});
+
+describe('the Temporal binaries the project builds', () => {
+  let temporalBin: string;
+  beforeAll(async () => {
+    temporalBin = await temporalCli();
+  }, 900_000);
+  it('runs the pinned server release, which the pinned CLI talks to', async () => {
+    const { stdout } = await exec((await resolveBinary(TEMPORAL_SERVER)).path, ['--version']);
+    expect(stdout).toContain(TEMPORAL_SERVER_VERSION);
+    const system = await exec(temporalBin, [
+      'operator',
+      'cluster',
+      'system',
+      '--address',
+      inject('temporalAddress'),
+      '--output',
+      'json',
+    ]);
+    expect(JSON.parse(system.stdout)).toMatchObject({ serverVersion: TEMPORAL_SERVER_VERSION });
+  });
+
+  it('stamps the CLI with its release, not 0.0.0-DEV', async () => {
+    const { stdout } = await exec(temporalBin, ['--version']);
+    expect(stdout).toMatch(new RegExp(`^temporal version ${TEMPORAL_CLI_VERSION.replace(/\./g, '\\.')} `));
   });
 });
