@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import lockfile from 'proper-lockfile';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../contract/errors';
 import { machineCacheDir } from '../domain/paths';
 import { spawnTied } from './tied-spawn';
@@ -160,14 +160,14 @@ export async function resolveBinary(
   }
   const { project, machine } = cacheDirs();
   if (await isCachedBuild(project, bin)) return { path: path.join(project, bin.name), source: 'project-cache' };
-  const release = await lockBuild(machine, bin, log);
+  const release = await lockBuild(machine, bin, log, signal);
   try {
     const source = (await isCachedBuild(machine, bin)) ? 'machine-cache' : 'built';
     if (source === 'built') await build(machine, bin, log, signal);
     await installInto(project, machine, bin);
     return { path: path.join(project, bin.name), source };
   } finally {
-    await release();
+    await release().catch(() => {}); // a lock taken over meanwhile is no longer ours to release
   }
 }
 
@@ -176,20 +176,28 @@ export async function resolveBinary(
  * waits for the first and takes its build, instead of compiling the same packages beside it. A lock whose
  * holder died is taken over once it is a minute old.
  */
-async function lockBuild(machine: string, bin: GoBinary, log: BuildLog): Promise<() => Promise<void>> {
+async function lockBuild(
+  machine: string,
+  bin: GoBinary,
+  log: BuildLog,
+  signal?: AbortSignal,
+): Promise<() => Promise<void>> {
+  // Loaded only by a process that builds: it registers exit handlers to remove its locks.
+  const { default: lockfile } = await import('proper-lockfile');
   await mkdir(machine, { recursive: true });
   const options = {
-    realpath: false,
-    lockfilePath: path.join(machine, `${bin.name}.lock`),
+    realpath: false, // the binary's own path, which need not exist yet, keys the lock
     stale: 60_000,
     onCompromised: () => {}, // two builds at once only cost time: each writes its own file, then renames it
   };
-  try {
-    return await lockfile.lock(machine, options);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-    log(`Waiting for another process on this machine that builds ${bin.title}…`);
-    return lockfile.lock(machine, { ...options, retries: { forever: true, minTimeout: 1000, maxTimeout: 2000 } });
+  for (let said = false; ; said = true) {
+    try {
+      return await lockfile.lock(path.join(machine, bin.name), options);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    }
+    if (!said) log(`Waiting for another process on this machine that builds ${bin.title}…`);
+    await sleep(1000, undefined, { signal });
   }
 }
 

@@ -116,7 +116,7 @@ export async function until(condition: () => boolean, timeoutMs: number, what = 
 }
 
 /**
- * How often a test asks a batch for its progress. Each query is a workflow task on a worker and a round trip
+ * How often a test asks a batch for its progress. Each query is a query task for a worker and a round trip
  * through the server, which every test file shares: a tenth of a second keeps that load small.
  */
 const POLL_MS = 100;
