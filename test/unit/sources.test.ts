@@ -1,8 +1,10 @@
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  fileVersion,
   readPage,
   START_CURSOR,
   validateSource,
@@ -188,4 +190,33 @@ describe('JSON Lines and CSV sources', () => {
     const source = await file('noid.csv', 'Id,Name\n1,a\n', 'csv');
     await expect(validateSource(source)).rejects.toThrow(/header has no ClientId column \(found: Id, Name\); add one/);
   });
+});
+
+describe('a local file rewritten while it is read', () => {
+  // writeFile truncates, then writes: a read in between sees an empty or half-written file. That is a changed
+  // file, which pauses the batch, not a malformed one, which would fail it.
+  it('gives the page as recorded, or refuses it as changed; never as malformed, never with an id of the new file', async () => {
+    const p = path.join(dir, 'rewritten.json');
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < 60; round++) {
+      await writeSeedClientFile(p, 20_000, { groupSize: 500 });
+      const original = await readFile(p, 'utf8');
+      const source: SourceRef = { path: p, format: 'seed-json', version: await fileVersion(p) };
+      const reading = readPage(source, START_CURSOR, 20_000).then(
+        (page) => page.clients.map((c) => c.id),
+        (err: Error) => err,
+      );
+      await sleep(round % 6);
+      await writeFile(p, original.replaceAll('C-', 'X-'));
+      const outcome = await reading;
+      if (outcome instanceof Error) {
+        expect(outcome.name, outcome.message).toBe('SourceChangedError');
+        outcomes.set('changed', (outcomes.get('changed') ?? 0) + 1);
+      } else {
+        expect(outcome).toEqual(clientIds(20_000));
+        outcomes.set('read', (outcomes.get('read') ?? 0) + 1);
+      }
+    }
+    expect(outcomes.get('changed')).toBeGreaterThan(0);
+  }, 60_000);
 });

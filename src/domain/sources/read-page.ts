@@ -59,9 +59,24 @@ export async function checkReadable(path: string): Promise<void> {
  */
 export async function readPage(source: SourceRef, cursor: SourceCursor, pageSize: number): Promise<ClientPage> {
   if (!isUrl(source.path)) await checkReadable(source.path);
-  const page = await collectPage(source, cursor, pageSize);
-  await assertFileUnchanged(source); // rewritten while the page was read: its clients are not used
-  return page;
+  return readUnchanged(source, () => collectPage(source, cursor, pageSize));
+}
+
+/**
+ * A read of a local file that only counts if the file is still the one recorded at start once it ends: clients
+ * read from a file rewritten meanwhile are not used, and a file caught half-written (writing truncates first)
+ * is refused as changed, which pauses the batch, not as malformed, which would fail it.
+ */
+export async function readUnchanged<T>(source: SourceRef, read: () => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await read();
+  } catch (err) {
+    if (err instanceof SourceError) await assertFileUnchanged(source);
+    throw err;
+  }
+  await assertFileUnchanged(source);
+  return result;
 }
 
 async function collectPage(source: SourceRef, cursor: SourceCursor, pageSize: number): Promise<ClientPage> {

@@ -1,5 +1,5 @@
 import { isUrl, sourceName } from './byte-source';
-import { checkReadable, scanSource } from './read-page';
+import { checkReadable, readUnchanged, scanSource } from './read-page';
 import { IdTally } from './id-tally';
 import { SourceError, type ClientEntry, type SourceRef } from '../../contract/sources';
 
@@ -27,6 +27,10 @@ export interface ValidateOptions {
  */
 export async function validateSource(source: SourceRef, options: ValidateOptions = {}): Promise<SourceReport> {
   if (!source.version || !isUrl(source.path)) await checkReadable(source.path);
+  return readUnchanged(source, () => tallySource(source, options));
+}
+
+async function tallySource(source: SourceRef, options: ValidateOptions): Promise<SourceReport> {
   const tally = new IdTally();
   try {
     let total = 0;
