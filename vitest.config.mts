@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/helpers/sequencer';
 
 // Tiers: unit tests of pure modules and activities; the workflow with mocked activities; integration tests
 // against a real Temporal dev server started by globalSetup (or the one at TEMPORAL_ADDRESS); the slow
@@ -6,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    sequence: { sequencer: LongestFirstSequencer },
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     projects: [
       {
@@ -13,7 +15,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 20_000,
-          maxWorkers: 3, // one of them for the workflow tier's file, beside it
+          maxWorkers: 4, // npm test's three tiers run as one group, which shares the number of files at once
           sequence: { groupOrder: 0 },
         },
       },
@@ -23,9 +25,9 @@ export default defineConfig({
         test: {
           name: 'workflow',
           include: ['test/workflow/**/*.test.ts'],
-          // Tiers run one after another, each with its own number of files at once; this one, mostly waiting on
-          // the server, runs beside the unit tier, which mostly computes (tiers run together share maxWorkers).
-          maxWorkers: 3,
+          // Tiers of one group order run together and share maxWorkers: this one, mostly waiting on the server,
+          // runs beside the unit tier, which mostly computes, and the integration tier.
+          maxWorkers: 4,
           sequence: { groupOrder: 0 },
           globalSetup: ['test/helpers/workflow-setup.ts'],
           testTimeout: 60_000,
@@ -35,7 +37,9 @@ export default defineConfig({
       {
         test: {
           name: 'faults',
-          include: ['test/faults/**/*.test.ts'],
+          // The seed-format fuzz runs 1,000 documents a property in the unit tier, and 10,000 here.
+          include: ['test/faults/**/*.test.ts', 'test/unit/seed-json.fuzz.test.ts'],
+          env: { FUZZ_RUNS: '10000' },
           // Most of a fault test is an outage waited out (three of them last 3 minutes): three files at once.
           maxWorkers: 3,
           sequence: { groupOrder: 3 },
@@ -61,7 +65,7 @@ export default defineConfig({
           // Most of an integration test is waiting (on servers, timers, a worker's start), so four files run
           // side by side on two cores; no test may depend on a quiet machine's timing.
           maxWorkers: 4,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 0 },
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 120_000,

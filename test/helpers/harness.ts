@@ -117,9 +117,11 @@ export async function until(condition: () => boolean, timeoutMs: number, what = 
 
 /**
  * How often a test asks a batch for its progress. Each query is a query task for a worker and a round trip
- * through the server, which every test file shares: a tenth of a second keeps that load small.
+ * through the server, which every test file shares: a quarter of a second keeps that load small.
  */
-const POLL_MS = 100;
+const POLL_MS = 250;
+
+const ENDED: ReadonlySet<BatchState> = new Set(['completed', 'cancelled', 'failed']);
 
 /** Polls the progress query until `predicate` holds. */
 export async function waitForProgress(
@@ -135,6 +137,7 @@ export async function waitForProgress(
       last = await handle.query(progressQuery);
       failing = undefined;
       if (predicate(last)) return last;
+      if (ENDED.has(last.state)) break; // an ended batch changes no more: say so now, not at the timeout
     } catch (err) {
       // Not started yet, or between runs of continue-as-new: that passes within seconds. A query that keeps
       // failing (the batch failed, no worker) is the test's real error, not a timeout.
@@ -143,7 +146,8 @@ export async function waitForProgress(
     }
     await sleep(POLL_MS);
   }
-  throw new Error(`timed out waiting for batch progress; last: ${JSON.stringify(last)}`);
+  const why = last && ENDED.has(last.state) ? `the batch ended (${last.state})` : 'timed out';
+  throw new Error(`${why} while waiting for batch progress; last: ${JSON.stringify(last)}`);
 }
 
 export const waitForState = (handle: WorkflowHandle, state: BatchState, timeoutMs?: number) =>

@@ -1,60 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createHarness, keyOf, resultOf, waitForProgress, type Harness } from '../helpers/harness';
-import { spawnWorker } from '../helpers/cli-process';
+import { describe, it } from 'vitest';
+import { KILLS_TITLE, killedWorkers } from '../helpers/worker-kills';
 
 describe('a batch whose worker dies', () => {
-  let h: Harness;
-  afterEach(async () => {
-    await h?.close();
-  });
+  const killed = killedWorkers();
 
   it.each([
     [1, false],
     [10, false],
-    [1, true],
-  ])(
-    'completes every client after SIGKILLs with %i client(s) per activity (local calls: %s); repeats only where a kill fell mid-call, with the same Idempotency-Key',
-    async (clientsPerActivity, localCalls) => {
-      h = await createHarness({ latencyMs: 15, jitterMs: 10 });
-      const { path, ids } = await h.clientFile(600, { groupSize: 100 });
-      const handle = await h.startBatch(path, {
-        options: { concurrency: 8, callTimeoutMs: 1000, pageSize: 50, clientsPerActivity, localCalls },
-      });
-      for (const at of [120, 330]) {
-        const w = await spawnWorker(h);
-        await waitForProgress(handle, (p) => p.processed >= at, 120_000);
-        w.child.kill('SIGKILL');
-        expect(await w.exited).toBe('SIGKILL');
-      }
-      await spawnWorker(h);
-      const summary = await resultOf(handle);
-
-      const check = h.api.ledger.check(ids);
-      expect(check.missing).toEqual([]);
-      expect(check.unexpected).toEqual([]);
-      expect(check.repeatedWithOtherKey).toEqual([]);
-      // Only calls in flight at a kill (at most `concurrency` per kill) may have been repeated: a chunk resumes
-      // from its last heartbeat, so it too repeats at most the one call it was making. Local calls whose markers
-      // a kill lost run again on the next worker, and the store answers them without a call.
-      expect(check.repeated.length).toBeLessThanOrEqual(2 * 8);
-      expect(summary).toMatchObject({ state: 'completed', processed: 600, succeeded: 600, failed: 0 });
-      expect(await h.store.count(keyOf(summary))).toEqual({ 'in-progress': 0, succeeded: 600, failed: 0 });
-    },
-  );
-
-  it('shuts down gracefully on SIGTERM: in-flight calls finish and the batch goes on elsewhere', async () => {
-    h = await createHarness({ latencyMs: 30 });
-    const { path, ids } = await h.clientFile(200);
-    const handle = await h.startBatch(path, { options: { concurrency: 4, callTimeoutMs: 1000 } });
-    const first = await spawnWorker(h);
-    await waitForProgress(handle, (p) => p.processed >= 40);
-    first.child.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
-    expect(first.output()).toContain('clientsync worker stopped.');
-    await spawnWorker(h);
-    const summary = await resultOf(handle);
-    // A graceful stop abandons no call, so nothing is repeated at all.
-    expect(h.api.ledger.check(ids)).toEqual({ missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] });
-    expect(summary).toMatchObject({ state: 'completed', succeeded: 200 });
-  });
+  ])(KILLS_TITLE, killed);
 });
