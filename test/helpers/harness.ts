@@ -117,9 +117,9 @@ export async function until(condition: () => boolean, timeoutMs: number, what = 
 
 /**
  * How often a test asks a batch for its progress. Each query is a query task for a worker and a round trip
- * through the server, which every test file shares: a quarter of a second keeps that load small.
+ * through the server, which every test file shares: a tenth of a second keeps that load small.
  */
-const POLL_MS = 250;
+const POLL_MS = 100;
 
 const ENDED: ReadonlySet<BatchState> = new Set(['completed', 'cancelled', 'failed']);
 

@@ -21,7 +21,6 @@ export const LONGEST_FILES = [
   'test/workflow/batch-workflow.test.ts',
   'test/integration/auto-refresh-revoked.test.ts',
   'test/integration/signals.test.ts',
-  'test/integration/event-budget.test.ts',
 ];
 
 /**
