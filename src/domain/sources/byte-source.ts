@@ -111,6 +111,13 @@ export async function assertFileUnchanged(source: SourceRef): Promise<void> {
   verified.set(source.path, seen);
 }
 
+/** A local file's size, mtime and inode now, which any write moves: undefined for a URL or an unrecorded file. */
+export async function fileStamp(source: SourceRef): Promise<string | undefined> {
+  if (!source.version?.sha256 || isUrl(source.path)) return undefined;
+  const s = await stat(source.path).catch(() => undefined);
+  return s && `${s.size}:${s.mtimeMs}:${s.ino}`;
+}
+
 /**
  * The bytes of `source` from `start` on. A source that is no longer the file or object recorded at start is refused.
  */

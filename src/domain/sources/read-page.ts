@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { assertFileUnchanged, isUrl, probeUrl } from './byte-source';
+import { assertFileUnchanged, fileStamp, isUrl, probeUrl } from './byte-source';
 import { scanCsv } from './csv';
 import { scanJsonLines } from './jsonl';
 import { scanSeedJson, type ScannedClient } from './seed-json';
 import {
+  SourceChangedError,
   SourceError,
   START_CURSOR,
   type ClientPage,
@@ -64,15 +65,21 @@ export async function readPage(source: SourceRef, cursor: SourceCursor, pageSize
 
 /**
  * A read of a local file that only counts if the file is still the one recorded at start once it ends: clients
- * read from a file rewritten meanwhile are not used, and a file caught half-written (writing truncates first)
- * is refused as changed, which pauses the batch, not as malformed, which would fail it.
+ * read from a file rewritten meanwhile are not used. A read that fails on a file written meanwhile (writing
+ * truncates first) is not a malformed file, which would fail the batch: other content is a change, which pauses
+ * it, and the same content is read again (the activity's retry).
  */
 export async function readUnchanged<T>(source: SourceRef, read: () => Promise<T>): Promise<T> {
+  const before = await fileStamp(source);
   let result: T;
   try {
     result = await read();
   } catch (err) {
-    if (err instanceof SourceError) await assertFileUnchanged(source);
+    if (!(err instanceof SourceError) || err instanceof SourceChangedError || before === undefined) throw err;
+    await assertFileUnchanged(source).catch((e: unknown) => {
+      if (e instanceof SourceChangedError) throw e; // else the read's own error says more
+    });
+    if ((await fileStamp(source)) !== before) throw new Error(`${source.path} was being written while it was read`);
     throw err;
   }
   await assertFileUnchanged(source);
