@@ -87,9 +87,7 @@ export default defineConfig({
       {
         test: {
           name: 'faults',
-          // The seed-format fuzz runs 1,000 documents a property in the unit tier, and 10,000 here.
-          include: ['test/faults/**/*.test.ts', 'test/unit/seed-json.fuzz.test.ts'],
-          env: { FUZZ_RUNS: process.env.FUZZ_RUNS ?? '10000' },
+          include: ['test/faults/**/*.test.ts'],
           // Most of a fault test is an outage waited out (three of them last 3 minutes): three files at once.
           maxWorkers: 3,
           sequence: { groupOrder: 3 },
@@ -99,10 +97,25 @@ export default defineConfig({
         },
       },
       {
+        // The longest scenarios, which a faster test in npm test already proves, after the faults: they compute, and
+        // beside the fault tier's rate test they would starve it. The seed-format fuzz runs 1,000 documents a property
+        // in the unit tier, and 10,000 here.
+        test: {
+          name: 'long',
+          include: ['test/long/**/*.test.ts', 'test/unit/seed-json.fuzz.test.ts'],
+          env: { FUZZ_RUNS: process.env.FUZZ_RUNS ?? '10000' },
+          maxWorkers: 2,
+          sequence: { groupOrder: 4 },
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: 'cluster',
           include: ['test/cluster/**/*.test.ts'],
-          sequence: { groupOrder: 4 },
+          sequence: { groupOrder: 5 },
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 1_800_000, // the 20,000-client proof takes ~10 minutes on 2 cores
           hookTimeout: 600_000,
