@@ -14,6 +14,11 @@ export interface OutageProxy {
    * Requests that reached the proxy while it was not 'up' (each refused connection counts as one), with their times.
    */
   outageRequests(): number[];
+  /**
+   * Requests the API had taken but not yet answered when an outage cut their connections: the API may have done
+   * their work, and the caller, who never heard, sends them again. Only these may succeed twice at the API.
+   */
+  cutUnanswered(): number;
   close(): Promise<void>;
 }
 
@@ -22,7 +27,9 @@ export async function startOutageProxy(target: { host: string; port: number }): 
   let mode: OutageMode = 'up';
   const seen: number[] = [];
   const hung = new Set<net.Socket>();
-  const piped = new Set<net.Socket>();
+  /** Each forwarded connection, with its requests not yet answered. */
+  const piped = new Map<net.Socket, { unanswered: number }>();
+  let cut = 0;
   const server = net.createServer((inbound) => {
     inbound.on('error', () => {});
     if (mode === 'refuse') {
@@ -34,18 +41,24 @@ export async function startOutageProxy(target: { host: string; port: number }): 
       hung.add(inbound);
       // Each request head on the connection is one request the caller sent.
       inbound.on('data', (d: Buffer) => {
-        const heads = d.toString('latin1').match(/^(GET|POST|PUT|PATCH|DELETE) /gm)?.length ?? 0;
-        for (let i = 0; i < heads; i++) seen.push(Date.now());
+        for (let i = requestHeads(d); i > 0; i--) seen.push(Date.now());
       });
       inbound.on('close', () => hung.delete(inbound));
       return;
     }
     const outbound = net.connect(target.port, target.host);
     outbound.on('error', () => inbound.destroy());
-    piped.add(inbound);
+    const conn = { unanswered: 0 };
+    piped.set(inbound, conn);
+    inbound.on('data', (d: Buffer) => (conn.unanswered += requestHeads(d)));
+    // An answer counts once its bytes are handed to the caller's connection, not when they reach the proxy.
+    outbound.on('data', (d: Buffer) => {
+      const answers = d.toString('latin1').match(/^HTTP\/1\.[01] \d{3} /gm)?.length ?? 0;
+      inbound.write(d, (err) => err || (conn.unanswered -= answers));
+    });
     inbound.on('close', () => (piped.delete(inbound), outbound.destroy()));
     outbound.on('close', () => inbound.destroy());
-    inbound.pipe(outbound).pipe(inbound);
+    inbound.pipe(outbound);
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -53,15 +66,26 @@ export async function startOutageProxy(target: { host: string; port: number }): 
     origin: `http://127.0.0.1:${port}`,
     set(next) {
       // An outage breaks the connections the API had open; its return drops what it held.
-      if (next !== 'up') for (const s of piped) s.destroy();
+      if (next !== 'up') {
+        for (const [s, conn] of piped) {
+          cut += Math.max(0, conn.unanswered);
+          s.destroy();
+        }
+      }
       if (next === 'up') for (const s of hung) s.destroy();
       mode = next;
     },
     outageRequests: () => [...seen],
+    cutUnanswered: () => cut,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of [...hung, ...piped]) s.destroy();
+        for (const s of [...hung, ...piped.keys()]) s.destroy();
         server.close(() => resolve());
       }),
   };
+}
+
+/** The request heads in a chunk of what a caller sent. */
+function requestHeads(d: Buffer): number {
+  return d.toString('latin1').match(/^(GET|POST|PUT|PATCH|DELETE) /gm)?.length ?? 0;
 }
