@@ -85,6 +85,19 @@ export default defineConfig({
         },
       },
       {
+        // The pace's rate behind a real rate limiter, alone, before the faults: a rate measured beside other scenarios
+        // measures them too.
+        test: {
+          name: 'rate',
+          include: ['test/rate/**/*.test.ts'],
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
@@ -97,9 +110,8 @@ export default defineConfig({
         },
       },
       {
-        // The longest scenarios, which a faster test in npm test already proves, after the faults: they compute, and
-        // beside the fault tier's rate test they would starve it. The seed-format fuzz runs 1,000 documents a property
-        // in the unit tier, and 10,000 here.
+        // The longest scenarios, which a faster test in npm test already proves, after the faults: they compute. The
+        // seed-format fuzz runs 1,000 documents a property in the unit tier, and 10,000 here.
         test: {
           name: 'long',
           include: ['test/long/**/*.test.ts', 'test/unit/seed-json.fuzz.test.ts'],

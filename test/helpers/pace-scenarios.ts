@@ -43,3 +43,14 @@ export async function expectEveryWorkerHeld(
   expect(times.filter((t) => t > throttledAt + 250 && t < throttledAt + 5000)).toEqual([]);
   expect(times.filter((t) => t >= throttledAt + 5000).length).toBeGreaterThan(0);
 }
+
+/** Starts a batch through the CLI, as a user does, with its token in the environment; returns when `start` has. */
+export async function startPaced(h: Harness, apiUrl: string, file: string, id: string, flags: string[]): Promise<void> {
+  const env = { API_TOKEN: h.api.issueToken() };
+  const cmd = spawnCli(
+    h,
+    ['start', '--clients', file, '--api-url', apiUrl, '--id', id, '--task-queue', h.taskQueue, ...flags],
+    env,
+  );
+  expect(await cmd.exited, cmd.output()).toBe(0);
+}

@@ -2,53 +2,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startAlertReceiver } from '../helpers/alert-receiver';
 import { spawnCli, spawnWorker } from '../helpers/cli-process';
 import { createHarness, resultOf, waitForProgress, type Harness } from '../helpers/harness';
-import { startNginx, type Nginx } from '../helpers/nginx';
 import { startOutageProxy, type OutageProxy } from '../helpers/outage-proxy';
+import { startPaced } from '../helpers/pace-scenarios';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Starts a batch through the CLI, as a user does; returns when the command has. */
-async function start(h: Harness, apiUrl: string, file: string, id: string, flags: string[]): Promise<void> {
-  const env = { API_TOKEN: h.api.issueToken() };
-  const cmd = spawnCli(
-    h,
-    ['start', '--clients', file, '--api-url', apiUrl, '--id', id, '--task-queue', h.taskQueue, ...flags],
-    env,
-  );
-  expect(await cmd.exited, cmd.output()).toBe(0);
-}
-
-describe('the pace against a real rate limiter and a long outage', () => {
+describe('the pace through a long outage of the API', () => {
   let h: Harness | undefined;
-  let nginx: Nginx | undefined;
   let proxy: OutageProxy | undefined;
   afterEach(async () => {
-    await nginx?.close();
     await proxy?.close();
     await h?.close();
-    nginx = proxy = h = undefined;
-  });
-
-  it("finds nginx's limit_req rate by itself: 4,000 clients at ≥ 0.85 of it, under 5% answered 429, none failed", async () => {
-    h = await createHarness();
-    // limit_req at 100/s, with a burst of 5 as its documentation shows it; no Retry-After.
-    nginx = await startNginx(h.api.origin, { rate: 100, burst: 5 });
-    await spawnWorker(h);
-    const { path, ids } = await h.clientFile(4000);
-    await start(h, nginx.baseUrl, path, 'behind-nginx', ['--concurrency', '32']);
-    const summary = await resultOf(h.client.workflow.getHandle('behind-nginx'));
-    // The pace's own span, from the first call answered to the last: the start of a process, which the other
-    // fault tests beside this one slow down, is the bench's to measure (bench/README.md), not this test's.
-    const times = h.api.ledger.successTimes;
-    const ratio = (4000 - 1) / ((Math.max(...times) - Math.min(...times)) / 1000) / 100;
-    expect(summary).toMatchObject({ state: 'completed', succeeded: 4000, failed: 0 });
-    expect(h.api.ledger.check(ids)).toEqual({ missing: [], repeated: [], repeatedWithOtherKey: [], unexpected: [] });
-    const requests = await nginx.requests();
-    const throttled = requests.filter((r) => r.status === 429).length / requests.length;
-    console.log(
-      `behind nginx at 100/s: ${ratio.toFixed(2)} of its rate, ${(throttled * 100).toFixed(1)}% of ${requests.length} requests answered 429`,
-    );
-    expect(ratio).toBeGreaterThanOrEqual(0.85);
-    expect(throttled).toBeLessThan(0.05);
+    proxy = h = undefined;
   });
 
   it('waits out a 3-minute outage with no client failed, sends only probes meanwhile, and resumes within 10 s of the return', async () => {
@@ -58,7 +22,7 @@ describe('the pace against a real rate limiter and a long outage', () => {
     try {
       await spawnWorker(h);
       const { path, ids } = await h.clientFile(600);
-      await start(h, `${proxy.origin}/clients/`, path, 'outage', [
+      await startPaced(h, `${proxy.origin}/clients/`, path, 'outage', [
         '--rps',
         '20',
         '--notify',
