@@ -129,7 +129,7 @@ export default defineConfig({
           include: ['test/cluster/**/*.test.ts'],
           sequence: { groupOrder: 5 },
           globalSetup: ['test/helpers/global-setup.ts'],
-          testTimeout: 1_800_000, // the 20,000-client proof takes ~10 minutes on 2 cores
+          testTimeout: 1_800_000, // the 8,000-client proof takes 3 to 4 minutes on 2 cores
           hookTimeout: 600_000,
         },
       },
