@@ -181,30 +181,19 @@ async function startBuilt(
   const dbFile = path.resolve(options.dbFile);
   await mkdir(path.dirname(dbFile), { recursive: true });
   await prepareSqlite(dbFile, log);
-  forgetLastMembers(dbFile);
   // Beside the database: the server's and Web's command lines then name the folder they serve.
   const configDir = path.join(path.dirname(dbFile), 'temporal-config', String(port));
   await mkdir(configDir, { recursive: true });
-  const config = renderServerConfig({
-    store: { kind: 'sqlite', file: dbFile, pragmas: sqlitePragmas() },
-    ip: LOOPBACK,
-    ports: await devServicePorts(port),
-    historyShards: 1,
-    dynamicConfigFile: DYNAMIC_CONFIG_FILE,
-  });
-  await writeFile(path.join(configDir, 'dev.yaml'), config);
-  const args = ['--root', '/', '--config', configDir, '--env', 'dev', '--allow-no-auth', 'start'];
-  const child = spawnTied(binary.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exit = watchExit(child);
-  void exit.promise.then(() => rm(configDir, { recursive: true, force: true }));
-  const stopServer = stopper(child, exit);
-  try {
-    await untilAnswers(address, exit);
-    await prepareNamespace(address);
-  } catch (err) {
-    await stopServer();
+  const launch = { port, dbFile, configDir, address, log };
+  const {
+    child,
+    exit,
+    stop: stopServer,
+  } = await launchServer(binary.path, launch).catch(async (err: Error) => {
+    await rm(configDir, { recursive: true, force: true });
     throw err;
-  }
+  });
+  void exit.promise.then(() => rm(configDir, { recursive: true, force: true }));
   const web = options.headless
     ? undefined
     : startWeb({
@@ -229,6 +218,58 @@ async function startBuilt(
     stop,
     lastWords: exit.lastLine,
   };
+}
+
+interface Launch {
+  port: number;
+  dbFile: string;
+  configDir: string;
+  address: string;
+  log: BuildLog;
+}
+
+/**
+ * The server, answering with its namespace. Its services' ports were free a moment before it binds them, and another
+ * process may take one meanwhile (a connection's local port comes from the same range): the server then stops at
+ * once, and starts again on others.
+ */
+async function launchServer(
+  binaryPath: string,
+  at: Launch,
+): Promise<{ child: ChildProcess; exit: ExitWatch; stop: () => Promise<void> }> {
+  for (let attempt = 1; ; attempt++) {
+    forgetLastMembers(at.dbFile);
+    const ports = await devServicePorts(at.port);
+    const config = renderServerConfig({
+      store: { kind: 'sqlite', file: at.dbFile, pragmas: sqlitePragmas() },
+      ip: LOOPBACK,
+      ports,
+      historyShards: 1,
+      dynamicConfigFile: DYNAMIC_CONFIG_FILE,
+    });
+    await writeFile(path.join(at.configDir, 'dev.yaml'), config);
+    const args = ['--root', '/', '--config', at.configDir, '--env', 'dev', '--allow-no-auth', 'start'];
+    const child = spawnTied(binaryPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exit = watchExit(child);
+    const stop = stopper(child, exit);
+    try {
+      await untilAnswers(at.address, exit);
+      await prepareNamespace(at.address);
+      return { child, exit, stop };
+    } catch (err) {
+      await stop();
+      const taken = takenPort(exit.output());
+      const ours = Object.values(ports).flatMap((p) => [p.grpc, p.membership]);
+      if (attempt === 3 || taken === undefined || taken === at.port || !ours.includes(taken)) throw err;
+      at.log(`Port ${taken} was taken before the Temporal server could bind it; starting it on other ports.`);
+    }
+  }
+}
+
+/** The port a Go server could not bind, from its fatal log line. */
+function takenPort(output: string): number | undefined {
+  const m = /listen tcp [\d.]+:(\d+): bind: address already in use/.exec(output);
+  return m ? Number(m[1]) : undefined;
 }
 
 /**
@@ -288,7 +329,8 @@ function watchExit(child: ChildProcess): ExitWatch {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   let code: number | null = null;
-  const promise = new Promise<void>((resolve) => child.once('exit', (c) => ((code = c ?? -1), resolve())));
+  // 'close', not 'exit': it comes once the pipes are drained, so what the process wrote last is kept.
+  const promise = new Promise<void>((resolve) => child.once('close', (c) => ((code = c ?? -1), resolve())));
   return {
     promise,
     code: () => code,

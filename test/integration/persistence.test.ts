@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
@@ -23,6 +24,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { spawnCli, untilOutput, wiringFor } from '../helpers/cli-process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startDevServer } from '../../src/temporal-server/dev-server';
 
 const exec = promisify(execFile);
 const running: Array<() => Promise<void>> = [];
@@ -124,6 +126,26 @@ describe('clientsync server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("starts on other ports when another process binds one of its services' ports before it does", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-port-taken-'));
+    const port = await freePort();
+    const thief = takeServicePort(path.join(dir, 'temporal-config', String(port), 'dev.yaml'));
+    const lines: string[] = [];
+    const srv = await startDevServer({
+      port,
+      dbFile: path.join(dir, 'temporal.db'),
+      headless: true,
+      log: (line) => lines.push(line),
+    });
+    running.push(srv.stop);
+    const taken = await thief;
+    expect(lines).toContain(
+      `Port ${taken.port} was taken before the Temporal server could bind it; starting it on other ports.`,
+    );
+    expect(await serverAnswers(srv.address)).toBe(true);
+    taken.close();
+  });
+
   it('says so, and exits 1, when the Temporal server stops by itself', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-server-dies-'));
     const port = await freePort();
@@ -137,3 +159,24 @@ describe('clientsync server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 });
+
+/**
+ * Binds the history service's membership port as soon as the server's config names it: before the server, which
+ * reads the file after it starts. Rejects if the server bound it first, so that the test cannot pass without a theft.
+ */
+async function takeServicePort(configFile: string): Promise<{ port: number; close(): void }> {
+  for (;;) {
+    const text = await readFile(configFile, 'utf8').catch(() => '');
+    const membership = [...text.matchAll(/membershipPort: (\d+)/g)].map((m) => Number(m[1]));
+    if (membership.length === 4) {
+      const port = membership[1]!;
+      const holder = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        holder.once('error', reject);
+        holder.listen(port, '127.0.0.1', resolve);
+      });
+      return { port, close: () => holder.close() };
+    }
+    await sleep(2);
+  }
+}
