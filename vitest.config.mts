@@ -10,18 +10,17 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const LONGEST_FILES = [
   'test/integration/console.test.ts',
   'test/integration/upgrade-killed.test.ts',
-  'test/integration/docs-examples.test.ts',
-  'test/integration/token-expiry.test.ts',
-  'test/integration/upgrade.test.ts',
-  'test/integration/replay.test.ts',
-  'test/integration/token-expiry-runs.test.ts',
-  'test/integration/worker-crash.test.ts',
-  'test/integration/worker-crash-local-calls.test.ts',
-  'test/integration/auto-refresh.test.ts',
-  'test/integration/upgrade-stranded.test.ts',
   'test/workflow/batch-workflow.test.ts',
-  'test/integration/auto-refresh-revoked.test.ts',
+  'test/integration/upgrade.test.ts',
+  'test/integration/token-expiry.test.ts',
+  'test/integration/docs-examples.test.ts',
+  'test/integration/upgrade-stranded.test.ts',
   'test/integration/signals.test.ts',
+  'test/integration/token-expiry-runs.test.ts',
+  'test/integration/metrics.test.ts',
+  'test/integration/auto-refresh.test.ts',
+  'test/integration/worker-crash-local-calls.test.ts',
+  'test/integration/request-templates.test.ts',
 ];
 
 /**
@@ -64,6 +63,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Files share a fork's loaded modules (a third of the tier's CPU saved): none leaves state behind.
+          isolate: false,
           testTimeout: 20_000,
           maxWorkers: 4, // npm test's three tiers run as one group, which shares the number of files at once
           sequence: { groupOrder: 0 },

@@ -239,6 +239,7 @@ describe('a batch on a Temporal cluster on PostgreSQL, its hosts on a network', 
     console.log(`supervisor: ${restarts.length} restarts: ${restarts.map((l) => l.slice(0, 120)).join(' | ')}`);
     expect(refreshes).toBeGreaterThanOrEqual(Math.floor(count / 3000) - 1);
     expect(summary).toMatchObject({ state: 'completed', processed: count, succeeded: count - 2, failed: 2 });
+    expect(summary.runs).toBeGreaterThan(1); // the batch continued as new across the kills
     const ledger = await remote.ledger();
     const check = ledger.check(ids.filter((id) => !missing.includes(id)));
     expect(check).toMatchObject({ missing: [], unexpected: [], repeatedWithOtherKey: [] });

@@ -4,6 +4,9 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** The workflow code as `npm run build` bundles it for the installed worker. */
+export const BUILT_WORKFLOW_BUNDLE = path.join(ROOT, 'dist', 'workflows.bundle.js');
+
 /** The newest modification time among the files under `dir`. */
 function newest(dir: string): number {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).reduce(

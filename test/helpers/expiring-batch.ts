@@ -6,9 +6,12 @@ import { operatorRefreshes, createHarness, resultOf, type Harness } from './harn
 
 const FAST_RETRY = { maximumAttempts: 10, initialIntervalMs: 50, maximumIntervalMs: 200, backoffCoefficient: 2 };
 
+/** Clients in each batch, and successful calls per token: 6 expiries, the last one 60 clients before the end. */
+const EXPIRING = { clients: 600, callsPerToken: 90 };
+
 /**
- * Registers a file's hooks for batches of 1,000 clients whose token expires every 150 successful calls, each
- * refreshed by an operator's signal; the harness of each test is closed after it.
+ * Registers a file's hooks for batches of 600 clients whose token expires every 90 successful calls, each refreshed
+ * by an operator's signal; the harness of each test is closed after it.
  */
 export function expiringBatches() {
   let h: Harness | undefined;
@@ -19,8 +22,8 @@ export function expiringBatches() {
       return h;
     },
     async run(api: FakeApiOptions, options: BatchOptionsInput) {
-      const harness = (h = await createHarness({ expireAfter: 150, ...api }));
-      const { path, ids } = await harness.clientFile(1000, { groupSize: 300 });
+      const harness = (h = await createHarness({ expireAfter: EXPIRING.callsPerToken, ...api }));
+      const { path, ids } = await harness.clientFile(EXPIRING.clients, { groupSize: 200 });
       const worker = await harness.worker();
       return worker.runUntil(async () => {
         const handle = await harness.startBatch(path, { options: { retry: FAST_RETRY, ...options } });
@@ -39,13 +42,13 @@ export function expiringBatches() {
         unexpected: [],
       });
     },
-    /** The batch's own summary: all 1,000 clients succeeded, with what else the test names. */
+    /** The batch's own summary: all its clients succeeded, with what else the test names. */
     expectCompleted(summary: BatchSummary, also: Partial<BatchSummary> = {}) {
       expect(summary).toMatchObject({
         state: 'completed',
-        total: 1000,
-        processed: 1000,
-        succeeded: 1000,
+        total: EXPIRING.clients,
+        processed: EXPIRING.clients,
+        succeeded: EXPIRING.clients,
         failed: 0,
         ...also,
       });

@@ -1,11 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowSources } from '../../src/worker/deployment';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/temporal-server/dev-server';
-import { ensureBuilt } from './built-dist';
+import { BUILT_WORKFLOW_BUNDLE, ensureBuilt } from './built-dist';
 import { freePort } from './ports';
 import { provideChromium, provideTestDatabase } from './test-deps';
 
@@ -23,12 +21,16 @@ declare module 'vitest' {
 
 const log = (line: string) => console.log(line);
 
-/** The dev server for a whole run (parallel starts race) and the workflow bundle, built once, in `dir`. */
+/**
+ * The dev server for a whole run (parallel starts race), and the workflow bundle the build made: the one a worker
+ * runs once installed.
+ */
 export async function serverAndBundle(
   project: TestProject,
   dir: string,
   opts: { headless: boolean },
 ): Promise<() => Promise<void>> {
+  ensureBuilt();
   let server: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
   let uiUrl: string | null = null;
@@ -50,22 +52,15 @@ export async function serverAndBundle(
     address = server.address;
     uiUrl = (await server.web?.ready) ? server.uiUrl! : null;
   }
-  const { code } = await bundleWorkflowCode({
-    ...workflowSources(path.resolve(__dirname, '../../src/workflows')),
-    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
-  });
-  const bundlePath = path.join(dir, 'workflow-bundle.js');
-  await writeFile(bundlePath, code);
   project.provide('temporalAddress', address);
   project.provide('temporalUiUrl', uiUrl);
-  project.provide('workflowBundlePath', bundlePath);
+  project.provide('workflowBundlePath', BUILT_WORKFLOW_BUNDLE);
   return async () => server?.stop();
 }
 
 // Integration, fault and cluster tiers: the compiled CLI, the dev server with Temporal Web, PostgreSQL and Chromium.
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(path.join(tmpdir(), 'clientsync-test-'));
-  ensureBuilt(); // the tests spawn the compiled CLI
   const database = await provideTestDatabase(log);
   const chromiumPath = await provideChromium(log);
   const stopServer = await serverAndBundle(project, dir, { headless: false });

@@ -3,7 +3,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSeedClientFile } from '../../src/fake-api/client-file';
-import { spawnCli, untilOutput } from '../helpers/cli-process';
+import { spawnCli, untilOutput, type CliProcess } from '../helpers/cli-process';
 import { docFiles, readDoc, ROOT, testedExamples } from '../helpers/docs-check';
 import { createHarness, type Harness } from '../helpers/harness';
 import { WORKER_READY } from '../../src/cli/commands/worker/worker';
@@ -40,8 +40,11 @@ describe('the tested examples of the docs', () => {
   let h: Harness;
   let env: NodeJS.ProcessEnv;
   let cwd: string;
+  let worker: CliProcess | undefined;
   beforeAll(async () => {
     h = await createHarness({ latencyMs: 20 });
+    // One worker for every example: none starts or stops one.
+    worker = await untilOutput(spawnCli(h, ['worker'], { API_TOKEN: '' }, { forSuite: true }), WORKER_READY, 90_000);
     cwd = path.join(h.dir, 'examples');
     const bin = path.join(h.dir, 'bin');
     await mkdir(cwd, { recursive: true });
@@ -64,7 +67,10 @@ describe('the tested examples of the docs', () => {
       API_TOKEN: h.api.issueToken(),
     };
   });
-  afterAll(async () => h?.close());
+  afterAll(async () => {
+    worker?.child.kill('SIGKILL');
+    await h?.close();
+  });
 
   const examples = docFiles().flatMap((file) =>
     testedExamples(readDoc(file)).map((script, i) => ({ name: `${file} #${i + 1}`, script })),
@@ -77,8 +83,6 @@ describe('the tested examples of the docs', () => {
   it.each(examples)(
     '$name runs, each command exiting 0',
     async ({ script }) => {
-      // Spawned processes end with their test, so each example gets its worker.
-      await untilOutput(spawnCli(h, ['worker'], { API_TOKEN: '' }), WORKER_READY, 90_000);
       const run = await runScript(script, cwd, env, 200_000);
       expect(run.code, run.output).toBe(0);
     },

@@ -327,8 +327,9 @@ describe('automatic token refresh, activities mocked', () => {
 
   it('ends after a refresh still running at the end, and counts its token', async () => {
     const list = entries(10);
-    // The first token lives 600 ms, so its refresh starts at ~540 ms of a ~1 s batch and answers at ~2.5 s.
-    const provider = { lifetimeMs: 600, slowFrom: 2, slowMs: 2000 };
+    // The first token lives 600 ms, so its refresh starts at ~540 ms of a ~1 s batch and answers at ~5.5 s: long
+    // after the last call, even on a busy machine, where the calls take seconds.
+    const provider = { lifetimeMs: 600, slowFrom: 2, slowMs: 5000 };
     await withBatch(
       list,
       { callMs: 100, provider },
