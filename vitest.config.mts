@@ -20,6 +20,7 @@ const LONGEST_FILES = [
   'test/integration/metrics.test.ts',
   'test/integration/auto-refresh.test.ts',
   'test/integration/worker-crash-local-calls.test.ts',
+  'test/integration/worker-crash.test.ts',
   'test/integration/request-templates.test.ts',
 ];
 
@@ -63,7 +64,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          // Files share a fork's loaded modules (a third of the tier's CPU saved): none leaves state behind.
+          // Files share a fork's loaded modules (a third of the tier's CPU saved): none depends on fresh module state.
           isolate: false,
           testTimeout: 20_000,
           maxWorkers: 4, // npm test's three tiers run as one group, which shares the number of files at once

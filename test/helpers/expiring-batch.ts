@@ -6,7 +6,7 @@ import { operatorRefreshes, createHarness, resultOf, type Harness } from './harn
 
 const FAST_RETRY = { maximumAttempts: 10, initialIntervalMs: 50, maximumIntervalMs: 200, backoffCoefficient: 2 };
 
-/** Clients in each batch, and successful calls per token: 6 expiries, the last one 60 clients before the end. */
+/** Clients in each batch, and successful calls per token: 6 expiries, the last at most 60 clients before the end. */
 const EXPIRING = { clients: 600, callsPerToken: 90 };
 
 /**

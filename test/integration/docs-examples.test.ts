@@ -35,7 +35,7 @@ function runScript(
 
 // Every example marked `sh tested` in the docs runs here as written: `clientsync` on the PATH (the built CLI, as
 // installed), a worker on the default task queue, the fake API at API_BASE_URL, and in the folder a
-// `client_file.json` of 300 clients and a `token` file.
+// `client_file.json` of 150 clients and a `token` file.
 describe('the tested examples of the docs', () => {
   let h: Harness;
   let env: NodeJS.ProcessEnv;
@@ -44,7 +44,8 @@ describe('the tested examples of the docs', () => {
   beforeAll(async () => {
     h = await createHarness({ latencyMs: 20 });
     // One worker for every example: none starts or stops one.
-    worker = await untilOutput(spawnCli(h, ['worker'], { API_TOKEN: '' }, { forSuite: true }), WORKER_READY, 90_000);
+    worker = spawnCli(h, ['worker'], { API_TOKEN: '' }, { forSuite: true });
+    await untilOutput(worker, WORKER_READY, 90_000);
     cwd = path.join(h.dir, 'examples');
     const bin = path.join(h.dir, 'bin');
     await mkdir(cwd, { recursive: true });
@@ -54,7 +55,7 @@ describe('the tested examples of the docs', () => {
       `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, 'bin/clientsync.js'))} "$@"\n`,
     );
     await chmod(path.join(bin, 'clientsync'), 0o755);
-    await writeSeedClientFile(path.join(cwd, 'client_file.json'), 300, { groupSize: 100 });
+    await writeSeedClientFile(path.join(cwd, 'client_file.json'), 150, { groupSize: 50 });
     await writeFile(path.join(cwd, 'token'), h.api.issueToken());
     env = {
       ...process.env,

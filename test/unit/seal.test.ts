@@ -8,7 +8,9 @@ import { keyId, loadSealKey, SealKeyError, sealToken, unsealToken } from '../../
 describe('token sealing', () => {
   const saved = { ...process.env };
   afterEach(() => {
-    process.env = { ...saved };
+    // Key by key: process.env stays Node's own object for the files that share this fork.
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
   });
 
   it('round-trips, and the sealed form does not contain the token', () => {
